@@ -1,0 +1,363 @@
+"""The network: node structure plus numeric tables built from the knowledge files.
+
+:class:`Network` is the engine-independent specification: every node, its
+states and parents, and every number as a parameter (value, low, high,
+source). :meth:`Network.tables` turns a parameter vector (or a batch of them,
+for Monte-Carlo uncertainty) into numeric conditional probability tables:
+
+* context node ``x``: ``P(x | parent)`` with shape ``(D, [parent card], card)``;
+* cause ``c``: ``P(c present | parents)`` with shape ``(D, *parent cards)``;
+* finding ``f``: a leaky noisy-MAX given by ``leak`` ``(D, S)`` (probability that
+  the leak alone produces each state; the baseline gets the rest) and one
+  ``link`` per parent ``(D, parent card, S)`` (effect distribution for each
+  parent state; an absent cause has no effect).
+
+Examples
+--------
+>>> net = Network.from_knowledge()
+>>> t = net.tables()
+>>> t.finding_leak["anc"].shape[-1] == len(net.states["anc"])
+True
+>>> bool(abs(t.link("anc", net.parents["anc"][0])[0, 0].sum() - 1) < 1e-12)
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+
+from .errors import KnowledgeError, Problem
+from .knowledge import Knowledge, load_knowledge
+from .schema import Param
+
+__all__ = ["Network", "ParamInfo", "Tables"]
+
+
+@dataclass(frozen=True)
+class ParamInfo:
+    """One number of the knowledge files, addressable by ``path``.
+
+    ``kind`` is ``"prob"`` (a probability) or ``"rr"`` (a relative risk).
+    """
+
+    path: str
+    value: float
+    low: float
+    high: float
+    kind: str
+    sources: tuple[str, ...]
+    note: str | None = None
+
+    @property
+    def estimate(self) -> bool:
+        """True when the number is a judgement (source ``E``) only."""
+        return self.sources == ("E",)
+
+
+@dataclass
+class Tables:
+    """Numeric CPTs for ``D`` parameter draws (``D == 1`` for the point estimate)."""
+
+    draws: int
+    context_cpt: dict[str, np.ndarray]
+    cause_cpt: dict[str, np.ndarray]
+    finding_leak: dict[str, np.ndarray]
+    finding_links: dict[str, dict[str, np.ndarray]]
+    cause_base: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def link(self, finding: str, parent: str) -> np.ndarray:
+        """Effect distributions of ``parent`` on ``finding``: ``(D, parent card, S)``."""
+        return self.finding_links[finding][parent]
+
+
+class Network:
+    """Structure and parameters of the diagnostic network.
+
+    Build it with :meth:`from_knowledge`. The object is read-only after
+    construction; numeric tables come from :meth:`tables`.
+    """
+
+    def __init__(self, kb: Knowledge):
+        self.kb = kb
+        self.context: list[str] = list(kb.context)
+        self.causes: list[str] = list(kb.causes)
+        self.findings: list[str] = list(kb.findings)
+        self.states: dict[str, tuple[str, ...]] = {n: tuple(kb.states(n)) for n in kb.nodes}
+        self.parents: dict[str, tuple[str, ...]] = {}
+        for n, s in kb.context.items():
+            self.parents[n] = tuple(s.parents)
+        for n, s in kb.causes.items():
+            self.parents[n] = tuple(s.parents)
+        for n, s in kb.findings.items():
+            self.parents[n] = tuple(s.parents)
+        self.labels = {n: spec.label for n, spec in
+                       [*kb.context.items(), *kb.causes.items(), *kb.findings.items()]}
+        self.family = {c: kb.causes[c].family for c in self.causes}
+        self.params: list[ParamInfo] = []
+        self._index: dict[str, int] = {}
+        self._collect()
+        self._point = self.tables()  # validates that priors are reachable
+
+    # ----------------------------------------------------------------- construction
+
+    @classmethod
+    def from_knowledge(cls, kb: Knowledge | None = None) -> Network:
+        """Build the network from (by default) the repository's knowledge files."""
+        return cls(kb if kb is not None else load_knowledge())
+
+    def card(self, node: str) -> int:
+        """Number of states of ``node``."""
+        return len(self.states[node])
+
+    @cached_property
+    def children(self) -> dict[str, tuple[str, ...]]:
+        """Children of every node."""
+        out: dict[str, list[str]] = {n: [] for n in self.states}
+        for n, ps in self.parents.items():
+            for p in ps:
+                out[p].append(n)
+        return {n: tuple(v) for n, v in out.items()}
+
+    def _add(self, path: str, p: Param, kind: str) -> int:
+        idx = len(self.params)
+        self.params.append(ParamInfo(path, float(p.value), float(p.range[0]), float(p.range[1]),
+                                     kind, tuple(p.source_list), p.note))
+        self._index[path] = idx
+        return idx
+
+    def _collect(self) -> None:
+        kb = self.kb
+        for n in self.context:
+            cp = kb.context_priors[n]
+            if cp.prior is not None:
+                for s, p in cp.prior.items():
+                    self._add(f"context.{n}.prior.{s}", p, "prob")
+            else:
+                for ps, row in (cp.given or {}).items():
+                    for s, p in row.items():
+                        self._add(f"context.{n}.given.{ps}.{s}", p, "prob")
+        for c in self.causes:
+            cc = kb.cause_cpts[c]
+            if cc.prior is not None:
+                self._add(f"causes.{c}.prior", cc.prior, "prob")
+            else:
+                self._add(f"causes.{c}.base", cc.base, "prob")
+            for par, table in cc.rr.items():
+                for s, p in table.items():
+                    self._add(f"causes.{c}.rr.{par}.{s}", p, "rr")
+        for f in self.findings:
+            fc = kb.finding_cpts[f]
+            self._effect(f"findings.{f}.leak", fc.leak, f)
+            for par, eff in fc.links.items():
+                if par in kb.causes:
+                    self._effect(f"findings.{f}.links.{par}", eff, f)
+                else:
+                    for ps, sub in eff.items():
+                        self._effect(f"findings.{f}.links.{par}.{ps}", sub, f)
+
+    def _effect(self, path: str, eff, finding: str) -> None:
+        states = self.states[finding]
+        if isinstance(eff, Param):
+            self._add(f"{path}.{states[1]}", eff, "prob")
+        else:
+            for s, p in eff.items():
+                self._add(f"{path}.{s}", p, "prob")
+
+    # ----------------------------------------------------------------- parameters
+
+    @property
+    def n_params(self) -> int:
+        """Number of parameters."""
+        return len(self.params)
+
+    def param_index(self, path: str) -> int:
+        """Position of the parameter at ``path`` in the parameter vector."""
+        try:
+            return self._index[path]
+        except KeyError:
+            import difflib
+
+            near = difflib.get_close_matches(path, list(self._index), n=3)
+            raise KeyError(f"parameter {path!r}: must be a parameter path; try {near}") from None
+
+    @cached_property
+    def theta0(self) -> np.ndarray:
+        """The point estimate of every parameter."""
+        return np.array([p.value for p in self.params])
+
+    @cached_property
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """Low and high of every parameter."""
+        return (np.array([p.low for p in self.params]), np.array([p.high for p in self.params]))
+
+    # ----------------------------------------------------------------- tables
+
+    def tables(self, theta: np.ndarray | None = None) -> Tables:
+        """Numeric CPTs for one parameter vector ``(P,)`` or a batch ``(D, P)``.
+
+        The point estimate's tables are cached; pass ``theta`` for draws.
+        """
+        if theta is None and getattr(self, "_point", None) is not None:
+            return self._point
+        th = self.theta0 if theta is None else np.asarray(theta, dtype=float)
+        if th.ndim == 1:
+            th = th[None, :]
+        D = th.shape[0]
+        ix = self._index
+
+        def g(path: str) -> np.ndarray:
+            return th[:, ix[path]]
+
+        ctx: dict[str, np.ndarray] = {}
+        for n in self.context:
+            k = self.card(n)
+            par = self.parents[n]
+            if not par:
+                t = np.stack([g(f"context.{n}.prior.{s}") for s in self.states[n]], axis=-1)
+            else:
+                rows = []
+                for ps in self.states[par[0]]:
+                    rows.append(np.stack([g(f"context.{n}.given.{ps}.{s}") for s in self.states[n]],
+                                         axis=-1))
+                t = np.stack(rows, axis=1)
+            t = np.clip(t, 0.0, None)
+            t = t / t.sum(axis=-1, keepdims=True)
+            assert t.shape[-1] == k
+            ctx[n] = t
+
+        marg = self._context_marginals(ctx)
+
+        causes: dict[str, np.ndarray] = {}
+        bases: dict[str, np.ndarray] = {}
+        problems: list[Problem] = []
+        for c in self.causes:
+            par = self.parents[c]
+            cc = self.kb.cause_cpts[c]
+            rr = np.ones((D,) + tuple(self.card(p) for p in par))
+            for i, p in enumerate(par):
+                vec = np.stack([g(f"causes.{c}.rr.{p}.{s}") for s in self.states[p]], axis=-1)
+                shape = [D] + [1] * len(par)
+                shape[1 + i] = self.card(p)
+                rr = rr * vec.reshape(shape)
+            cap = cc.cap
+            if cc.base is not None:
+                base = g(f"causes.{c}.base")
+            else:
+                prior = g(f"causes.{c}.prior")
+                weight = np.ones((D,) + tuple(self.card(p) for p in par))
+                for i, p in enumerate(par):
+                    shape = [D] + [1] * len(par)
+                    shape[1 + i] = self.card(p)
+                    weight = weight * marg[p].reshape(shape)
+                base, ok = _solve_base(prior, rr.reshape(D, -1), weight.reshape(D, -1), cap)
+                if theta is None and not ok.all():
+                    reach = float((weight.reshape(D, -1) * (rr.reshape(D, -1) > 0)).sum(-1)[0] * cap)
+                    problems.append(Problem(
+                        "priors/", f"causes.{c}.prior",
+                        f"must be reachable with the relative risks (at most {reach:.4g} with cap {cap})",
+                        f"{float(prior[0]):.4g}", "lower the prior or relax the gates"))
+            bases[c] = base
+            causes[c] = np.minimum(cap, base.reshape((D,) + (1,) * len(par)) * rr)
+        if problems:
+            raise KnowledgeError(problems)
+
+        leaks: dict[str, np.ndarray] = {}
+        links: dict[str, dict[str, np.ndarray]] = {}
+        for f in self.findings:
+            S = self.card(f)
+            states = self.states[f]
+            leak = np.zeros((D, S))
+            for j, s in enumerate(states[1:], start=1):
+                path = f"findings.{f}.leak.{s}"
+                if path in ix:
+                    leak[:, j] = g(path)
+            leaks[f] = _with_baseline(leak)
+            links[f] = {}
+            for p in self.parents[f]:
+                K = self.card(p)
+                eff = np.zeros((D, K, S))
+                if p in self.kb.causes:
+                    for j, s in enumerate(states[1:], start=1):
+                        path = f"findings.{f}.links.{p}.{s}"
+                        if path in ix:
+                            eff[:, 1, j] = g(path)
+                else:
+                    for r, ps in enumerate(self.states[p]):
+                        for j, s in enumerate(states[1:], start=1):
+                            path = f"findings.{f}.links.{p}.{ps}.{s}"
+                            if path in ix:
+                                eff[:, r, j] = g(path)
+                links[f][p] = _with_baseline(eff)
+        return Tables(D, ctx, causes, leaks, links, bases)
+
+    def _context_marginals(self, ctx: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Marginal distribution of every context node, ``(D, card)``."""
+        out: dict[str, np.ndarray] = {}
+
+        def get(n: str) -> np.ndarray:
+            if n in out:
+                return out[n]
+            par = self.parents[n]
+            if not par:
+                out[n] = ctx[n]
+            else:
+                pm = get(par[0])
+                out[n] = np.einsum("dp,dpk->dk", pm, ctx[n])
+            return out[n]
+
+        for n in self.context:
+            get(n)
+        return out
+
+    def context_marginals(self) -> dict[str, np.ndarray]:
+        """Prior marginal of every context node (point estimate), ``(card,)``."""
+        return {k: v[0] for k, v in self._context_marginals(self._point.context_cpt).items()}
+
+    def cause_priors(self) -> dict[str, float]:
+        """Prior probability of every cause in the reference population."""
+        marg = self._context_marginals(self._point.context_cpt)
+        out = {}
+        for c in self.causes:
+            t = self._point.cause_cpt[c][0]
+            for p in self.parents[c]:
+                t = np.tensordot(marg[p][0], t, axes=([0], [0]))
+            out[c] = float(t)
+        return out
+
+
+def _with_baseline(eff: np.ndarray) -> np.ndarray:
+    """Put the remaining mass on the baseline state (index 0) of the last axis."""
+    rest = 1.0 - eff[..., 1:].sum(axis=-1)
+    eff = eff.copy()
+    eff[..., 0] = np.clip(rest, 0.0, 1.0)
+    # an all-zero row (impossible) only arises from sums > 1; renormalise then
+    s = eff.sum(axis=-1, keepdims=True)
+    return np.where(s > 1.0 + 1e-12, eff / s, eff)
+
+
+def _solve_base(prior: np.ndarray, rr: np.ndarray, weight: np.ndarray, cap: float):
+    """Find ``base`` with ``sum(weight * min(cap, base * rr)) == prior`` per draw.
+
+    Returns ``(base, ok)``; ``ok`` is False where the prior cannot be reached.
+    """
+    mean_rr = (weight * rr).sum(-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        base = np.where(mean_rr > 0, prior / mean_rr, 0.0)
+    reach = (weight * (rr > 0)).sum(-1) * cap
+    ok = prior <= reach + 1e-12
+    binding = (base[:, None] * rr > cap).any(-1) & (mean_rr > 0)
+    if binding.any():
+        lo = np.zeros_like(base)
+        hi = np.where(rr.max(-1) > 0, cap / np.where(rr.min(-1, where=rr > 0, initial=np.inf) > 0,
+                                                    rr.min(-1, where=rr > 0, initial=np.inf), 1.0), 1.0)
+        hi = np.maximum(hi, base)
+        for _ in range(80):
+            mid = (lo + hi) / 2
+            val = (weight * np.minimum(cap, mid[:, None] * rr)).sum(-1)
+            lo = np.where(val < prior, mid, lo)
+            hi = np.where(val < prior, hi, mid)
+        base = np.where(binding, hi, base)
+    return base, ok

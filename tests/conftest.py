@@ -1,0 +1,91 @@
+"""Shared fixtures: a tiny network (tests/fixtures/tiny) and a brute-force reference."""
+
+from __future__ import annotations
+
+import itertools
+import random
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bayesdx.engine import Engine
+from bayesdx.export import finding_table
+from bayesdx.knowledge import load_knowledge
+from bayesdx.network import Network
+
+TINY = Path(__file__).parent / "fixtures" / "tiny"
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def tiny_kb():
+    return load_knowledge(TINY)
+
+
+@pytest.fixture(scope="session")
+def tiny_net(tiny_kb):
+    return Network(tiny_kb)
+
+
+@pytest.fixture(scope="session")
+def tiny_engine(tiny_net):
+    return Engine(tiny_net)
+
+
+@pytest.fixture()
+def tiny_copy(tmp_path):
+    """A writable copy of the tiny knowledge, for breaking it on purpose."""
+    dst = tmp_path / "kb"
+    shutil.copytree(TINY, dst)
+    return dst
+
+
+@pytest.fixture(scope="session")
+def net():
+    return Network.from_knowledge(load_knowledge(REPO))
+
+
+@pytest.fixture(scope="session")
+def engine(net):
+    return Engine(net)
+
+
+def brute_force(net: Network, evidence: dict[str, str], tables=None):
+    """Posterior of every cause and log P(evidence) by enumerating the joint."""
+    T = tables or net.tables()
+    hidden = [*net.context, *net.causes]
+    ftabs = {f: finding_table(net, T, f) for f in net.findings if f in evidence}
+    num = np.zeros(len(net.causes))
+    z = 0.0
+    for vals in itertools.product(*[range(net.card(n)) for n in hidden]):
+        a = dict(zip(hidden, vals))
+        if any(n in a and a[n] != net.states[n].index(s) for n, s in evidence.items()):
+            continue
+        p = 1.0
+        for x in net.context:
+            p *= T.context_cpt[x][0][tuple(a[q] for q in net.parents[x]) + (a[x],)]
+        for c in net.causes:
+            pc = T.cause_cpt[c][0][tuple(a[q] for q in net.parents[c])]
+            p *= pc if a[c] == 1 else 1 - pc
+        for f, tab in ftabs.items():
+            p *= tab[tuple(a[q] for q in net.parents[f]) + (net.states[f].index(evidence[f]),)]
+        z += p
+        num += p * np.array([a[c] for c in net.causes])
+    return num / z, np.log(z)
+
+
+def random_evidence(net: Network, rng: random.Random, *, max_nodes: int | None = None,
+                    findings_only: bool = False, abnormal: float = 0.5):
+    """Random evidence; ``abnormal`` is the chance a finding is set to a non-baseline state."""
+    pool = list(net.findings) if findings_only else [n for n in net.states if n not in net.causes]
+    k = rng.randint(0, max_nodes if max_nodes is not None else len(pool))
+    ev = {}
+    for n in rng.sample(pool, min(k, len(pool))):
+        st = net.states[n]
+        if n in net.findings and rng.random() >= abnormal:
+            ev[n] = st[0]
+        else:
+            ev[n] = rng.choice(st[1:] if n in net.findings else st)
+    return ev
