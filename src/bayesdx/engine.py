@@ -34,7 +34,7 @@ import numpy as np
 
 from .errors import CaseError, ImpossibleEvidenceError, Problem
 from .network import Network, Tables
-from .plan import Plan, Step, compile_plan
+from .plan import Plan, compile_plan
 
 __all__ = ["BatchPosterior", "Engine", "Posterior"]
 
@@ -325,7 +325,9 @@ class Engine:
 
         # ---- λ for free context vars observed in some cases
         lam: dict[str, np.ndarray] = {}
-        for x in plan.free_ctx + plan.isolated_ctx:
+        for x in net.context:
+            if x in plan.fixed_ctx:
+                continue
             obs = [e.get(x) for e in idxs]
             if any(o is not None for o in obs):
                 v = np.ones((B, net.card(x)))
@@ -359,7 +361,7 @@ class Engine:
                 row = np.broadcast_to(cpt[:, None], (D, B, net.card(x)))
             logz += np.log((row * w).sum(-1))
 
-        # ---- cause factors: (D, B, 2, *free ctx parent cards) with unary
+        # ---- cause factors: (D, B, 2, *deps) with unary; folded context summed in
         cause_factor: dict[str, np.ndarray] = {}
         for c in self.causes:
             pc = T.cause_cpt[c]  # (D, *parent cards)
@@ -370,6 +372,16 @@ class Engine:
             if c in unary:
                 u = unary[c]  # (D, B, 2)
                 f2 = f2 * u.reshape(u.shape + (1,) * len(keep))
+            folds = plan.folds.get(c)
+            if folds:
+                names = {c: 0}
+                lab = lambda n: names.setdefault(n, len(names))  # noqa: E731
+                args = [f2, [Ellipsis, lab(c)] + [lab(p) for p in keep]]
+                for x in folds:
+                    fx, fl = self._ctx_factor(x, T, plan, fixed_idx, lam, unary, D, B)
+                    args += [fx, [Ellipsis] + [lab(n) for n in fl]]
+                out = [Ellipsis, lab(c)] + [lab(d) for d in plan.deps[c]]
+                f2 = np.einsum(*args, out, optimize=False)
             cause_factor[c] = f2
 
         probs = np.full((D, B, C), np.nan)
@@ -387,6 +399,24 @@ class Engine:
             probs[bad] = np.nan
             logz[bad] = -np.inf
         return probs, logz
+
+    def _ctx_factor(self, x, T, plan, fixed_idx, lam, unary, D, B):
+        """``P(x | parent) λ(x) u(x)`` as (array (D, B, card_x[, card_parent]), labels)."""
+        net = self.net
+        cpt = T.context_cpt[x]  # (D, [card_p], card)
+        par = net.parents[x]
+        if par and par[0] in plan.fixed_ctx:
+            arr, labels = cpt[:, fixed_idx[par[0]]], (x,)  # (D, B, card)
+        elif par:
+            arr = np.broadcast_to(np.moveaxis(cpt, -1, 1)[:, None],
+                                  (D, B, net.card(x), net.card(par[0])))
+            labels = (x, par[0])
+        else:
+            arr, labels = np.broadcast_to(cpt[:, None], (D, B, net.card(x))), (x,)
+        for extra in (lam.get(x), unary.get(x)):
+            if extra is not None:
+                arr = arr * np.reshape(extra, extra.shape + (1,) * (arr.ndim - 3))
+        return arr, labels
 
     def _acc_tables(self, plan: Plan, T: Tables, idxs, fixed_idx):
         """Per accumulator finding: init (D,B,2), final (B,2), transitions per parent."""
@@ -426,84 +456,60 @@ class Engine:
         return out
 
     def _dp(self, plan, T, idxs, cause_factor, unary, lam, fixed_idx, slice_fixed, probs, logz):
-        net = self.net
         D, B = logz.shape
         acc_tab = self._acc_tables(plan, T, idxs, fixed_idx)
         E = Ellipsis
+        tcache: dict = {}
 
-        def own_factor(st: Step) -> np.ndarray:
-            if st.kind == "cause":
-                return cause_factor[st.item]  # (D, B, 2, *free parents)
-            x = st.item
-            cpt = T.context_cpt[x]  # (D, [card_p], card)
-            par = net.parents[x]
-            if par and par[0] in plan.fixed_ctx:
-                arr = cpt[:, fixed_idx[par[0]]]  # (D, B, card)
-            elif par:
-                arr = np.broadcast_to(np.moveaxis(cpt, -1, 1)[:, None],
-                                      (D, B, net.card(x), net.card(par[0])))
-            else:
-                arr = np.broadcast_to(cpt[:, None], (D, B, net.card(x)))
-            extra = 1.0
-            if x in lam:
-                extra = extra * lam[x]
-            if x in unary:
-                extra = extra * unary[x]
-            if not isinstance(extra, float):
-                shape = extra.shape + (1,) * (arr.ndim - 3)
-                arr = arr * np.reshape(extra, shape)
-            return arr
+        def tmat(f: str, item: str, mode: str) -> np.ndarray:
+            key = (f, item, mode)
+            if key not in tcache:
+                init, final, trans = acc_tab[f]
+                t = trans[item]  # (D, B, 2, K, 2)
+                if mode == "mid":
+                    v = t
+                elif mode == "open":
+                    v = np.einsum("...a,...akc->...kc", init, t)
+                elif mode == "close":
+                    v = np.einsum("...akc,...c->...ak", t, final)
+                else:
+                    v = np.einsum("...a,...akc,...c->...k", init, t, final)
+                tcache[key] = v
+            return tcache[key]
 
-        def operands(st: Step, frontier):
-            ops, out, item_label = st.subs
-            args = []
-            for kind, spec in ops:
-                if kind == "frontier":
-                    args += [frontier, [E] + list(spec)]
-                elif kind == "own":
-                    args += [own_factor(st), [E] + list(spec)]
-                elif kind == "trans":
-                    f, a_in, it, a_out = spec
-                    args += [acc_tab[f][2][st.item], [E, a_in, it, a_out]]
-                elif kind == "init":
-                    f, a_in = spec
-                    args += [acc_tab[f][0], [E, a_in]]
-                elif kind == "final":
-                    f, a_out = spec
-                    args += [acc_tab[f][1], [E, a_out]]
-            return args, out, item_label
+        owns = {}
+        for st in plan.steps:
+            owns[st.item] = (cause_factor[st.item] if st.kind == "cause" else
+                             self._ctx_factor(st.item, T, plan, fixed_idx, lam, unary, D, B)[0])
+
+        def rescale(arr: np.ndarray):
+            s = arr.reshape(D, B, -1).max(axis=-1) if arr.ndim > 2 else arr
+            safe = np.where(s > 0, s, 1.0)
+            return arr / safe.reshape((D, B) + (1,) * (arr.ndim - 2)), s
 
         # forward
-        alphas = []
+        ys = []
         frontier = np.ones((D, B))
         for st in plan.steps:
-            alphas.append(frontier)
-            args, out, _ = operands(st, frontier)
-            new = np.einsum(*args, [E] + list(out), optimize=False)
-            scale = new.reshape(D, B, -1).max(axis=-1) if new.ndim > 2 else new
+            _, la, lb, lo = st.prog["fwd"][0]
+            y = np.einsum(frontier, [E, *la], owns[st.item], [E, *lb], [E, *lo])
+            for _, f, mode, la, lb, lo in st.prog["fwd"][1:]:
+                y = np.einsum(y, [E, *la], tmat(f, st.item, mode), [E, *lb], [E, *lo])
+            ys.append(y)
+            la, lo = st.prog["sum"]
+            frontier, s = rescale(np.einsum(y, [E, *la], [E, *lo]))
             with np.errstate(divide="ignore"):
-                logz += np.log(scale)
-            safe = np.where(scale > 0, scale, 1.0)
-            frontier = new / safe.reshape((D, B) + (1,) * (new.ndim - 2))
-        # frontier is now (D, B) of ones (or zeros when impossible)
-        # backward + marginals
+                logz += np.log(s)
+        # backward, with the marginal of each cause
         beta = np.ones((D, B))
-        for st, alpha in zip(reversed(plan.steps), reversed(alphas)):
-            args, out, item_label = operands(st, alpha)
+        for st, y in zip(reversed(plan.steps), reversed(ys)):
             if st.kind == "cause":
-                m = np.einsum(*args, beta, [E] + list(out), [E, item_label],
-                              optimize=False)
+                la, lb, lo = st.prog["marg"]
+                m = np.einsum(y, [E, *la], beta, [E, *lb], [E, *lo])
                 with np.errstate(invalid="ignore", divide="ignore"):
                     probs[:, :, self._cause_index[st.item]] = m[..., 1] / m.sum(-1)
-            # beta for the previous step: contract everything but the frontier-in axes
-            ops, _, _ = st.subs
-            fr_labels = ops[0][1]
-            bargs = args[2:]  # drop the alpha operand
-            nb = np.einsum(*bargs, beta, [E] + list(out), [E] + list(fr_labels),
-                           optimize=False)
-            if nb.ndim > 2:
-                s = nb.reshape(D, B, -1).max(axis=-1)
-            else:
-                s = nb
-            s = np.where(s > 0, s, 1.0)
-            beta = nb / s.reshape((D, B) + (1,) * (nb.ndim - 2))
+            g = beta
+            for f, mode, la, lb, lo in st.prog["back"][:-1]:
+                g = np.einsum(g, [E, *la], tmat(f, st.item, mode), [E, *lb], [E, *lo])
+            _, la, lb, lo = st.prog["back"][-1]
+            beta, _ = rescale(np.einsum(g, [E, *la], owns[st.item], [E, *lb], [E, *lo]))

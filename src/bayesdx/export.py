@@ -106,6 +106,9 @@ def to_pgmpy(net: Network, tables: Tables | None = None, *, findings=None):
             cpds.append(_cpd(f, S, finding_table(net, T, f), par, [net.card(p) for p in par],
                              {f: names[f], **{p: names[p] for p in par}}))
             continue
+        # one global parent order for every chain keeps the triangulated graph narrow
+        rank = {n: i for i, n in enumerate([*net.context, *net.causes])}
+        par = sorted(par, key=rank.__getitem__)
         leak_cdf = _max_cdf(T.finding_leak[f][0])
         prev = None
         for i, p in enumerate(par):
@@ -145,9 +148,9 @@ def write_network(net: Network, path: str | Path, fmt: str = "bif") -> Path:
     path = Path(path)
     model = to_pgmpy(net)
     if fmt == "bif":
-        BIFWriter(model).write_bif(str(path))
+        BIFWriter(model).write(str(path))
     elif fmt == "xmlbif":
-        XMLBIFWriter(model).write_xmlbif(str(path))
+        XMLBIFWriter(model).write(str(path))
     else:
         raise ValueError(f"--format: must be bif or xmlbif; got {fmt!r}; try --format bif")
     return path
