@@ -86,6 +86,7 @@ def test_impossible_evidence_names_the_conflict(tiny_engine):
         row = T.finding_links["anc"][p]
         row[:, 1, 0] += row[:, 1, 2]
         row[:, 1, 2] = 0.0
+    T.invalidate()
     with pytest.raises(ImpossibleEvidenceError) as exc:
         tiny_engine.posterior({"anc": "severe", "fever": "present", "plt": "low"}, tables=T)
     assert exc.value.conflict == {"anc": "severe"}

@@ -418,40 +418,60 @@ class Engine:
                 arr = arr * np.reshape(extra, extra.shape + (1,) * (arr.ndim - 3))
         return arr, labels
 
+    def _stacked(self, T: Tables, f: str):
+        """Effects of every parent of ``f`` stacked: (pmf, cdf) of shape (D, n, Kmax, S)."""
+        cache = T.__dict__.setdefault("_stacked_cache", {})
+        if f not in cache:
+            parents = self.net.parents[f]
+            D, S = T.finding_leak[f].shape
+            kmax = max(self.net.card(p) for p in parents)
+            eff = np.zeros((D, len(parents), kmax, S))
+            for i, p in enumerate(parents):
+                e = T.link(f, p)
+                eff[:, i, :e.shape[1]] = e
+            cache[f] = (eff, np.cumsum(eff, axis=-1), np.cumsum(T.finding_leak[f], axis=-1))
+        return cache[f]
+
     def _acc_tables(self, plan: Plan, T: Tables, idxs, fixed_idx):
-        """Per accumulator finding: init (D,B,2), final (B,2), transitions per parent."""
+        """Per accumulator finding: init (D,B,2), final (1,B,2), transitions per parent.
+
+        A transition ``t[a, x, a']`` moves the accumulator from ``a`` (observed
+        state reached yet?) to ``a'`` given the parent's state ``x``: effect
+        below the observed state keeps it, equal sets it, above kills the path.
+        """
         net = self.net
         B = len(idxs)
+        b_ar = np.arange(B)
         out = {}
         for f in plan.acc:
             k = np.array([e.get(f, -1) for e in idxs])  # -1: unobserved in that case
             obs = k >= 0
             kk = np.where(obs, k, 0)
-            leak = T.finding_leak[f]  # (D, S)
-            cum = np.cumsum(leak, axis=-1)
+            km1 = np.maximum(kk - 1, 0)
+            eff, cdf, leak_cdf = self._stacked(T, f)
+            leak = T.finding_leak[f]
             p_eq = leak[:, kk]  # (D, B)
-            p_lt = np.where(kk > 0, cum[:, np.maximum(kk - 1, 0)], 0.0)
+            p_lt = np.where(kk > 0, leak_cdf[:, km1], 0.0)
             init = np.stack([np.where(obs, p_lt, 1.0), np.where(obs, p_eq, 0.0)], axis=-1)
             final = np.stack([np.where(obs, 0.0, 1.0), np.ones(B)], axis=-1)[None]
+            # (D, n, K, B) -> (D, B, n, K)
+            e_eq = np.moveaxis(eff[..., kk], -1, 1)
+            e_le = np.moveaxis(cdf[..., kk], -1, 1)
+            e_lt = np.where((kk > 0)[None, :, None, None], np.moveaxis(cdf[..., km1], -1, 1), 0.0)
+            o = obs[None, :, None, None]
+            t = np.zeros(e_eq.shape[:3] + (2, e_eq.shape[3], 2))  # (D, B, n, 2, K, 2)
+            t[:, :, :, 0, :, 0] = np.where(o, e_lt, 1.0)
+            t[:, :, :, 0, :, 1] = np.where(o, e_eq, 0.0)
+            t[:, :, :, 1, :, 1] = np.where(o, e_le, 1.0)
             trans = {}
-            for p in net.parents[f]:
-                eff = T.link(f, p)  # (D, K, S)
-                c_eff = np.cumsum(eff, axis=-1)
-                e_eq = eff[:, :, kk]  # (D, K, B)
-                e_lt = np.where(kk > 0, c_eff[:, :, np.maximum(kk - 1, 0)], 0.0)
-                e_le = c_eff[:, :, kk]
-                e_eq, e_lt, e_le = (np.moveaxis(a, 2, 1) for a in (e_eq, e_lt, e_le))  # (D,B,K)
-                Dd, _, K = e_eq.shape
-                t = np.zeros((Dd, B, 2, K, 2))
-                t[:, :, 0, :, 0] = np.where(obs[None, :, None], e_lt, 1.0)
-                t[:, :, 0, :, 1] = np.where(obs[None, :, None], e_eq, 0.0)
-                t[:, :, 1, :, 1] = np.where(obs[None, :, None], e_le, 1.0)
+            for i, p in enumerate(net.parents[f]):
+                K = net.card(p)
                 if p in plan.fixed_ctx:
-                    # a fixed context parent: fold its effect into init
-                    sel = np.moveaxis(t, 3, 2)[:, np.arange(B), fixed_idx[p]]  # (D, B, 2, 2)
+                    sel = t[:, b_ar, i, :, fixed_idx[p], :]  # (B, D, 2, 2): advanced axes first
+                    sel = np.moveaxis(sel, 0, 1)
                     init = np.einsum("dba,dbac->dbc", np.broadcast_to(init, sel.shape[:3]), sel)
-                else:
-                    trans[p] = t
+                elif p in plan.free_ctx or p in self._cause_index:
+                    trans[p] = t[:, :, i, :, :K, :]
             out[f] = (init, final, trans)
         return out
 

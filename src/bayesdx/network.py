@@ -72,6 +72,10 @@ class Tables:
         """Effect distributions of ``parent`` on ``finding``: ``(D, parent card, S)``."""
         return self.finding_links[finding][parent]
 
+    def invalidate(self) -> None:
+        """Drop derived caches; call after changing any array in place."""
+        self.__dict__.pop("_stacked_cache", None)
+
 
 class Network:
     """Structure and parameters of the diagnostic network.
