@@ -243,10 +243,15 @@ class DrugClassSpec(Strict):
 
 
 class DrugSpec(Strict):
-    """A drug: its exposure class (``none`` for no modelled marrow effect) and tier."""
+    """A drug: its exposure class (``none`` for no modelled marrow effect) and tier.
+
+    ``stopped_effect_weeks`` overrides the class's for this drug (e.g. rituximab,
+    whose late-onset neutropenia appears months after the last dose).
+    """
 
     cls: str = Field(alias="class")
     tier: str = "on"
+    stopped_effect_weeks: float | None = Field(default=None, ge=0)
     note: str | None = None
 
 

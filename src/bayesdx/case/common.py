@@ -1,0 +1,189 @@
+"""Shared pieces of the case reader: words, hints, the problem list, numbers.
+
+Internal to :mod:`bayesdx.case` (its public API is re-exported there).
+:class:`ReaderBase` holds the state of reading one case - the problems found,
+the evidence and where each node came from, what was ignored - and reads a
+number with its unit (:mod:`bayesdx.units`) against a field's plausible range.
+The field, section and medication readers build on it.
+
+Examples
+--------
+>>> word("  Co-Trimoxazole ")
+'co_trimoxazole'
+>>> suggest("clozapin", ["clozapine", "haloperidol"])
+'a known name - did you mean clozapine?'
+>>> describe([1, 2]), describe("x"), fmt(0.50)
+('a list', "'x'", '0.5')
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from typing import Any
+
+from ..errors import Problem
+from ..knowledge import Knowledge
+from ..schema import NumericField
+from ..units import Reading, UnitError, convert, read_value
+
+__all__ = ["CATEGORICAL_NODE", "FIELDS", "TIME_UNITS", "ReaderBase", "describe", "fmt", "near",
+           "suggest", "word"]
+
+#: top-level fields of a case (the contract, plus the documented extensions)
+FIELDS = (
+    "id", "age_years", "sex", "ancestry", "duration", "cbc", "baseline_cbc", "smear",
+    "medications", "history", "tests", "vitamins", "marrow", "evidence", "note", "description",
+)
+#: categorical case field -> its node
+CATEGORICAL_NODE = {"sex": "sex", "ancestry": "ancestry", "duration": "course"}
+#: units of the time fields (their example is written as a duration)
+TIME_UNITS = ("week", "day", "month", "year")
+
+_WORD_SEP = re.compile(r"[\s\-/+]+")
+
+
+def word(x: str) -> str:
+    """Normalise a word: lower case, spaces/hyphens/slashes/'+' to '_'."""
+    return _WORD_SEP.sub("_", x.strip().lower()).strip("_")
+
+
+def near(name: str, pool) -> list[str]:
+    """Up to three names of ``pool`` close to ``name``."""
+    return difflib.get_close_matches(str(name), sorted(set(pool)), n=3, cutoff=0.6)
+
+
+def suggest(name: str, pool, what: str = "name") -> str:
+    """A hint: the nearest names, or the whole (short) list."""
+    m = near(name, pool)
+    if m:
+        return f"a known {what} - did you mean {', '.join(m)}?"
+    pool = sorted(set(pool))
+    if len(pool) <= 15:
+        return f"one of {', '.join(pool)}"
+    return f"one of {', '.join(pool[:15])}, ..."
+
+
+def fmt(x: float) -> str:
+    """A number as written in messages (``%g``)."""
+    return f"{x:g}"
+
+
+def describe(raw: Any) -> str:
+    """What was given, for a message: ``repr``, or the type of a mapping or list."""
+    if isinstance(raw, (dict, list)):
+        return f"a {type(raw).__name__}"
+    return repr(raw)
+
+
+class ReaderBase:
+    """The state of reading one case; collects problems, evidence and ignored fields."""
+
+    def __init__(self, kb: Knowledge, lenient: bool, source: str, prefix: str = ""):
+        self.kb = kb
+        self.m = kb.mapping
+        self.lenient = lenient
+        self.source = source
+        self.prefix = prefix
+        self.problems: list[Problem] = []
+        self.evidence: dict[str, str] = {}
+        self.origin: dict[str, str] = {}
+        self.ignored: list[dict[str, str]] = []
+        self.age_group: str | None = None
+        self.age_years: float | None = None
+        self.sex: str | None = None
+
+    # ---------------------------------------------------------------- plumbing
+    def add(self, path: str, expected: str, got: str | None = None, hint: str | None = None):
+        self.problems.append(Problem(self.source, f"{self.prefix}{path}", expected, got, hint))
+
+    def ignore(self, field: str, reason: str):
+        self.ignored.append({"field": field, "reason": reason})
+
+    def set(self, node: str, state: str, path: str):
+        if node in self.evidence:
+            if self.evidence[node] != state:
+                self.add(path, f"must agree with {self.origin[node]} ({node}={self.evidence[node]})",
+                         f"{node}={state}", "removing one of the two")
+            return
+        self.evidence[node] = state
+        self.origin[node] = path
+
+    def mapping(self, path: str, raw: Any, what: str) -> dict | None:
+        if raw is None:
+            return None
+        if not isinstance(raw, dict):
+            self.add(path, f"must be a mapping ({what})", describe(raw))
+            return None
+        return raw
+
+    def unknown_key(self, path: str, key: Any, allowed, what: str = "field"):
+        self.add(path, f"must be a known {what}", repr(key), suggest(str(key), allowed, what))
+
+    # ---------------------------------------------------------------- numbers
+    def example(self, name: str, nf: NumericField) -> str:
+        if nf.unit in TIME_UNITS:
+            return f'{name}: 12 or {name}: "3 months"'
+        value = None
+        for tgt in nf.nodes:
+            for _, upper in tgt.bands.default:
+                if upper is not None:
+                    value = upper
+                    break
+            if value is not None:
+                break
+        if value is None:
+            lo, hi = nf.plausible
+            value = round((lo + hi) / 4) or 1
+        text = f"{name}: {fmt(value)}"
+        for other in nf.also_units:
+            try:
+                other_value = float(f"{convert(value, nf.unit, other, molar_mass=nf.molar_mass):.3g}")
+                text += f' or {name}: "{fmt(other_value)} {other}"'
+                break
+            except UnitError:
+                continue
+        return text
+
+    def expected(self, nf: NumericField) -> str:
+        units = ", ".join([nf.unit, *nf.also_units])
+        text = f'must be a number in {nf.unit} or a string "value unit" (units: {units})'
+        if nf.categorical:
+            text += f", or one of {', '.join(nf.categorical)}"
+        return text
+
+    def reading(self, path: str, raw: Any, nf: NumericField,
+                example: str | None = None) -> Reading | dict | None:
+        """A Reading, a word's assignment (dict node -> state), or None (problem)."""
+        name = path.rsplit(".", 1)[-1]
+        if isinstance(raw, str) and nf.categorical and word(raw) in nf.categorical:
+            return dict(nf.categorical[word(raw)])
+        try:
+            r = read_value(raw, nf.unit, molar_mass=nf.molar_mass)
+        except UnitError as exc:
+            got = describe(raw)
+            if exc.kind in ("dimension", "unit"):
+                got += f" ({exc.detail})"
+            elif exc.kind == "nonfinite":
+                got += " (not a finite number)"
+            elif isinstance(raw, str) and "," in raw:
+                got += " (write the decimal point as '.', without thousands separators)"
+            self.add(path, self.expected(nf), got, example or self.example(name, nf))
+            return None
+        lo, hi = nf.plausible
+        if not lo <= r.value <= hi:
+            shown = describe(raw)
+            if isinstance(raw, str):
+                shown += f" (= {fmt(r.value)} {nf.unit})"
+            self.add(path, f"must be a plausible value, {fmt(lo)} to {fmt(hi)} {nf.unit}", shown,
+                     f"checking the value and its unit, e.g. {example or self.example(name, nf)}")
+            return None
+        return r
+
+    def check_time_vs_age(self, path: str, weeks: float):
+        if self.age_years is None:
+            return
+        age_weeks = convert(self.age_years, "year", "week")
+        if weeks > age_weeks + 1:
+            self.add(path, f"must not be longer ago than the patient's age ({fmt(self.age_years)} years)",
+                     f"{fmt(weeks)} weeks", "checking the value and its unit")

@@ -1,0 +1,237 @@
+"""Medications: drug names, exposure classes and tiers, timing.
+
+Internal to :mod:`bayesdx.case`. Each drug maps to a class and tier
+(``model/drugs.yaml``); its class's exposure node gets ``<tier>_<timing>``
+from ``weeks`` (since the start), ``stopped_weeks_ago`` and
+``days_since_last_dose`` (the class's window; the stopped-effect period of the
+drug if it has its own, else of the class; the rules are in
+:mod:`bayesdx.case`). A ``medications:`` list is complete: a
+class with no listed drug becomes ``none`` (not in lenient mode when a name is
+unknown). Names are matched case-insensitively, with aliases (brand names,
+spellings) and salt or formulation words dropped if needed.
+
+Examples
+--------
+>>> from bayesdx.knowledge import load_knowledge
+>>> kb = load_knowledge()
+>>> r = MedicationsReader(kb, lenient=False, source="<case>")
+>>> r.resolve_drug("Clozaril 100mg"), r.resolve_drug("Co-trimoxazole"), r.resolve_drug("foo")
+('clozapine', 'trimethoprim_sulfamethoxazole', None)
+>>> r.read_medications([{"name": "methimazole", "weeks": 5}, "omeprazole"])
+>>> r.evidence["exposure_antithyroid"], r.evidence["exposure_antipsychotic"]
+('on_window', 'none')
+
+A drug may keep its effect longer after stopping than its class (rituximab:
+26 weeks; the immunosuppressant class: 6):
+
+>>> r = MedicationsReader(kb, lenient=False, source="<case>")
+>>> r.read_medications([{"name": "rituximab", "stopped_weeks_ago": 14},
+...                     {"name": "azathioprine", "stopped_weeks_ago": 14}])
+>>> r.evidence["exposure_immunosuppressant"]
+'low_window'
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ..knowledge import Knowledge
+from ..schema import DrugClassSpec, NumericField
+from ..units import Reading, convert
+from .common import ReaderBase, describe, fmt, near, suggest, word
+
+__all__ = ["DAYS", "MED_KEYS", "WEEKS", "MedicationsReader", "drug_lookup"]
+
+#: fields of one medication
+MED_KEYS = ("name", "weeks", "stopped_weeks_ago", "days_since_last_dose", "dose")
+#: ``weeks`` and ``stopped_weeks_ago``
+WEEKS = NumericField(unit="week", also_units=["day", "month", "year"], plausible=(0, 5200))
+#: ``days_since_last_dose``
+DAYS = NumericField(unit="day", also_units=["week"], plausible=(0, 36500))
+
+# dropped from the end of an unknown drug name (salts, formulations, strengths)
+_DRUG_SUFFIXES = {
+    "sodium", "potassium", "calcium", "magnesium", "hydrochloride", "hcl", "hydrobromide",
+    "fumarate", "besylate", "besilate", "maleate", "mesylate", "mesilate", "succinate",
+    "tartrate", "citrate", "sulfate", "sulphate", "phosphate", "acetate", "dihydrate",
+    "monohydrate", "mofetil", "decanoate", "palmitate", "enanthate", "xr", "xl", "sr", "er",
+    "cr", "la", "ir", "dr", "ec", "tablet", "tablets", "tabs", "oral", "iv", "im", "sc", "po",
+    "injection", "infusion", "depot", "mg", "mcg", "ug", "g", "ml", "iu",
+}
+_STRENGTH = re.compile(r"^\d+(?:\.\d+)?(?:mg|g|mcg|ug|ml|iu|units?)?$")
+
+_LOOKUPS: dict[int, tuple[Any, tuple[dict[str, str], dict[str, str]]]] = {}
+
+
+def drug_lookup(kb: Knowledge) -> tuple[dict[str, str], dict[str, str]]:
+    """Normalised drug names and aliases of ``kb`` (cached per knowledge object)."""
+    hit = _LOOKUPS.get(id(kb))
+    if hit is None or hit[0] is not kb:
+        drugs = {word(k): k for k in kb.drugs.drugs}
+        aliases = {word(k): v for k, v in kb.drugs.aliases.items()}
+        hit = (kb, (drugs, aliases))
+        _LOOKUPS.clear()
+        _LOOKUPS[id(kb)] = hit
+    return hit[1]
+
+
+class MedicationsReader(ReaderBase):
+    """Reads the ``medications:`` list of a case."""
+
+    def resolve_drug(self, name: str) -> str | None:
+        """The generic name in model/drugs.yaml for a name as written, or None."""
+        drugs, aliases = drug_lookup(self.kb)
+        parts = word(name).split("_")
+        while parts:
+            w = "_".join(parts)
+            if w in drugs:
+                return drugs[w]
+            if w in aliases:
+                return aliases[w]
+            if len(parts) > 1 and (parts[-1] in _DRUG_SUFFIXES or _STRENGTH.match(parts[-1])):
+                parts.pop()
+                continue
+            return None
+        return None
+
+    def timing(self, value: float, window: tuple[float, float]) -> str:
+        lo, hi = window
+        if value < lo:
+            return "early"
+        return "window" if value <= hi else "late"
+
+    def exposure(self, ipath: str, name: str, cls: DrugClassSpec, tier: str,
+                 t: dict[str, float], stopped_effect_weeks: float | None = None) -> str:
+        """The exposure state of one drug from its timing fields (in weeks / days).
+
+        ``stopped_effect_weeks`` is the drug's own stopped-effect period
+        (``model/drugs.yaml``); ``None`` uses the class's.
+        """
+        weeks = t.get("weeks")
+        stopped = t.get("stopped_weeks_ago")
+        days = t.get("days_since_last_dose")
+        effect = cls.stopped_effect_weeks if stopped_effect_weeks is None else stopped_effect_weeks
+        if weeks is not None and stopped is not None and stopped > weeks:
+            self.add(f"{ipath}.stopped_weeks_ago", "must not exceed weeks (since the start of the drug)",
+                     f"stopped {fmt(stopped)} weeks ago, started {fmt(weeks)} weeks ago",
+                     "checking both values")
+        if cls.timing == "days_since_last_dose":
+            if days is not None and stopped is not None and convert(days, "day", "week") + 1 < stopped:
+                self.add(f"{ipath}.days_since_last_dose",
+                         "must not be more recent than the stop (stopped_weeks_ago)",
+                         f"last dose {fmt(days)} days ago, stopped {fmt(stopped)} weeks ago",
+                         "checking both values")
+            if days is None and stopped is not None:
+                days = convert(stopped, "week", "day")
+            if days is None:
+                if weeks is not None:
+                    self.ignore(f"{ipath}.weeks", f"{name}: the clock of this class is days_since_last_dose; "
+                                "weeks since start is not used (timing unknown)")
+                return f"{tier}_unknown"
+            if days > convert(effect, "week", "day"):
+                return "stopped"
+            return f"{tier}_{self.timing(days, cls.window)}"
+        # clock: weeks since start
+        if days is not None:
+            if convert(days, "day", "week") > effect:
+                return "stopped"
+            self.ignore(f"{ipath}.days_since_last_dose",
+                        f"{name}: within the period its effect outlasts the last dose; treated as current "
+                        "(the clock of this class is weeks since start)")
+        if stopped is not None:
+            if stopped > effect:
+                return "stopped"
+            if weeks is None:
+                return f"{tier}_window"
+        if weeks is None:
+            return f"{tier}_unknown"
+        return f"{tier}_{self.timing(weeks, cls.window)}"
+
+    def read_medications(self, raw: Any):
+        if raw is None:
+            return  # unknown
+        if not isinstance(raw, list):
+            self.add("medications", "must be a list of drugs (complete: [] means none)", describe(raw),
+                     "medications: [{name: clozapine, weeks: 9}]")
+            return
+        d = self.kb.drugs
+        seen: dict[str, str] = {}
+        per_class: dict[str, list[tuple[str, str]]] = {}
+        unknown_names = False
+        lookup_pool = [*d.drugs, *d.aliases]
+        for i, item in enumerate(raw):
+            ipath = f"medications[{i}]"
+            if isinstance(item, str):
+                item = {"name": item}
+            if not isinstance(item, dict):
+                self.add(ipath, "must be a drug name or a mapping {name: ..., weeks: ...}", describe(item))
+                continue
+            if "name" not in item and len(item) == 1:
+                (key, value), = item.items()
+                if key not in MED_KEYS and (value is None or isinstance(value, dict)):
+                    item = {"name": key, **(value or {})}
+            for key in item:
+                if key not in MED_KEYS:
+                    self.unknown_key(f"{ipath}.{key}", key, MED_KEYS, "medication field")
+            name = item.get("name")
+            if not isinstance(name, str) or not name.strip():
+                self.add(f"{ipath}.name", "must be a drug name (generic, e.g. clozapine)", describe(name))
+                continue
+            canon = self.resolve_drug(name)
+            label = word(name)
+            if canon is None:
+                hint = suggest(label, lookup_pool, "name")
+                if self.lenient:
+                    unknown_names = True
+                    close = near(label, lookup_pool)
+                    reason = "unknown drug name, not used (lenient mode)"
+                    if close:
+                        reason += f"; did you mean {', '.join(close)}?"
+                    self.ignore(f"medications.{label}", reason)
+                else:
+                    self.add(f"{ipath}.name", "must be a known drug name", repr(name),
+                             f"{hint} (or lenient mode, --lenient, to list unknown drugs under ignored)")
+                continue
+            if canon in seen:
+                self.add(f"{ipath}.name", f"must list each drug once (also {seen[canon]})", repr(name),
+                         "merging the two entries")
+                continue
+            seen[canon] = ipath
+            times: dict[str, float] = {}
+            for key, spec in (("weeks", WEEKS), ("stopped_weeks_ago", WEEKS),
+                              ("days_since_last_dose", DAYS)):
+                if item.get(key) is None:
+                    continue
+                r = self.reading(f"{ipath}.{key}", item[key], spec,
+                                 f'{key}: 9 or {key}: "2 months"' if spec is WEEKS
+                                 else f'{key}: 11 or {key}: "2 weeks"')
+                if isinstance(r, Reading):
+                    if r.op is not None:
+                        self.add(f"{ipath}.{key}", "must be a number (not a censored value)",
+                                 describe(item[key]))
+                        continue
+                    times[key] = r.value
+                    wk = r.value if spec is WEEKS else convert(r.value, "day", "week")
+                    self.check_time_vs_age(f"{ipath}.{key}", wk)
+            spec = d.drugs[canon]
+            shown = canon if canon == label else f"{label} ({canon})"
+            if item.get("dose") is not None:
+                self.ignore(f"medications.{label}.dose", "the dose is not modelled")
+            if spec.cls == "none":
+                self.ignore(f"medications.{label}", f"{shown}: {spec.note or 'no marrow effect modelled'}")
+                continue
+            cls = d.classes[spec.cls]
+            state = self.exposure(ipath, shown, cls, spec.tier, times, spec.stopped_effect_weeks)
+            per_class.setdefault(spec.cls, []).append((state, ipath))
+        for cname, cls in d.classes.items():
+            entries = per_class.get(cname)
+            if entries:
+                rank = {s: i for i, s in enumerate(cls.precedence)}
+                state, ipath = min(entries, key=lambda e: rank.get(e[0], len(rank)))
+                self.set(cls.node, state, ipath if len(entries) == 1 else "medications")
+            elif not unknown_names:
+                self.set(cls.node, "none", "medications")
+        if unknown_names:
+            self.ignore("medications", "not taken as complete because it holds unknown names: exposure "
+                        "classes without a listed drug are left unknown")

@@ -1,0 +1,252 @@
+"""Reading cases: one case (a dict) or a YAML / JSON file holding one case or a batch.
+
+Internal to :mod:`bayesdx.case`, which re-exports :class:`ParsedCase`,
+:func:`parse_case` and :func:`read_cases`. :class:`CaseReader` puts the field,
+section and medication readers together and reads the ``evidence:``
+extension; problems are collected for the whole case and raised at once as a
+:class:`~bayesdx.errors.CaseError`. In a batch file each case is read on its
+own, so one bad case does not sink the others.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..errors import CaseError, Problem
+from ..knowledge import Knowledge
+from .common import CATEGORICAL_NODE, FIELDS, describe, suggest
+from .fields import FieldsReader
+from .medications import MedicationsReader
+from .sections import SectionsReader
+
+__all__ = ["CaseReader", "ParsedCase", "parse_case", "read_cases"]
+
+
+@dataclass(frozen=True)
+class ParsedCase:
+    """A case turned into evidence.
+
+    Attributes
+    ----------
+    id : str or None
+        The case's ``id`` field.
+    evidence : dict of str to str
+        ``node -> state`` for every observed node, in field order.
+    ignored : list of dict
+        What was accepted but not used, each ``{"field": ..., "reason": ...}``.
+    raw : dict
+        The case as given (a deep copy).
+
+    Examples
+    --------
+    >>> from bayesdx.knowledge import load_knowledge
+    >>> parse_case({}, load_knowledge())
+    ParsedCase(id=None, evidence={}, ignored=[], raw={})
+    """
+
+    id: str | None
+    evidence: dict[str, str]
+    ignored: list[dict[str, str]]
+    raw: dict
+
+
+class CaseReader(FieldsReader, SectionsReader, MedicationsReader):
+    """Reads one case: every field in order, then the ``evidence:`` extension."""
+
+    def run(self, data: Any):
+        if not isinstance(data, dict):
+            self.add("", "must be a mapping of case fields", describe(data),
+                     f"a mapping with fields such as {', '.join(FIELDS[1:6])}")
+            return
+        for key in data:
+            if key not in FIELDS:
+                self.unknown_key(str(key), key, FIELDS)
+        cid = data.get("id")
+        if cid is not None and (isinstance(cid, bool) or not isinstance(cid, (str, int))):
+            self.add("id", "must be free text (a string)", describe(cid))
+        for key in ("note", "description"):
+            if data.get(key) is not None and not isinstance(data[key], str):
+                self.add(key, "must be free text (a string)", describe(data[key]))
+        self.read_age(data.get("age_years"))
+        for fname in CATEGORICAL_NODE:
+            self.read_categorical(fname, data.get(fname))
+        self.read_cbc(data.get("cbc"))
+        self.read_baseline(data.get("baseline_cbc"))
+        self.read_vitamins(data.get("vitamins"))
+        for sname in ("smear", "history", "tests"):
+            self.read_terms(sname, data.get(sname), self.m.sections[sname])
+        self.read_marrow(data.get("marrow"))
+        if "medications" in data:
+            self.read_medications(data["medications"])
+        self.read_evidence(data.get("evidence"))
+
+    def read_evidence(self, raw: Any):
+        data = self.mapping("evidence", raw, "node: state")
+        if data is None:
+            return
+        nodes = self.kb.nodes
+        for node, state in data.items():
+            path = f"evidence.{node}"
+            if node not in nodes:
+                self.unknown_key(path, node, nodes, "node")
+                continue
+            states = self.kb.states(node)
+            if not isinstance(state, str) or state not in states:
+                self.add(path, f"must be a state of {node} ({', '.join(states)})", describe(state),
+                         suggest(str(state), states, "state"))
+                continue
+            self.set(node, state, path)
+
+
+def _parse(data: Any, kb: Knowledge, lenient: bool, source: str, prefix: str = "") -> ParsedCase:
+    reader = CaseReader(kb, lenient, source, prefix)
+    reader.run(data)
+    cid = data.get("id") if isinstance(data, dict) else None
+    cid = None if cid is None or isinstance(cid, (bool, dict, list)) else str(cid)
+    if reader.problems:
+        raise CaseError(reader.problems, cid)
+    return ParsedCase(id=cid, evidence=reader.evidence, ignored=reader.ignored,
+                      raw=copy.deepcopy(data))
+
+
+def parse_case(data: dict, kb: Knowledge, *, lenient: bool = False, source: str = "<case>") -> ParsedCase:
+    """Turn one case (a dict in the case-file format) into evidence.
+
+    Parameters
+    ----------
+    data : dict
+        The case, as read from YAML or JSON.
+    kb : Knowledge
+        The loaded knowledge (:func:`bayesdx.knowledge.load_knowledge`).
+    lenient : bool, default False
+        List unknown drug names under ``ignored`` instead of failing (the
+        ``--lenient`` switch).
+    source : str, default "<case>"
+        Where the case comes from, used in error messages.
+
+    Returns
+    -------
+    ParsedCase
+
+    Raises
+    ------
+    CaseError
+        Listing every problem of the case (field path, what is accepted, the
+        nearest valid names).
+
+    Examples
+    --------
+    >>> from bayesdx.knowledge import load_knowledge
+    >>> kb = load_knowledge()
+    >>> c = parse_case({"id": "x", "vitamins": {"b12": "111 pmol/L"},
+    ...                 "smear": {"hypersegmented_neutrophils": "present"},
+    ...                 "medications": [{"name": "metformin"}]}, kb)
+    >>> c.evidence["b12_level"], c.evidence["smear_hypersegmented_neutrophils"]
+    ('low', 'present')
+    >>> c.ignored
+    [{'field': 'medications.metformin', 'reason': 'metformin: no marrow effect modelled'}]
+    >>> try:
+    ...     parse_case({"medications": [{"name": "clozapin"}]}, kb)
+    ... except CaseError as err:
+    ...     print(err.problems[0])
+    <case>: medications[0].name: must be a known drug name; got 'clozapin'; try a known name - did you mean clozapine, clopine, loxapine? (or lenient mode, --lenient, to list unknown drugs under ignored)
+    >>> parse_case({"medications": [{"name": "clozapin"}]}, kb, lenient=True).ignored[0]["reason"]
+    'unknown drug name, not used (lenient mode); did you mean clozapine, clopine, loxapine?'
+    """
+    return _parse(data, kb, lenient, source)
+
+
+def _load_file(p: Path) -> Any:
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CaseError([Problem(str(p), "", "must be a readable case file", str(exc),
+                                 "checking the path")]) from None
+    if p.suffix.lower() == ".json":
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise CaseError([Problem(str(p), f"line {exc.lineno}, column {exc.colno}",
+                                     "must be valid JSON", exc.msg,
+                                     "checking brackets, commas and quotes near that line")]) from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise CaseError([Problem(str(p), where, "must be valid YAML",
+                                 getattr(exc, "problem", None) or str(exc),
+                                 "checking indentation and quoting near that line")]) from None
+
+
+def read_cases(path: str | Path, kb: Knowledge, *, lenient: bool = False) -> list[ParsedCase | CaseError]:
+    """Read a YAML or JSON case file: one case, or a list under ``cases:``.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file (``.json`` is read as JSON, anything else as YAML).
+    kb : Knowledge
+        The loaded knowledge.
+    lenient : bool, default False
+        As in :func:`parse_case`.
+
+    Returns
+    -------
+    list of ParsedCase or CaseError
+        One entry per case, in file order; a case that cannot be read is its
+        :class:`~bayesdx.errors.CaseError` (problem paths start with
+        ``cases[i].``), so one bad case does not sink the others.
+
+    Raises
+    ------
+    CaseError
+        If the file itself cannot be read or parsed, or ``cases:`` is not a list.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> from bayesdx.knowledge import load_knowledge
+    >>> text = "cases:\\n  - {id: a, sex: female}\\n  - {id: b, sex: femal}\\n"
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     f = os.path.join(d, "batch.yaml")
+    ...     _ = open(f, "w").write(text)
+    ...     out = read_cases(f, load_knowledge())
+    >>> out[0].evidence
+    {'sex': 'female'}
+    >>> print(out[1].problems[0].path)
+    cases[1].sex
+    """
+    p = Path(path)
+    data = _load_file(p)
+    if data is None:
+        data = {}
+    if isinstance(data, dict) and "cases" in data:
+        extra = [k for k in data if k != "cases"]
+        if extra:
+            raise CaseError([Problem(str(p), str(extra[0]), "must not be beside 'cases:' in a batch file",
+                                     repr(extra[0]), "moving it into one of the cases")])
+        items = data["cases"]
+        if not isinstance(items, list):
+            raise CaseError([Problem(str(p), "cases", "must be a list of cases", describe(items),
+                                     "cases:\n  - {id: a, ...}")])
+        prefix = "cases"
+    elif isinstance(data, list):
+        items, prefix = data, ""
+    else:
+        items, prefix = [data], None
+    out: list[ParsedCase | CaseError] = []
+    for i, item in enumerate(items):
+        pre = "" if prefix is None else f"{prefix}[{i}]."
+        try:
+            out.append(_parse(item, kb, lenient, str(p), pre))
+        except CaseError as exc:
+            out.append(exc)
+    return out
+
