@@ -24,115 +24,25 @@ knowledge OK: ...
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from typing import Sequence
 
 from . import __version__
+from .commands import (
+    cmd_calibrate,
+    cmd_check,
+    cmd_compare,
+    cmd_diagnose,
+    cmd_export,
+    cmd_next_tests,
+    cmd_regress,
+    cmd_sensitivity,
+    cmd_validate,
+)
 from .errors import BayesdxError
 
 __all__ = ["main"]
-
-
-def _model(args):
-    from .diagnose import load_model
-
-    return load_model(args.root)
-
-
-# --------------------------------------------------------------------------- subcommands
-
-
-def cmd_check(args) -> int:
-    """Validate model/ and priors/ and print a summary."""
-    from .diagnose import load_model
-
-    m = load_model(args.root)
-    net = m.net
-    n_edges = sum(len(p) for p in net.parents.values())
-    largest = max(net.parents, key=lambda n: len(net.parents[n]))
-    print(f"knowledge OK: {len(net.context)} context nodes, {len(net.causes)} causes, "
-          f"{len(net.findings)} findings, {n_edges} edges, {net.n_params} numbers "
-          f"({sum(p.estimate for p in net.params)} estimates); largest fan-in: {largest} "
-          f"({len(net.parents[largest])} parents)")
-    return 0
-
-
-def _print_table(d, top: int | None, out=sys.stdout) -> None:
-    from .diagnose import DISCLAIMER
-
-    print(f"Case: {d.id or '(no id)'}", file=out)
-    rows = d.causes if top is None else d.causes[:top]
-    w = max(len(c.label) for c in rows) if rows else 10
-    print(f"  {'#':>2}  {'cause':<{w}}  {'prior':>7}  {'posterior':>9}  90% interval", file=out)
-    for i, c in enumerate(rows, 1):
-        iv = f"{c.interval[0]:.3f}-{c.interval[1]:.3f}" if c.interval else "-"
-        print(f"  {i:>2}  {c.label:<{w}}  {c.prior:7.3f}  {c.posterior:9.3f}  {iv}", file=out)
-    if top is not None and len(d.causes) > top:
-        print(f"  ... {len(d.causes) - top} more (use --all)", file=out)
-    ev = ", ".join(f"{k}={v}" for k, v in d.evidence.items()) or "(none: the prior)"
-    print(f"Evidence: {ev}", file=out)
-    if d.ignored:
-        print("Ignored: " + "; ".join(f"{i.get('field')}: {i.get('reason')}" for i in d.ignored),
-              file=out)
-    print(DISCLAIMER, file=out)
-
-
-def cmd_diagnose(args) -> int:
-    """Rank the causes for each case in a case file."""
-    from .diagnose import diagnose_many
-
-    model = _model(args)
-    results = diagnose_many(args.case, model=model, lenient=args.lenient, draws=args.draws,
-                            seed=args.seed)
-    code = 0
-    for r in results:
-        if isinstance(r, Exception):
-            print(f"{args.case}: {r}", file=sys.stderr)
-            code = max(code, getattr(r, "exit_code", 2))
-            continue
-        if args.json:
-            print(json.dumps(r.to_dict()))
-        else:
-            _print_table(r, None if args.all else args.top)
-            print()
-    return code
-
-
-def cmd_validate(args) -> int:
-    """Top-1 / top-3 accuracy on the validation vignettes, and the misses."""
-    from .validation import load_vignettes, score_vignettes
-
-    model = _model(args)
-    vs = load_vignettes(args.vignettes)
-    score = score_vignettes(vs, model)
-    print(f"vignettes: {score.n}  top-1: {score.top1:.3f}  top-3: {score.top3:.3f}  "
-          f"MRR: {score.mrr:.3f}")
-    misses = score.misses
-    if misses:
-        print(f"misses ({len(misses)}):")
-        for r in misses:
-            if r.error:
-                print(f"  {r.vignette.id}: ERROR {r.error}")
-                continue
-            top3 = ", ".join(f"{c} {p:.2f}" for c, p in zip(r.ranking[:3], r.probs[:3]))
-            print(f"  {r.vignette.id}: expected {r.vignette.cause} (rank {r.rank}); top: {top3}")
-    ok = score.top1 >= args.min_top1 and score.top3 >= args.min_top3
-    if not ok:
-        print(f"below target: top-1 must be >= {args.min_top1}, top-3 >= {args.min_top3}",
-              file=sys.stderr)
-    return 0 if ok else 1
-
-
-def cmd_export(args) -> int:
-    """Write the network as BIF or XMLBIF."""
-    from .export import write_network
-
-    model = _model(args)
-    path = write_network(model.net, args.out, args.format)
-    print(f"wrote {path} ({args.format})")
-    return 0
 
 
 # --------------------------------------------------------------------------- parser
@@ -167,12 +77,74 @@ def build_parser() -> argparse.ArgumentParser:
                    "(default validation/vignettes)")
     s.add_argument("--min-top1", type=float, default=0.7)
     s.add_argument("--min-top3", type=float, default=0.9)
+    s.add_argument("--report", metavar="DIR", default=None, help="also write summary.md, "
+                   "cases.csv, report.json and calibration.png into DIR")
     s.set_defaults(func=cmd_validate)
+
+    s = sub.add_parser("calibrate", help="calibration on a synthetic cohort sampled from the model")
+    s.add_argument("--n", type=int, default=2000, help="patients (default 2000)")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--bins", type=int, default=10)
+    s.add_argument("--p-context", type=float, default=1.0, help="chance each context node is "
+                   "observed (default 1)")
+    s.add_argument("--p-other", type=float, default=0.25, help="chance each finding outside the "
+                   "blood count is observed (default 0.25)")
+    s.add_argument("--plot", metavar="PNG", default=None, help="write the reliability diagram")
+    s.add_argument("--max-ece", type=float, default=None, help="exit 1 when the ECE is above")
+    s.set_defaults(func=cmd_calibrate)
+
+    s = sub.add_parser("regress", help="compare the vignettes' posteriors with the golden pins")
+    s.add_argument("--vignettes", default=None, help="folder of vignettes "
+                   "(default validation/vignettes)")
+    s.add_argument("--golden", default=None, help="golden file "
+                   "(default validation/golden/posteriors.json)")
+    s.add_argument("--tol", type=float, default=1e-6, help="absolute tolerance (default 1e-6)")
+    s.add_argument("--update", action="store_true", help="rewrite the pins (a deliberate change)")
+    s.add_argument("--limit", type=int, default=40, help="rows of the diff (default 40)")
+    s.add_argument("--all", action="store_true", help="show every changed posterior")
+    s.set_defaults(func=cmd_regress)
+
+    s = sub.add_parser("compare", help="compare two versions of priors/ (folders or git revisions)")
+    s.add_argument("old", nargs="?", help="folder holding priors/ (and maybe model/), or a git "
+                   "revision")
+    s.add_argument("new", nargs="?", help="the same; default the working tree")
+    s.add_argument("--against", metavar="REV", default=None, help="compare the working tree "
+                   "with REV (e.g. HEAD)")
+    s.add_argument("--vignettes", default=None, help="folder of vignettes "
+                   "(default validation/vignettes)")
+    s.add_argument("--limit", type=int, default=15, help="rows per section (default 15)")
+    s.add_argument("--all", action="store_true", help="show every change")
+    s.set_defaults(func=cmd_compare)
 
     s = sub.add_parser("export", help="write the network as BIF or XMLBIF")
     s.add_argument("out", help="output file")
     s.add_argument("--format", choices=["bif", "xmlbif"], default="bif")
     s.set_defaults(func=cmd_export)
+
+    s = sub.add_parser("next-tests", help="rank the tests worth ordering next (value of "
+                       "information) for a case file")
+    s.add_argument("case", help="case file: one case, or a list under 'cases:'")
+    s.add_argument("--by", choices=["info", "cost", "change"], default="info",
+                   help="rank by expected entropy reduction (info), by it per cost (cost), or "
+                   "by the expected change of the leading cause (change); default info")
+    s.add_argument("--top", type=int, default=10, help="rows (default 10)")
+    s.add_argument("--json", action="store_true", help="one JSON object per case (JSON Lines)")
+    s.add_argument("--lenient", action="store_true", help="list unknown drug names under "
+                   "'ignored' instead of failing")
+    s.set_defaults(func=cmd_next_tests)
+
+    s = sub.add_parser("sensitivity", help="which numbers of priors/ move one cause's "
+                       "posterior most for a case file")
+    s.add_argument("case", help="case file: one case, or a list under 'cases:'")
+    s.add_argument("--cause", required=True, help="cause id, e.g. sle")
+    s.add_argument("--params", action="append", default=None, metavar="PREFIX",
+                   help="only parameters whose path starts with PREFIX (repeatable), "
+                   "e.g. causes.sle or findings.test_ana")
+    s.add_argument("--top", type=int, default=15, help="rows (default 15)")
+    s.add_argument("--json", action="store_true", help="one JSON object per case (JSON Lines)")
+    s.add_argument("--lenient", action="store_true", help="list unknown drug names under "
+                   "'ignored' instead of failing")
+    s.set_defaults(func=cmd_sensitivity)
     return p
 
 
@@ -190,6 +162,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # e.g. `bayesdx diagnose ... --json | head`: not an error
+        try:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keep Python from complaining at exit
+        except OSError:
+            pass
+        return 0
     except Exception as exc:  # pragma: no cover - a bug
         if os.environ.get("BAYESDX_DEBUG"):
             raise
