@@ -47,7 +47,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import BayesdxError, Problem
+from .errors import Problem, UsageError
 from .network import Network, Tables
 from .validation import Calibration, calibration
 
@@ -57,14 +57,8 @@ __all__ = ["ALWAYS_OBSERVED_GROUPS", "CauseCheck", "Cohort", "CohortCheck", "Coh
 ALWAYS_OBSERVED_GROUPS = ("cbc", "course")
 
 
-class CohortError(BayesdxError):
+class CohortError(UsageError):
     """A cohort setting cannot be used."""
-
-    exit_code = 2
-
-    def __init__(self, problem: Problem):
-        self.problem = problem
-        super().__init__(str(problem))
 
 
 @dataclass(frozen=True)

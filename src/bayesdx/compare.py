@@ -33,7 +33,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import BayesdxError, Problem
+from .errors import Problem, UsageError
 from .validation import Score
 
 __all__ = ["CaseChange", "CompareError", "Comparison", "ParamChange", "compare_roots",
@@ -42,14 +42,8 @@ __all__ = ["CaseChange", "CompareError", "Comparison", "ParamChange", "compare_r
 MOVED = 1e-6  # smallest change of a posterior reported as a move
 
 
-class CompareError(BayesdxError):
+class CompareError(UsageError):
     """A side of the comparison cannot be resolved."""
-
-    exit_code = 2
-
-    def __init__(self, problem: Problem):
-        self.problem = problem
-        super().__init__(str(problem))
 
 
 @dataclass(frozen=True)

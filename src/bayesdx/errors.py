@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "BayesdxError",
+    "UsageError",
     "CaseError",
     "ImpossibleEvidenceError",
     "KnowledgeError",
@@ -66,6 +67,20 @@ class BayesdxError(Exception):
     """Base class of every error bayesdx reports to a user."""
 
     exit_code = 1
+
+
+class UsageError(BayesdxError):
+    """A command argument or a file to write cannot be used (exit code 2).
+
+    Subclassed per module (``QueryError``, ``RegressError``, ...) so a caller
+    can tell where it came from; all carry one :class:`Problem`.
+    """
+
+    exit_code = 2
+
+    def __init__(self, problem: Problem):
+        self.problem = problem
+        super().__init__(str(problem))
 
 
 class KnowledgeError(BayesdxError):

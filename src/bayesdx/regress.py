@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .errors import BayesdxError, Problem
+from .errors import Problem, UsageError
 
 __all__ = ["DECIMALS", "METHOD", "Change", "RegressDiff", "RegressError", "compute_pins",
            "diff_pins", "golden_path", "read_pins", "write_pins"]
@@ -36,14 +36,8 @@ METHOD = "exact engine, point estimate of priors"
 DECIMALS = 6
 
 
-class RegressError(BayesdxError):
+class RegressError(UsageError):
     """The golden file is missing or cannot be read."""
-
-    exit_code = 2
-
-    def __init__(self, problem: Problem):
-        self.problem = problem
-        super().__init__(str(problem))
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from . import __version__
-from .errors import BayesdxError, Problem
+from .errors import Problem, UsageError
 from .validation import SCORE_DEFINITION, Calibration, Score
 
 __all__ = ["Report", "ReportError", "plot_reliability", "progress_bar", "report_dict",
@@ -51,14 +51,8 @@ __all__ = ["Report", "ReportError", "plot_reliability", "progress_bar", "report_
 T = TypeVar("T")
 
 
-class ReportError(BayesdxError):
+class ReportError(UsageError):
     """The report folder cannot be written."""
-
-    exit_code = 2
-
-    def __init__(self, problem: Problem):
-        self.problem = problem
-        super().__init__(str(problem))
 
 
 @dataclass(frozen=True)

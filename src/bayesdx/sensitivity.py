@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from .errors import Problem
+from .jsonout import json_number
 from .voi import QueryError
 
 __all__ = ["ParamSwing", "Sensitivity", "check_cause", "sensitivity"]
@@ -62,8 +63,7 @@ class ParamSwing:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (NaN becomes ``None``)."""
-        def num(x: float):
-            return round(float(x), 9) if math.isfinite(x) else None
+        num = json_number
 
         return {"path": self.path, "value": self.value, "low": self.low, "high": self.high,
                 "posterior_low": num(self.posterior_low),

@@ -62,7 +62,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .errors import BayesdxError, Problem
+from .errors import Problem, UsageError
+from .jsonout import json_number
 from .network import Tables
 
 __all__ = ["SORT_KEYS", "NextTests", "Outcome", "QueryError", "TestValue", "binary_entropy",
@@ -75,14 +76,8 @@ SORT_KEYS = {"info": "expected_entropy_reduction", "change": "expected_top_chang
 _DIRECT_BELOW = 1e-4
 
 
-class QueryError(BayesdxError):
+class QueryError(UsageError):
     """A query argument (cause id, candidate, ranking key) cannot be used; exit code 2."""
-
-    exit_code = 2
-
-    def __init__(self, problem: Problem):
-        self.problem = problem
-        super().__init__(str(problem))
 
 
 class Outcome(NamedTuple):
@@ -115,8 +110,7 @@ class TestValue:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (non-finite numbers become ``None``)."""
-        def num(x):
-            return None if x is None or not math.isfinite(x) else round(float(x), 9)
+        num = json_number
 
         return {"finding": self.finding, "label": self.label, "group": self.group,
                 "cost": num(self.cost),
