@@ -1,0 +1,97 @@
+"""bayesdx app: enter what you know, watch the differential of leukopenia move.
+
+Run with ``./dev app`` (``.venv/bin/streamlit run app.py``; localhost only, no
+usage statistics, see .streamlit/config.toml). Widgets and layout only: the
+numbers come from the bayesdx package (see src/bayesdx/ui/ for the pieces).
+
+Research and teaching tool, not a medical device. Nothing entered is stored.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from bayesdx.diagnose import DISCLAIMER
+from bayesdx.errors import KnowledgeError
+from bayesdx.ui import panels, state
+from bayesdx.ui.scenario import case_yaml, derive, evidence_to_query, values_to_case
+from bayesdx.ui.spec import form_spec
+
+st.set_page_config(page_title="bayesdx · causes of leukopenia", page_icon="🩸", layout="wide",
+                   initial_sidebar_state="collapsed")
+st.markdown(panels.CSS, unsafe_allow_html=True)
+
+try:
+    model = state.get_model()
+except KnowledgeError as exc:
+    st.error("The knowledge files (model/, priors/) are invalid, so the model cannot be built. "
+             "Fix these and reload the page:\n\n```\n" + str(exc) + "\n```")
+    st.stop()
+
+spec = form_spec(model.kb)
+state.init_session(model)
+
+values = state.current_values(spec)
+direct = dict(st.session_state.get("bdx.direct") or {})
+derived = derive(model, values, direct)
+state.sync_url(derived.evidence, model.kb)
+
+# ---------------------------------------------------------------- layout
+# The skeleton is laid out first and filled in order of urgency: after a change
+# the browser receives the ranking first, then the form, then the toolbar.
+head, tools = st.columns([1.15, 1], vertical_alignment="bottom")
+flash = st.container(key="bdx-flash")  # always present, so the tabs below keep their place
+left, right = st.columns([1.05, 1], gap="large")
+
+with right:
+    st.markdown("#### Differential")
+    problems = st.container(key="bdx-problems")
+    result = panels.compute(model, derived.evidence)
+    if not hasattr(result, "causes"):
+        panels.conflict_box(model, result)
+    else:
+        panels.top_summary(model, result)
+        panels.ranking_panel(model, result)
+        why, whatif, used = st.tabs(["Why?", "What-if: A vs B", "Evidence used"],
+                                    key="bdx.rtab", on_change="rerun")
+        if why.open:
+            with why:
+                panels.why_panel(model, result)
+        if whatif.open:
+            with whatif:
+                panels.whatif_panel(model, result)
+        if used.open:
+            with used:
+                panels.evidence_list(model, derived)
+
+with left:
+    st.markdown("#### Evidence")
+    panels.evidence_panel(model, spec, values, derived)
+
+with problems:
+    panels.problems_box(model, spec, derived)
+with flash:
+    panels.flashes()
+with head:
+    st.markdown("### bayesdx · causes of a low white-cell count")
+    panels.note()
+with tools, st.container(horizontal=True, horizontal_alignment="right"):
+    st.button("Clear all evidence", key="bdx.clear", on_click=state.cb_clear, args=(model,),
+              help="Every finding back to unknown", type="primary", icon=":material/clear_all:")
+    pinned = "bdx.pin" in st.session_state
+    st.button("Pin as A" if not pinned else "Re-pin A", key="bdx.pinbtn", on_click=state.cb_pin,
+              args=(model,), help="Keep this scenario as A to compare with your changes (B)",
+              icon=":material/push_pin:")
+    if pinned:
+        st.button("Back to A", key="bdx.restore", on_click=state.cb_restore, args=(model,),
+                  icon=":material/undo:")
+        st.button("Unpin", key="bdx.unpin", on_click=state.cb_unpin, type="tertiary", icon=":material/close:")
+    panels.case_file_controls(model, case_yaml(values_to_case(values, spec, direct), DISCLAIMER))
+    panels.share_controls(evidence_to_query(derived.evidence, model.kb))
+
+with st.expander("About this model"):
+    st.markdown(f"**Reference population.** {model.kb.reference_population}")
+    st.markdown(f"{len(model.net.causes)} causes, {len(model.net.findings)} findings, "
+                f"{len(model.net.context)} context nodes; knowledge version `{model.kb.digest[:12]}`. "
+                "Posteriors are exact (no sampling). Share a scenario by copying the address bar; "
+                "it holds the evidence as `node=state` pairs only.")

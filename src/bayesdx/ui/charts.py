@@ -1,0 +1,216 @@
+"""Charts of the app: the ranking, the why-chart and the A/B comparison.
+
+Each chart is designed with Altair once per shape (number of rows) and kept as
+a Vega-Lite spec; every rerun only supplies a new data frame, so a redraw
+costs no chart construction. The functions take plain rows computed by the
+package; they compute no probabilities.
+
+Examples
+--------
+>>> rows = [{"id": "a", "label": "A", "family": "drug", "prior": 0.02, "posterior": 0.9}]
+>>> spec, df = ranking_chart(rows)
+>>> spec["layer"][0]["mark"]["type"], list(df["text"])
+('bar', ['90%'])
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
+
+import altair as alt
+import pandas as pd
+
+from .scenario import pct
+
+__all__ = ["FAMILIES", "FAMILY_COLORS", "chart_height", "compare_chart", "family_legend_html", "ranking_chart", "why_chart", "why_rows"]
+
+FAMILIES = ("marrow", "autoimmune", "infection", "drug", "nutritional", "congenital", "other")
+FAMILY_COLORS = ("#7b3294", "#e08214", "#c51b7d", "#2166ac", "#1b7837", "#8c510a", "#6b6b6b")
+ROW = 24
+_LABEL_LIMIT = 300
+WEIGHT_CLIP = 3.0
+INSIDE = 0.8  # a bar longer than this carries its label inside
+
+
+def family_legend_html(families: Sequence[str] = FAMILIES) -> str:
+    """An HTML legend line of the family colours (static markup, no user input)."""
+    color = dict(zip(FAMILIES, FAMILY_COLORS))
+    items = [f'<span style="white-space:nowrap"><span style="color:{color.get(f, "#999")}">&#9632;</span> {f}</span>'
+             for f in families]
+    return ('<div style="font-size:0.8rem;color:#555;line-height:1.6">' + " &nbsp; ".join(items)
+            + ' &nbsp; <span style="white-space:nowrap"><b>|</b> prior</span></div>')
+
+
+def chart_height(spec: dict[str, Any], extra: int = 70) -> int:
+    """Pixel height for ``st.vega_lite_chart``: the plot height plus axis and legend."""
+    return int(spec.get("height", 40)) + extra
+
+
+def _spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
+    """The Vega-Lite spec without data: every layer reads the data frame given at draw time."""
+    d = chart.to_dict()
+    for key in ("data", "datasets", "config", "$schema"):
+        d.pop(key, None)
+    for layer in d.get("layer", []):
+        if layer.get("data") == {"name": "empty"}:
+            del layer["data"]
+    return d
+
+
+def _family_color(legend: bool = True) -> alt.Color:
+    return alt.Color("family:N", scale=alt.Scale(domain=list(FAMILIES), range=list(FAMILY_COLORS)),
+                     legend=alt.Legend(orient="top", title=None, direction="horizontal",
+                                       labelFontSize=12, symbolType="square") if legend else None)
+
+
+def _y(field: str = "label", size: int = 13) -> alt.Y:
+    # sorted by the data's "rank" column, so the spec stays the same from one draw to the next
+    # (the browser then only swaps the data); layers need op "min" to share a sorted domain
+    return alt.Y(f"{field}:N", sort=alt.EncodingSortField("rank", op="min", order="ascending"), title=None,
+                 axis=alt.Axis(labelLimit=_LABEL_LIMIT, labelFontSize=size, ticks=False, domain=False))
+
+
+# --------------------------------------------------------------------------- ranking
+
+
+@lru_cache(maxsize=64)
+def _ranking_spec(n: int) -> dict[str, Any]:
+    tooltip = [alt.Tooltip("label:N", title="Cause"), alt.Tooltip("family:N", title="Family"),
+               alt.Tooltip("Posterior:N", title="Posterior"), alt.Tooltip("Prior:N", title="Prior"),
+               alt.Tooltip("id:N", title="Id")]
+    base = alt.Chart().encode(y=_y(), tooltip=tooltip)
+    x_scale = alt.Scale(domain=[0, 1], nice=False)
+    bars = base.mark_bar(height=ROW - 7, cornerRadiusEnd=2).encode(
+        x=alt.X("posterior:Q", scale=x_scale,
+                axis=alt.Axis(format="%", title="Probability the cause is present",
+                              titleFontWeight="normal", grid=True, tickCount=5)),
+        color=_family_color(legend=False))
+    prior = base.mark_tick(color="#111111", thickness=2, size=ROW - 3).encode(x="prior:Q")
+    outside = base.transform_filter(f"datum.posterior < {INSIDE}").mark_text(
+        align="left", dx=5, fontSize=12, fontWeight="bold", color="#222222").encode(x="posterior:Q", text="text:N")
+    inside = base.transform_filter(f"datum.posterior >= {INSIDE}").mark_text(
+        align="right", dx=-6, fontSize=12, fontWeight="bold", color="#ffffff").encode(x="posterior:Q", text="text:N")
+    return _spec(alt.layer(bars, prior, outside, inside).properties(height=max(ROW * n, 40)))
+
+
+def ranking_chart(rows: Sequence[dict], *, by_family: bool = False) -> tuple[dict[str, Any], pd.DataFrame]:
+    """Bars of the posterior of each cause with the prior as a black tick: (spec, data).
+
+    ``rows`` hold ``id, label, family, prior, posterior``; they are drawn in
+    the given order, or grouped by family (``by_family``).
+    """
+    df = pd.DataFrame(list(rows), columns=["id", "label", "family", "prior", "posterior"])
+    if by_family and len(df):
+        rank = {f: i for i, f in enumerate(FAMILIES)}
+        df = df.assign(_f=df["family"].map(lambda f: rank.get(f, len(rank))))
+        df = df.sort_values(["_f", "posterior"], ascending=[True, False], kind="stable").drop(columns="_f")
+    df = df.reset_index(drop=True)
+    df["rank"] = range(len(df))
+    df["Posterior"] = df["posterior"].map(pct)
+    df["Prior"] = df["prior"].map(pct)
+    df["text"] = df["Posterior"]
+    return copy.deepcopy(_ranking_spec(len(df))), df
+
+
+# --------------------------------------------------------------------------- why
+
+
+def _lr_text(lr: float) -> str:
+    if math.isinf(lr):
+        return "LR ∞ (required)"
+    if lr == 0:
+        return "LR 0 (rules out)"
+    if lr >= 100:
+        return f"LR {lr:,.0f}"
+    if lr >= 10:
+        return f"LR {lr:.0f}"
+    if lr >= 0.1:
+        return f"LR {lr:.2f}"
+    return f"LR {lr:.2g}"
+
+
+def why_rows(items, label) -> list[dict]:
+    """Chart rows from :class:`~bayesdx.explain.Contribution` items (``label(c) -> text``)."""
+    rows = []
+    for c in items:
+        w = c.weight
+        shown = 0.0 if math.isnan(w) else max(-WEIGHT_CLIP, min(WEIGHT_CLIP, w))
+        rows.append({"finding": label(c), "weight": shown, "lr": _lr_text(c.lr),
+                     "direction": "raises" if w > 0 else "lowers",
+                     "without": pct(c.without), "exact": f"{c.lr:.4g}"})
+    return rows
+
+
+@lru_cache(maxsize=64)
+def _why_spec(n: int, lim: float) -> dict[str, Any]:
+    label_expr = ("datum.value == 0 ? '×1' : datum.value > 0 ? '×' + format(pow(10, datum.value), '~g')"
+                  " : '÷' + format(pow(10, -datum.value), '~g')")
+    ticks = [float(v) for v in range(-int(lim), int(lim) + 1)]
+    base = alt.Chart().encode(
+        y=_y("finding", 12),
+        tooltip=[alt.Tooltip("finding:N", title="Finding"), alt.Tooltip("exact:N", title="Likelihood ratio"),
+                 alt.Tooltip("weight:Q", title="Weight (log10 LR)", format="+.2f"),
+                 alt.Tooltip("without:N", title="Posterior without it")])
+    bars = base.mark_bar(height=ROW - 8).encode(
+        x=alt.X("weight:Q", scale=alt.Scale(domain=[-lim, lim]),
+                axis=alt.Axis(title="Multiplies the odds of the cause by (log scale)", labelExpr=label_expr,
+                              values=ticks, titleFontWeight="normal")),
+        color=alt.Color("direction:N", scale=alt.Scale(domain=["raises", "lowers"],
+                                                       range=["#1a7f37", "#c62828"]),
+                        legend=alt.Legend(orient="top", title=None)))
+    pos = base.transform_filter("datum.weight >= 0").mark_text(
+        fontSize=11, color="#222222", align="left", dx=4).encode(x="weight:Q", text="lr:N")
+    neg = base.transform_filter("datum.weight < 0").mark_text(
+        fontSize=11, color="#222222", align="right", dx=-4).encode(x="weight:Q", text="lr:N")
+    zero = alt.Chart().mark_rule(color="#444444").encode(x=alt.datum(0))
+    return _spec(alt.layer(bars, pos, neg, zero).properties(height=max(ROW * n, 40)))
+
+
+def why_chart(rows: Sequence[dict]) -> tuple[dict[str, Any], pd.DataFrame]:
+    """Diverging bars of the weight of evidence (log10 likelihood ratio) per finding: (spec, data)."""
+    df = pd.DataFrame(list(rows), columns=["finding", "weight", "lr", "direction", "without", "exact"])
+    df["rank"] = range(len(df))
+    biggest = max([abs(w) for w in df["weight"]] or [1.0])
+    lim = float(max(1, math.ceil(biggest + 0.6)))  # room for the LR labels
+    return copy.deepcopy(_why_spec(len(df), lim)), df
+
+
+# --------------------------------------------------------------------------- what-if
+
+
+@lru_cache(maxsize=64)
+def _compare_spec(n: int) -> dict[str, Any]:
+    tooltip = [alt.Tooltip("label:N", title="Cause"), alt.Tooltip("A:N", title="A (pinned)"),
+               alt.Tooltip("B:N", title="B (now)"), alt.Tooltip("change:N", title="Change")]
+    scale = alt.Scale(domain=[0, 1], nice=False)
+    base = alt.Chart().encode(y=_y("label", 12), tooltip=tooltip)
+    rule = base.mark_rule(color="#9e9e9e", strokeWidth=2).encode(
+        x=alt.X("a:Q", scale=scale, axis=alt.Axis(format="%", title="Probability: A (grey) → B (colour)",
+                                                    titleFontWeight="normal")), x2="b:Q")
+    a = base.mark_point(filled=True, size=70, color="#9e9e9e", opacity=1).encode(x="a:Q")
+    b = base.mark_point(filled=True, size=90, opacity=1).encode(x="b:Q", color=_family_color(legend=False))
+    right = base.transform_filter("datum.right < 0.8").mark_text(
+        align="left", dx=8, fontSize=11, color="#222222").encode(x="right:Q", text="change:N")
+    left = base.transform_filter("datum.right >= 0.8").mark_text(
+        align="right", dx=-8, fontSize=11, color="#222222").encode(x="left:Q", text="change:N")
+    return _spec(alt.layer(rule, a, b, right, left).properties(height=max(ROW * n, 40)))
+
+
+def compare_chart(rows: Sequence[dict]) -> tuple[dict[str, Any], pd.DataFrame]:
+    """A (grey) and B (coloured) posterior per cause joined by a line: (spec, data).
+
+    ``rows`` hold ``label, family, a, b``.
+    """
+    df = pd.DataFrame(list(rows), columns=["label", "family", "a", "b"])
+    df["rank"] = range(len(df))
+    df["A"] = df["a"].map(pct)
+    df["B"] = df["b"].map(pct)
+    df["right"] = df[["a", "b"]].max(axis=1)
+    df["left"] = df[["a", "b"]].min(axis=1)
+    df["change"] = [f"{100 * (b - a):+.1f} pts" if abs(b - a) >= 0.0005 else "same"
+                    for a, b in zip(df["a"], df["b"])]
+    return copy.deepcopy(_compare_spec(len(df))), df

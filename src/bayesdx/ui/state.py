@@ -1,0 +1,260 @@
+"""Streamlit plumbing: the cached model, session state, callbacks.
+
+The widgets are the scenario's memory: the form value of field ``fid`` lives
+in ``st.session_state["w:" + fid]``. Everything that replaces the form
+(clear, open a case file, a shared link, back to A) runs in a callback or
+before the widgets are drawn, as Streamlit requires. Non-widget state:
+``bdx.direct`` (evidence without a field), ``bdx.pin`` (scenario A),
+``bdx.flash`` (one-shot messages).
+
+Nothing is written to disk and nothing leaves the process: session state
+lives in memory for the browser tab only.
+"""
+
+from __future__ import annotations
+
+import gc
+import threading
+from contextlib import contextmanager
+from typing import Any
+
+import streamlit as st
+
+from ..diagnose import Model, diagnose_evidence, load_model
+from ..errors import BayesdxError, CaseError
+from .scenario import (
+    UNKNOWN,
+    case_to_values,
+    default_values,
+    derive,
+    evidence_to_query,
+    load_case_text,
+    med_keys,
+    query_to_evidence,
+    values_from_evidence,
+)
+from .spec import FormSpec, form_spec
+
+__all__ = ["ENGINE_LOCK", "VALUES", "K", "W", "current_values", "engine_lock", "get_model", "init_session", "sync_url"]
+
+ENGINE_LOCK = threading.Lock()
+"""Serialises engine queries: the engine's plan cache is shared by all sessions."""
+
+PREFIX = "w:"
+
+
+def K(fid: str) -> str:
+    """The session-state key of the widget of field ``fid``."""
+    return PREFIX + fid
+
+
+@contextmanager
+def engine_lock():
+    """Hold :data:`ENGINE_LOCK` for one engine query."""
+    with ENGINE_LOCK:
+        yield
+
+
+@st.cache_resource(show_spinner="Loading the model ...")
+def get_model() -> Model:
+    """The built model, once per process (read-only, shared by every session)."""
+    model = load_model()
+    from ..case import parse_case
+
+    # warm up: the unit registry and the most common evidence patterns
+    parse_case({"age_years": 30, "cbc": {"anc": "500 /uL"}, "vitamins": {"b12": "100 pmol/L"}}, model.kb)
+    with ENGINE_LOCK:
+        diagnose_evidence(model, {}, draws=0)
+    # Streamlit runs a full garbage collection after every script run
+    # (runner.postScriptGC). With numpy, scipy, pint, altair and the model loaded
+    # that took ~85 ms of CPU per rerun; freezing what exists now (modules, the
+    # model: all long-lived) leaves only each run's own objects to scan.
+    gc.collect()
+    gc.freeze()
+    return model
+
+
+# --------------------------------------------------------------------------- values
+
+VALUES = "bdx.values"
+"""Session-state key of the form values (field id -> value), the scenario's memory.
+
+Only the open evidence tab draws its widgets; Streamlit forgets the state of
+widgets it did not draw, so every value is also kept here."""
+
+
+def W(fid: str, default: Any = "") -> str:
+    """The key of the widget of field ``fid``, primed from the stored value; call it when drawing."""
+    ss = st.session_state
+    k = K(fid)
+    if k not in ss:
+        ss[k] = ss.get(VALUES, {}).get(fid, default)
+    return k
+
+
+def current_values(spec: FormSpec) -> dict[str, Any]:
+    """The form values of this session (field id -> value), updated from the drawn widgets."""
+    ss = st.session_state
+    values = ss.setdefault(VALUES, default_values(spec))
+    for fid, default in default_values(spec).items():
+        values.setdefault(fid, default)
+    for fid in list(values):
+        if K(fid) in ss:
+            values[fid] = ss[K(fid)]
+    meds = values.get("meds") or []
+    for key in [k for k in values if k.startswith("med.") and k.split(".")[1] not in meds]:
+        del values[key]
+    for name in meds:
+        for key in med_keys(name).values():
+            values[key] = ss[K(key)] if K(key) in ss else values.get(key, "")
+    return dict(values)
+
+
+def _set_values(values: dict[str, Any]) -> None:
+    """Replace the form values (from a callback or before the widgets are drawn)."""
+    ss = st.session_state
+    for key in [k for k in ss if isinstance(k, str) and k.startswith(PREFIX)]:
+        del ss[key]
+    ss[VALUES] = dict(values)
+
+
+def flash(kind: str, text: str) -> None:
+    """A message shown once at the top of the next run."""
+    st.session_state.setdefault("bdx.flash", []).append((kind, text))
+
+
+def init_session(model: Model) -> None:
+    """First run of a session: the form values, from the URL when it holds a scenario."""
+    spec = form_spec(model.kb)
+    ss = st.session_state
+    if "bdx.init" not in ss:
+        ss["bdx.init"] = True
+        ss["bdx.direct"] = {}
+        ss["bdx.upload"] = 0
+        ss[VALUES] = default_values(spec)
+        params = {k: st.query_params.get_all(k) for k in st.query_params}
+        if params:
+            evidence, messages = query_to_evidence(params, model)
+            values, direct = values_from_evidence(model, evidence)
+            _set_values(values)
+            ss["bdx.direct"] = direct
+            for m in messages:
+                flash("warning", m)
+            if evidence:
+                flash("info", f"Opened a shared scenario: {len(evidence)} findings from the link.")
+
+
+def sync_url(evidence: dict[str, str], kb) -> None:
+    """Keep the address bar equal to the evidence (``node=state``)."""
+    want = evidence_to_query(evidence, kb)
+    have = {k: st.query_params.get(k) for k in st.query_params}
+    if have != want:
+        st.query_params.from_dict(want)
+
+
+# --------------------------------------------------------------------------- callbacks
+
+
+def cb_clear(model: Model) -> None:
+    """Clear every finding (one click)."""
+    _set_values(default_values(form_spec(model.kb)))
+    st.session_state["bdx.direct"] = {}
+    st.session_state["bdx.upload"] = st.session_state.get("bdx.upload", 0) + 1
+
+
+def _set_field(fid: str, value: Any) -> None:
+    st.session_state.setdefault(VALUES, {})[fid] = value
+    st.session_state[K(fid)] = value
+
+
+def cb_set_section(spec: FormSpec, section: str, which: int | None) -> None:
+    """Set every term of a section to present/absent word ``which`` (0, 1) or unknown (None)."""
+    for t in spec.section_terms(section):
+        _set_field(t.fid, UNKNOWN if which is None else t.words[which])
+
+
+def cb_direct_pills() -> None:
+    """Keep only the directly set findings still selected in the pills."""
+    keep = set(st.session_state.get("bdx.direct_pills") or [])
+    direct = st.session_state.get("bdx.direct", {})
+    for node in [n for n in direct if n not in keep]:
+        del direct[node]
+
+
+def cb_remove_direct(node: str) -> None:
+    """Drop one directly set finding."""
+    st.session_state.get("bdx.direct", {}).pop(node, None)
+
+
+def cb_clear_node(model: Model, node: str) -> None:
+    """Remove a node from the evidence, whichever field sets it."""
+    spec = form_spec(model.kb)
+    defaults = default_values(spec)
+    cb_remove_direct(node)
+    for fid, nodes in spec.field_nodes().items():
+        if node in nodes:
+            if fid == "meds":
+                _set_field("meds", [])
+                _set_field("meds.none", False)
+            else:
+                _set_field(fid, defaults[fid])
+
+
+def cb_pin(model: Model) -> None:
+    """Pin the current scenario as A."""
+    spec = form_spec(model.kb)
+    values = current_values(spec)
+    direct = dict(st.session_state.get("bdx.direct", {}))
+    d = derive(model, values, direct)
+    try:
+        with ENGINE_LOCK:
+            post = model.engine.posterior(d.evidence)
+    except BayesdxError as exc:
+        flash("error", f"Scenario A could not be pinned: {exc}")
+        return
+    st.session_state["bdx.pin"] = {"values": values, "direct": direct, "evidence": dict(d.evidence),
+                                   "post": post.as_dict()}
+
+
+def cb_unpin() -> None:
+    """Forget scenario A."""
+    st.session_state.pop("bdx.pin", None)
+
+
+def cb_restore(model: Model) -> None:
+    """Put scenario A back into the form."""
+    pin = st.session_state.get("bdx.pin")
+    if pin:
+        _set_values(dict(pin["values"]))
+        st.session_state["bdx.direct"] = dict(pin["direct"])
+
+
+def cb_upload(model: Model, key: str) -> None:
+    """Open an uploaded case file (YAML or JSON, validated with parse_case)."""
+    up = st.session_state.get(key)
+    if up is None:
+        return
+    name = getattr(up, "name", "case file")
+    try:
+        try:
+            text = up.getvalue().decode("utf-8")
+        except UnicodeDecodeError:
+            raise CaseError([]) from None
+        case, notes = load_case_text(text, model, name)
+    except CaseError as exc:
+        if not exc.problems:
+            flash("error", f"**{name}** could not be opened: it must be a UTF-8 text file "
+                           "(YAML or JSON); try saving it again as plain text.")
+        else:
+            lines = "\n".join(f"- {p}" for p in exc.problems)
+            flash("error", f"**{name}** could not be opened; fix these and upload it again:\n{lines}")
+        return
+    spec = form_spec(model.kb)
+    values, direct, more = case_to_values(case, spec)
+    _set_values(values)
+    st.session_state["bdx.direct"] = direct
+    d = derive(model, values, direct)
+    msg = f"Opened **{name}**: {len(d.evidence)} findings."
+    if notes or more:
+        msg += "\n" + "\n".join(f"- {n}" for n in [*notes, *more])
+    flash("success", msg)

@@ -1,0 +1,145 @@
+"""End-to-end: the app in Debian's headless Chromium, driven through its widgets.
+
+Starts ``streamlit run app.py`` on a free localhost port, enters a clozapine
+agranulocytosis case the way a clinician would, and checks the ranking; saves
+screenshots under reports/screenshots/ (gitignored). Skipped when
+/usr/bin/chromium is missing (``apt-get install -y chromium chromium-driver``).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from bayesdx.diagnose import load_model
+from bayesdx.ui.harness import CHROMIUM, AppPage, launch_chromium, serve_app
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                       reason=f"{CHROMIUM} not found (apt-get install -y chromium chromium-driver)"),
+]
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (python) is not installed")
+
+REPO = Path(__file__).resolve().parents[1]
+SHOTS = REPO / "reports" / "screenshots"
+VIEWPORT = {"width": 1440, "height": 900}  # a laptop screen
+
+
+@pytest.fixture(scope="module")
+def app_url():
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with serve_app(log=SHOTS.parent / "browser-test-app.log") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        b = launch_chromium(p)
+        yield b
+        b.close()
+
+
+@pytest.fixture()
+def app(browser, app_url):
+    context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    yield AppPage(page, app_url)
+    context.close()
+    assert not errors, f"JavaScript errors: {errors}"
+
+
+def labels():
+    return load_model().net.labels
+
+
+def top_cause(app: AppPage) -> str:
+    m = re.match(r"Most probable: 1\. (.+?) \d", app.top_text())
+    assert m, app.top_text()
+    return m.group(1).strip()
+
+
+def test_clozapine_agranulocytosis_through_the_widgets(app):
+    app.open()
+    assert "not a medical device" in app.page.inner_text("body")
+    app.tab("Blood count")
+    app.fill("Neutrophils (ANC)", "0.1")
+    app.fill("Lymphocytes (ALC)", "1.8")
+    app.fill("Haemoglobin", "13.6")
+    app.fill("Platelets", "240")
+    app.tab("Medication")
+    app.add_drug("clozapine")
+    app.fill("Weeks since start", "9")
+    app.tab("Smear")
+    app.choose("Blasts", "absent")
+    app.tab("Context & history")
+    app.fill("Age (years)", "34")
+    app.select("Sex", "male")
+    app.choose("Fever", "present")
+    assert top_cause(app) == labels()["drug_antipsychotic"]
+    assert labels()["drug_antipsychotic"] in app.ranking_text()
+    assert "anc=severe" in app.page.url and "exposure_antipsychotic=clozapine_window" in app.page.url
+    app.rerun(lambda: app.page.get_by_role("tab", name="Blood count").click())
+    app.page.wait_for_timeout(400)  # let the tab indicator settle
+    app.page.screenshot(path=str(SHOTS / "clozapine-agranulocytosis.png"))
+
+
+def test_shared_link_why_and_what_if(app):
+    query = ("age_group=young&sex=male&anc=severe&exposure_antipsychotic=clozapine_window"
+             "&exposure_antithyroid=none&exposure_anticonvulsant=none&exposure_antibiotic=none"
+             "&exposure_immunosuppressant=none&exposure_chemotherapy=none&exposure_antiviral=none"
+             "&exposure_corticosteroid=none&hx_fever=present")
+    app.open(query)
+    assert top_cause(app) == labels()["drug_antipsychotic"]
+    app.page.screenshot(path=str(SHOTS / "shared-link.png"))
+    app.click("Pin as A")
+    app.tab("Smear")
+    app.choose("Hairy cells", "present")
+    app.rerun(lambda: app.page.get_by_role("tab", name="What-if: A vs B").click())
+    assert "Changed since A" in app.page.inner_text("body")
+    app.page.locator(".st-key-bdx-ranking").scroll_into_view_if_needed()
+    app.page.mouse.wheel(0, 600)
+    app.page.wait_for_timeout(300)
+    app.page.screenshot(path=str(SHOTS / "what-if.png"))
+    app.rerun(lambda: app.page.get_by_role("tab", name="Why?").click())
+    assert "LR" in app.page.inner_text("body")
+    app.page.get_by_text("Multiplies the odds").first.scroll_into_view_if_needed()
+    app.page.wait_for_timeout(300)
+    app.page.screenshot(path=str(SHOTS / "why.png"))
+
+
+def test_case_file_download_and_upload(app, tmp_path):
+    app.open()
+    app.fill("Neutrophils (ANC)", "800 /uL")
+    app.tab("Tests")
+    app.choose("HIV", "negative")
+    before = app.page.url.split("?", 1)[1]
+    app.page.get_by_role("button", name="Case file").click()
+    with app.page.expect_download() as dl:
+        app.page.get_by_role("button", name="Save case file").click()
+    path = tmp_path / "case.yaml"
+    dl.value.save_as(path)
+    text = path.read_text()
+    assert "anc: 800 /uL" in text and "hiv: negative" in text
+    app.click("Clear all evidence")
+    assert "?" not in app.page.url or app.page.url.endswith("?")
+    app.page.get_by_role("button", name="Case file").click()
+    app.rerun(lambda: app.page.locator('input[type="file"]').set_input_files(str(path)))
+    assert app.page.url.split("?", 1)[1] == before
+    assert "Opened" in app.page.inner_text("body")
+
+
+def test_bad_input_shows_a_message_not_a_traceback(app):
+    app.open()
+    app.fill("White cells (WBC)", "1.0")
+    app.fill("Neutrophils (ANC)", "3,5")
+    body = app.page.inner_text("body")
+    assert "could not be used" in body and "decimal point" in body
+    assert "Traceback" not in body
+    app.page.screenshot(path=str(SHOTS / "input-error.png"))
