@@ -12,9 +12,9 @@ from pathlib import Path
 from .errors import Problem
 from .schema import (
     CauseCPT,
+    CauseSpec,
     ContextPrior,
     ContextSpec,
-    CauseSpec,
     DrugsSpec,
     FindingCPT,
     FindingSpec,
