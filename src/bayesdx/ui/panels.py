@@ -421,8 +421,9 @@ def ranking_panel(model: Model, d: Diagnosis) -> None:
 
 @st.cache_data(max_entries=256, show_spinner=False)
 def _explain_cached(_model: Model, digest: str, cause: str, evidence: tuple[tuple[str, str], ...]):
-    with state.engine_lock():
-        return explain(_model.engine, cause, dict(evidence))
+    engine = state.get_explain_engine()
+    with state.explain_lock():
+        return explain(engine, cause, dict(evidence))
 
 
 def _why_chosen() -> None:

@@ -21,6 +21,7 @@ from typing import Any
 import streamlit as st
 
 from ..diagnose import Model, diagnose_evidence, load_model
+from ..engine import Engine
 from ..errors import BayesdxError, CaseError
 from .scenario import (
     UNKNOWN,
@@ -35,10 +36,17 @@ from .scenario import (
 )
 from .spec import FormSpec, form_spec
 
-__all__ = ["ENGINE_LOCK", "VALUES", "K", "W", "current_values", "engine_lock", "get_model", "init_session", "sync_url"]
+__all__ = ["ENGINE_LOCK", "EXPLAIN_LOCK", "VALUES", "K", "W", "current_values", "engine_lock", "explain_lock", "get_explain_engine", "get_model", "init_session", "sync_url"]
 
 ENGINE_LOCK = threading.Lock()
-"""Serialises engine queries: the engine's plan cache is shared by all sessions."""
+"""Serialises queries of ``model.engine``: its plan cache is shared by all sessions."""
+
+EXPLAIN_PLANS = 512
+"""Compiled plans kept by the explanation engine (~0.2 MB each): an explanation
+needs one plan per finding, and compiling costs more than running."""
+
+EXPLAIN_LOCK = threading.Lock()
+"""Serialises queries of the explanation engine (:func:`get_explain_engine`)."""
 
 PREFIX = "w:"
 
@@ -50,8 +58,15 @@ def K(fid: str) -> str:
 
 @contextmanager
 def engine_lock():
-    """Hold :data:`ENGINE_LOCK` for one engine query."""
+    """Hold :data:`ENGINE_LOCK` for one query of ``model.engine``."""
     with ENGINE_LOCK:
+        yield
+
+
+@contextmanager
+def explain_lock():
+    """Hold :data:`EXPLAIN_LOCK` for one query of the explanation engine."""
+    with EXPLAIN_LOCK:
         yield
 
 
@@ -72,6 +87,17 @@ def get_model() -> Model:
     gc.collect()
     gc.freeze()
     return model
+
+
+@st.cache_resource(show_spinner=False)
+def get_explain_engine() -> Engine:
+    """A second engine on the same network, for the why-panel's explanations.
+
+    An explanation runs one query per finding (0.1-0.3 s for a full case);
+    with its own engine (own plan cache, own lock) it never makes another
+    session's ranking wait.
+    """
+    return Engine(get_model().net, cache_size=EXPLAIN_PLANS)
 
 
 # --------------------------------------------------------------------------- values
