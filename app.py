@@ -13,13 +13,15 @@ import streamlit as st
 
 from bayesdx.diagnose import DISCLAIMER
 from bayesdx.errors import KnowledgeError
-from bayesdx.ui import panels, state
-from bayesdx.ui.scenario import case_yaml, derive, evidence_to_query, values_to_case
+from bayesdx.ui import analysis, entry, page, results, state
+from bayesdx.ui.scenario import derive
+from bayesdx.ui.share import case_yaml, evidence_to_query
 from bayesdx.ui.spec import form_spec
+from bayesdx.ui.values import values_to_case
 
 st.set_page_config(page_title="bayesdx · causes of leukopenia", page_icon="🩸", layout="wide",
                    initial_sidebar_state="collapsed")
-st.markdown(panels.CSS, unsafe_allow_html=True)
+st.markdown(page.CSS, unsafe_allow_html=True)
 
 try:
     model = state.get_model()
@@ -46,35 +48,35 @@ left, right = st.columns([1.05, 1], gap="large")
 with right:
     st.markdown("#### Differential")
     problems = st.container(key="bdx-problems")
-    result = panels.compute(model, derived.evidence)
+    result = results.compute(model, derived.evidence)
     if not hasattr(result, "causes"):
-        panels.conflict_box(model, result)
+        results.conflict_box(model, result)
     else:
-        panels.top_summary(model, result)
-        panels.ranking_panel(model, result)
+        results.top_summary(model, result)
+        results.ranking_panel(model, result)
         why, whatif, used = st.tabs(["Why?", "What-if: A vs B", "Evidence used"],
                                     key="bdx.rtab", on_change="rerun")
         if why.open:
             with why:
-                panels.why_panel(model, result)
+                analysis.why_panel(model, result)
         if whatif.open:
             with whatif:
-                panels.whatif_panel(model, result)
+                results.whatif_panel(model, result)
         if used.open:
             with used:
-                panels.evidence_list(model, derived)
+                results.evidence_list(model, derived)
 
 with left:
     st.markdown("#### Evidence")
-    panels.evidence_panel(model, spec, values, derived)
+    entry.evidence_panel(model, spec, values, derived)
 
 with problems:
-    panels.problems_box(model, spec, derived)
+    entry.problems_box(model, spec, derived)
 with flash:
-    panels.flashes()
+    page.flashes()
 with head:
     st.markdown("### bayesdx · causes of a low white-cell count")
-    panels.note()
+    page.note()
 with tools, st.container(horizontal=True, horizontal_alignment="right"):
     st.button("Clear all evidence", key="bdx.clear", on_click=state.cb_clear, args=(model,),
               help="Every finding back to unknown", type="primary", icon=":material/clear_all:")
@@ -86,8 +88,8 @@ with tools, st.container(horizontal=True, horizontal_alignment="right"):
         st.button("Back to A", key="bdx.restore", on_click=state.cb_restore, args=(model,),
                   icon=":material/undo:")
         st.button("Unpin", key="bdx.unpin", on_click=state.cb_unpin, type="tertiary", icon=":material/close:")
-    panels.case_file_controls(model, case_yaml(values_to_case(values, spec, direct), DISCLAIMER))
-    panels.share_controls(evidence_to_query(derived.evidence, model.kb))
+    page.case_file_controls(model, case_yaml(values_to_case(values, spec, direct), DISCLAIMER))
+    page.share_controls(evidence_to_query(derived.evidence, model.kb))
 
 with st.expander("About this model"):
     st.markdown(f"**Reference population.** {model.kb.reference_population}")

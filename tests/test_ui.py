@@ -11,22 +11,16 @@ from bayesdx.case import parse_case
 from bayesdx.diagnose import load_model
 from bayesdx.errors import CaseError, ImpossibleEvidenceError
 from bayesdx.ui.charts import compare_chart, ranking_chart, why_chart
-from bayesdx.ui.scenario import (
-    case_to_values,
+from bayesdx.ui.scenario import compare, conflict_text, derive, evidence_diff, pct
+from bayesdx.ui.share import (
     case_yaml,
-    compare,
-    conflict_text,
-    default_values,
-    derive,
-    evidence_diff,
     evidence_to_query,
     load_case_text,
-    pct,
     query_to_evidence,
     values_from_evidence,
-    values_to_case,
 )
 from bayesdx.ui.spec import form_spec, human, state_text
+from bayesdx.ui.values import case_to_values, default_values, values_to_case
 
 
 @pytest.fixture(scope="module")

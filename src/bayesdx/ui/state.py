@@ -23,30 +23,28 @@ import streamlit as st
 from ..diagnose import Model, diagnose_evidence, load_model
 from ..engine import Engine
 from ..errors import BayesdxError, CaseError
-from .scenario import (
-    UNKNOWN,
-    case_to_values,
-    default_values,
-    derive,
+from .scenario import derive
+from .share import (
     evidence_to_query,
     load_case_text,
-    med_keys,
     query_to_evidence,
     values_from_evidence,
 )
 from .spec import FormSpec, form_spec
+from .values import UNKNOWN, case_to_values, default_values, med_keys
 
-__all__ = ["ENGINE_LOCK", "EXPLAIN_LOCK", "VALUES", "K", "W", "current_values", "engine_lock", "explain_lock", "get_explain_engine", "get_model", "init_session", "sync_url"]
+__all__ = ["ANALYSIS_LOCK", "ENGINE_LOCK", "VALUES", "K", "W", "analysis_lock", "current_values", "engine_lock",
+           "get_analysis_engine", "get_model", "init_session", "sync_url"]
 
 ENGINE_LOCK = threading.Lock()
 """Serialises queries of ``model.engine``: its plan cache is shared by all sessions."""
 
-EXPLAIN_PLANS = 512
-"""Compiled plans kept by the explanation engine (~0.2 MB each): an explanation
+ANALYSIS_PLANS = 512
+"""Compiled plans kept by the analysis engine (~0.2 MB each): an explanation
 needs one plan per finding, and compiling costs more than running."""
 
-EXPLAIN_LOCK = threading.Lock()
-"""Serialises queries of the explanation engine (:func:`get_explain_engine`)."""
+ANALYSIS_LOCK = threading.Lock()
+"""Serialises queries of the analysis engine (:func:`get_analysis_engine`)."""
 
 PREFIX = "w:"
 
@@ -64,9 +62,9 @@ def engine_lock():
 
 
 @contextmanager
-def explain_lock():
-    """Hold :data:`EXPLAIN_LOCK` for one query of the explanation engine."""
-    with EXPLAIN_LOCK:
+def analysis_lock():
+    """Hold :data:`ANALYSIS_LOCK` for one query of the analysis engine."""
+    with ANALYSIS_LOCK:
         yield
 
 
@@ -90,14 +88,15 @@ def get_model() -> Model:
 
 
 @st.cache_resource(show_spinner=False)
-def get_explain_engine() -> Engine:
-    """A second engine on the same network, for the why-panel's explanations.
+def get_analysis_engine() -> Engine:
+    """A second engine on the same network, for the slower analyses of :mod:`bayesdx.ui.analysis`.
 
-    An explanation runs one query per finding (0.1-0.3 s for a full case);
-    with its own engine (own plan cache, own lock) it never makes another
+    An explanation runs one query per finding (0.1-0.3 s for a full case),
+    the credible intervals 1,000 draws, the sensitivity two runs per number;
+    with its own engine (own plan cache, own lock) none of them makes another
     session's ranking wait.
     """
-    return Engine(get_model().net, cache_size=EXPLAIN_PLANS)
+    return Engine(get_model().net, cache_size=ANALYSIS_PLANS)
 
 
 # --------------------------------------------------------------------------- values

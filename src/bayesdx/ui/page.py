@@ -1,0 +1,68 @@
+"""Page furniture: the style sheet, the disclaimer, one-shot messages, the case-file and share popovers."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ..diagnose import DISCLAIMER, Model
+from . import state
+
+__all__ = ["CSS", "PRIVACY", "case_file_controls", "flashes", "note", "share_controls"]
+
+CSS = """<style>
+.block-container {padding-top: 1.4rem; padding-bottom: 1rem;}
+.st-key-bdx-top p {font-size: 1.02rem;}
+/* three-state findings: compact, and coloured by the chosen state */
+.stElementContainer[class*="st-key-w-"] [data-variant="segmented_control"] {
+  min-height: 1.75rem; padding: 0 0.55rem;}
+.stElementContainer[class*="st-key-w-"] [data-variant="segmented_control"] p {font-size: 0.8rem;}
+.stElementContainer[class*="st-key-w-"] [data-testid="stWidgetLabel"] p {font-size: 0.85rem;}
+.stElementContainer[class*="st-key-w-"] [data-variant="segmented_control"]:nth-child(1)[aria-checked="true"] {
+  background: #fdecea; border-color: #c62828; color: #b71c1c;}
+.stElementContainer[class*="st-key-w-"] [data-variant="segmented_control"]:nth-child(2)[aria-checked="true"] {
+  background: #e8f5e9; border-color: #2e7d32; color: #1b5e20;}
+.stElementContainer[class*="st-key-w-"] [data-variant="segmented_control"]:nth-child(3)[aria-checked="true"] {
+  background: #f0f2f6; border-color: #9e9e9e; color: #555;}
+</style>"""
+
+PRIVACY = ("Nothing you enter is stored or sent anywhere: it stays in this browser tab and the "
+           "local app process. The address bar holds the findings (no names, no numbers) so a "
+           "scenario can be shared; case files are saved only where you download them.")
+
+
+def note() -> None:
+    """The visible disclaimer and privacy note."""
+    st.caption(f"**{DISCLAIMER}** {PRIVACY}")
+
+
+def flashes() -> None:
+    """One-shot messages from callbacks (upload, link, pin)."""
+    for kind, text in st.session_state.pop("bdx.flash", []):
+        getattr(st, kind)(text)
+
+
+def case_file_controls(model: Model, yaml_text: str) -> None:
+    """Save the scenario as a case file; open a case file (in a popover)."""
+    with st.popover("Case file", icon=":material/description:"):
+        st.download_button("Save case file (YAML)", yaml_text, file_name="bayesdx-case.yaml",
+                           mime="application/x-yaml", key="bdx.download", on_click="ignore",
+                           icon=":material/download:",
+                           help="The scenario in the case-file format (shared/case-format.md)")
+        key = f"bdx.upload.{st.session_state.get('bdx.upload', 0)}"
+        st.file_uploader("Open a case file (YAML or JSON, one case)", type=["yaml", "yml", "json"], key=key,
+                         on_change=state.cb_upload, args=(model, key))
+        st.caption("Files are read in memory and not kept. Do not put names or other identifying "
+                   "data in case files.")
+
+
+def share_controls(query: dict[str, str]) -> None:
+    """The link of this scenario, ready to copy."""
+    from urllib.parse import urlencode
+
+    with st.popover("Share", icon=":material/link:"):
+        base = (getattr(st.context, "url", None) or "").split("?", 1)[0]
+        link = (base or "") + ("?" + urlencode(query) if query else "")
+        st.caption("This link opens the same findings (node=state pairs; no numbers, no names). "
+                   "It is also in the address bar.")
+        st.code(link or "(no findings yet)", language=None, wrap_lines=True)
+

@@ -1,0 +1,294 @@
+"""Form values <-> case file: what the clinician typed, as a case in the contract format.
+
+A scenario is kept in two parts (no Streamlit here, everything is testable):
+
+* **values** - what the clinician typed, one entry per field id of
+  :class:`~bayesdx.ui.spec.FormSpec` (numbers as typed with their unit,
+  term states, drug names and times);
+* **direct** - ``node -> state`` evidence that has no field in the form
+  (from a shared link or the ``evidence:`` key of a case file, e.g. an age
+  group without an age).
+
+:func:`values_to_case` writes the values as a case in the contract format
+(``shared/case-format.md``); :func:`case_to_values` reads a case back into
+the form. Turning the case into network evidence is
+:func:`bayesdx.ui.scenario.derive`.
+
+Examples
+--------
+>>> from bayesdx.diagnose import load_model
+>>> from bayesdx.ui.spec import form_spec
+>>> spec = form_spec(load_model().kb)
+>>> values = default_values(spec)
+>>> values["cbc.anc"] = "900"; values["cbc.anc@unit"] = "/uL"
+>>> values["meds"] = ["clozapine"]; values["med.clozapine.weeks"] = "9"
+>>> values_to_case(values, spec)
+{'cbc': {'anc': '900 /uL'}, 'medications': [{'name': 'clozapine', 'weeks': 9}]}
+>>> case_to_values({"cbc": {"anc": "900 /uL"}}, spec)[0]["cbc.anc@unit"]
+'/uL'
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from .spec import FormSpec, NumericInput, TermInput, drug_text
+
+__all__ = ["UNKNOWN", "case_to_values", "default_values", "med_keys", "values_to_case"]
+
+UNKNOWN = "unknown"
+_NUM = re.compile(r"^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$")
+_CENSORED = re.compile(r"^(?:<=|>=|<|>|≤|≥)\s*(?:\d+\.?\d*|\.\d+)$")
+_MED_FIELDS = (("weeks", "weeks"), ("stopped", "stopped_weeks_ago"), ("days", "days_since_last_dose"))
+
+
+# --------------------------------------------------------------------------- values
+
+
+def med_keys(name: str) -> dict[str, str]:
+    """Value keys of one drug's times: ``weeks``, ``stopped`` (weeks ago), ``days`` (since last dose)."""
+    return {short: f"med.{name}.{short}" for short, _ in _MED_FIELDS}
+
+
+def default_values(spec: FormSpec) -> dict[str, Any]:
+    """An empty form: every field unknown."""
+    values: dict[str, Any] = {"id": "", "note": "", "age_years": "", "sex": UNKNOWN,
+                              "ancestry": UNKNOWN, "duration": UNKNOWN,
+                              "marrow.cellularity": UNKNOWN, "meds": [], "meds.none": False}
+    for fid, nin in spec.numeric.items():
+        values[fid] = ""
+        values[f"{fid}@unit"] = nin.unit
+    for fid in spec.terms:
+        values[fid] = UNKNOWN
+    return values
+
+
+def _text(x: Any) -> str:
+    if x is None:
+        return ""
+    if isinstance(x, float) and x.is_integer() and abs(x) < 1e15:
+        return str(int(x))
+    return str(x).strip()
+
+
+def _number(text: str) -> int | float:
+    """A typed number as int when it is written as one (``9`` -> 9, ``9.0`` -> 9.0)."""
+    x = float(text)
+    return int(x) if x.is_integer() and re.fullmatch(r"[-+]?\d+", text) else x
+
+
+def _encode_number(text: Any, unit: str | None, nin: NumericInput | None) -> Any:
+    """A typed value (and the unit chosen beside it) as a case-file value."""
+    text = _text(text)
+    if not text:
+        return None
+    default = nin.unit if nin is not None else None
+    unit = unit or default
+    if _NUM.match(text):
+        return _number(text) if unit == default or unit is None else f"{text} {unit}"
+    if _CENSORED.match(text) and unit and unit != default:
+        return f"{text} {unit}"
+    return text
+
+
+def _encode_time(text: Any) -> Any:
+    text = _text(text)
+    if not text:
+        return None
+    return _number(text) if _NUM.match(text) else text
+
+
+def values_to_case(values: Mapping[str, Any], spec: FormSpec,
+                   direct: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The form values as a case dict in the contract format (``evidence:`` for ``direct``)."""
+    case: dict[str, Any] = {}
+    for key in ("id", "note"):
+        if _text(values.get(key)):
+            case[key] = _text(values.get(key))
+    age = _encode_time(values.get("age_years"))
+    if age is not None:
+        case["age_years"] = age
+    for key in ("sex", "ancestry", "duration"):
+        v = values.get(key)
+        if v and v != UNKNOWN:
+            case[key] = v
+    for section in ("cbc", "baseline_cbc", "vitamins"):
+        out = {}
+        for nin in spec.section_numeric(section):
+            v = _encode_number(values.get(nin.fid), values.get(f"{nin.fid}@unit"), nin)
+            if v is not None:
+                out[nin.key] = v
+        if out:
+            case[section] = out
+    for sname in ("smear", "history", "tests"):
+        out = {t.term: values[t.fid] for t in spec.section_terms(sname)
+               if values.get(t.fid) in t.words}
+        if out:
+            case[sname] = out
+    marrow: dict[str, Any] = {}
+    cell = values.get("marrow.cellularity")
+    if cell and cell != UNKNOWN:
+        marrow["cellularity"] = cell
+    found = {t.term: values[t.fid] for t in spec.section_terms("marrow_findings")
+             if values.get(t.fid) in t.words}
+    if found:
+        marrow["findings"] = found
+    if marrow:
+        case["marrow"] = marrow
+    meds = list(values.get("meds") or [])
+    if meds:
+        out_meds = []
+        for name in meds:
+            item: dict[str, Any] = {"name": name}
+            for short, key in _MED_FIELDS:
+                t = _encode_time(values.get(f"med.{name}.{short}"))
+                if t is not None:
+                    item[key] = t
+            out_meds.append(item)
+        case["medications"] = out_meds
+    elif values.get("meds.none"):
+        case["medications"] = []
+    if direct:
+        case["evidence"] = dict(direct)
+    return case
+
+
+# --------------------------------------------------------------------------- case -> values
+
+
+def _word(x: Any) -> str:
+    return re.sub(r"[\s\-/+]+", "_", str(x).strip().lower()).strip("_")
+
+
+def _split_value(raw: Any, nin: NumericInput) -> tuple[str, str]:
+    """A case value as (text, unit) for the form."""
+    if isinstance(raw, bool):
+        return str(raw), nin.unit
+    if isinstance(raw, (int, float)):
+        return _text(float(raw)), nin.unit
+    text = _text(raw)
+    m = re.match(r"^\s*((?:<=|>=|<|>)?\s*[-+]?(?:\d+\.?\d*|\.\d+))\s*(\S.*)$", text)
+    if m and m.group(2).strip() in nin.units:
+        return m.group(1).replace(" ", ""), m.group(2).strip()
+    return text, nin.unit
+
+
+def _resolve_drug(name: str, spec: FormSpec) -> str | None:
+    parts = _word(name).split("_")
+    while parts:
+        w = "_".join(parts)
+        if w in spec.drugs:
+            return w
+        parts.pop()
+    return None
+
+
+def _terms_from_case(raw: Any, terms: list[TermInput], has_normal: bool,
+                     values: dict[str, Any], notes: list[str], where: str) -> None:
+    by_term = {t.term: t for t in terms}
+    if raw is None:
+        return
+    if isinstance(raw, str):
+        raw = [raw]
+    explicit: dict[str, str] = {}
+    normal = False
+    if isinstance(raw, list):
+        for item in raw:
+            w = _word(item)
+            if has_normal and w == "normal":
+                normal = True
+            elif w in by_term:
+                explicit[w] = by_term[w].words[0]
+            else:
+                notes.append(f"{where}: '{item}' is not a known term; left out")
+    elif isinstance(raw, dict):
+        for key, value in raw.items():
+            w = _word(key)
+            if value is None:
+                continue
+            v = _word(value)
+            if has_normal and w == "normal":
+                normal = normal or v in ("present", "positive")
+                continue
+            t = by_term.get(w)
+            if t is None or v not in t.words:
+                notes.append(f"{where}.{key}: '{value}' is not understood; left out")
+                continue
+            explicit[w] = v
+    for t in terms:
+        if t.term in explicit:
+            values[t.fid] = explicit[t.term]
+        elif normal:
+            values[t.fid] = t.words[1]
+
+
+def case_to_values(case: Mapping[str, Any], spec: FormSpec) -> tuple[dict[str, Any], dict[str, str], list[str]]:
+    """A case dict (contract format) as form values, direct evidence and notes.
+
+    The case should already have passed :func:`bayesdx.case.parse_case`; what
+    the form cannot show is listed in the notes.
+    """
+    values = default_values(spec)
+    notes: list[str] = []
+    direct = {str(k): str(v) for k, v in (case.get("evidence") or {}).items()}
+    for key in ("id", "note"):
+        if case.get(key) is not None:
+            values[key] = _text(case[key])
+    if case.get("age_years") is not None:
+        values["age_years"] = _text(case["age_years"])
+    for key in ("sex", "ancestry", "duration"):
+        v = case.get(key)
+        if v is not None:
+            w = _word(v)
+            if w in spec.categorical.get(key, ()):
+                values[key] = w
+    for section in ("cbc", "baseline_cbc", "vitamins"):
+        for key, raw in (case.get(section) or {}).items():
+            fid = f"{section}.{key}"
+            nin = spec.numeric.get(fid)
+            if nin is None:
+                if raw is not None:
+                    notes.append(f"{fid} = {raw}: not used by the model; left out")
+                continue
+            if raw is None:
+                continue
+            values[fid], values[f"{fid}@unit"] = _split_value(raw, nin)
+    for sname in ("smear", "history", "tests"):
+        _terms_from_case(case.get(sname), spec.section_terms(sname), spec.has_normal.get(sname, False),
+                         values, notes, sname)
+    marrow = case.get("marrow") or {}
+    if isinstance(marrow, dict):
+        cell = marrow.get("cellularity")
+        if cell is not None and _word(cell) in spec.cellularity:
+            values["marrow.cellularity"] = _word(cell)
+        _terms_from_case(marrow.get("findings"), spec.section_terms("marrow_findings"),
+                         spec.has_normal.get("marrow_findings", False), values, notes,
+                         "marrow.findings")
+    meds = case.get("medications")
+    if isinstance(meds, list):
+        names: list[str] = []
+        for item in meds:
+            if isinstance(item, str):
+                item = {"name": item}
+            if isinstance(item, dict) and "name" not in item and len(item) == 1:
+                (k, v), = item.items()
+                if v is None or isinstance(v, dict):
+                    item = {"name": k, **(v or {})}
+            if not isinstance(item, dict):
+                continue
+            name = _resolve_drug(str(item.get("name", "")), spec)
+            if name is None:
+                notes.append(f"medication '{item.get('name')}' is not in the drug list; left out")
+                continue
+            if name in names:
+                continue
+            names.append(name)
+            for short, key in _MED_FIELDS:
+                values[f"med.{name}.{short}"] = _text(item.get(key))
+            if item.get("dose") is not None:
+                notes.append(f"{drug_text(name)}: the dose is not modelled; left out")
+        values["meds"] = names
+        values["meds.none"] = not names and not meds
+    return values, direct, notes
