@@ -1,4 +1,4 @@
-"""The app's page pieces without Streamlit: form spec, scenario <-> case <-> evidence, URL, charts."""
+"""The app's page pieces without Streamlit: form spec, scenario <-> case <-> evidence, URL, labels, charts."""
 
 from __future__ import annotations
 
@@ -10,7 +10,13 @@ import yaml
 from bayesdx.case import parse_case
 from bayesdx.diagnose import load_model
 from bayesdx.errors import CaseError, ImpossibleEvidenceError
-from bayesdx.ui.charts import compare_chart, ranking_chart, why_chart
+from bayesdx.ui.charts import compare_chart, ranking_chart, tornado_chart, why_chart
+from bayesdx.ui.labels import (
+    cause_label,
+    finding_label,
+    param_text,
+    reference_text,
+)
 from bayesdx.ui.scenario import compare, conflict_text, derive, evidence_diff, pct
 from bayesdx.ui.share import (
     case_yaml,
@@ -170,3 +176,48 @@ def test_charts_keep_one_spec_per_shape():
     assert spec["layer"][0]["mark"]["type"] == "bar" and len(df) == 1
     spec, df = compare_chart([{"label": "A", "family": "drug", "a": 0.9, "b": 0.95}])
     assert df["change"][0] == "+5.0 pts"
+
+
+def test_ranking_chart_draws_intervals_without_changing_its_spec():
+    rows = [{"id": "a", "label": "A", "family": "drug", "prior": 0.02, "posterior": 0.9, "lo": 0.7, "hi": 0.97},
+            {"id": "b", "label": "B", "family": "marrow", "prior": 0.01, "posterior": 0.3, "lo": 0.2, "hi": 0.45},
+            {"id": "c", "label": "C", "family": "other", "prior": 0.01, "posterior": 0.1}]
+    spec, df = ranking_chart(rows)
+    plain, _ = ranking_chart([{k: v for k, v in r.items() if k not in ("lo", "hi")} for r in rows])
+    assert spec == plain  # switching the intervals on only changes the data
+    assert [m["mark"]["type"] for m in spec["layer"]].count("rule") == 1
+    assert list(df["Interval"]) == ["70% to 97%", "20% to 45%", "not shown"]
+    # the percentage never sits on the whisker: inside left of it, or right of its end
+    assert (df.loc[0, "tx"], bool(df.loc[0, "inside"])) == (0.7, True)
+    assert (df.loc[1, "tx"], bool(df.loc[1, "inside"])) == (0.45, False)
+    assert (df.loc[2, "tx"], bool(df.loc[2, "inside"])) == (0.1, False)
+
+
+def test_tornado_chart_has_both_ends_of_every_number():
+    rows = [{"name": "Prior of X", "source": "source: R1", "path": "causes.x.prior", "value": 0.02,
+             "low": 0.01, "high": 0.03, "at_low": 0.7, "at_high": 0.95, "reference": "R1: a paper"},
+            {"name": "P(F | X)", "source": "source: E (estimate)", "path": "findings.f.links.x.present",
+             "value": 0.5, "low": 0.3, "high": 0.7, "at_low": 0.85, "at_high": 0.8, "reference": "E"}]
+    spec, df = tornado_chart(rows, 0.83, "Probability of X")
+    assert len(df) == 4 and set(df["end"]) == {"its low", "its high"}
+    assert list(df["number"]) == ["0.01", "0.03", "0.3", "0.7"]
+    assert list(df["label"].unique()) == ["0: Prior of X", "1: P(F | X)"]  # one band per number
+    assert df["source"][0] == "source: R1"  # name and source stand above each bar
+    domain = spec["layer"][0]["encoding"]["x"]["scale"]["domain"]
+    assert domain[0] < 0.7 and domain[1] > 0.95 and 0 <= domain[0] and domain[1] <= 1
+
+
+def test_numbers_of_the_priors_are_named_in_words(model):
+    shapes = {}
+    for p in model.net.params:
+        parts = p.path.split(".")
+        shapes.setdefault((parts[0], parts[2], len(parts)), p.path)
+    for path in shapes.values():
+        text = param_text(model, path)
+        assert text != path and "None" not in text, path
+    assert param_text(model, "causes.sle.rr.age_group.infant") == \
+        "Relative risk of Systemic lupus erythematosus if age group = infant"
+    assert param_text(model, "not.a.path") == "not.a.path"
+    assert cause_label(model, "drug_antipsychotic") == "Drug: Antipsychotic"
+    assert finding_label(model, "test_hiv") == "HIV" and finding_label(model, "anc") == "Neutrophil count"
+    assert reference_text(model, ("R22", "E")).startswith("R22: Alvir")

@@ -1,4 +1,4 @@
-"""Charts of the app: the ranking, the why-chart and the A/B comparison.
+"""Charts of the app: the ranking, the why-chart, the A/B comparison and the sensitivity tornado.
 
 Each chart is designed with Altair once per shape (number of rows) and kept as
 a Vega-Lite spec; every rerun only supplies a new data frame, so a redraw
@@ -26,7 +26,8 @@ import pandas as pd
 
 from .scenario import pct
 
-__all__ = ["FAMILIES", "FAMILY_COLORS", "chart_height", "compare_chart", "family_legend_html", "ranking_chart", "why_chart", "why_rows"]
+__all__ = ["FAMILIES", "FAMILY_COLORS", "chart_height", "compare_chart", "family_legend_html", "ranking_chart",
+           "tornado_chart", "why_chart", "why_rows"]
 
 FAMILIES = ("marrow", "autoimmune", "infection", "drug", "nutritional", "congenital", "other")
 FAMILY_COLORS = ("#7b3294", "#e08214", "#c51b7d", "#2166ac", "#1b7837", "#8c510a", "#6b6b6b")
@@ -34,6 +35,8 @@ ROW = 24
 _LABEL_LIMIT = 300
 WEIGHT_CLIP = 3.0
 INSIDE = 0.8  # a bar longer than this carries its label inside
+WHISKER = "#333333"  # the credible interval
+PRIOR_NEAR = 0.06  # a prior tick this close right of a label pushes the label past it
 
 
 def family_legend_html(families: Sequence[str] = FAMILIES) -> str:
@@ -80,8 +83,8 @@ def _y(field: str = "label", size: int = 13) -> alt.Y:
 @lru_cache(maxsize=64)
 def _ranking_spec(n: int) -> dict[str, Any]:
     tooltip = [alt.Tooltip("label:N", title="Cause"), alt.Tooltip("family:N", title="Family"),
-               alt.Tooltip("Posterior:N", title="Posterior"), alt.Tooltip("Prior:N", title="Prior"),
-               alt.Tooltip("id:N", title="Id")]
+               alt.Tooltip("Posterior:N", title="Posterior"), alt.Tooltip("Interval:N", title="90% interval"),
+               alt.Tooltip("Prior:N", title="Prior"), alt.Tooltip("id:N", title="Id")]
     base = alt.Chart().encode(y=_y(), tooltip=tooltip)
     x_scale = alt.Scale(domain=[0, 1], nice=False)
     bars = base.mark_bar(height=ROW - 7, cornerRadiusEnd=2).encode(
@@ -90,20 +93,41 @@ def _ranking_spec(n: int) -> dict[str, Any]:
                               titleFontWeight="normal", grid=True, tickCount=5)),
         color=_family_color(legend=False))
     prior = base.mark_tick(color="#111111", thickness=2, size=ROW - 3).encode(x="prior:Q")
-    outside = base.transform_filter(f"datum.posterior < {INSIDE}").mark_text(
-        align="left", dx=5, fontSize=12, fontWeight="bold", color="#222222").encode(x="posterior:Q", text="text:N")
-    inside = base.transform_filter(f"datum.posterior >= {INSIDE}").mark_text(
-        align="right", dx=-6, fontSize=12, fontWeight="bold", color="#ffffff").encode(x="posterior:Q", text="text:N")
-    return _spec(alt.layer(bars, prior, outside, inside).properties(height=max(ROW * n, 40)))
+    # the credible interval: a thin whisker with short caps (no data - NaN - draws nothing)
+    whisker = base.mark_rule(color=WHISKER, strokeWidth=1.5).encode(x="lo:Q", x2="hi:Q")
+    caps = [base.mark_tick(color=WHISKER, thickness=1.5, size=9).encode(x=f"{end}:Q") for end in ("lo", "hi")]
+    outside = base.transform_filter("!datum.inside").mark_text(
+        align="left", dx=5, fontSize=12, fontWeight="bold", color="#222222").encode(x="tx:Q", text="text:N")
+    inside = base.transform_filter("datum.inside").mark_text(
+        align="right", dx=-6, fontSize=12, fontWeight="bold", color="#ffffff").encode(x="tx:Q", text="text:N")
+    return _spec(alt.layer(bars, prior, whisker, *caps, outside, inside).properties(height=max(ROW * n, 40)))
+
+
+def _label_place(post: float, lo: float, hi: float, prior: float) -> tuple[float, bool]:
+    """Where the percentage goes: (x, inside the bar?), clear of the whisker and of a nearby prior tick."""
+    if math.isnan(lo) or math.isnan(hi):
+        x, inside = (post, True) if post >= INSIDE else (post, False)
+    elif hi < INSIDE + 0.05:
+        x, inside = hi, False  # to the right of the whisker
+    elif lo >= 0.12:
+        x, inside = lo, True  # inside the bar, left of the whisker
+    else:
+        x, inside = post, post >= INSIDE
+    if not inside and x <= prior < x + PRIOR_NEAR:
+        x = prior  # start after the tick rather than on it
+    return x, inside
 
 
 def ranking_chart(rows: Sequence[dict], *, by_family: bool = False) -> tuple[dict[str, Any], pd.DataFrame]:
     """Bars of the posterior of each cause with the prior as a black tick: (spec, data).
 
-    ``rows`` hold ``id, label, family, prior, posterior``; they are drawn in
-    the given order, or grouped by family (``by_family``).
+    ``rows`` hold ``id, label, family, prior, posterior`` and optionally
+    ``lo, hi``, a credible interval drawn as a whisker (NaN or missing: none).
+    They are drawn in the given order, or grouped by family (``by_family``).
+    The spec is the same with and without intervals: only the data changes.
     """
-    df = pd.DataFrame(list(rows), columns=["id", "label", "family", "prior", "posterior"])
+    df = pd.DataFrame(list(rows), columns=["id", "label", "family", "prior", "posterior", "lo", "hi"])
+    df[["lo", "hi"]] = df[["lo", "hi"]].astype(float)
     if by_family and len(df):
         rank = {f: i for i, f in enumerate(FAMILIES)}
         df = df.assign(_f=df["family"].map(lambda f: rank.get(f, len(rank))))
@@ -112,7 +136,12 @@ def ranking_chart(rows: Sequence[dict], *, by_family: bool = False) -> tuple[dic
     df["rank"] = range(len(df))
     df["Posterior"] = df["posterior"].map(pct)
     df["Prior"] = df["prior"].map(pct)
+    df["Interval"] = [f"{pct(lo)} to {pct(hi)}" if math.isfinite(lo) and math.isfinite(hi) else "not shown"
+                      for lo, hi in zip(df["lo"], df["hi"])]
     df["text"] = df["Posterior"]
+    place = [_label_place(p, lo, hi, pr) for p, lo, hi, pr in zip(df["posterior"], df["lo"], df["hi"], df["prior"])]
+    df["tx"] = [x for x, _ in place]
+    df["inside"] = [inside for _, inside in place]
     return copy.deepcopy(_ranking_spec(len(df))), df
 
 
@@ -214,3 +243,75 @@ def compare_chart(rows: Sequence[dict]) -> tuple[dict[str, Any], pd.DataFrame]:
     df["change"] = [f"{100 * (b - a):+.1f} pts" if abs(b - a) >= 0.0005 else "same"
                     for a, b in zip(df["a"], df["b"])]
     return copy.deepcopy(_compare_spec(len(df))), df
+
+
+# --------------------------------------------------------------------------- tornado
+
+LOW_HIGH_COLORS = ("#4575b4", "#d6604d")  # the number at its low, at its high
+TORNADO_ROW = 46  # each row: the number's name and source on a line, its bar below
+NAME_LIMIT = 370  # px; a longer name ends in an ellipsis (the tooltip and the table have it whole)
+
+
+def _num(x: float) -> str:
+    return f"{x:.3g}"
+
+
+@lru_cache(maxsize=64)
+def _tornado_spec(n: int, lo: float, hi: float, fmt: str, title: str) -> dict[str, Any]:
+    tooltip = [alt.Tooltip("name:N", title="Number"), alt.Tooltip("path:N", title="Key in priors/"),
+               alt.Tooltip("values:N", title="Value (low to high)"),
+               alt.Tooltip("end:N", title="Set to"), alt.Tooltip("P:N", title="Probability then"),
+               alt.Tooltip("reference:N", title="Source")]
+    y = alt.Y("label:N", sort=alt.EncodingSortField("rank", op="min", order="ascending"), title=None,
+              axis=None)
+    x_scale = alt.Scale(domain=[lo, hi], nice=False, zero=False)
+    base = alt.Chart().encode(y=y, tooltip=tooltip)
+    bars = base.mark_bar(height=16, yOffset=8).encode(
+        x=alt.X("p:Q", scale=x_scale,
+                axis=alt.Axis(format=fmt, title=title, titleFontWeight="normal", grid=True, tickCount=6)),
+        x2="base:Q",
+        color=alt.Color("end:N", scale=alt.Scale(domain=["its low", "its high"], range=list(LOW_HIGH_COLORS)),
+                        legend=alt.Legend(orient="top", title="One number at", direction="horizontal",
+                                          labelFontSize=12, titleFontSize=12, titleFontWeight="normal")))
+    right = base.transform_filter("datum.p >= datum.base").mark_text(
+        align="left", dx=4, dy=8, fontSize=11, color="#222222").encode(x="p:Q", text="number:N")
+    left = base.transform_filter("datum.p < datum.base").mark_text(
+        align="right", dx=-4, dy=8, fontSize=11, color="#222222").encode(x="p:Q", text="number:N")
+    first = base.transform_filter("datum.end == 'its low'")
+    name = first.mark_text(align="left", baseline="bottom", dy=-3, fontSize=12, color="#222222",
+                           limit=NAME_LIMIT).encode(x=alt.X("x0:Q", scale=x_scale), text="name:N")
+    source = first.mark_text(align="right", baseline="bottom", dy=-3, fontSize=11, color="#666666").encode(
+        x=alt.X("x1:Q", scale=x_scale), text="source:N")
+    at_value = first.mark_tick(color="#111111", thickness=2, size=24, yOffset=8).encode(x="base:Q")
+    return _spec(alt.layer(bars, right, left, name, source, at_value).properties(height=max(TORNADO_ROW * n, 40)))
+
+
+def tornado_chart(rows: Sequence[dict], base: float, title: str) -> tuple[dict[str, Any], pd.DataFrame]:
+    """A tornado chart of one cause's posterior, one bar per number of ``priors/``: (spec, data).
+
+    ``rows`` (largest swing first) hold ``name, source, path, value, low, high,
+    at_low, at_high`` and ``reference``: the cause's posterior with the number
+    at its low (``at_low``) and at its high (``at_high``), every other number
+    at its value. ``base`` (the posterior with every number at its value) is
+    the vertical line; each bar's ends carry the low and high values, and the
+    number's name and source stand above it.
+    """
+    long = []
+    for rank, r in enumerate(rows):
+        label = f"{rank}: {r['name']}"  # unique: one band per row
+        for end, p, x in (("its low", r["at_low"], r["low"]), ("its high", r["at_high"], r["high"])):
+            long.append({"label": label, "rank": rank, "end": end, "p": float(p), "base": float(base),
+                         "number": _num(x), "name": r["name"], "source": r["source"], "path": r["path"],
+                         "values": f"{_num(r['value'])} ({_num(r['low'])} to {_num(r['high'])})",
+                         "P": pct(float(p)), "reference": r["reference"]})
+    df = pd.DataFrame(long, columns=["label", "rank", "end", "p", "base", "number", "name", "source", "path",
+                                     "values", "P", "reference"])
+    xs = [float(base), *df["p"]]
+    span = max(xs) - min(xs)
+    pad = max(0.2 * span, 0.004)
+    lo, hi = max(0.0, min(xs) - pad), min(1.0, max(xs) + pad)
+    if hi - lo < 0.01:  # hardly any swing: still a readable axis
+        lo, hi = max(0.0, min(xs) - 0.005), min(1.0, max(xs) + 0.005)
+    df["x0"], df["x1"] = lo, hi
+    fmt = ".0%" if hi - lo > 0.2 else ".1%" if hi - lo > 0.02 else ".2%"
+    return copy.deepcopy(_tornado_spec(len(rows), round(lo, 4), round(hi, 4), fmt, title)), df

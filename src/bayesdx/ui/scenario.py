@@ -47,7 +47,6 @@ __all__ = [
     "conflict_text",
     "derive",
     "evidence_diff",
-    "node_label",
     "pct",
     "validate_evidence",
 ]
@@ -245,7 +244,3 @@ def conflict_text(err: ImpossibleEvidenceError, labels: Mapping[str, str]) -> st
     """The conflicting findings of impossible evidence, by label."""
     return "; ".join(f"{labels.get(n, n)} = {state_text(s)}" for n, s in err.conflict.items())
 
-
-def node_label(model, node: str) -> str:
-    """A node's label for messages (its id when it has none)."""
-    return model.net.labels.get(node, node)

@@ -1,0 +1,115 @@
+"""Readable names for what the panels show: nodes, findings, causes and the numbers of ``priors/``.
+
+Presentation only (no Streamlit, no numbers). A number of the knowledge files
+is addressed by its path (``causes.sle.prior``,
+``findings.anc.links.drug_antipsychotic.severe``, see
+:class:`bayesdx.network.ParamInfo`); :func:`param_text` says in words what it
+is, :func:`reference_text` where it comes from.
+
+Examples
+--------
+>>> from bayesdx.diagnose import load_model
+>>> m = load_model()
+>>> param_text(m, "causes.drug_antipsychotic.prior")
+'Prior of Drug: Antipsychotic'
+>>> param_text(m, "findings.anc.links.drug_antipsychotic.severe")
+'P(Neutrophil count = severe | Drug: Antipsychotic)'
+>>> param_text(m, "context.exposure_antipsychotic.prior.clozapine_window")
+'Population share: antipsychotic exposure = clozapine, in risk window'
+>>> finding_label(m, "test_duffy_null"), finding_label(m, "smear_auer_rods")
+('Duffy-null phenotype', 'Smear: Auer rods')
+>>> reference_text(m, ("R22", "E"))[:40]
+'R22: Alvir et al., Clozapine-induced agr'
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from .spec import form_spec, state_text
+
+__all__ = ["cause_label", "finding_label", "node_label", "param_text", "reference_text"]
+
+_SECTION_PREFIX = {"smear": "Smear: ", "marrow_findings": "Marrow: ", "tests": "", "history": ""}
+
+
+def node_label(model, node: str) -> str:
+    """A node's label from the knowledge files (its id when it has none)."""
+    return model.net.labels.get(node, node)
+
+
+_TERMS: dict[int, tuple[object, dict[str, str]]] = {}
+
+
+def _term_labels(kb) -> dict[str, str]:
+    """Node -> the form's label of its term (cached per knowledge object, like :func:`form_spec`)."""
+    hit = _TERMS.get(id(kb))
+    if hit is None or hit[0] is not kb:
+        spec = form_spec(kb)
+        hit = (kb, {t.node: _SECTION_PREFIX.get(t.section, "") + t.label for t in spec.terms.values()})
+        _TERMS.clear()
+        _TERMS[id(kb)] = hit
+    return hit[1]
+
+
+def finding_label(model, node: str) -> str:
+    """A finding as the evidence form names it (``Duffy-null phenotype``), else its node label."""
+    return _term_labels(model.kb).get(node) or node_label(model, node)
+
+
+def cause_label(model, cause: str) -> str:
+    """A cause's label without the parenthesis (``Drug: Antipsychotic``), for tight spaces."""
+    return re.sub(r"\s*\([^)]*\)\s*$", "", node_label(model, cause)) or cause
+
+
+def _lower(text: str) -> str:
+    """Lower-case the first letter unless the first word is an abbreviation (``HIV``)."""
+    first = text.split(" ", 1)[0]
+    return text if first.isupper() else text[:1].lower() + text[1:]
+
+
+def _node(model, node: str) -> str:
+    return cause_label(model, node) if node in model.net.causes else finding_label(model, node)
+
+
+def param_text(model, path: str) -> str:
+    """What the number at ``path`` is, in words (the path itself when its shape is unknown)."""
+    p = path.split(".")
+    net = model.net
+    try:
+        if p[0] == "causes" and p[2] == "prior" and len(p) == 3:
+            return f"Prior of {cause_label(model, p[1])}"
+        if p[0] == "causes" and p[2] == "rr" and len(p) == 5:
+            return (f"Relative risk of {cause_label(model, p[1])} if "
+                    f"{_lower(_node(model, p[3]))} = {state_text(p[4])}")
+        if p[0] == "context" and p[2] == "prior" and len(p) == 4:
+            return f"Population share: {_lower(node_label(model, p[1]))} = {state_text(p[3])}"
+        if p[0] == "context" and p[2] == "given" and len(p) == 5:
+            parent = net.parents[p[1]][0]
+            return (f"P({node_label(model, p[1])} = {state_text(p[4])} | "
+                    f"{_lower(node_label(model, parent))} = {state_text(p[3])})")
+        if p[0] == "findings" and p[2] == "leak" and len(p) == 4:
+            return f"Leak: P({finding_label(model, p[1])} = {state_text(p[3])}) with no modelled cause"
+        if p[0] == "findings" and p[2] == "links" and len(p) == 5:
+            return f"P({finding_label(model, p[1])} = {state_text(p[4])} | {cause_label(model, p[3])})"
+        if p[0] == "findings" and p[2] == "links" and len(p) == 6:
+            return (f"P({finding_label(model, p[1])} = {state_text(p[5])} | "
+                    f"{_lower(_node(model, p[3]))} = {state_text(p[4])})")
+    except (IndexError, KeyError):
+        pass
+    return path
+
+
+def reference_text(model, sources: Sequence[str]) -> str:
+    """The citations of the reference ids (``priors/references.yaml``), one per id."""
+    refs = model.kb.references
+    out = []
+    for s in sources:
+        if s == "E":
+            out.append("E: estimate (expert judgement)")
+        elif s in refs:
+            out.append(f"{s}: {refs[s].citation}")
+        else:
+            out.append(s)
+    return "; ".join(out)
