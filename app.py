@@ -23,6 +23,9 @@ st.set_page_config(page_title="bayesdx · causes of leukopenia", page_icon="🩸
                    initial_sidebar_state="collapsed")
 st.markdown(page.CSS, unsafe_allow_html=True)
 
+ANALYSES = {"Why?": analysis.why_panel, "Next best test": analysis.next_tests_panel,
+            "Sensitivity": analysis.sensitivity_panel}
+
 try:
     model = state.get_model()
 except KnowledgeError as exc:
@@ -40,7 +43,8 @@ state.sync_url(derived.evidence, model.kb)
 
 # ---------------------------------------------------------------- layout
 # The skeleton is laid out first and filled in order of urgency: after a change
-# the browser receives the ranking first, then the form, then the toolbar.
+# the browser receives the ranking first, then the form, then the toolbar, then
+# the open analysis tab and the credible intervals (the slow parts).
 head, tools = st.columns([1.15, 1], vertical_alignment="bottom")
 flash = st.container(key="bdx-flash")  # always present, so the tabs below keep their place
 left, right = st.columns([1.05, 1], gap="large")
@@ -53,18 +57,8 @@ with right:
         results.conflict_box(model, result)
     else:
         results.top_summary(model, result)
-        results.ranking_panel(model, result)
-        why, whatif, used = st.tabs(["Why?", "What-if: A vs B", "Evidence used"],
-                                    key="bdx.rtab", on_change="rerun")
-        if why.open:
-            with why:
-                analysis.why_panel(model, result)
-        if whatif.open:
-            with whatif:
-                results.whatif_panel(model, result)
-        if used.open:
-            with used:
-                results.evidence_list(model, derived)
+        add_intervals = results.ranking_panel(model, result)
+        tabs = st.tabs([*ANALYSES, "What-if: A vs B", "Evidence used"], key="bdx.rtab", on_change="rerun")
 
 with left:
     st.markdown("#### Evidence")
@@ -91,9 +85,27 @@ with tools, st.container(horizontal=True, horizontal_alignment="right"):
     page.case_file_controls(model, case_yaml(values_to_case(values, spec, direct), DISCLAIMER))
     page.share_controls(evidence_to_query(derived.evidence, model.kb))
 
+
+# ---------------------------------------------------------------- slower panels, last
+# Only the open tab is computed; the analyses run on their own engine and are cached.
+if hasattr(result, "causes"):
+    *analysis_tabs, whatif, used = tabs
+    for tab, draw in zip(analysis_tabs, ANALYSES.values()):
+        if tab.open:
+            with tab:
+                draw(model, result)
+    if whatif.open:
+        with whatif:
+            results.whatif_panel(model, result)
+    if used.open:
+        with used:
+            results.evidence_list(model, derived)
+    add_intervals()
+
 with st.expander("About this model"):
     st.markdown(f"**Reference population.** {model.kb.reference_population}")
     st.markdown(f"{len(model.net.causes)} causes, {len(model.net.findings)} findings, "
                 f"{len(model.net.context)} context nodes; knowledge version `{model.kb.digest[:12]}`. "
-                "Posteriors are exact (no sampling). Share a scenario by copying the address bar; "
+                "Posteriors are exact (no sampling); only the credible intervals draw the uncertain "
+                "numbers of the model, 1,000 times. Share a scenario by copying the address bar; "
                 "it holds the evidence as `node=state` pairs only.")

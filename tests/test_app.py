@@ -3,7 +3,9 @@
 Entering evidence moves the ranking; every finding has three states; the
 URL round-trips a scenario and rejects what the model does not know; input
 errors and impossible evidence give readable messages (never a traceback or
-NaN); a downloaded case file opens again to the same scenario.
+NaN); a downloaded case file opens again to the same scenario; the credible
+intervals, the next best test and the sensitivity tornado show the package's
+numbers.
 """
 
 from __future__ import annotations
@@ -12,12 +14,16 @@ import math
 import re
 from pathlib import Path
 
+import numpy as np
+import pyarrow as pa
 import pytest
 import yaml
 
 from bayesdx.case import parse_case
 from bayesdx.diagnose import diagnose_evidence, load_model
 from bayesdx.errors import ImpossibleEvidenceError
+from bayesdx.ui.labels import finding_label
+from bayesdx.uncertainty import credible_intervals
 
 st_testing = pytest.importorskip("streamlit.testing.v1")
 AppTest = st_testing.AppTest
@@ -65,6 +71,19 @@ def texts(at: AppTest) -> str:
 def tab(at: AppTest, name: str) -> AppTest:
     """Open an evidence tab (only the open tab's widgets are drawn)."""
     at.session_state["bdx.etab"] = name
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def chart_data(at: AppTest, i: int):
+    """The data frame behind the ``i``-th Vega-Lite chart of the page."""
+    return pa.ipc.open_stream(at.get("vega_lite_chart")[i].proto.data.data).read_pandas()
+
+
+def result_tab(at: AppTest, name: str) -> AppTest:
+    """Open a tab of the differential (only the open one is computed)."""
+    at.session_state["bdx.rtab"] = name
     at.run()
     assert not at.exception, at.exception
     return at
@@ -186,6 +205,65 @@ def test_what_if_pins_a_and_shows_the_change(model):
     assert math.isclose(row["Change (points)"], row["B %"] - row["A %"], abs_tol=1e-6)
     at.button(key="bdx.restore").click().run()
     assert at.text_input(key="w:cbc.anc").value == "0.1"
+
+
+# --------------------------------------------------------------------------- intervals, next test, sensitivity
+
+
+def test_credible_intervals_are_whiskers_around_the_posterior(model):
+    at = new_app(CLOZAPINE)
+    assert not at.toggle(key="bdx.ci").value  # off by default: the ranking stays quick
+    assert chart_data(at, 0)[["lo", "hi"]].isna().all().all()
+    at.toggle(key="bdx.ci").set_value(True).run()
+    assert not at.exception
+    df = chart_data(at, 0)
+    assert len(df) == 10 and np.isfinite(df[["posterior", "lo", "hi"]].to_numpy()).all()
+    assert (df["lo"] <= df["posterior"] + 1e-12).all() and (df["posterior"] <= df["hi"] + 1e-12).all()
+    iv = credible_intervals(model.engine, url_evidence(at), draws=1000, seed=0)  # the package's numbers
+    idx = {c: i for i, c in enumerate(model.engine.causes)}
+    for row in df.itertuples():
+        assert math.isclose(row.lo, iv[idx[row.id], 0]) and math.isclose(row.hi, iv[idx[row.id], 1])
+    assert df.loc[0, "id"] == "drug_antipsychotic" and df.loc[0, "hi"] > df.loc[0, "lo"]
+    note = texts(at)
+    assert "90% credible interval" in note and "5th-95th percentile over 1,000 draws" in note
+    assert "nan" not in note.lower().split()
+
+
+def test_next_best_test_ranks_only_tests_not_yet_done(model):
+    ev = {**CLOZAPINE, "test_hiv": "negative", "smear_blasts": "absent", "test_ana": "positive"}
+    at = result_tab(new_app(ev), "Next best test")
+    table = at.dataframe[0].value
+    orderable = [f for f in model.net.findings if model.kb.findings[f].orderable]
+    assert len(table) == len([f for f in orderable if f not in ev])
+    done = {finding_label(model, f) for f in ("test_hiv", "smear_blasts", "test_ana")}
+    assert done.isdisjoint(table["Test"]) and "Anti-dsDNA" in set(table["Test"])
+    numbers = table[["Information", "Cost", "Per cost", "Lead ± pts"]].to_numpy()
+    assert np.isfinite(numbers).all() and (numbers >= -1e-12).all()
+    assert list(table["Information"]) == sorted(table["Information"], reverse=True)
+    outcomes = next(m.value for m in at.markdown if m.value.startswith("**Each result of the first five**"))
+    assert f"**{table['Test'][0]}**" in outcomes and "negative (" in outcomes and "→ Drug: Antipsychotic" in outcomes
+    at.segmented_control(key="bdx.nt_by").set_value("information per cost").run()
+    table = at.dataframe[0].value
+    assert list(table["Per cost"]) == sorted(table["Per cost"], reverse=True)
+
+
+def test_sensitivity_tornado_names_the_numbers_and_their_sources(model):
+    at = result_tab(new_app(CLOZAPINE), "Sensitivity")
+    assert at.selectbox(key="bdx.sens").value == "drug_antipsychotic"  # the top cause by default
+    bars = chart_data(at, 1)
+    assert 2 <= len(bars) <= 20 and np.isfinite(bars[["p", "base"]].to_numpy()).all()
+    table = at.dataframe[0].value
+    paths = {p.path: p for p in model.net.params}
+    assert set(table["Key in priors/"]) <= set(paths)
+    assert "causes.drug_antipsychotic.prior" in set(table["Key in priors/"])  # its own prior number
+    assert "Prior of Drug: Antipsychotic" in set(table["Number"]) and table["Source"].str.len().min() > 0
+    assert any("Alvir" in s for s in table["Source"])  # a reference is cited, not only its id
+    for row in table.itertuples():
+        assert row.Low <= row.Value <= row.High
+    # the cause chosen in one panel is the cause of the other
+    at.selectbox(key="bdx.sens").set_value("sle").run()
+    result_tab(at, "Why?")
+    assert at.selectbox(key="bdx.why").value == "sle"
 
 
 # --------------------------------------------------------------------------- URL

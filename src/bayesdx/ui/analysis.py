@@ -1,50 +1,141 @@
-"""Deeper analyses of one scenario: why a cause moved (and later: next test, sensitivity).
+"""Deeper analyses of one scenario: why, credible intervals, next best test, sensitivity.
 
-These cost more than the ranking (an explanation runs one query per
-finding), so they run on a second engine with its own lock
+These cost more than the ranking (an explanation runs one query per finding,
+the intervals 1,000 draws of the priors, the sensitivity two runs per number),
+so they run on a second engine with its own lock
 (:func:`bayesdx.ui.state.get_analysis_engine`) and are cached by evidence:
-they never make another session's ranking wait.
+they never make another session's ranking wait. Every number comes from
+:mod:`bayesdx.explain`, :mod:`bayesdx.uncertainty`, :mod:`bayesdx.voi` and
+:mod:`bayesdx.sensitivity`; this module only lays them out.
 """
 
 from __future__ import annotations
 
 import math
 
+import pandas as pd
 import streamlit as st
 
 from ..diagnose import Diagnosis, Model
+from ..errors import BayesdxError
 from ..explain import explain
+from ..sensitivity import sensitivity
+from ..uncertainty import credible_intervals
+from ..voi import next_tests
 from . import state
-from .charts import chart_height, why_chart, why_rows
-from .scenario import node_label, pct
+from .charts import chart_height, tornado_chart, why_chart, why_rows
+from .labels import (
+    cause_label,
+    finding_label,
+    node_label,
+    param_text,
+    reference_text,
+)
+from .scenario import pct
 from .spec import state_text
 
-__all__ = ["why_panel"]
+__all__ = ["DRAWS", "TORNADO_TOP", "intervals", "next_tests_panel", "sensitivity_panel", "why_panel"]
+
+DRAWS = 1000
+"""Draws of the uncertain numbers of ``priors/`` behind each credible interval."""
+
+TORNADO_TOP = 10
+"""Numbers shown in the sensitivity tornado."""
+
+EvidenceKey = tuple[tuple[str, str], ...]
+
+
+def _key(evidence) -> EvidenceKey:
+    return tuple(sorted(evidence.items()))
+
+
+# --------------------------------------------------------------------------- cached computations
+# ``_model`` is not hashed (leading underscore); ``digest`` (the knowledge version) stands for it.
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def _explain_cached(_model: Model, digest: str, cause: str, evidence: tuple[tuple[str, str], ...]):
+def _explain_cached(_model: Model, digest: str, cause: str, evidence: EvidenceKey):
     engine = state.get_analysis_engine()
     with state.analysis_lock():
         return explain(engine, cause, dict(evidence))
 
 
-def _why_chosen() -> None:
-    st.session_state["bdx.why_chosen"] = True
+@st.cache_data(max_entries=256, show_spinner=False)
+def _intervals_cached(_model: Model, digest: str, evidence: EvidenceKey) -> dict[str, tuple[float, float]]:
+    engine = state.get_analysis_engine()
+    with state.analysis_lock():
+        iv = credible_intervals(engine, dict(evidence), draws=DRAWS, seed=0)
+    return {c: (float(iv[i, 0]), float(iv[i, 1])) for i, c in enumerate(engine.causes)
+            if math.isfinite(iv[i, 0]) and math.isfinite(iv[i, 1])}
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def _next_tests_cached(_model: Model, digest: str, evidence: EvidenceKey):
+    engine = state.get_analysis_engine()
+    with state.analysis_lock():
+        return next_tests(engine, dict(evidence), by="info")
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def _sensitivity_cached(_model: Model, digest: str, cause: str, evidence: EvidenceKey, top: int):
+    engine = state.get_analysis_engine()
+    with state.analysis_lock():
+        s = sensitivity(engine, cause, dict(evidence))
+    shown = [i for i in s.items if math.isfinite(i.swing) and i.swing > 0][:top]
+    undefined = sum(1 for i in s.items if not math.isfinite(i.swing))
+    return s.posterior, tuple(shown), len(s.items), undefined
+
+
+def intervals(model: Model, evidence) -> dict[str, tuple[float, float]] | None:
+    """90% credible interval of every cause (5th-95th percentile over :data:`DRAWS` draws).
+
+    Cached by evidence; ``None`` when the model cannot give one for this
+    evidence. A cause whose interval is undefined is left out.
+    """
+    try:
+        return _intervals_cached(model, model.kb.digest, _key(evidence))
+    except BayesdxError:
+        return None
+
+
+# --------------------------------------------------------------------------- the chosen cause
+
+
+def _chose(key: str) -> None:
+    st.session_state["bdx.cause"] = st.session_state[key]
+    st.session_state["bdx.cause_chosen"] = True
+
+
+def _cause_select(d: Diagnosis, key: str, label: str) -> str:
+    """A cause picker shared by the panels: the top cause until the user picks one."""
+    ss = st.session_state
+    ids = [c.id for c in d.causes]
+    by_id = {c.id: c for c in d.causes}
+    if not ss.get("bdx.cause_chosen") or ss.get("bdx.cause") not in ids:
+        ss["bdx.cause"] = ids[0]
+    ss[key] = ss["bdx.cause"]
+    return st.selectbox(label, ids, key=key, on_change=_chose, args=(key,),
+                        format_func=lambda c: f"{by_id[c].label} ({pct(by_id[c].posterior)})")
+
+
+def _failed(what: str, exc: BayesdxError) -> None:
+    st.warning(f"The {what} could not be computed for this evidence: {exc}", icon="⚠️")
+
+
+# --------------------------------------------------------------------------- why
 
 
 def why_panel(model: Model, d: Diagnosis) -> None:
     """Which findings pushed the selected cause up or down, by exact likelihood ratios."""
-    ids = [c.id for c in d.causes]
-    by_id = {c.id: c for c in d.causes}
-    if not st.session_state.get("bdx.why_chosen") or st.session_state.get("bdx.why") not in ids:
-        st.session_state["bdx.why"] = ids[0]  # follow the top cause until one is chosen
-    cause = st.selectbox("Explain", ids, key="bdx.why", on_change=_why_chosen,
-                         format_func=lambda c: f"{by_id[c].label} ({pct(by_id[c].posterior)})")
+    cause = _cause_select(d, "bdx.why", "Explain")
     if not d.evidence:
         st.info("Enter some findings: with no evidence every cause sits at its prior.")
         return
-    ex = _explain_cached(model, model.kb.digest, cause, tuple(sorted(d.evidence.items())))
+    try:
+        ex = _explain_cached(model, model.kb.digest, cause, _key(d.evidence))
+    except BayesdxError as exc:
+        _failed("explanation", exc)
+        return
     odds = (lambda p: p / (1 - p) if p < 1 else math.inf)
     ratio = odds(ex.posterior) / odds(ex.prior) if 0 < ex.prior < 1 and ex.posterior < 1 else None
     st.markdown(f"**{ex.label}**: prior {pct(ex.prior)} → posterior **{pct(ex.posterior)}**"
@@ -58,3 +149,107 @@ def why_panel(model: Model, d: Diagnosis) -> None:
     st.caption("Each bar is the exact likelihood ratio of one finding given all the others "
                "(green raises, red lowers the odds of the cause; ×10 = weight of evidence +1)."
                + (f" {weak} findings change the odds by less than 2% and are not shown." if weak else ""))
+
+
+# --------------------------------------------------------------------------- next best test
+
+SORTS = {"information": "info", "information per cost": "cost", "moves the leading cause": "change"}
+
+
+def _outcomes_text(model: Model, t) -> str:
+    parts = []
+    for o in t.outcomes:
+        if o.top_cause is None or o.prob <= 0:
+            continue
+        parts.append(f"{state_text(o.state)} ({pct(o.prob)}) → {cause_label(model, o.top_cause)} {pct(o.top_prob)}")
+    return " · ".join(parts)
+
+
+def next_tests_panel(model: Model, d: Diagnosis) -> None:
+    """The unobserved orderable tests ranked by exact expected information (and per cost)."""
+    try:
+        nt = _next_tests_cached(model, model.kb.digest, _key(d.evidence))
+    except BayesdxError as exc:
+        _failed("next best test", exc)
+        return
+    if not nt.items:
+        st.info("Every orderable test already has a result: nothing left to suggest.")
+        return
+    by = st.segmented_control("Rank by", list(SORTS), key="bdx.nt_by", default="information", required=True)
+    nt = nt.sorted(SORTS.get(by, "info"))
+    st.markdown(f"Leading cause now: **{cause_label(model, nt.lead)}** {pct(nt.lead_prob)}. "
+                f"{len(nt.items)} tests not yet entered; the best first.")
+    top_bits = max([t.expected_entropy_reduction for t in nt.items if math.isfinite(t.expected_entropy_reduction)]
+                   + [0.01])
+    table = pd.DataFrame([{
+        "Test": finding_label(model, t.finding),
+        "Information": t.expected_entropy_reduction,
+        "Cost": t.cost,
+        "Per cost": t.value_per_cost,
+        "Lead ± pts": 100 * t.expected_top_change,
+    } for t in nt.items]).fillna(0.0)
+    st.dataframe(table, hide_index=True, width="stretch", height=min(35 * len(table) + 38, 318),
+                 column_config={
+                     "Test": st.column_config.TextColumn(pinned=True),
+                     "Information": st.column_config.ProgressColumn(
+                         "Information (bits)", format="%.3f", min_value=0.0, max_value=float(top_bits),
+                         help="Expected reduction of the uncertainty about which causes are present "
+                              "(sum over causes, in bits), averaged over the possible results"),
+                     "Cost": st.column_config.NumberColumn(format="%g", help="Relative cost (a smear = 1)"),
+                     "Per cost": st.column_config.NumberColumn(format="%.3f", help="Bits per unit of cost"),
+                     "Lead ± pts": st.column_config.NumberColumn(
+                         format="%.1f", help="Expected change of the leading cause's probability, "
+                                             "in percentage points"),
+                 })
+    lines = [f"- **{finding_label(model, t.finding)}**: {_outcomes_text(model, t)}" for t in nt.items[:5]]
+    st.markdown("**Each result of the first five** (its probability now: then the leading cause)\n"
+                + "\n".join(lines))
+    st.caption("Information: how much, on average, the result would reduce the uncertainty about which "
+               "causes are present (bits, summed over causes; exact under the model). Cost is relative "
+               "(a smear = 1). Tests you have entered are not listed. A test's information is not its "
+               "clinical urgency: ask what you would do with each result.")
+
+
+# --------------------------------------------------------------------------- sensitivity
+
+
+def sensitivity_panel(model: Model, d: Diagnosis) -> None:
+    """Tornado: which numbers of ``priors/`` move the selected cause most for this evidence."""
+    cause = _cause_select(d, "bdx.sens", "Sensitivity of")
+    try:
+        base, items, n_all, undefined = _sensitivity_cached(model, model.kb.digest, cause,
+                                                            _key(d.evidence), TORNADO_TOP)
+    except BayesdxError as exc:
+        _failed("sensitivity", exc)
+        return
+    if not items:
+        st.info("No number of the knowledge files moves this cause for this evidence.")
+        return
+    rows = [{"name": param_text(model, i.path), "source": "source: " + (", ".join(i.sources) or "none"),
+             "path": i.path, "value": i.value, "low": i.low, "high": i.high,
+             "at_low": i.posterior_low, "at_high": i.posterior_high,
+             "reference": reference_text(model, i.sources)} for i in items]
+    name = cause_label(model, cause)
+    st.markdown(f"**{name}**: {pct(base)} with every number of the model at its value (black line). "
+                "Each bar: that probability with one number at its low (blue) or its high (red); "
+                "the values stand at the bar ends.")
+    spec, df = tornado_chart(rows, base, f"Probability of {name}")
+    st.vega_lite_chart(df, spec, width="stretch", height=chart_height(spec, 95))
+    st.caption(f"The {len(items)} numbers (of {n_all} with a range) that move this cause most for this "
+               "evidence, one at a time, every other number at its value. Sources are the ids of "
+               "priors/references.yaml (E = estimate, expert judgement); the table below cites them. "
+               "A long bar resting on an estimate is where better data would matter most."
+               + (f" {undefined} numbers make the evidence impossible at one end and are left out."
+                  if undefined else ""))
+    table = pd.DataFrame([{"Number": r["name"], "Value": r["value"], "Low": r["low"], "High": r["high"],
+                           f"{cause_label(model, cause)} at low %": 100 * r["at_low"],
+                           "at high %": 100 * r["at_high"], "Source": r["reference"], "Key in priors/": r["path"]}
+                          for r in rows])
+    with st.expander("The numbers, their ranges and sources"):
+        st.dataframe(table, hide_index=True, width="stretch",
+                     column_config={"Value": st.column_config.NumberColumn(format="%.4g"),
+                                    "Low": st.column_config.NumberColumn(format="%.4g"),
+                                    "High": st.column_config.NumberColumn(format="%.4g"),
+                                    f"{cause_label(model, cause)} at low %": st.column_config.NumberColumn(
+                                        format="%.1f"),
+                                    "at high %": st.column_config.NumberColumn(format="%.1f")})

@@ -13,7 +13,8 @@ import streamlit as st
 
 from ..diagnose import Model
 from . import state
-from .scenario import Derived, node_label
+from .labels import node_label
+from .scenario import Derived
 from .spec import (
     TEST_GROUPS,
     FormSpec,

@@ -7,13 +7,14 @@ engine (under :func:`bayesdx.ui.state.engine_lock`); this module lays them out.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import pandas as pd
 import streamlit as st
 
 from ..diagnose import Diagnosis, Model, diagnose_evidence
 from ..errors import BayesdxError, ImpossibleEvidenceError
-from . import state
+from . import analysis, state
 from .charts import (
     FAMILIES,
     chart_height,
@@ -21,7 +22,8 @@ from .charts import (
     family_legend_html,
     ranking_chart,
 )
-from .scenario import Derived, compare, conflict_text, evidence_diff, node_label, pct
+from .labels import node_label
+from .scenario import Derived, compare, conflict_text, evidence_diff, pct
 from .spec import state_text
 
 __all__ = ["compute", "conflict_box", "evidence_list", "ranking_panel", "top_summary", "whatif_panel"]
@@ -61,33 +63,57 @@ def top_summary(model: Model, d: Diagnosis, n: int = 3) -> None:
         st.markdown("Most probable: " + " &nbsp;·&nbsp; ".join(parts))
 
 
-def ranking_panel(model: Model, d: Diagnosis) -> None:
-    """Controls (families, how many, order) and the ranking chart.
+CI_HELP = ("The whisker on each bar is a 90% credible interval: the 5th to 95th percentile of the "
+           "cause's probability over 1,000 draws of the uncertain numbers of the model (each prior, "
+           "sensitivity and leak drawn within its published range). It shows how much the answer "
+           "depends on uncertain knowledge, not how sure the diagnosis is. Takes about a second "
+           "for each new set of findings, after the ranking is shown.")
+
+
+def ranking_panel(model: Model, d: Diagnosis) -> Callable[[], None]:
+    """Controls (families, how many, order, intervals) and the ranking chart.
 
     The chart is drawn before its controls (into a slot above it), so that it
     is among the first elements the browser receives after a change.
+
+    Returns a function that adds the 90% credible intervals when they are
+    switched on: call it last, once the rest of the page is drawn (they take
+    about a second for new evidence; cached by evidence). The chart is redrawn
+    with the same spec, so the browser only swaps the data.
     """
     ss = st.session_state
     controls = st.container()
     legend = st.empty()
     slot = st.container(key="bdx-ranking")
+    with slot:
+        chart = st.empty()
+    note = st.empty()
     fams = ss.get("bdx.families", list(FAMILIES))
     show = ss.get("bdx.show") or "top 10"
     order = ss.get("bdx.order") or "by probability"
+    with_ci = bool(ss.get("bdx.ci"))
     rows = [{"id": c.id, "label": c.label, "family": c.family, "prior": c.prior, "posterior": c.posterior}
             for c in d.causes if c.family in (fams or [])]
     limit = {"top 10": 10, "top 20": 20}.get(show)
     shown = rows[:limit] if limit else rows
-    with slot:
-        if shown:
-            spec, df = ranking_chart(shown, by_family=order == "by family")
-            st.vega_lite_chart(df, spec, width="stretch", height=chart_height(spec, 60))
-        else:
-            st.info("No cause in the selected families; pick a family above.")
-    hidden = len(d.causes) - len(shown)
-    st.caption("Bar: probability that the cause is present given the evidence; black tick: its prior "
-               "in the reference population. Causes can co-exist, so the bars need not add up to 100%."
-               + (f" {hidden} more causes not shown." if hidden else ""))
+
+    def draw(iv: dict[str, tuple[float, float]] | None) -> None:
+        if not shown:
+            chart.info("No cause in the selected families; pick a family above.")
+            return
+        data = [{**r, "lo": iv[r["id"]][0], "hi": iv[r["id"]][1]} if iv and r["id"] in iv else r
+                for r in shown]
+        spec, df = ranking_chart(data, by_family=order == "by family")
+        chart.vega_lite_chart(df, spec, width="stretch", height=chart_height(spec, 60))
+
+    def caption(ci: str) -> None:
+        hidden = len(d.causes) - len(shown)
+        note.caption("Bar: probability that the cause is present given the evidence; black tick: its prior "
+                     "in the reference population." + ci + " Causes can co-exist, so the bars need not add "
+                     "up to 100%." + (f" {hidden} more causes not shown." if hidden else ""))
+
+    draw(None)
+    caption(" Computing the 90% credible intervals ..." if with_ci else "")
     legend.markdown(family_legend_html(), unsafe_allow_html=True)
     with controls:
         st.pills("Families", list(FAMILIES), selection_mode="multi", key="bdx.families",
@@ -98,6 +124,21 @@ def ranking_panel(model: Model, d: Diagnosis) -> None:
                                  required=True, label_visibility="collapsed")
             st.segmented_control("Order", ["by probability", "by family"], key="bdx.order",
                                  default="by probability", required=True, label_visibility="collapsed")
+            st.toggle("90% credible intervals", key="bdx.ci", help=CI_HELP)
+
+    def add_intervals() -> None:
+        if not (with_ci and shown):
+            caption("")
+            return
+        iv = analysis.intervals(model, d.evidence)
+        if iv is None:
+            caption(" The credible intervals could not be computed for this evidence.")
+        else:
+            draw(iv)
+            caption(" Whisker: 90% credible interval (5th-95th percentile over 1,000 draws of the "
+                    "uncertain numbers of the model within their ranges).")
+
+    return add_intervals
 
 
 def whatif_panel(model: Model, d: Diagnosis) -> None:
