@@ -45,8 +45,8 @@ def test_matches_brute_force_on_random_evidence(tiny_engine, tiny_net):
 def test_batch_mixes_patterns_and_matches_single_queries(tiny_engine, tiny_net):
     rng = random.Random(3)
     evs = [random_evidence(tiny_net, rng) for _ in range(60)]
-    for group in (True, False):
-        batch = tiny_engine.posterior_batch(evs, group=group)
+    for method in ("auto", "pattern", "slots", "union"):
+        batch = tiny_engine.posterior_batch(evs, method=method)
         single = np.array([tiny_engine.posterior(e).probs for e in evs])
         assert np.abs(batch.probs[0] - single).max() < 1e-12
 

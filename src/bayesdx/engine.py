@@ -27,16 +27,25 @@ True
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
 
 import numpy as np
 
 from .errors import CaseError, ImpossibleEvidenceError, Problem
+from .factors import prepare
+from .frontier import run_frontier
 from .network import Network, Tables
 from .plan import Plan, compile_plan
+from .slots import run_slots
 
-__all__ = ["BatchPosterior", "Engine", "Posterior"]
+__all__ = ["REPEATED", "SLOTS_MIN", "BatchPosterior", "Engine", "Posterior"]
+
+REPEATED = 4
+"""In :meth:`Engine.posterior_batch`, a pattern with this many cases gets its own plan."""
+
+SLOTS_MIN = 16
+"""... and the other cases share slot passes when there are at least this many."""
 
 
 @dataclass(frozen=True)
@@ -179,25 +188,49 @@ class Engine:
         return Posterior(self.causes, probs[0, 0], self._priors, float(logz[0, 0]), dict(evidence))
 
     def posterior_batch(self, evidences: Sequence[Mapping[str, str]],
-                        tables: Tables | None = None, *, group: bool = True) -> BatchPosterior:
+                        tables: Tables | None = None, *, method: str = "auto") -> BatchPosterior:
         """Posteriors for many evidence sets (and, through ``tables``, many draws).
 
-        Cases are grouped by evidence pattern and each group runs vectorised.
+        Every method is exact; they differ in how cases share work:
+
+        ``"pattern"``
+            one compiled plan per evidence pattern, each pattern's cases
+            vectorised (best when patterns repeat, or for many draws);
+        ``"slots"``
+            cases with different patterns share one pass
+            (:mod:`bayesdx.slots`; best for a cohort of distinct patients);
+        ``"union"``
+            one plan for the union pattern of all cases;
+        ``"auto"`` (default)
+            patterns seen at least :data:`REPEATED` times run by pattern,
+            the rest by slots when there are at least :data:`SLOTS_MIN` of them.
+
         Impossible evidence yields NaN rows with ``log_evidence == -inf``; use
         :meth:`posterior` for a single case to get the explanation.
         """
+        if method not in ("auto", "pattern", "slots", "union"):
+            raise ValueError(f"posterior_batch: method must be auto, pattern, slots or union; got {method!r}")
         idxs = [self.validate(e) for e in evidences]
         tables = tables or self.net.tables()
         D = tables.draws
         out = np.full((D, len(idxs), len(self.causes)), np.nan)
         logz = np.full((D, len(idxs)), -np.inf)
-        if not group:
+        if method == "union":
             p, lz = self._run(idxs, tables)
             return BatchPosterior(self.causes, p, lz)
         groups: dict = {}
         for i, ev in enumerate(idxs):
             groups.setdefault(self._pattern_key([ev]), []).append(i)
-        for members in groups.values():
+        runs = list(groups.values())
+        if method != "pattern":
+            rare = [i for g in runs if method == "slots" or len(g) < REPEATED for i in g]
+            if method == "slots" or len(rare) >= SLOTS_MIN:
+                runs = [g for g in runs if method != "slots" and len(g) >= REPEATED]
+                if rare:
+                    p, lz = run_slots(self, [idxs[i] for i in rare], tables)
+                    out[:, rare] = p
+                    logz[:, rare] = lz
+        for members in runs:
             p, lz = self._run([idxs[i] for i in members], tables)
             out[:, members] = p
             logz[:, members] = lz
@@ -255,281 +288,21 @@ class Engine:
 
     def _run(self, idxs: list[dict[str, int]], tables: Tables | None):
         """Posterior probs ``(D, B, C)`` and log-evidence ``(D, B)``."""
-        net = self.net
-        T = tables or net.tables()
-        key = self._pattern_key(idxs)
-        plan = self._plan(key)
-        D, B = T.draws, len(idxs)
-        C = len(self.causes)
-        logz = np.zeros((D, B))
-
-        def ev_index(node: str) -> np.ndarray:
-            return np.array([e[node] for e in idxs])
-
-        fixed_idx = {x: ev_index(x) for x in plan.fixed_ctx}
-        b_ar = np.arange(B)
-
-        def slice_fixed(arr: np.ndarray, parents: Sequence[str], keep: Sequence[str]) -> np.ndarray:
-            """``arr`` (D, *parent cards, ...) -> (D, B, *kept parent cards, ...)."""
-            arr = np.broadcast_to(arr[:, None], (arr.shape[0], B) + arr.shape[1:])
-            # iterate parents; fixed ones are gathered per case
-            axis = 2
-            for p in parents:
-                if p in fixed_idx:
-                    idx = fixed_idx[p]
-                    arr = np.moveaxis(arr, axis, 2)
-                    arr = arr[:, b_ar, idx]  # (D, B, rest...)
-                    # moving back not needed: later axes shift left by one
-                else:
-                    if axis != 2:
-                        pass
-                    axis += 1
-            return arr
-
-        # ---- unary factors from baseline findings: u[node] (D, B, card)
-        unary: dict[str, np.ndarray] = {}
-
-        def mul_unary(node: str, vec: np.ndarray):
-            if node in unary:
-                unary[node] = unary[node] * vec
-            else:
-                unary[node] = vec
-
-        for f in plan.unary:
-            leak0 = T.finding_leak[f][:, 0]  # (D,)
-            logz += np.log(np.maximum(leak0, 0.0))[:, None]
-            for p in net.parents[f]:
-                e0 = T.link(f, p)[:, :, 0]  # (D, card_p)
-                if p in plan.fixed_ctx:
-                    val = e0[:, fixed_idx[p]]  # (D, B)
-                    logz += np.log(val)
-                else:
-                    mul_unary(p, np.broadcast_to(e0[:, None, :], (D, B, e0.shape[-1])))
-
-        # ---- fixed context: constants P(x_obs | parent)
-        for x in plan.fixed_ctx:
-            cpt = T.context_cpt[x]
-            par = net.parents[x]
-            if not par:
-                val = cpt[:, fixed_idx[x]]  # (D, B)
-                logz += np.log(val)
-            else:
-                p = par[0]
-                if p in plan.fixed_ctx:
-                    val = cpt[:, fixed_idx[p], fixed_idx[x]]
-                    logz += np.log(val)
-                else:
-                    # unary on the free parent p: P(x_obs | p)
-                    vec = np.moveaxis(cpt[:, :, :], 1, 2)[:, fixed_idx[x], :]  # (D, B, card_p)
-                    mul_unary(p, vec)
-
-        # ---- λ for free context vars observed in some cases
-        lam: dict[str, np.ndarray] = {}
-        for x in net.context:
-            if x in plan.fixed_ctx:
-                continue
-            obs = [e.get(x) for e in idxs]
-            if any(o is not None for o in obs):
-                v = np.ones((B, net.card(x)))
-                for b, o in enumerate(obs):
-                    if o is not None:
-                        v[b] = 0.0
-                        v[b, o] = 1.0
-                lam[x] = v[None]
-
-        # ---- isolated free context vars (children before parents):
-        #      sum_x P(x | parent) λ(x) u(x), folded into the parent when it is free
-        def depth(x: str) -> int:
-            d = 0
-            while net.parents[x]:
-                x = net.parents[x][0]
-                d += 1
-            return d
-
-        for x in sorted(plan.isolated_ctx, key=depth, reverse=True):
-            cpt = T.context_cpt[x]
-            par = net.parents[x]
-            w = lam.get(x, 1.0) * unary.get(x, 1.0)
-            if par and par[0] not in plan.fixed_ctx:
-                w = np.broadcast_to(w, (D, B, net.card(x))) if not isinstance(w, float) \
-                    else np.ones((D, B, net.card(x)))
-                mul_unary(par[0], np.einsum("dpk,dbk->dbp", cpt, w))
-                continue
-            if par:
-                row = cpt[:, fixed_idx[par[0]]]  # (D, B, card)
-            else:
-                row = np.broadcast_to(cpt[:, None], (D, B, net.card(x)))
-            logz += np.log((row * w).sum(-1))
-
-        # ---- cause factors: (D, B, 2, *deps) with unary; folded context summed in
-        cause_factor: dict[str, np.ndarray] = {}
-        for c in self.causes:
-            pc = T.cause_cpt[c]  # (D, *parent cards)
-            par = net.parents[c]
-            keep = [p for p in par if p not in plan.fixed_ctx]
-            arr = slice_fixed(pc, par, keep)  # (D, B, *kept cards)
-            f2 = np.stack([1.0 - arr, arr], axis=2)  # (D, B, 2, *kept)
-            if c in unary:
-                u = unary[c]  # (D, B, 2)
-                f2 = f2 * u.reshape(u.shape + (1,) * len(keep))
-            folds = plan.folds.get(c)
-            if folds:
-                names = {c: 0}
-                lab = lambda n: names.setdefault(n, len(names))  # noqa: E731
-                args = [f2, [Ellipsis, lab(c)] + [lab(p) for p in keep]]
-                for x in folds:
-                    fx, fl = self._ctx_factor(x, T, plan, fixed_idx, lam, unary, D, B)
-                    args += [fx, [Ellipsis] + [lab(n) for n in fl]]
-                out = [Ellipsis, lab(c)] + [lab(d) for d in plan.deps[c]]
-                f2 = np.einsum(*args, out, optimize=False)
-            cause_factor[c] = f2
-
-        probs = np.full((D, B, C), np.nan)
+        T = tables or self.net.tables()
+        plan = self._plan(self._pattern_key(idxs))
+        prep = prepare(self.net, plan, idxs, T)
+        probs = np.full((T.draws, len(idxs), len(self.causes)), np.nan)
+        logz = prep.logz
         for c in plan.free_causes:
-            f2 = cause_factor[c]
+            f2 = prep.cause_factor[c]
             z = f2.sum(axis=2)
             logz += np.log(z)
             with np.errstate(invalid="ignore", divide="ignore"):
                 probs[:, :, self._cause_index[c]] = f2[:, :, 1] / z
-
         if plan.steps:
-            self._dp(plan, T, idxs, cause_factor, unary, lam, fixed_idx, slice_fixed, probs, logz)
+            run_frontier(self.net, plan, T, idxs, prep, self._cause_index, probs, logz)
         bad = ~np.isfinite(logz)
         if bad.any():
             probs[bad] = np.nan
             logz[bad] = -np.inf
         return probs, logz
-
-    def _ctx_factor(self, x, T, plan, fixed_idx, lam, unary, D, B):
-        """``P(x | parent) λ(x) u(x)`` as (array (D, B, card_x[, card_parent]), labels)."""
-        net = self.net
-        cpt = T.context_cpt[x]  # (D, [card_p], card)
-        par = net.parents[x]
-        if par and par[0] in plan.fixed_ctx:
-            arr, labels = cpt[:, fixed_idx[par[0]]], (x,)  # (D, B, card)
-        elif par:
-            arr = np.broadcast_to(np.moveaxis(cpt, -1, 1)[:, None],
-                                  (D, B, net.card(x), net.card(par[0])))
-            labels = (x, par[0])
-        else:
-            arr, labels = np.broadcast_to(cpt[:, None], (D, B, net.card(x))), (x,)
-        for extra in (lam.get(x), unary.get(x)):
-            if extra is not None:
-                arr = arr * np.reshape(extra, extra.shape + (1,) * (arr.ndim - 3))
-        return arr, labels
-
-    def _stacked(self, T: Tables, f: str):
-        """Effects of every parent of ``f`` stacked: (pmf, cdf) of shape (D, n, Kmax, S)."""
-        cache = T.__dict__.setdefault("_stacked_cache", {})
-        if f not in cache:
-            parents = self.net.parents[f]
-            D, S = T.finding_leak[f].shape
-            kmax = max(self.net.card(p) for p in parents)
-            eff = np.zeros((D, len(parents), kmax, S))
-            for i, p in enumerate(parents):
-                e = T.link(f, p)
-                eff[:, i, :e.shape[1]] = e
-            cache[f] = (eff, np.cumsum(eff, axis=-1), np.cumsum(T.finding_leak[f], axis=-1))
-        return cache[f]
-
-    def _acc_tables(self, plan: Plan, T: Tables, idxs, fixed_idx):
-        """Per accumulator finding: init (D,B,2), final (1,B,2), transitions per parent.
-
-        A transition ``t[a, x, a']`` moves the accumulator from ``a`` (observed
-        state reached yet?) to ``a'`` given the parent's state ``x``: effect
-        below the observed state keeps it, equal sets it, above kills the path.
-        """
-        net = self.net
-        B = len(idxs)
-        b_ar = np.arange(B)
-        out = {}
-        for f in plan.acc:
-            k = np.array([e.get(f, -1) for e in idxs])  # -1: unobserved in that case
-            obs = k >= 0
-            kk = np.where(obs, k, 0)
-            km1 = np.maximum(kk - 1, 0)
-            eff, cdf, leak_cdf = self._stacked(T, f)
-            leak = T.finding_leak[f]
-            p_eq = leak[:, kk]  # (D, B)
-            p_lt = np.where(kk > 0, leak_cdf[:, km1], 0.0)
-            init = np.stack([np.where(obs, p_lt, 1.0), np.where(obs, p_eq, 0.0)], axis=-1)
-            final = np.stack([np.where(obs, 0.0, 1.0), np.ones(B)], axis=-1)[None]
-            # (D, n, K, B) -> (D, B, n, K)
-            e_eq = np.moveaxis(eff[..., kk], -1, 1)
-            e_le = np.moveaxis(cdf[..., kk], -1, 1)
-            e_lt = np.where((kk > 0)[None, :, None, None], np.moveaxis(cdf[..., km1], -1, 1), 0.0)
-            o = obs[None, :, None, None]
-            t = np.zeros(e_eq.shape[:3] + (2, e_eq.shape[3], 2))  # (D, B, n, 2, K, 2)
-            t[:, :, :, 0, :, 0] = np.where(o, e_lt, 1.0)
-            t[:, :, :, 0, :, 1] = np.where(o, e_eq, 0.0)
-            t[:, :, :, 1, :, 1] = np.where(o, e_le, 1.0)
-            trans = {}
-            for i, p in enumerate(net.parents[f]):
-                K = net.card(p)
-                if p in plan.fixed_ctx:
-                    sel = t[:, b_ar, i, :, fixed_idx[p], :]  # (B, D, 2, 2): advanced axes first
-                    sel = np.moveaxis(sel, 0, 1)
-                    init = np.einsum("dba,dbac->dbc", np.broadcast_to(init, sel.shape[:3]), sel)
-                elif p in plan.free_ctx or p in self._cause_index:
-                    trans[p] = t[:, :, i, :, :K, :]
-            out[f] = (init, final, trans)
-        return out
-
-    def _dp(self, plan, T, idxs, cause_factor, unary, lam, fixed_idx, slice_fixed, probs, logz):
-        D, B = logz.shape
-        acc_tab = self._acc_tables(plan, T, idxs, fixed_idx)
-        E = Ellipsis
-        tcache: dict = {}
-
-        def tmat(f: str, item: str, mode: str) -> np.ndarray:
-            key = (f, item, mode)
-            if key not in tcache:
-                init, final, trans = acc_tab[f]
-                t = trans[item]  # (D, B, 2, K, 2)
-                if mode == "mid":
-                    v = t
-                elif mode == "open":
-                    v = np.einsum("...a,...akc->...kc", init, t)
-                elif mode == "close":
-                    v = np.einsum("...akc,...c->...ak", t, final)
-                else:
-                    v = np.einsum("...a,...akc,...c->...k", init, t, final)
-                tcache[key] = v
-            return tcache[key]
-
-        owns = {}
-        for st in plan.steps:
-            owns[st.item] = (cause_factor[st.item] if st.kind == "cause" else
-                             self._ctx_factor(st.item, T, plan, fixed_idx, lam, unary, D, B)[0])
-
-        def rescale(arr: np.ndarray):
-            s = arr.reshape(D, B, -1).max(axis=-1) if arr.ndim > 2 else arr
-            safe = np.where(s > 0, s, 1.0)
-            return arr / safe.reshape((D, B) + (1,) * (arr.ndim - 2)), s
-
-        # forward
-        ys = []
-        frontier = np.ones((D, B))
-        for st in plan.steps:
-            _, la, lb, lo = st.prog["fwd"][0]
-            y = np.einsum(frontier, [E, *la], owns[st.item], [E, *lb], [E, *lo])
-            for _, f, mode, la, lb, lo in st.prog["fwd"][1:]:
-                y = np.einsum(y, [E, *la], tmat(f, st.item, mode), [E, *lb], [E, *lo])
-            ys.append(y)
-            la, lo = st.prog["sum"]
-            frontier, s = rescale(np.einsum(y, [E, *la], [E, *lo]))
-            with np.errstate(divide="ignore"):
-                logz += np.log(s)
-        # backward, with the marginal of each cause
-        beta = np.ones((D, B))
-        for st, y in zip(reversed(plan.steps), reversed(ys)):
-            if st.kind == "cause":
-                la, lb, lo = st.prog["marg"]
-                m = np.einsum(y, [E, *la], beta, [E, *lb], [E, *lo])
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    probs[:, :, self._cause_index[st.item]] = m[..., 1] / m.sum(-1)
-            g = beta
-            for f, mode, la, lb, lo in st.prog["back"][:-1]:
-                g = np.einsum(g, [E, *la], tmat(f, st.item, mode), [E, *lb], [E, *lo])
-            _, la, lb, lo = st.prog["back"][-1]
-            beta, _ = rescale(np.einsum(g, [E, *la], owns[st.item], [E, *lb], [E, *lo]))
