@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bayesdx.diagnose import load_model
-from bayesdx.ui.harness import CHROMIUM, AppPage, launch_chromium, serve_app
+from bayesdx.ui.harness import CHROMIUM, RANKING_TEXT, AppPage, launch_chromium, serve_app
 
 pytestmark = [
     pytest.mark.browser,
@@ -45,8 +45,9 @@ def browser():
 
 
 @pytest.fixture()
-def app(browser, app_url):
-    context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
+def app(browser, app_url, request):
+    viewport = getattr(request, "param", VIEWPORT)
+    context = browser.new_context(viewport=viewport, accept_downloads=True)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -114,11 +115,46 @@ def test_shared_link_why_and_what_if(app):
     app.page.screenshot(path=str(SHOTS / "why.png"))
 
 
+CLOZAPINE_LINK = ("age_group=young&sex=male&anc=severe&alc=normal&hb=normal&plt=normal&smear_blasts=absent"
+                  "&hx_fever=present&exposure_antipsychotic=clozapine_window&exposure_antithyroid=none"
+                  "&exposure_anticonvulsant=none&exposure_antibiotic=none&exposure_immunosuppressant=none"
+                  "&exposure_chemotherapy=none&exposure_antiviral=none&exposure_corticosteroid=none")
+
+
+@pytest.mark.parametrize("app", [{"width": 1366, "height": 768}, {"width": 1920, "height": 1080}],
+                         indirect=True, ids=["laptop", "wide"])
+def test_intervals_next_test_and_sensitivity(app):
+    size = f"{app.page.viewport_size['width']}x{app.page.viewport_size['height']}"
+    app.open(CLOZAPINE_LINK)
+    app.page.wait_for_function(f"() => ({RANKING_TEXT})().includes('96%')")
+    before = app.ranking_text()
+    app.rerun(lambda: app.page.get_by_text("90% credible intervals").click())
+    app.page.wait_for_function("() => document.body.innerText.includes('Whisker: 90% credible interval')")
+    assert app.ranking_text() == before  # same bars and labels, whiskers added
+    app.page.locator(".st-key-bdx-ranking").screenshot(path=str(SHOTS / f"intervals-{size}.png"))
+    app.rerun(lambda: app.page.get_by_role("tab", name="Next best test").click())
+    body = app.page.inner_text("body")
+    assert "Leading cause now" in body and "Each result of the first five" in body
+    app.page.get_by_text("Each result of the first five").first.scroll_into_view_if_needed()
+    app.page.wait_for_timeout(300)
+    app.page.screenshot(path=str(SHOTS / f"next-test-{size}.png"))
+    app.rerun(lambda: app.page.get_by_role("tab", name="Sensitivity").click())
+    tornado = app.page.locator('[data-testid="stVegaLiteChart"]').nth(1)
+    tornado.scroll_into_view_if_needed()
+    assert "Prior of Drug: Antipsychotic" in tornado.inner_text() or \
+        "Prior of Drug: Antipsychotic" in app.page.evaluate(
+            "() => document.querySelectorAll('[data-testid=\"stVegaLiteChart\"] svg.marks')[1].textContent")
+    app.page.wait_for_timeout(300)
+    app.page.screenshot(path=str(SHOTS / f"sensitivity-{size}.png"))
+    assert "Traceback" not in app.page.inner_text("body")
+
+
 def test_case_file_download_and_upload(app, tmp_path):
     app.open()
     app.fill("Neutrophils (ANC)", "800 /uL")
     app.tab("Tests")
     app.choose("HIV", "negative")
+    app.page.wait_for_url(re.compile(r"test_hiv=negative"))  # the address bar may lag the run by a moment
     before = app.page.url.split("?", 1)[1]
     app.page.get_by_role("button", name="Case file").click()
     with app.page.expect_download() as dl:
@@ -131,6 +167,7 @@ def test_case_file_download_and_upload(app, tmp_path):
     assert "?" not in app.page.url or app.page.url.endswith("?")
     app.page.get_by_role("button", name="Case file").click()
     app.rerun(lambda: app.page.locator('input[type="file"]').set_input_files(str(path)))
+    app.page.wait_for_url(re.compile(r"test_hiv=negative"))
     assert app.page.url.split("?", 1)[1] == before
     assert "Opened" in app.page.inner_text("body")
 
