@@ -116,3 +116,16 @@ def test_unreachable_prior_is_reported(tiny_copy):
     kb = load_knowledge(tiny_copy)
     with pytest.raises(KnowledgeError, match="causes.flu.prior: must be reachable"):
         Network(kb)
+
+
+def test_yaml_load_is_safe_load():
+    from bayesdx.knowledge import yaml_load
+
+    text = "a: [1, 2.5, yes, null, '3']\nb: {c: 2020-01-01}\n"
+    assert yaml_load(text) == yaml.safe_load(text)
+    for bad in ("causes:\n  flu: [unclosed\n", "a: !!python/object:os.system x\n", "a: b: c\n"):
+        with pytest.raises(yaml.YAMLError) as fast:
+            yaml_load(bad)
+        with pytest.raises(yaml.YAMLError) as slow:
+            yaml.safe_load(bad)
+        assert str(fast.value) == str(slow.value)

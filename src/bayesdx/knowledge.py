@@ -41,9 +41,30 @@ from .schema import (
     Reference,
 )
 
-__all__ = ["Knowledge", "default_root", "knowledge_hash", "load_knowledge"]
+__all__ = ["Knowledge", "default_root", "knowledge_hash", "load_knowledge", "yaml_load"]
 
 SUM_TOLERANCE = 0.011
+
+_FAST_LOADER = getattr(yaml, "CSafeLoader", None)
+
+
+def yaml_load(text: str) -> Any:
+    """``yaml.safe_load(text)``, parsed by libyaml when PyYAML has it (about 7x faster).
+
+    Only the scanner and parser are in C; the constructor is the same safe one,
+    so the result is the same. On an error the text is parsed again by the
+    pure-Python loader, so the exception (message, line and column) is exactly
+    the one ``yaml.safe_load`` raises.
+
+    >>> yaml_load("a: [1, 2.5, yes, null]")
+    {'a': [1, 2.5, True, None]}
+    """
+    if _FAST_LOADER is not None:
+        try:
+            return yaml.load(text, Loader=_FAST_LOADER)  # noqa: S506 - CSafeLoader is the safe loader
+        except yaml.YAMLError:
+            pass
+    return yaml.safe_load(text)
 
 
 def default_root() -> Path:
@@ -136,7 +157,7 @@ def _read_yaml(path: Path, rel: str, problems: list[Problem]) -> Any:
         problems.append(Problem(rel, "", "must be a readable file", str(exc)))
         return None
     try:
-        data = yaml.safe_load(text)
+        data = yaml_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from ..errors import CaseError, Problem
-from ..knowledge import Knowledge
+from ..knowledge import Knowledge, yaml_load
 from .common import CATEGORICAL_NODE, FIELDS, describe, suggest
 from .fields import FieldsReader
 from .medications import MedicationsReader
@@ -176,7 +176,7 @@ def _load_file(p: Path) -> Any:
                                      "must be valid JSON", exc.msg,
                                      "checking brackets, commas and quotes near that line")]) from None
     try:
-        return yaml.safe_load(text)
+        return yaml_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
