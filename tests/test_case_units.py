@@ -35,3 +35,37 @@ def test_units_module_directly():
     for bad in (float("nan"), float("inf"), True, None, [1]):
         with pytest.raises(UnitError):
             read_value(bad, "pg/mL")
+
+
+def test_time_factors_are_pints_own():
+    """The plain time units skip pint; each factor, and every conversion, must be pint's."""
+    import random
+
+    from bayesdx.units import TIME_FACTORS, _round, parse_unit
+
+    units = ("day", "week", "month", "year")
+    assert set(TIME_FACTORS) == {(a, b) for a in units for b in units}
+    rng = random.Random(0)
+    values = [i / 4 for i in range(2000)] + [rng.uniform(0, 1e5) for _ in range(2000)]
+    for (a, b), factor in TIME_FACTORS.items():
+        ref = parse_unit(b)
+        assert float((parse_unit(a) / ref).to("dimensionless").magnitude) == factor, (a, b)
+        for v in values:
+            pint_value = _round(float((v * parse_unit(a) / ref).to("dimensionless").magnitude))
+            assert convert(v, a, b) == pint_value, (v, a, b)
+    assert convert(3, "months", "week") == convert(3, "mo", "wk") == 13.0446
+    with pytest.raises(UnitError) as info:
+        convert(float("inf"), "day", "week")
+    assert info.value.kind == "nonfinite"
+
+
+def test_reading_a_case_without_unit_strings_does_not_import_pint():
+    import subprocess
+    import sys
+
+    code = ("import sys; from bayesdx.diagnose import diagnose; "
+            "diagnose({'age_years': 34, 'cbc': {'anc': 0.2}, 'baseline_cbc': {'anc': 4.2, 'weeks_ago': 10}, "
+            "'medications': [{'name': 'clozapine', 'weeks': 9}]}, draws=0); "
+            "print('pint' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
