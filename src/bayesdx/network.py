@@ -199,6 +199,54 @@ class Network:
 
     # ----------------------------------------------------------------- tables
 
+    @cached_property
+    def _recipe(self) -> dict:
+        """Where each table entry comes from in the parameter vector (built once).
+
+        Index ``n_params`` stands for a zero (an entry without a parameter,
+        such as a baseline state or the row of an absent cause). Findings'
+        leaks and links are grouped by their number of states, so that all of
+        them get their baseline in a few whole-array operations.
+        """
+        ix = self._index
+        zero = self.n_params
+
+        def at(path: str) -> int:
+            return ix.get(path, zero)
+
+        ctx = {}
+        for n in self.context:
+            par = self.parents[n]
+            if not par:
+                ctx[n] = np.array([ix[f"context.{n}.prior.{s}"] for s in self.states[n]])
+            else:
+                ctx[n] = np.array([[ix[f"context.{n}.given.{ps}.{s}"] for s in self.states[n]]
+                                   for ps in self.states[par[0]]])
+        rr = {c: [np.array([ix[f"causes.{c}.rr.{p}.{s}"] for s in self.states[p]])
+                  for p in self.parents[c]] for c in self.causes}
+        groups: dict[int, list] = {}  # S -> [(finding, parent or None, rows)]
+        for f in self.findings:
+            states = self.states[f]
+            S = len(states)
+            rows = [[zero] + [at(f"findings.{f}.leak.{s}") for s in states[1:]]]
+            groups.setdefault(S, []).append((f, None, rows))
+            for p in self.parents[f]:
+                if p in self.kb.causes:
+                    rows = [[zero] * S, [zero] + [at(f"findings.{f}.links.{p}.{s}") for s in states[1:]]]
+                else:
+                    rows = [[zero] + [at(f"findings.{f}.links.{p}.{ps}.{s}") for s in states[1:]]
+                            for ps in self.states[p]]
+                groups[S].append((f, p, rows))
+        finding_groups = []
+        for S, items in groups.items():
+            index = np.array([r for _, _, rows in items for r in rows])  # (rows, S)
+            spans, start = [], 0
+            for f, p, rows in items:
+                spans.append((f, p, start, start + len(rows)))
+                start += len(rows)
+            finding_groups.append((index, spans))
+        return {"ctx": ctx, "rr": rr, "findings": finding_groups}
+
     def tables(self, theta: np.ndarray | None = None) -> Tables:
         """Numeric CPTs for one parameter vector ``(P,)`` or a batch ``(D, P)``.
 
@@ -211,26 +259,16 @@ class Network:
             th = th[None, :]
         D = th.shape[0]
         ix = self._index
+        recipe = self._recipe
+        thz = np.concatenate([th, np.zeros((D, 1))], axis=1)  # column n_params: a zero
 
         def g(path: str) -> np.ndarray:
             return th[:, ix[path]]
 
         ctx: dict[str, np.ndarray] = {}
         for n in self.context:
-            k = self.card(n)
-            par = self.parents[n]
-            if not par:
-                t = np.stack([g(f"context.{n}.prior.{s}") for s in self.states[n]], axis=-1)
-            else:
-                rows = []
-                for ps in self.states[par[0]]:
-                    rows.append(np.stack([g(f"context.{n}.given.{ps}.{s}") for s in self.states[n]],
-                                         axis=-1))
-                t = np.stack(rows, axis=1)
-            t = np.clip(t, 0.0, None)
-            t = t / t.sum(axis=-1, keepdims=True)
-            assert t.shape[-1] == k
-            ctx[n] = t
+            t = np.clip(np.take(thz, recipe["ctx"][n], axis=1), 0.0, None)
+            ctx[n] = t / t.sum(axis=-1, keepdims=True)
 
         marg = self._context_marginals(ctx)
 
@@ -241,11 +279,10 @@ class Network:
             par = self.parents[c]
             cc = self.kb.cause_cpts[c]
             rr = np.ones((D,) + tuple(self.card(p) for p in par))
-            for i, p in enumerate(par):
-                vec = np.stack([g(f"causes.{c}.rr.{p}.{s}") for s in self.states[p]], axis=-1)
+            for i, (p, idx) in enumerate(zip(par, recipe["rr"][c])):
                 shape = [D] + [1] * len(par)
                 shape[1 + i] = self.card(p)
-                rr = rr * vec.reshape(shape)
+                rr = rr * np.take(thz, idx, axis=1).reshape(shape)
             cap = cc.cap
             if cc.base is not None:
                 base = g(f"causes.{c}.base")
@@ -269,32 +306,14 @@ class Network:
             raise KnowledgeError(problems)
 
         leaks: dict[str, np.ndarray] = {}
-        links: dict[str, dict[str, np.ndarray]] = {}
-        for f in self.findings:
-            S = self.card(f)
-            states = self.states[f]
-            leak = np.zeros((D, S))
-            for j, s in enumerate(states[1:], start=1):
-                path = f"findings.{f}.leak.{s}"
-                if path in ix:
-                    leak[:, j] = g(path)
-            leaks[f] = _with_baseline(leak)
-            links[f] = {}
-            for p in self.parents[f]:
-                K = self.card(p)
-                eff = np.zeros((D, K, S))
-                if p in self.kb.causes:
-                    for j, s in enumerate(states[1:], start=1):
-                        path = f"findings.{f}.links.{p}.{s}"
-                        if path in ix:
-                            eff[:, 1, j] = g(path)
+        links: dict[str, dict[str, np.ndarray]] = {f: {} for f in self.findings}
+        for index, spans in recipe["findings"]:
+            eff = _with_baseline(np.take(thz, index, axis=1))  # (D, rows, S), a fresh array
+            for f, p, a, b in spans:
+                if p is None:
+                    leaks[f] = eff[:, a]
                 else:
-                    for r, ps in enumerate(self.states[p]):
-                        for j, s in enumerate(states[1:], start=1):
-                            path = f"findings.{f}.links.{p}.{ps}.{s}"
-                            if path in ix:
-                                eff[:, r, j] = g(path)
-                links[f][p] = _with_baseline(eff)
+                    links[f][p] = eff[:, a:b]
         return Tables(D, ctx, causes, leaks, links, bases)
 
     def _context_marginals(self, ctx: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -333,19 +352,40 @@ class Network:
 
 
 def _with_baseline(eff: np.ndarray) -> np.ndarray:
-    """Put the remaining mass on the baseline state (index 0) of the last axis."""
+    """Put the remaining mass on the baseline state (index 0) of the last axis, in place.
+
+    Rows whose other states sum to more than 1 are renormalised.
+
+    >>> _with_baseline(np.array([[0.0, 0.25, 0.5], [0.0, 0.75, 0.5]]))
+    array([[0.25, 0.25, 0.5 ],
+           [0.  , 0.6 , 0.4 ]])
+    """
     rest = 1.0 - eff[..., 1:].sum(axis=-1)
-    eff = eff.copy()
     eff[..., 0] = np.clip(rest, 0.0, 1.0)
-    # an all-zero row (impossible) only arises from sums > 1; renormalise then
-    s = eff.sum(axis=-1, keepdims=True)
-    return np.where(s > 1.0 + 1e-12, eff / s, eff)
+    s = eff.sum(axis=-1)
+    over = s > 1.0 + 1e-12
+    if over.any():
+        eff[over] /= s[over][:, None]
+    return eff
 
 
 def _solve_base(prior: np.ndarray, rr: np.ndarray, weight: np.ndarray, cap: float):
     """Find ``base`` with ``sum(weight * min(cap, base * rr)) == prior`` per draw.
 
-    Returns ``(base, ok)``; ``ok`` is False where the prior cannot be reached.
+    Returns ``(base, ok)``; ``ok`` is False where the prior cannot be reached
+    (``base`` is then the smallest value that caps every cell with ``rr > 0``).
+
+    Without a binding cap, ``base = prior / sum(weight * rr)``. Otherwise the
+    left side is piecewise linear and increasing in ``base``, with a kink where
+    each cell reaches the cap (``base = cap / rr``): the rows that bind sort
+    their kinks, find the segment holding ``prior`` and solve it exactly.
+
+    >>> w = np.array([[0.5, 0.5]]); r = np.array([[1.0, 10.0]])
+    >>> base, ok = _solve_base(np.array([0.6]), r, w, 0.9)  # 0.5 * b + 0.5 * 0.9 = 0.6
+    >>> round(float(base[0]), 12), bool(ok[0])
+    (0.3, True)
+    >>> _solve_base(np.array([0.95]), r, w, 0.9)[1]
+    array([False])
     """
     mean_rr = (weight * rr).sum(-1)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -353,15 +393,33 @@ def _solve_base(prior: np.ndarray, rr: np.ndarray, weight: np.ndarray, cap: floa
     reach = (weight * (rr > 0)).sum(-1) * cap
     ok = prior <= reach + 1e-12
     binding = (base[:, None] * rr > cap).any(-1) & (mean_rr > 0)
-    if binding.any():
-        lo = np.zeros_like(base)
-        hi = np.where(rr.max(-1) > 0, cap / np.where(rr.min(-1, where=rr > 0, initial=np.inf) > 0,
-                                                    rr.min(-1, where=rr > 0, initial=np.inf), 1.0), 1.0)
-        hi = np.maximum(hi, base)
-        for _ in range(80):
-            mid = (lo + hi) / 2
-            val = (weight * np.minimum(cap, mid[:, None] * rr)).sum(-1)
-            lo = np.where(val < prior, mid, lo)
-            hi = np.where(val < prior, hi, mid)
-        base = np.where(binding, hi, base)
+    if not binding.any():
+        return base, ok
+    rows = np.flatnonzero(binding)
+    r, w, p = rr[rows], weight[rows], prior[rows]
+    pos = r > 0
+    with np.errstate(divide="ignore"):
+        kink = np.where(pos, cap / np.where(pos, r, 1.0), np.inf)
+    flat = np.argsort(kink, axis=-1, kind="stable") + (np.arange(len(rows)) * r.shape[1])[:, None]
+    kink = np.take(kink, flat)  # sorted rows (np.take on flat indices: fast, C-ordered)
+    w_s = np.take(w, flat)
+    wr_s = np.take(w * r, flat)
+    capped = np.cumsum(w_s, -1) - w_s                      # weight of the cells before kink k
+    linear = np.cumsum(wr_s[:, ::-1], -1)[:, ::-1]         # sum(w * rr) of kink k and after
+    finite = np.isfinite(kink)
+    with np.errstate(invalid="ignore"):
+        at_kink = np.where(finite, cap * capped + np.where(finite, kink, 0.0) * linear, -np.inf)
+    hit = at_kink >= p[:, None]
+    k = hit.argmax(-1)                                     # first kink at or above the prior
+    at = k + np.arange(len(rows)) * r.shape[1]
+    c_k = np.take(capped, at)
+    l_k = np.take(linear, at)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        solved = (p - cap * c_k) / l_k
+    # unreachable: every cell with rr > 0 at the cap (what the former bisection returned)
+    rmin = r.min(-1, where=pos, initial=np.inf)
+    top = np.maximum(np.where(np.isfinite(rmin), cap / np.where(np.isfinite(rmin), rmin, 1.0), 1.0),
+                     base[rows])
+    base = base.copy()
+    base[rows] = np.where(hit.any(-1), solved, top)
     return base, ok
