@@ -41,7 +41,7 @@ from .slots import run_slots
 
 __all__ = ["REPEATED", "SLOTS_MIN", "BatchPosterior", "Engine", "Posterior"]
 
-REPEATED = 4
+REPEATED = 16
 """In :meth:`Engine.posterior_batch`, a pattern with this many cases gets its own plan."""
 
 SLOTS_MIN = 16
