@@ -9,6 +9,7 @@ import pytest
 
 from bayesdx import slots
 from bayesdx.cohort import observe, sample_cohort
+from bayesdx.engine import REPEATED
 from bayesdx.slots import run_slots
 
 from conftest import brute_force, random_evidence
@@ -89,7 +90,7 @@ def test_impossible_case_is_nan_and_does_not_touch_the_others(tiny_net, tiny_eng
 
 def test_auto_uses_both_paths_and_agrees(net, engine, cohort):
     evs = observe(net, cohort, seed=6)[:60]
-    repeated = evs[:3] * 5  # three patterns seen five times each: planned per pattern
+    repeated = evs[:2] * REPEATED  # two patterns seen often enough to be planned per pattern
     mixed = repeated + evs
     auto = engine.posterior_batch(mixed).probs
     ref = engine.posterior_batch(mixed, method="pattern").probs
