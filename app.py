@@ -109,3 +109,5 @@ with st.expander("About this model"):
                 "Posteriors are exact (no sampling); only the credible intervals draw the uncertain "
                 "numbers of the model, 1,000 times. Share a scenario by copying the address bar; "
                 "it holds the evidence as `node=state` pairs only.")
+
+state.end_of_run()  # last: keeps the post-run garbage collection cheap

@@ -14,6 +14,7 @@ lives in memory for the browser tab only.
 from __future__ import annotations
 
 import gc
+import itertools
 import threading
 from contextlib import contextmanager
 from typing import Any
@@ -33,8 +34,8 @@ from .share import (
 from .spec import FormSpec, form_spec
 from .values import UNKNOWN, case_to_values, default_values, med_keys
 
-__all__ = ["ANALYSIS_LOCK", "ENGINE_LOCK", "VALUES", "K", "W", "analysis_lock", "current_values", "engine_lock",
-           "get_analysis_engine", "get_model", "init_session", "sync_url"]
+__all__ = ["ANALYSIS_LOCK", "ENGINE_LOCK", "VALUES", "K", "W", "analysis_lock", "current_values", "end_of_run",
+           "engine_lock", "get_analysis_engine", "get_model", "init_session", "sync_url"]
 
 ENGINE_LOCK = threading.Lock()
 """Serialises queries of ``model.engine``: its plan cache is shared by all sessions."""
@@ -85,6 +86,31 @@ def get_model() -> Model:
     gc.collect()
     gc.freeze()
     return model
+
+
+FULL_GC_EVERY = 64
+"""Runs between two full garbage collections (see :func:`end_of_run`)."""
+
+_RUNS = itertools.count(1)
+
+
+def end_of_run() -> None:
+    """Call last in the script: keep Streamlit's post-run garbage collection cheap.
+
+    Streamlit collects garbage after every script run (``runner.postScriptGC``),
+    a full collection that scans every tracked object. The engines' plan caches
+    grow with the evidence patterns seen (a few hundred plans, ~300,000 small
+    objects), and scanning them took ~200 ms of CPU per run. So what exists at
+    the end of a run is frozen (:func:`gc.freeze`: not scanned; reference
+    counting still frees it), and every :data:`FULL_GC_EVERY` runs everything
+    is unfrozen and collected once, which frees whatever has become cyclic
+    garbage in the meantime. (The page is drawn by then; only the run's end
+    waits.)
+    """
+    if next(_RUNS) % FULL_GC_EVERY == 0:
+        gc.unfreeze()
+        gc.collect()
+    gc.freeze()
 
 
 @st.cache_resource(show_spinner=False)
