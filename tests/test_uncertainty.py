@@ -38,3 +38,26 @@ def test_interval_brackets_point_estimate(tiny_engine):
     assert (iv[:, 1] - iv[:, 0] > 0).all()
     again = credible_intervals(tiny_engine, ev, draws=400, seed=0)
     assert (iv == again).all()
+
+
+def test_draw_tables_are_cached_per_draws_and_seed(tiny_net):
+    from bayesdx.uncertainty import draw_tables
+
+    a = draw_tables(tiny_net, 50, seed=0)
+    assert draw_tables(tiny_net, 50, seed=0) is a
+    assert draw_tables(tiny_net, 50, seed=1) is not a
+    fresh = tiny_net.tables(sample_parameters(tiny_net, 50, seed=0))
+    for c, arr in fresh.cause_cpt.items():
+        assert (a.cause_cpt[c] == arr).all()
+
+
+def test_chunked_draws_give_the_same_interval(tiny_engine, monkeypatch):
+    import bayesdx.uncertainty as unc
+
+    ev = {"anc": "severe", "fever": "present", "plt": "low"}
+    assert unc._chunk(tiny_engine.net, ev, 400) == 400  # few abnormal findings: one engine call
+    whole = credible_intervals(tiny_engine, ev, draws=400, seed=5)
+    monkeypatch.setattr(unc, "CHUNK_CELLS", 2 ** 3 * 48)  # at most 48 draws per call for 3 abnormal findings
+    assert unc._chunk(tiny_engine.net, ev, 400) == 48
+    assert unc._bounds(400, 48)[:3] == [0, 44, 88]  # 9 chunks of 44 or 45 draws
+    assert (credible_intervals(tiny_engine, ev, draws=400, seed=5) == whole).all()

@@ -76,6 +76,23 @@ class Tables:
         """Drop derived caches; call after changing any array in place."""
         self.__dict__.pop("_stacked_cache", None)
 
+    def draw_slice(self, start: int, stop: int) -> Tables:
+        """Draws ``start:stop`` as tables of their own (views, no copy).
+
+        >>> net = Network.from_knowledge()
+        >>> t = net.tables(np.repeat(net.theta0[None], 10, axis=0))
+        >>> part = t.draw_slice(2, 6)
+        >>> part.draws, part.finding_leak["anc"].shape[0]
+        (4, 4)
+        """
+        def cut(d: dict) -> dict:
+            return {k: v[start:stop] for k, v in d.items()}
+
+        n = len(range(*slice(start, stop).indices(self.draws)))
+        return Tables(n, cut(self.context_cpt), cut(self.cause_cpt), cut(self.finding_leak),
+                      {f: cut(links) for f, links in self.finding_links.items()},
+                      cut(self.cause_base))
+
 
 class Network:
     """Structure and parameters of the diagnostic network.
@@ -311,9 +328,9 @@ class Network:
             eff = _with_baseline(np.take(thz, index, axis=1))  # (D, rows, S), a fresh array
             for f, p, a, b in spans:
                 if p is None:
-                    leaks[f] = eff[:, a]
+                    leaks[f] = np.ascontiguousarray(eff[:, a])
                 else:
-                    links[f][p] = eff[:, a:b]
+                    links[f][p] = np.ascontiguousarray(eff[:, a:b])
         return Tables(D, ctx, causes, leaks, links, bases)
 
     def _context_marginals(self, ctx: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -360,9 +377,15 @@ def _with_baseline(eff: np.ndarray) -> np.ndarray:
     array([[0.25, 0.25, 0.5 ],
            [0.  , 0.6 , 0.4 ]])
     """
-    rest = 1.0 - eff[..., 1:].sum(axis=-1)
+    S = eff.shape[-1]
+    rest = eff[..., 1].copy()
+    for j in range(2, S):  # left to right, as numpy sums a short last axis (no reduce overhead)
+        rest += eff[..., j]
+    np.subtract(1.0, rest, out=rest)
     eff[..., 0] = np.clip(rest, 0.0, 1.0)
-    s = eff.sum(axis=-1)
+    s = eff[..., 0] + eff[..., 1]
+    for j in range(2, S):
+        s += eff[..., j]
     over = s > 1.0 + 1e-12
     if over.any():
         eff[over] /= s[over][:, None]

@@ -19,14 +19,34 @@ True
 
 from __future__ import annotations
 
+import threading
+import weakref
+from collections import OrderedDict
+
 import numpy as np
 
-from .network import Network
+from .network import Network, Tables
 
-__all__ = ["DEFAULT_DRAWS", "Z90", "credible_intervals", "sample_parameters"]
+__all__ = ["CHUNK_CELLS", "DEFAULT_DRAWS", "Z90", "credible_intervals", "draw_tables",
+           "sample_parameters"]
 
 DEFAULT_DRAWS = 1000
 Z90 = 1.6448536269514722  # half-width of a central 90 % interval in standard deviations
+
+CHUNK_CELLS = 2 ** 18
+"""Draws per engine call times ``2 ** (abnormal findings)`` stays below this.
+
+Each abnormal finding doubles the engine's frontier (an accumulator), and the
+engine holds the frontier of every draw at once: for evidence with many
+abnormal findings, all 1,000 draws in one call take gigabytes and run several
+times slower than the same draws in chunks. Every draw's posterior is exact
+and computed independently of the others, so chunking does not change the
+result (the tests compare chunked and whole runs bit for bit)."""
+
+_TABLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # net -> {(draws, seed): Tables}
+_TABLES_LOCK = threading.Lock()
+_TABLES_KEPT = 2
+MIN_CHUNK = 8
 
 
 def sample_parameters(net: Network, draws: int, seed: int = 0) -> np.ndarray:
@@ -63,16 +83,66 @@ def sample_parameters(net: Network, draws: int, seed: int = 0) -> np.ndarray:
     return out
 
 
+def draw_tables(net: Network, draws: int, seed: int = 0) -> Tables:
+    """``net.tables(sample_parameters(net, draws, seed))``, cached per network.
+
+    The draws depend only on the network, ``draws`` and ``seed``, so every
+    credible interval with the same seed shares them (and the engine's caches
+    on them); the last two ``(draws, seed)`` pairs of each network are kept.
+    Treat the result as read-only.
+    """
+    key = (int(draws), int(seed))
+    with _TABLES_LOCK:
+        kept = _TABLES.setdefault(net, OrderedDict())
+        tables = kept.get(key)
+        if tables is not None:
+            kept.move_to_end(key)
+            return tables
+    tables = net.tables(sample_parameters(net, draws, seed))
+    with _TABLES_LOCK:
+        kept[key] = tables
+        while len(kept) > _TABLES_KEPT:
+            kept.popitem(last=False)
+    return tables
+
+
+def _chunk(net: Network, evidence: dict[str, str], draws: int) -> int:
+    """Largest number of draws per engine call for this evidence (see :data:`CHUNK_CELLS`)."""
+    findings = set(net.findings)
+    abnormal = sum(1 for f, s in evidence.items()
+                   if f in findings and s in net.states[f] and s != net.states[f][0])
+    return max(MIN_CHUNK, min(draws, CHUNK_CELLS >> min(abnormal, 30)))
+
+
+def _bounds(draws: int, chunk: int) -> list[int]:
+    """Split ``range(draws)`` into chunks of at most ``chunk`` draws, sizes within one.
+
+    >>> _bounds(1000, 300)
+    [0, 250, 500, 750, 1000]
+    """
+    n = -(-draws // chunk) if draws else 1
+    return [(i * draws) // n for i in range(n + 1)]
+
+
 def credible_intervals(engine, evidence: dict[str, str], *, draws: int = DEFAULT_DRAWS,
                        seed: int = 0, level: float = 0.90) -> np.ndarray:
     """``(C, 2)`` central credible interval of every cause's posterior.
 
     The interval reflects the uncertainty of the knowledge (the ranges in
     ``priors/``), not sampling error: the posterior is exact for every draw.
+    The draws' tables are shared by calls with the same ``draws`` and
+    ``seed`` (:func:`draw_tables`); evidence with many abnormal findings runs
+    the draws in chunks (:data:`CHUNK_CELLS`), with the same result.
     """
     net = engine.net
-    theta = sample_parameters(net, draws, seed)
-    tables = net.tables(theta)
-    probs = engine.posterior_batch([evidence], tables=tables).probs[:, 0, :]
+    tables = draw_tables(net, draws, seed)
+    bounds = _bounds(draws, _chunk(net, evidence, draws))
+    if len(bounds) == 2:
+        probs = engine.posterior_batch([evidence], tables=tables).probs[:, 0, :]
+    else:
+        probs = np.empty((draws, len(engine.causes)))
+        for start, stop in zip(bounds, bounds[1:]):
+            probs[start:stop] = engine.posterior_batch(
+                [evidence], tables=tables.draw_slice(start, stop)).probs[:, 0, :]
     q = (1 - level) / 2
     return np.nanquantile(probs, [q, 1 - q], axis=0).T
