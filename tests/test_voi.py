@@ -218,3 +218,20 @@ def test_impossible_outcome_and_impossible_evidence(tiny_copy):
         assert t.outcomes[1] == ("positive", 0.0, None, None)
         with pytest.raises(ImpossibleEvidenceError, match="test_m=positive"):
             next_tests(eng, {"test_m": "positive"}, candidates=["plt"], method=method)
+
+
+def test_each_result_names_the_cause_it_moves_most(model):
+    # clozapine agranulocytosis in a man of African ancestry: a Duffy-null test does
+    # not change the leading cause, but it settles the Duffy-null question
+    ev = {"age_group": "young", "sex": "male", "ancestry": "african", "anc": "severe",
+          "exposure_antipsychotic": "clozapine_window"}
+    before = model.engine.posterior(ev)
+    duffy = next_tests(model.engine, ev)["test_duffy_null"]
+    for o in duffy.outcomes:
+        assert o.top_cause == "drug_antipsychotic"
+        assert o.mover == "duffy_null_neutropenia"
+        after = model.engine.posterior({**ev, "test_duffy_null": o.state}).of(o.mover)
+        assert o.mover_prob == pytest.approx(after, abs=1e-12)
+        assert abs(after - before.of(o.mover)) > 0.05
+    d = duffy.to_dict()["outcomes"][0]
+    assert d["moves_most"] == "duffy_null_neutropenia" and 0 <= d["moves_most_to"] <= 1

@@ -81,16 +81,20 @@ class QueryError(UsageError):
 
 
 class Outcome(NamedTuple):
-    """One possible result of a test: ``(state, prob, top_cause, top_prob)``.
+    """One possible result of a test.
 
     ``top_cause`` is the most probable cause after that result and ``top_prob``
-    its posterior; both are ``None`` for a result of probability zero.
+    its posterior; ``mover`` is the cause whose posterior that result changes
+    most (absolute change) and ``mover_prob`` its posterior after it. All are
+    ``None`` for a result of probability zero.
     """
 
     state: str
     prob: float
     top_cause: str | None
     top_prob: float | None
+    mover: str | None = None
+    mover_prob: float | None = None
 
 
 @dataclass(frozen=True)
@@ -118,7 +122,8 @@ class TestValue:
                 "expected_top_change": num(self.expected_top_change),
                 "value_per_cost": num(self.value_per_cost),
                 "outcomes": [{"state": o.state, "prob": num(o.prob), "top_cause": o.top_cause,
-                              "top_prob": num(o.top_prob)} for o in self.outcomes]}
+                              "top_prob": num(o.top_prob), "moves_most": o.mover,
+                              "moves_most_to": num(o.mover_prob)} for o in self.outcomes]}
 
 
 @dataclass(frozen=True)
@@ -185,14 +190,22 @@ class NextTests:
                  (f"  {'#':>2}  {'test':<{w}}  {'group':<8} {'cost':>5}  {'bits':>6}  "
                   f"{'E|dlead|':>8}  {'bits/cost':>9}  outcomes: P -> leading cause")]
         for i, t in enumerate(rows, 1):
-            outs = "; ".join(f"{o.state} {o.prob:.2f} -> {o.top_cause} {o.top_prob:.2f}"
-                             if o.top_cause else f"{o.state} 0" for o in t.outcomes)
+            outs = "; ".join(_outcome_text(o) for o in t.outcomes)
             lines.append(f"  {i:>2}  {t.label:<{w}}  {t.group:<8} {t.cost:>5g}  "
                          f"{t.expected_entropy_reduction:6.3f}  {t.expected_top_change:8.3f}  "
                          f"{t.value_per_cost:9.4f}  {outs}")
         if top is not None and len(self.items) > top:
             lines.append(f"  ... {len(self.items) - top} more (use --top)")
         return "\n".join(lines)
+
+
+def _outcome_text(o: Outcome) -> str:
+    if not o.top_cause:
+        return f"{o.state} 0"
+    text = f"{o.state} {o.prob:.2f} -> {o.top_cause} {o.top_prob:.2f}"
+    if o.mover and o.mover != o.top_cause:
+        text += f" (moves {o.mover} to {o.mover_prob:.2f})"
+    return text
 
 
 def binary_entropy(p: np.ndarray) -> np.ndarray:
@@ -357,7 +370,8 @@ def next_tests(engine, evidence: Mapping[str, str], *, candidates: Iterable[str]
             eer -= p * float(binary_entropy(post).sum())
             change += p * abs(float(post[lead]) - float(p_e[lead]))
             top = int(np.argmax(post))
-            rows.append(Outcome(s, p, causes[top], float(post[top])))
+            mover = int(np.argmax(np.abs(post - p_e)))
+            rows.append(Outcome(s, p, causes[top], float(post[top]), causes[mover], float(post[mover])))
         vpc = eer / cost if cost > 0 else (math.inf if eer > 0 else 0.0)
         items.append(TestValue(f, net.labels[f], spec.group, cost, eer, change, vpc, tuple(rows)))
     order = sorted(range(len(items)), key=lambda i: (-_finite(getattr(items[i], key)), i))

@@ -161,7 +161,10 @@ def _outcomes_text(model: Model, t) -> str:
     for o in t.outcomes:
         if o.top_cause is None or o.prob <= 0:
             continue
-        parts.append(f"{state_text(o.state)} ({pct(o.prob)}) → {cause_label(model, o.top_cause)} {pct(o.top_prob)}")
+        text = f"{state_text(o.state)} ({pct(o.prob)}) → {cause_label(model, o.top_cause)} {pct(o.top_prob)}"
+        if o.mover and o.mover != o.top_cause:
+            text += f" (moves {cause_label(model, o.mover)} to {pct(o.mover_prob)})"
+        parts.append(text)
     return " · ".join(parts)
 
 
