@@ -215,7 +215,7 @@ def test_impossible_outcome_and_impossible_evidence(tiny_copy):
         t = next_tests(eng, {"anc": "mild"}, method=method).items[0]
         assert t.finding == "test_m" and t.expected_entropy_reduction == pytest.approx(0, abs=1e-12)
         assert t.outcomes[0].prob == pytest.approx(1.0)
-        assert t.outcomes[1] == ("positive", 0.0, None, None)
+        assert t.outcomes[1] == ("positive", 0.0, None, None, None, None)
         with pytest.raises(ImpossibleEvidenceError, match="test_m=positive"):
             next_tests(eng, {"test_m": "positive"}, candidates=["plt"], method=method)
 
