@@ -181,33 +181,42 @@ def compile_plan(net: Network, fixed_ctx, free_ctx, unary, acc) -> Plan:
 
 
 def _greedy_order(net, cause_items, deps, acc_parents, users_of) -> list[str]:
-    """Next cause = the one leaving the smallest frontier (ties: closes most)."""
+    """Next cause = the one leaving the smallest frontier (ties: closes most).
+
+    Open variables are tracked with counts of their users not yet done, so a
+    candidate is scored without rebuilding sets.
+    """
     remaining = list(cause_items)
-    done: set[str] = set()
     open_ctx: set[str] = set()
     open_acc: set[str] = set()
     pos = {c: i for i, c in enumerate(net.causes)}
     acc_of = {c: [f for f, ps in acc_parents.items() if c in ps] for c in cause_items}
+    ctx_left = {x: len(u) for x, u in users_of.items()}  # users not yet done
+    acc_left = {f: len(set(ps)) for f, ps in acc_parents.items()}
+    deps_of = {c: set(deps[c]) for c in cause_items}
+    card = {x: net.card(x) for x in users_of}
     order = []
     while remaining:
         best, best_cost = None, None
         for c in remaining:
-            ctx_after = (open_ctx | set(deps[c]))
-            ctx_after = {x for x in ctx_after if users_of[x] - done - {c}}
-            acc_after = {f for f in open_acc | set(acc_of[c])
-                         if set(acc_parents[f]) - done - {c}}
             s = 1
-            for x in ctx_after:
-                s *= net.card(x)
-            cost = (s * 2 ** len(acc_after), -len(open_acc | set(acc_of[c])) + len(acc_after),
-                    pos[c])
+            for x in open_ctx | deps_of[c]:
+                if ctx_left[x] - (c in users_of[x]) > 0:
+                    s *= card[x]
+            touched = open_acc.union(acc_of[c])
+            n_after = sum(1 for f in touched if acc_left[f] - (c in acc_parents[f]) > 0)
+            cost = (s * 2 ** n_after, -len(touched) + n_after, pos[c])
             if best_cost is None or cost < best_cost:
                 best, best_cost = c, cost
         order.append(best)
         remaining.remove(best)
-        done.add(best)
-        open_ctx = {x for x in open_ctx | set(deps[best]) if users_of[x] - done}
-        open_acc = {f for f in open_acc | set(acc_of[best]) if set(acc_parents[f]) - done}
+        for x in users_of:
+            if best in users_of[x]:
+                ctx_left[x] -= 1
+        for f in acc_of[best]:
+            acc_left[f] -= 1
+        open_ctx = {x for x in open_ctx | deps_of[best] if ctx_left[x] > 0}
+        open_acc = {f for f in open_acc.union(acc_of[best]) if acc_left[f] > 0}
     return order
 
 
