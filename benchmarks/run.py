@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _median_ms(ts):
-    return 1e3 * statistics.median(ts)
+    return 1e3 * statistics.median(ts) if ts else float("nan")
 
 
 def engine_times(model, evs):
@@ -54,24 +54,77 @@ def engine_times(model, evs):
     return cold, warm
 
 
-def pgmpy_times(model, evs):
+PEER_TIMEOUT_S = 60
+"""Seconds a peer library may spend on one case before it is counted as failed."""
+PEER_MEMORY_GB = 6
+"""Address-space limit of the peer worker, so a huge allocation fails fast instead of swapping."""
+
+_PEER: dict = {}
+
+
+def _peer_init(model, gb):
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (gb << 30, gb << 30))
+    _PEER["model"] = model
+
+
+def _pgmpy_case(ev):
     from pgmpy.inference import VariableElimination
 
     from bayesdx.export import to_pgmpy
 
-    net = model.net
-    ts, worst, failed = [], 0.0, []
-    for i, ev in enumerate(evs):
-        pm = to_pgmpy(net, findings=[f for f in ev if f in net.findings])
-        t = time.perf_counter()
-        try:
-            ve = VariableElimination(pm)
-            got = [ve.query([c], evidence=ev, show_progress=False).values[1] for c in net.causes]
-        except MemoryError as exc:
-            failed.append(f"case {i}: {type(exc).__name__}")
+    net = _PEER["model"].net
+    pm = to_pgmpy(net, findings=[f for f in ev if f in net.findings])
+    t = time.perf_counter()
+    ve = VariableElimination(pm)
+    got = [ve.query([c], evidence=ev, show_progress=False).values[1] for c in net.causes]
+    return time.perf_counter() - t, got
+
+
+def _agrum_case(path, ev):
+    import pyagrum as gum
+
+    bn = gum.loadBN(str(path))
+    return _agrum_run(bn, ev, _PEER["model"].net.causes)
+
+
+def run_isolated(model, fn, args_list, timeout=None, gb=PEER_MEMORY_GB):
+    """Run ``fn(*args)`` per case in a forked worker with a time and memory limit.
+
+    Returns ``(results, failures)``: a result is ``(seconds, posteriors)`` or None.
+    """
+    import multiprocessing as mp
+
+    timeout = timeout or _PEER.get("timeout", PEER_TIMEOUT_S)
+    ctx = mp.get_context("fork")
+    pool = ctx.Pool(1, initializer=_peer_init, initargs=(model, gb))
+    results, failures = [], []
+    try:
+        for i, args in enumerate(args_list):
+            try:
+                results.append(pool.apply_async(fn, args).get(timeout))
+            except mp.TimeoutError:
+                failures.append(f"case {i}: no answer within {timeout} s")
+                results.append(None)
+                pool.terminate()
+                pool = ctx.Pool(1, initializer=_peer_init, initargs=(model, gb))
+            except Exception as exc:  # noqa: BLE001 - pyAgrum reports std::bad_alloc as a bare Exception
+                failures.append(f"case {i}: {type(exc).__name__}: {exc} (memory limit {gb} GB)")
+                results.append(None)
+    finally:
+        pool.terminate()
+    return results, failures
+
+
+def pgmpy_times(model, evs):
+    res, failed = run_isolated(model, _pgmpy_case, [(ev,) for ev in evs])
+    ts, worst = [], 0.0
+    for r, ev in zip(res, evs):
+        if r is None:
             continue
-        ts.append(time.perf_counter() - t)
-        worst = max(worst, float(np.abs(np.array(got) - model.engine.posterior(ev).probs).max()))
+        ts.append(r[0])
+        worst = max(worst, float(np.abs(np.array(r[1]) - model.engine.posterior(ev).probs).max()))
     return ts, worst, failed
 
 
@@ -88,10 +141,27 @@ def _agrum_run(bn, ev, causes):
     return time.perf_counter() - t, post
 
 
-def pyagrum_times(model, evs, tmp: Path):
-    """Whole network (may not fit in memory) and per-case pruned networks."""
+def random_sets(net, n: int, seed: int = 2026, max_nodes: int = 6) -> list[dict[str, str]]:
+    """Random evidence on context nodes and findings; half the findings abnormal."""
+    import random
+
+    rng = random.Random(seed)
+    pool = [x for x in net.states if x not in net.causes]
+    out = []
+    for _ in range(n):
+        ev = {}
+        for x in rng.sample(pool, rng.randint(1, max_nodes)):
+            st = net.states[x]
+            ev[x] = st[0] if x in net.findings and rng.random() < 0.5 else \
+                rng.choice(st[1:] if x in net.findings else st)
+        out.append(ev)
+    return out
+
+
+def pyagrum_times(model, evs, tmp: Path, whole: int = 0):
+    """Per-case pruned networks, and the whole exported BIF on the first ``whole`` cases."""
     try:
-        import pyagrum as gum
+        import pyagrum  # noqa: F401
     except ImportError:
         return {"error": "pyagrum not installed (pip install -e '.[bench]')"}
     from pgmpy.readwrite import BIFWriter
@@ -100,31 +170,30 @@ def pyagrum_times(model, evs, tmp: Path):
 
     net = model.net
     out: dict = {}
-    full = write_network(net, tmp / "bayesdx.bif", "bif")
-    try:
-        bn = gum.loadBN(str(full))
-        ts = []
-        for ev in evs[:10]:
-            dt, _ = _agrum_run(bn, ev, net.causes)
-            ts.append(dt)
-        out["full_median_ms"] = _median_ms(ts)
-    except Exception as exc:  # pyAgrum raises std::bad_alloc as Exception
-        out["full_error"] = f"{type(exc).__name__}: {exc}"
-    ts, worst = [], 0.0
+    if whole:
+        full = write_network(net, tmp / "bayesdx.bif", "bif")
+        res, failed = run_isolated(model, _agrum_case, [(full, ev) for ev in evs[:whole]])
+        ok = [r[0] for r in res if r is not None]
+        if ok:
+            out["full_median_ms"] = _median_ms(ok)
+        out["full_failed"] = failed
+    paths = []
     for i, ev in enumerate(evs):
         path = tmp / f"case{i}.bif"
         BIFWriter(to_pgmpy(net, findings=[f for f in ev if f in net.findings])).write(str(path))
-        bn = gum.loadBN(str(path))
-        try:
-            dt, post = _agrum_run(bn, ev, net.causes)
-        except Exception as exc:
-            out.setdefault("pruned_errors", []).append(f"case {i}: {exc}")
+        paths.append((path, ev))
+    res, failed = run_isolated(model, _agrum_case, paths)
+    ts, worst = [], 0.0
+    for r, (_, ev) in zip(res, paths):
+        if r is None:
             continue
-        ts.append(dt)
-        worst = max(worst, float(np.abs(np.array(post) - model.engine.posterior(ev).probs).max()))
+        ts.append(r[0])
+        worst = max(worst, float(np.abs(np.array(r[1]) - model.engine.posterior(ev).probs).max()))
+    out["pruned_failed"] = failed
     out["pruned_median_ms"] = _median_ms(ts) if ts else None
     out["pruned_cases"] = len(ts)
     out["pruned_max_abs_diff"] = worst
+    out["pruned_case_ids"] = [i for i, r in enumerate(res) if r is not None]
     return out
 
 
@@ -181,6 +250,17 @@ def mc_time(model, ev, draws=1000, runs=3):
     return ts
 
 
+def voi_times(model, evs):
+    from bayesdx.voi import next_tests
+
+    ts = []
+    for ev in evs:
+        t = time.perf_counter()
+        next_tests(model.engine, ev)
+        ts.append(time.perf_counter() - t)
+    return ts
+
+
 def network_size(model):
     from bayesdx.export import to_pgmpy
 
@@ -199,9 +279,14 @@ def network_size(model):
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", default=str(ROOT / "reports" / "bench.json"))
-    ap.add_argument("--pgmpy-cases", type=int, default=30,
-                    help="validation cases for pgmpy/pyAgrum (slow); default 30")
+    ap.add_argument("--peer-vignettes", type=int, default=3,
+                    help="validation cases (lightest first) tried with pgmpy and pyAgrum; default 3")
+    ap.add_argument("--peer-sets", type=int, default=40,
+                    help="random evidence sets (<= 6 nodes) timed with all three; default 40")
+    ap.add_argument("--peer-timeout", type=float, default=PEER_TIMEOUT_S,
+                    help=f"seconds per case before a peer counts as failed; default {PEER_TIMEOUT_S}")
     args = ap.parse_args(argv)
+    _PEER["timeout"] = args.peer_timeout
 
     from bayesdx.case import parse_case
     from bayesdx.diagnose import load_model
@@ -218,20 +303,42 @@ def main(argv=None) -> int:
     cold, warm = engine_times(model, evs)
     res["engine"] = {"cold_median_ms": _median_ms(cold), "cold_max_ms": 1e3 * max(cold),
                      "warm_median_ms": _median_ms(warm), "warm_max_ms": 1e3 * max(warm)}
-    sub = evs[: args.pgmpy_cases]
+    # Peers, part 1: the lightest validation cases (fewest abnormal findings). A
+    # validation case observes many findings (normal ones too), each tied to up to
+    # 35 causes, and the peers' elimination orders / junction trees exhaust the
+    # time or memory limit; we record that.
+    net = model.net
+    n_abn = [sum(1 for f, v in ev.items() if f in net.findings and v != net.states[f][0]) for ev in evs]
+    light = sorted(range(len(evs)), key=lambda i: (n_abn[i], i))[: args.peer_vignettes]
+    vsub = [evs[i] for i in light]
+    _, _, v_failed = pgmpy_times(model, vsub)
+    with tempfile.TemporaryDirectory() as tmp:
+        v_ag = pyagrum_times(model, vsub, Path(tmp), whole=len(vsub))
+    res["peers_on_validation_cases"] = {
+        "cases": light, "abnormal_findings": [n_abn[i] for i in light],
+        "pgmpy_failed": v_failed, "pyagrum_failed": v_ag.get("pruned_failed", []),
+        "pyagrum_whole_bif_failed": v_ag.get("full_failed", [])}
+    # Peers, part 2: what they can do, random evidence sets of <= 6 observed nodes
+    # (the kind of test_crosscheck.py); all three on the same sets.
+    sub = random_sets(net, args.peer_sets)
     pg, worst, failed = pgmpy_times(model, sub)
     ok = [ev for i, ev in enumerate(sub) if not any(f.startswith(f"case {i}:") for f in failed)]
     c_sub, w_sub = engine_times(model, ok)
-    res["pgmpy"] = {"cases": len(ok), "failed": failed, "median_ms": _median_ms(pg),
+    c_all, w_all = engine_times(model, sub)
+    res["engine_random"] = {"cold_median_ms": _median_ms(c_all), "warm_median_ms": _median_ms(w_all)}
+    res["pgmpy"] = {"sets": len(sub), "cases": len(ok), "failed": failed, "median_ms": _median_ms(pg),
                     "max_abs_diff": worst,
                     "speedup_vs_engine_cold": _median_ms(pg) / _median_ms(c_sub),
                     "speedup_vs_engine_warm": _median_ms(pg) / _median_ms(w_sub)}
     with tempfile.TemporaryDirectory() as tmp:
-        ag = pyagrum_times(model, ok, Path(tmp))
+        ag = pyagrum_times(model, sub, Path(tmp), whole=5)
     if ag.get("pruned_median_ms"):
-        ag["speedup_vs_engine_cold"] = ag["pruned_median_ms"] / _median_ms(c_sub)
-        ag["speedup_vs_engine_warm"] = ag["pruned_median_ms"] / _median_ms(w_sub)
+        c_ag, w_ag = engine_times(model, [sub[i] for i in ag["pruned_case_ids"]])
+        ag["speedup_vs_engine_cold"] = ag["pruned_median_ms"] / _median_ms(c_ag)
+        ag["speedup_vs_engine_warm"] = ag["pruned_median_ms"] / _median_ms(w_ag)
     res["pyagrum"] = ag
+    vt = voi_times(model, evs[::4])
+    res["next_tests"] = {"cases": len(vt), "median_s": statistics.median(vt), "max_s": max(vt)}
     bt = batch_throughput(model, evs)
     res["batch"] = {k: {"cases": v[0], "seconds": v[1], "cases_per_s": v[0] / v[1]}
                     for k, v in bt.items() if k != "cohort_patterns"}
@@ -241,6 +348,7 @@ def main(argv=None) -> int:
     res["mc_1000_draws_s"] = statistics.median(mc)
 
     e, p, a = res["engine"], res["pgmpy"], res["pyagrum"]
+    v = res["peers_on_validation_cases"]
     rows = [
         ("network", f"{res['network']['context']} context, {res['network']['causes']} causes, "
                     f"{res['network']['findings']} findings, {res['network']['edges']} edges; "
@@ -251,13 +359,24 @@ def main(argv=None) -> int:
         ("engine, all causes (cold / warm)", f"{e['cold_median_ms']:.2f} / {e['warm_median_ms']:.2f} ms "
                                              f"median over {len(evs)} cases (max {e['cold_max_ms']:.1f} / "
                                              f"{e['warm_max_ms']:.1f})"),
-        ("pgmpy VE, pruned network", f"{p['median_ms']:.1f} ms median over the {p['cases']} cases it "
-                                     f"could do ({len(p['failed'])} ran out of memory); "
-                                     f"{p['speedup_vs_engine_cold']:.0f}x / {p['speedup_vs_engine_warm']:.0f}x "
-                                     f"slower; max |diff| {p['max_abs_diff']:.1e}"),
-        ("pyAgrum LazyPropagation, whole BIF", a.get("full_error") or f"{a.get('full_median_ms', 0):.1f} ms"),
-        ("pyAgrum LazyPropagation, pruned BIF",
-         (f"{a['pruned_median_ms']:.1f} ms median over {a['pruned_cases']} cases; "
+        ("peers on validation cases", (f"{len(v['cases'])} lightest ({v['abnormal_findings']} abnormal findings): "
+                                       f"pgmpy failed {len(v['pgmpy_failed'])}, pyAgrum (pruned) failed "
+                                       f"{len(v['pyagrum_failed'])}, pyAgrum (whole BIF) failed "
+                                       f"{len(v['pyagrum_whole_bif_failed'])} "
+                                       f"(limits {_PEER.get('timeout', PEER_TIMEOUT_S):g} s, {PEER_MEMORY_GB} GB)")),
+        ("random sets (<= 6 nodes): engine", (f"{res['engine_random']['cold_median_ms']:.2f} / "
+                                              f"{res['engine_random']['warm_median_ms']:.2f} ms (cold / warm) "
+                                              f"median over {p['sets']} sets")),
+        ("  pgmpy VE, pruned network", (f"{p['median_ms']:.1f} ms median over the {p['cases']} sets it "
+                                        f"could do ({len(p['failed'])} failed); "
+                                        f"{p['speedup_vs_engine_cold']:.0f}x / {p['speedup_vs_engine_warm']:.0f}x "
+                                        f"slower; max |diff| {p['max_abs_diff']:.1e}")),
+        ("  pyAgrum LazyPropagation, whole BIF", (f"{a['full_median_ms']:.1f} ms median over 5 sets"
+                                                  if a.get("full_median_ms") else
+                                                  f"failed on {len(a.get('full_failed', []))} of 5 sets")),
+        ("  pyAgrum LazyPropagation, pruned",
+         (f"{a['pruned_median_ms']:.1f} ms median over {a['pruned_cases']} sets "
+          f"({len(a.get('pruned_failed', []))} failed); "
           f"{a['speedup_vs_engine_cold']:.1f}x / {a['speedup_vs_engine_warm']:.1f}x slower; "
           f"max |diff| {a['pruned_max_abs_diff']:.1e}") if a.get("pruned_median_ms") else a.get("error", "-")),
         ("batch: validation cases x55", f"{res['batch']['vignettes']['cases_per_s']:.0f} cases/s "
@@ -269,6 +388,9 @@ def main(argv=None) -> int:
         ("cold start (bayesdx diagnose)", f"{res['cold_start_s']:.2f} s"),
         ("model build (in process)", f"{build_s:.2f} s"),
         ("credible intervals, 1,000 draws", f"{res['mc_1000_draws_s']:.2f} s"),
+        ("next tests, all candidates ranked", f"{res['next_tests']['median_s']:.3f} s median over "
+                                              f"{res['next_tests']['cases']} cases "
+                                              f"(max {res['next_tests']['max_s']:.3f})"),
     ]
     w = max(len(r[0]) for r in rows)
     for k, v in rows:
