@@ -28,8 +28,8 @@ from .network import Tables
 
 __all__ = ["CHUNK_ELEMENTS", "run_slots"]
 
-CHUNK_ELEMENTS = 1 << 18
-"""Upper bound on ``cases x frontier size`` per chunk (memory, not speed)."""
+CHUNK_ELEMENTS = 1 << 22
+"""Upper bound on the numbers a chunk keeps for its backward pass (32 MB of float64)."""
 
 
 @dataclass
@@ -98,7 +98,8 @@ def _run_group(engine, cases, members, T, free, probs, logz) -> None:
                   tuple(a for a in st.in_axes if a in ctxset),
                   tuple(a for a in st.out_axes if a in ctxset)) for st in plan.steps]
     base_pos = {st.item: i for i, st in enumerate(base)}
-    ctx_size = max([_size(net, set(st.ctx_in) | set(st.own)) for st in base] or [1])
+    # numbers kept per case and slot state: every step's message (item x open context)
+    per_state = sum(_size(net, set(st.ctx_in) | set(st.own)) for st in base) + 2 * len(net.causes)
     # slot count per case with the base order (extras appended in model order)
     extra_all = [c for c in net.causes if c not in base_pos
                  and any(c in net.parents[f] for f in abn_any)]
@@ -107,7 +108,7 @@ def _run_group(engine, cases, members, T, free, probs, logz) -> None:
     nslots = np.array([_colour(s)[1] for s in spans])
     for n in np.unique(nslots):
         same = np.flatnonzero(nslots == n)
-        per = max(1, CHUNK_ELEMENTS // (ctx_size * 2 ** int(n) * 2))
+        per = max(1, CHUNK_ELEMENTS // (per_state * 2 ** int(n)))
         for start in range(0, len(same), per):
             chunk = [int(i) for i in same[start:start + per]]
             p, lz = _run_chunk(engine, plan, base, [cases[i] for i in chunk],
