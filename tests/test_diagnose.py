@@ -57,3 +57,17 @@ def test_bad_case_is_a_case_error():
     with pytest.raises(CaseError) as exc:
         diagnose({"cbc": {"anc": -1}}, draws=0)
     assert "cbc.anc" in str(exc.value)
+
+
+def test_a_batch_file_gives_what_each_case_gives_alone(tmp_path):
+    import yaml
+
+    from bayesdx.diagnose import diagnose_many
+
+    cases = yaml.safe_load((REPO / "examples" / "batch.yaml").read_text())["cases"]
+    many = diagnose_many(REPO / "examples" / "batch.yaml", draws=50, seed=3)
+    assert [type(d).__name__ for d in many] == ["Diagnosis", "CaseError", "Diagnosis"]
+    for case, got in zip(cases, many):
+        if isinstance(got, Diagnosis):
+            alone = diagnose(case, draws=50, seed=3)
+            assert got.to_dict() == alone.to_dict()

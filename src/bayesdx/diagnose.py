@@ -117,7 +117,11 @@ class Diagnosis:
 def diagnose_evidence(model: Model, evidence: Mapping[str, str], *, case_id: str | None = None,
                       ignored=(), draws: int = DEFAULT_DRAWS, seed: int = 0) -> Diagnosis:
     """Diagnose from evidence already on the network (node -> state)."""
-    post = model.engine.posterior(evidence)
+    return _diagnosis(model, model.engine.posterior(evidence), case_id, ignored, draws, seed)
+
+
+def _diagnosis(model: Model, post, case_id, ignored, draws: int, seed: int) -> Diagnosis:
+    evidence = post.evidence
     intervals = (credible_intervals(model.engine, dict(evidence), draws=draws, seed=seed)
                  if draws else None)
     net = model.net
@@ -171,19 +175,40 @@ def diagnose(case: Mapping[str, Any] | str | Path, *, model: Model | None = None
 
 def diagnose_many(path: str | Path, *, model: Model | None = None, lenient: bool = False,
                   draws: int = DEFAULT_DRAWS, seed: int = 0) -> list[Diagnosis | Exception]:
-    """Diagnose every case in a file; a bad case becomes its exception, the rest are scored."""
+    """Diagnose every case in a file; a bad case becomes its exception, the rest are scored.
+
+    The posteriors of all readable cases come from one batched engine call
+    (:meth:`~bayesdx.engine.Engine.posterior_batch`); an impossible case is
+    asked again on its own, which names its conflicting findings.
+    """
     from .case import read_cases
     from .errors import BayesdxError
 
     model = model or load_model()
+    eng = model.engine
     out: list[Diagnosis | Exception] = []
+    todo = []
     for pc in read_cases(path, model.kb, lenient=lenient):
-        if isinstance(pc, Exception):
-            out.append(pc)
-            continue
+        if not isinstance(pc, Exception):
+            try:
+                eng.validate(pc.evidence)
+            except BayesdxError as exc:
+                pc = exc
+        out.append(pc)
+        if not isinstance(pc, Exception):
+            todo.append(len(out) - 1)
+    if not todo:
+        return out
+    batch = eng.posterior_batch([out[i].evidence for i in todo])
+    for j, i in enumerate(todo):
+        pc = out[i]
         try:
-            out.append(diagnose_evidence(model, pc.evidence, case_id=pc.id, ignored=pc.ignored,
-                                         draws=draws, seed=seed))
+            if np.isfinite(batch.log_evidence[0, j]):
+                post = Posterior(eng.causes, batch.probs[0, j], eng.priors,
+                                 float(batch.log_evidence[0, j]), dict(pc.evidence))
+            else:
+                post = eng.posterior(pc.evidence)  # raises, naming the conflict
+            out[i] = _diagnosis(model, post, pc.id, pc.ignored, draws, seed)
         except BayesdxError as exc:
-            out.append(exc)
+            out[i] = exc
     return out
