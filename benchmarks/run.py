@@ -208,6 +208,8 @@ def batch_throughput(model, evs, n=5000):
     """Cases per second, plans compiled inside the timing, for three batches.
 
     ``vignettes``: the validation cases replicated to >= n (92 patterns);
+    ``blood_counts``: the cohort's patients with only their blood count (12
+    findings) and context, like a laboratory registry;
     ``cohort``: n synthetic patients forward-sampled from the model, context
     recorded, every one a different evidence pattern; ``same_schema``: the same
     patients when only age, sex and drug exposures are recorded (the rest unknown).
@@ -224,6 +226,9 @@ def batch_throughput(model, evs, n=5000):
     keep = {"age_group", "sex"} | {x for x in net.context if x.startswith("exposure_")}
     schema = [{k: v for k, v in e.items() if k not in net.context or k in keep} for e in cohort]
     out["same_schema"] = (n, _timed_batch(model, schema))
+    cbc = {f for f in net.findings if net.kb.findings[f].group == "cbc"}
+    counts = [{k: v for k, v in e.items() if k in net.context or k in cbc} for e in cohort]
+    out["blood_counts"] = (n, _timed_batch(model, counts))
     out["cohort_patterns"] = len({model.engine._pattern_key([model.engine.validate(e)]) for e in cohort})
     return out
 
@@ -385,6 +390,7 @@ def main(argv=None) -> int:
                                     f"({res['batch']['cohort']['cases']} patients, "
                                     f"{res['batch']['cohort_patterns']} distinct patterns)"),
         ("batch: same, age/sex/drugs only", f"{res['batch']['same_schema']['cases_per_s']:.0f} cases/s"),
+        ("batch: same, blood count + context", f"{res['batch']['blood_counts']['cases_per_s']:.0f} cases/s"),
         ("cold start (bayesdx diagnose)", f"{res['cold_start_s']:.2f} s"),
         ("model build (in process)", f"{build_s:.2f} s"),
         ("credible intervals, 1,000 draws", f"{res['mc_1000_draws_s']:.2f} s"),

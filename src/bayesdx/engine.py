@@ -41,8 +41,10 @@ from .slots import run_slots
 
 __all__ = ["REPEATED", "SLOTS_MIN", "BatchPosterior", "Engine", "Posterior"]
 
-REPEATED = 16
-"""In :meth:`Engine.posterior_batch`, a pattern with this many cases gets its own plan."""
+REPEATED = 128
+"""In :meth:`Engine.posterior_batch` (``auto``), a pattern gets its own plan when its
+cases x (1 + abnormal findings) reach this: compiling a plan costs about as much as
+scoring 100 light cases by slots, and heavy cases gain more from their own order."""
 
 SLOTS_MIN = 16
 """... and the other cases share slot passes when there are at least this many."""
@@ -130,6 +132,7 @@ class Engine:
                                     for x in net.context}
         self._priors = np.array([network.cause_priors()[c] for c in self.causes])
         self._state_index = {n: {s: i for i, s in enumerate(st)} for n, st in net.states.items()}
+        self._finding_set = frozenset(net.findings)
 
     # ----------------------------------------------------------------- public API
 
@@ -219,13 +222,19 @@ class Engine:
             p, lz = self._run(idxs, tables)
             return BatchPosterior(self.causes, p, lz)
         groups: dict = {}
-        for i, ev in enumerate(idxs):
-            groups.setdefault(self._pattern_key([ev]), []).append(i)
+        findings = self._finding_set
+        for i, ev in enumerate(idxs):  # same key <=> same pattern (see _pattern_key)
+            key = frozenset((n, n in findings and k > 0) for n, k in ev.items())
+            groups.setdefault(key, []).append(i)
         runs = list(groups.values())
         if method != "pattern":
-            rare = [i for g in runs if method == "slots" or len(g) < REPEATED for i in g]
+            # a plan pays for its compilation when the pattern is frequent, sooner
+            # when it is heavy (the slot pass's fixed cause order costs more there)
+            weight = {id(g): len(g) * (1 + sum(flag for _, flag in key)) for key, g in groups.items()}
+            own = [g for g in runs if method != "slots" and weight[id(g)] >= REPEATED]
+            rare = [i for g in runs if method == "slots" or weight[id(g)] < REPEATED for i in g]
             if method == "slots" or len(rare) >= SLOTS_MIN:
-                runs = [g for g in runs if method != "slots" and len(g) >= REPEATED]
+                runs = own
                 if rare:
                     p, lz = run_slots(self, [idxs[i] for i in rare], tables)
                     out[:, rare] = p
