@@ -52,6 +52,22 @@ def engine(net):
     return Engine(net)
 
 
+@pytest.fixture()
+def no_severe_anc(tiny_net):
+    """Tiny-network tables in which no leak and no link can give anc 'severe'."""
+    import copy
+
+    T = copy.deepcopy(tiny_net.tables())
+    T.finding_leak["anc"][:, 0] += T.finding_leak["anc"][:, 2]
+    T.finding_leak["anc"][:, 2] = 0.0
+    for p in ("flu", "marrow", "drug_x"):
+        row = T.finding_links["anc"][p]
+        row[:, 1, 0] += row[:, 1, 2]
+        row[:, 1, 2] = 0.0
+    T.invalidate()
+    return T
+
+
 def brute_force(net: Network, evidence: dict[str, str], tables=None):
     """Posterior of every cause and log P(evidence) by enumerating the joint."""
     T = tables or net.tables()
