@@ -29,6 +29,7 @@ from functools import cached_property
 
 import numpy as np
 
+from .baselines import solve_base, with_baseline
 from .errors import KnowledgeError, Problem
 from .knowledge import Knowledge, load_knowledge
 from .schema import Param
@@ -310,7 +311,7 @@ class Network:
                     shape = [D] + [1] * len(par)
                     shape[1 + i] = self.card(p)
                     weight = weight * marg[p].reshape(shape)
-                base, ok = _solve_base(prior, rr.reshape(D, -1), weight.reshape(D, -1), cap)
+                base, ok = solve_base(prior, rr.reshape(D, -1), weight.reshape(D, -1), cap)
                 if theta is None and not ok.all():
                     reach = float((weight.reshape(D, -1) * (rr.reshape(D, -1) > 0)).sum(-1)[0] * cap)
                     problems.append(Problem(
@@ -325,7 +326,7 @@ class Network:
         leaks: dict[str, np.ndarray] = {}
         links: dict[str, dict[str, np.ndarray]] = {f: {} for f in self.findings}
         for index, spans in recipe["findings"]:
-            eff = _with_baseline(np.take(thz, index, axis=1))  # (D, rows, S), a fresh array
+            eff = with_baseline(np.take(thz, index, axis=1))  # (D, rows, S), a fresh array
             for f, p, a, b in spans:
                 if p is None:
                     leaks[f] = np.ascontiguousarray(eff[:, a])
@@ -366,83 +367,3 @@ class Network:
                 t = np.tensordot(marg[p][0], t, axes=([0], [0]))
             out[c] = float(t)
         return out
-
-
-def _with_baseline(eff: np.ndarray) -> np.ndarray:
-    """Put the remaining mass on the baseline state (index 0) of the last axis, in place.
-
-    Rows whose other states sum to more than 1 are renormalised.
-
-    >>> _with_baseline(np.array([[0.0, 0.25, 0.5], [0.0, 0.75, 0.5]]))
-    array([[0.25, 0.25, 0.5 ],
-           [0.  , 0.6 , 0.4 ]])
-    """
-    S = eff.shape[-1]
-    rest = eff[..., 1].copy()
-    for j in range(2, S):  # left to right, as numpy sums a short last axis (no reduce overhead)
-        rest += eff[..., j]
-    np.subtract(1.0, rest, out=rest)
-    eff[..., 0] = np.clip(rest, 0.0, 1.0)
-    s = eff[..., 0] + eff[..., 1]
-    for j in range(2, S):
-        s += eff[..., j]
-    over = s > 1.0 + 1e-12
-    if over.any():
-        eff[over] /= s[over][:, None]
-    return eff
-
-
-def _solve_base(prior: np.ndarray, rr: np.ndarray, weight: np.ndarray, cap: float):
-    """Find ``base`` with ``sum(weight * min(cap, base * rr)) == prior`` per draw.
-
-    Returns ``(base, ok)``; ``ok`` is False where the prior cannot be reached
-    (``base`` is then the smallest value that caps every cell with ``rr > 0``).
-
-    Without a binding cap, ``base = prior / sum(weight * rr)``. Otherwise the
-    left side is piecewise linear and increasing in ``base``, with a kink where
-    each cell reaches the cap (``base = cap / rr``): the rows that bind sort
-    their kinks, find the segment holding ``prior`` and solve it exactly.
-
-    >>> w = np.array([[0.5, 0.5]]); r = np.array([[1.0, 10.0]])
-    >>> base, ok = _solve_base(np.array([0.6]), r, w, 0.9)  # 0.5 * b + 0.5 * 0.9 = 0.6
-    >>> round(float(base[0]), 12), bool(ok[0])
-    (0.3, True)
-    >>> _solve_base(np.array([0.95]), r, w, 0.9)[1]
-    array([False])
-    """
-    mean_rr = (weight * rr).sum(-1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        base = np.where(mean_rr > 0, prior / mean_rr, 0.0)
-    reach = (weight * (rr > 0)).sum(-1) * cap
-    ok = prior <= reach + 1e-12
-    binding = (base[:, None] * rr > cap).any(-1) & (mean_rr > 0)
-    if not binding.any():
-        return base, ok
-    rows = np.flatnonzero(binding)
-    r, w, p = rr[rows], weight[rows], prior[rows]
-    pos = r > 0
-    with np.errstate(divide="ignore"):
-        kink = np.where(pos, cap / np.where(pos, r, 1.0), np.inf)
-    flat = np.argsort(kink, axis=-1, kind="stable") + (np.arange(len(rows)) * r.shape[1])[:, None]
-    kink = np.take(kink, flat)  # sorted rows (np.take on flat indices: fast, C-ordered)
-    w_s = np.take(w, flat)
-    wr_s = np.take(w * r, flat)
-    capped = np.cumsum(w_s, -1) - w_s                      # weight of the cells before kink k
-    linear = np.cumsum(wr_s[:, ::-1], -1)[:, ::-1]         # sum(w * rr) of kink k and after
-    finite = np.isfinite(kink)
-    with np.errstate(invalid="ignore"):
-        at_kink = np.where(finite, cap * capped + np.where(finite, kink, 0.0) * linear, -np.inf)
-    hit = at_kink >= p[:, None]
-    k = hit.argmax(-1)                                     # first kink at or above the prior
-    at = k + np.arange(len(rows)) * r.shape[1]
-    c_k = np.take(capped, at)
-    l_k = np.take(linear, at)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        solved = (p - cap * c_k) / l_k
-    # unreachable: every cell with rr > 0 at the cap (what the former bisection returned)
-    rmin = r.min(-1, where=pos, initial=np.inf)
-    top = np.maximum(np.where(np.isfinite(rmin), cap / np.where(np.isfinite(rmin), rmin, 1.0), 1.0),
-                     base[rows])
-    base = base.copy()
-    base[rows] = np.where(hit.any(-1), solved, top)
-    return base, ok
