@@ -205,8 +205,9 @@ class Engine:
         ``"union"``
             one plan for the union pattern of all cases;
         ``"auto"`` (default)
-            patterns seen at least :data:`REPEATED` times run by pattern,
-            the rest by slots when there are at least :data:`SLOTS_MIN` of them.
+            a pattern runs by its own plan when its cases x (1 + abnormal
+            findings) reach :data:`REPEATED`; the rest share slot passes when
+            there are at least :data:`SLOTS_MIN` of them.
 
         Impossible evidence yields NaN rows with ``log_evidence == -inf``; use
         :meth:`posterior` for a single case to get the explanation.
@@ -226,23 +227,20 @@ class Engine:
         for i, ev in enumerate(idxs):  # same key <=> same pattern (see _pattern_key)
             key = frozenset((n, n in findings and k > 0) for n, k in ev.items())
             groups.setdefault(key, []).append(i)
-        runs = list(groups.values())
-        if method != "pattern":
-            # a plan pays for its compilation when the pattern is frequent, sooner
-            # when it is heavy (the slot pass's fixed cause order costs more there)
-            weight = {id(g): len(g) * (1 + sum(flag for _, flag in key)) for key, g in groups.items()}
-            own = [g for g in runs if method != "slots" and weight[id(g)] >= REPEATED]
-            rare = [i for g in runs if method == "slots" or weight[id(g)] < REPEATED for i in g]
-            if method == "slots" or len(rare) >= SLOTS_MIN:
-                runs = own
-                if rare:
-                    p, lz = run_slots(self, [idxs[i] for i in rare], tables)
-                    out[:, rare] = p
-                    logz[:, rare] = lz
-        for members in runs:
-            p, lz = self._run([idxs[i] for i in members], tables)
-            out[:, members] = p
-            logz[:, members] = lz
+        # a plan pays for its compilation when the pattern is frequent, sooner when
+        # it is heavy (the slot pass's fixed cause order costs more there)
+        own, shared = [], []
+        for key, members in groups.items():
+            weight = len(members) * (1 + sum(flag for _, flag in key))
+            planned = method == "pattern" or (method == "auto" and weight >= REPEATED)
+            (own if planned else shared).append(members)
+        if method == "auto" and sum(map(len, shared)) < SLOTS_MIN:
+            own, shared = own + shared, []
+        rows = [i for members in shared for i in members]
+        if rows:
+            out[:, rows], logz[:, rows] = run_slots(self, [idxs[i] for i in rows], tables)
+        for members in own:
+            out[:, members], logz[:, members] = self._run([idxs[i] for i in members], tables)
         return BatchPosterior(self.causes, out, logz)
 
     def log_evidence(self, evidence: Mapping[str, str], tables: Tables | None = None) -> float:
@@ -302,12 +300,7 @@ class Engine:
         prep = prepare(self.net, plan, idxs, T)
         probs = np.full((T.draws, len(idxs), len(self.causes)), np.nan)
         logz = prep.logz
-        for c in plan.free_causes:
-            f2 = prep.cause_factor[c]
-            z = f2.sum(axis=2)
-            logz += np.log(z)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                probs[:, :, self._cause_index[c]] = f2[:, :, 1] / z
+        prep.sum_out(plan.free_causes, self._cause_index, probs)
         if plan.steps:
             run_frontier(self.net, plan, T, idxs, prep, self._cause_index, probs, logz)
         bad = ~np.isfinite(logz)

@@ -40,6 +40,17 @@ class Prepared:
     lam: dict
     cause_factor: dict
 
+    def sum_out(self, causes, cause_index: dict, probs: np.ndarray) -> None:
+        """Causes outside the frontier: their posterior from their own factor, their
+        normaliser into ``logz`` (both in place)."""
+        for c in causes:
+            f2 = self.cause_factor[c]
+            z = f2.sum(axis=2)
+            with np.errstate(divide="ignore"):
+                self.logz += np.log(z)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                probs[:, :, cause_index[c]] = f2[:, :, 1] / z
+
 
 def _depth(net: Network, x: str) -> int:
     d = 0

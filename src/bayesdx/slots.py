@@ -7,13 +7,14 @@ context plan of its group plus every cause that drives an abnormal finding)
 and each case's accumulators live in numbered *slots*: slot ``s`` of case
 ``b`` holds one abnormal finding from its first to its last parent step, and
 then the next one (interval colouring). Per step and slot, each case gets its
-own 2×K×2 map (open, transition, close, or identity), so one einsum serves
-every case at once. The arithmetic is the same non-negative accumulator
+own 2×K×2 map (open, transition, close, or identity), so one array
+operation serves every case at once. The arithmetic is the same non-negative accumulator
 algebra as the per-pattern engine; the tests check both against each other
 and against pgmpy.
 
-Cases are grouped by which context nodes they leave unobserved, sorted by
-slot count and cut into chunks that bound memory.
+Cases are grouped by which coupling context nodes (those shared by several
+causes or findings) they leave unobserved, sorted by slot count and cut into
+chunks that bound memory.
 """
 
 from __future__ import annotations
@@ -157,14 +158,7 @@ def _run_chunk(engine, plan, base, cases, abn, fixed, T):
              and any(c in net.parents[f] for f in abn_any)]
     steps = base + [_Step(c, "cause", (c,), (), ()) for c in extra]
     step_items = {st.item for st in steps}
-    for c in net.causes:
-        if c not in step_items:
-            f2 = prep.cause_factor[c]
-            z = f2.sum(axis=2)
-            with np.errstate(divide="ignore"):
-                logz += np.log(z)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                probs[:, :, engine._cause_index[c]] = f2[:, :, 1] / z
+    prep.sum_out([c for c in net.causes if c not in step_items], engine._cause_index, probs)
     if not steps:
         return probs, logz
     pos = {st.item: i for i, st in enumerate(steps)}
@@ -180,7 +174,7 @@ def _run_chunk(engine, plan, base, cases, abn, fixed, T):
 
 
 def _slot_maps(net, steps, pos, abn, colours, acc, fixed, D, B) -> list[dict[int, _Map]]:
-    """Per step, the slots whose map is not the identity in every case: slot -> (D, B, 2, K, 2).
+    """Per step, the slots whose map is not the identity in every case: slot -> map.
 
     A finding's span is the same in every case of the chunk (positions are
     per chunk); only the slot that holds it differs, so each finding's maps
@@ -223,13 +217,14 @@ def _span(net, f: str, pos: dict, fixed) -> tuple[int, int, str]:
 
 
 def _ein(x, x_axes, y, y_axes, out_axes) -> np.ndarray:
-    """Two-operand einsum over named axes (after the leading draw and case axes)."""
+    """Einsum over named axes (after the leading draw and case axes); ``y=None``: one operand."""
     names: dict = {}
 
     def lab(axes):
         return [Ellipsis] + [names.setdefault(n, len(names)) for n in axes]
 
-    return np.ascontiguousarray(np.einsum(x, lab(x_axes), y, lab(y_axes), lab(out_axes)))
+    ops = (x, lab(x_axes)) if y is None else (x, lab(x_axes), y, lab(y_axes))
+    return np.ascontiguousarray(np.einsum(*ops, lab(out_axes)))
 
 
 class _Map:
@@ -287,7 +282,7 @@ def _forward_backward(engine, steps, owns, maps, S, D, B, probs, logz) -> None:
         for s, m in mp.items():
             _apply(y, m, s, S, False)
         ys.append(y)
-        frontier, sc = rescale(_ein(y, y_axes, np.ones((D, B)), [], list(st.ctx_out) + [SL]), D, B)
+        frontier, sc = rescale(_ein(y, y_axes, None, (), list(st.ctx_out) + [SL]), D, B)
         with np.errstate(divide="ignore"):
             logz += np.log(sc)
     with np.errstate(divide="ignore"):
