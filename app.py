@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from bayesdx.diagnose import DISCLAIMER
+from bayesdx.diagnosis import DISCLAIMER
 from bayesdx.errors import KnowledgeError
 from bayesdx.ui import analysis, entry, page, results, state
 from bayesdx.ui.scenario import derive

@@ -21,10 +21,11 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "ui"))  # the browser harness
 
 from playwright.sync_api import sync_playwright
 
-from bayesdx.ui.harness import CHROMIUM, AppPage, launch_chromium, serve_app
+from harness import CHROMIUM, AppPage, launch_chromium, serve_app
 
 TARGET_MS = 300.0
 

@@ -33,11 +33,12 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "ui"))  # the browser harness
 
 from playwright.async_api import async_playwright
 
-from bayesdx.diagnose import diagnose_evidence, load_model
-from bayesdx.ui.harness import (
+from bayesdx.diagnosis import diagnose_evidence, load_model
+from harness import (
     CHROMIUM,
     CHROMIUM_ARGS,
     IDLE,

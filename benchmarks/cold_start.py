@@ -63,9 +63,9 @@ def cold(runs: int) -> None:
 def intervals(repeat: int, cache: bool = True) -> None:
     import bayesdx.uncertainty as unc
     from bayesdx.case import parse_case
-    from bayesdx.diagnose import load_model
+    from bayesdx.diagnosis import load_model
     from bayesdx.uncertainty import credible_intervals, sample_parameters
-    from bayesdx.validation import load_vignettes
+    from bayesdx.evaluation.vignettes import load_vignettes
 
     model = load_model()
     vs = load_vignettes()

@@ -72,7 +72,7 @@ def _peer_init(model, gb):
 def _pgmpy_case(ev):
     from pgmpy.inference import VariableElimination
 
-    from bayesdx.export import to_pgmpy
+    from bayesdx.inference.export import to_pgmpy
 
     net = _PEER["model"].net
     pm = to_pgmpy(net, findings=[f for f in ev if f in net.findings])
@@ -167,7 +167,7 @@ def pyagrum_times(model, evs, tmp: Path, whole: int = 0):
         return {"error": "pyagrum not installed (pip install -e '.[bench]')"}
     from pgmpy.readwrite import BIFWriter
 
-    from bayesdx.export import to_pgmpy, write_network
+    from bayesdx.inference.export import to_pgmpy, write_network
 
     net = model.net
     out: dict = {}
@@ -216,7 +216,7 @@ def batch_throughput(model, evs, n=5000):
     recorded, every one a different evidence pattern; ``same_schema``: the same
     patients when only age, sex and drug exposures are recorded (the rest unknown).
     """
-    from bayesdx.cohort import observe, sample_cohort
+    from bayesdx.evaluation.cohort import observe, sample_cohort
 
     reps = -(-n // len(evs))
     out = {}
@@ -269,7 +269,7 @@ def voi_times(model, evs):
 
 
 def network_size(model):
-    from bayesdx.export import to_pgmpy
+    from bayesdx.inference.export import to_pgmpy
 
     net = model.net
     edges = sum(len(p) for p in net.parents.values())
@@ -296,8 +296,8 @@ def main(argv=None) -> int:
     _PEER["timeout"] = args.peer_timeout
 
     from bayesdx.case import parse_case
-    from bayesdx.diagnose import load_model
-    from bayesdx.validation import load_vignettes
+    from bayesdx.diagnosis import load_model
+    from bayesdx.evaluation.vignettes import load_vignettes
 
     t = time.perf_counter()
     model = load_model()

@@ -23,10 +23,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from bayesdx.case import parse_case  # noqa: E402
-from bayesdx.diagnose import load_model  # noqa: E402
-from bayesdx.engine import Engine  # noqa: E402
+from bayesdx.diagnosis import load_model  # noqa: E402
+from bayesdx.inference.engine import Engine  # noqa: E402
 from bayesdx.sensitivity import sensitivity  # noqa: E402
-from bayesdx.validation import load_vignettes  # noqa: E402
+from bayesdx.evaluation.vignettes import load_vignettes  # noqa: E402
 from bayesdx.voi import next_tests  # noqa: E402
 
 TARGET_S = 0.5

@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bayesdx.engine import Engine
-from bayesdx.export import finding_table
-from bayesdx.knowledge import load_knowledge
-from bayesdx.network import Network
+from bayesdx.inference.engine import Engine
+from bayesdx.inference.export import finding_table
+from bayesdx.knowledge.load import load_knowledge
+from bayesdx.knowledge.network import Network
 
 TINY = Path(__file__).parent / "fixtures" / "tiny"
 REPO = Path(__file__).resolve().parents[1]

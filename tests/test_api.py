@@ -18,3 +18,34 @@ def test_all_is_declared_and_exists(name):
     assert hasattr(mod, "__all__"), f"{name} has no __all__"
     for attr in mod.__all__:
         assert hasattr(mod, attr), f"{name}.__all__ names {attr!r}, which does not exist"
+
+
+def test_flat_public_api():
+    """The contract's ``bayesdx.diagnose(case)`` and a small flat API at the top."""
+    assert {"diagnose", "diagnose_many", "load_model", "Engine", "Diagnosis", "CauseResult",
+            "Posterior", "BayesdxError", "CaseError", "KnowledgeError",
+            "ImpossibleEvidenceError", "UsageError", "Problem"} <= set(bayesdx.__all__)
+    d = bayesdx.diagnose({"cbc": {"anc": 0.3}}, draws=0)
+    assert isinstance(d, bayesdx.Diagnosis)
+    assert d.causes[0].posterior >= d.causes[-1].posterior
+
+
+def test_layers_import_only_downwards():
+    """knowledge imports nothing above it; inference nothing but knowledge (and errors)."""
+    import ast
+    from pathlib import Path
+
+    src = Path(bayesdx.__file__).parent
+    allowed = {"knowledge": {"knowledge", "errors"},
+               "inference": {"knowledge", "inference", "errors"},
+               "case": {"knowledge", "case", "errors"}}
+    for layer, ok in allowed.items():
+        for f in (src / layer).glob("*.py"):
+            for node in ast.walk(ast.parse(f.read_text())):
+                if isinstance(node, ast.ImportFrom) and node.level:
+                    parts = f.relative_to(src).parts[:-1]
+                    base = list(parts[: len(parts) - (node.level - 1)])
+                    target = (base + (node.module or "").split("."))[0] if base or node.module else ""
+                    if not target:   # 'from .. import __version__'
+                        continue
+                    assert target in ok, f"{f.relative_to(src)} imports from {target}"

@@ -9,8 +9,8 @@ import pytest
 from conftest import brute_force
 
 from bayesdx.case import parse_case
-from bayesdx.cli import main
-from bayesdx.diagnose import load_model
+from bayesdx.cli.main import main
+from bayesdx.diagnosis import load_model
 from bayesdx.sensitivity import sensitivity
 from bayesdx.voi import QueryError
 

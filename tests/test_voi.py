@@ -11,9 +11,9 @@ from conftest import brute_force, random_evidence
 
 from bayesdx import voi
 from bayesdx.case import parse_case
-from bayesdx.cli import main
-from bayesdx.diagnose import load_model
-from bayesdx.validation import load_vignettes
+from bayesdx.cli.main import main
+from bayesdx.diagnosis import load_model
+from bayesdx.evaluation.vignettes import load_vignettes
 from bayesdx.voi import QueryError, binary_entropy, next_tests
 
 HCL_CASE = {"id": "spleen", "age_years": 55, "sex": "male", "history": ["splenomegaly"],
@@ -198,10 +198,10 @@ def test_cli_next_tests(tmp_path, capsys):
 
 
 def test_impossible_outcome_and_impossible_evidence(tiny_copy):
-    from bayesdx.engine import Engine
+    from bayesdx.inference.engine import Engine
     from bayesdx.errors import ImpossibleEvidenceError
-    from bayesdx.knowledge import load_knowledge
-    from bayesdx.network import Network
+    from bayesdx.knowledge.load import load_knowledge
+    from bayesdx.knowledge.network import Network
 
     f = tiny_copy / "priors" / "numbers.yaml"
     text = f.read_text()

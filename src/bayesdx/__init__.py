@@ -1,10 +1,57 @@
 """bayesdx: a probabilistic diagnostic model for the causes of leukopenia.
 
 A research and teaching tool, not a medical device.
+
+The package is layered; each layer imports only from those below it:
+
+* :mod:`bayesdx.knowledge` — knowledge in: schema, loader, checks, network tables;
+* :mod:`bayesdx.inference` — the exact inference core (:class:`Engine`);
+* :mod:`bayesdx.case` — the case-file reader and units;
+* the analyses at the top: :mod:`bayesdx.diagnosis`, :mod:`bayesdx.explain`,
+  :mod:`bayesdx.voi`, :mod:`bayesdx.sensitivity`, :mod:`bayesdx.uncertainty`;
+* the edges: :mod:`bayesdx.evaluation`, :mod:`bayesdx.cli`, :mod:`bayesdx.ui`.
+
+The flat public API below is what the case-file contract promises.
+
+Examples
+--------
+>>> import bayesdx
+>>> d = bayesdx.diagnose({"age_years": 34, "cbc": {"anc": 0.2},
+...                       "medications": [{"name": "clozapine", "weeks": 9}]}, draws=0)
+>>> d.causes[0].id
+'drug_antipsychotic'
 """
 
 from __future__ import annotations
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+from .diagnosis import CauseResult, Diagnosis, Model, diagnose, diagnose_many, load_model
+from .errors import (
+    BayesdxError,
+    CaseError,
+    ImpossibleEvidenceError,
+    KnowledgeError,
+    Problem,
+    UsageError,
+)
+from .inference.engine import BatchPosterior, Engine, Posterior
+
+__all__ = [
+    "BatchPosterior",
+    "BayesdxError",
+    "CaseError",
+    "CauseResult",
+    "Diagnosis",
+    "Engine",
+    "ImpossibleEvidenceError",
+    "KnowledgeError",
+    "Model",
+    "Posterior",
+    "Problem",
+    "UsageError",
+    "__version__",
+    "diagnose",
+    "diagnose_many",
+    "load_model",
+]

@@ -14,7 +14,7 @@ the odds tenfold).
 
 Examples
 --------
->>> from bayesdx.diagnose import load_model
+>>> from bayesdx.diagnosis import load_model
 >>> m = load_model()
 >>> ex = explain(m.engine, "drug_antipsychotic",
 ...              {"anc": "severe", "exposure_antipsychotic": "clozapine_window"})

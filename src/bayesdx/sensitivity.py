@@ -16,7 +16,7 @@ skipped.
 
 Examples
 --------
->>> from bayesdx.diagnose import load_model
+>>> from bayesdx.diagnosis import load_model
 >>> m = load_model()
 >>> ev = {"anc": "severe", "exposure_antipsychotic": "clozapine_window"}
 >>> s = sensitivity(m.engine, "drug_antipsychotic", ev,
@@ -137,7 +137,7 @@ class Sensitivity:
 def check_cause(engine, cause: str, where: str = "sensitivity: cause") -> int:
     """Index of ``cause``; a :class:`~bayesdx.voi.QueryError` with the nearest ids when unknown.
 
-    >>> from bayesdx.diagnose import load_model
+    >>> from bayesdx.diagnosis import load_model
     >>> try:
     ...     check_cause(load_model().engine, "hairy_cel", "--cause")
     ... except QueryError as err:

@@ -8,7 +8,7 @@ value (a normal truncated at 0 when the range starts at 0). A fixed number
 
 Examples
 --------
->>> from bayesdx.network import Network
+>>> from bayesdx.knowledge.network import Network
 >>> net = Network.from_knowledge()
 >>> th = sample_parameters(net, 4, seed=1)
 >>> th.shape == (4, net.n_params)
@@ -25,7 +25,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from .network import Network, Tables
+from .knowledge.network import Network, Tables
 
 __all__ = ["CHUNK_CELLS", "DEFAULT_DRAWS", "Z90", "credible_intervals", "draw_tables",
            "sample_parameters"]

@@ -37,7 +37,7 @@ posteriors given ``e + {f=s}`` come from the engine:
 Examples
 --------
 >>> from bayesdx.case import parse_case
->>> from bayesdx.diagnose import load_model
+>>> from bayesdx.diagnosis import load_model
 >>> m = load_model()
 >>> case = {"age_years": 55, "sex": "male", "history": ["splenomegaly"], "medications": [],
 ...         "cbc": {"anc": 0.9, "alc": 1.0, "amc": 0.02, "hb": 10.5, "plt": 80}}
@@ -64,7 +64,7 @@ import numpy as np
 
 from .errors import Problem, UsageError
 from .jsonout import json_number
-from .network import Tables
+from .knowledge.network import Tables
 
 __all__ = ["SORT_KEYS", "NextTests", "Outcome", "QueryError", "TestValue", "binary_entropy",
            "next_tests"]

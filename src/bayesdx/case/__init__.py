@@ -29,7 +29,7 @@ Term sections
     string (``smear: normal``).
 Numbers and units
     A bare number is in the field's default unit; a string ``"value unit"``
-    is converted with pint (:mod:`bayesdx.units`): ``"111 pmol/L"`` (B12),
+    is converted with pint (:mod:`bayesdx.case.units`): ``"111 pmol/L"`` (B12),
     ``"4.8 nmol/L"`` (folate), ``"12 umol/L"`` (copper), ``"129 g/L"`` (Hb),
     ``"1100 /uL"`` (counts). A value of the wrong dimension or outside the
     plausible range of ``model/case_mapping.yaml`` is an error naming the
@@ -115,11 +115,11 @@ The reader is split by responsibility; only the names above are public.
 * :mod:`bayesdx.case.medications` - drug names, classes and tiers, timing.
 * :mod:`bayesdx.case.inverse` - :func:`evidence_to_case`.
 * :mod:`bayesdx.case.common` - words, hints, the problem list, numbers with
-  units (:mod:`bayesdx.units`).
+  units (:mod:`bayesdx.case.units`).
 
 Examples
 --------
->>> from bayesdx.knowledge import load_knowledge
+>>> from bayesdx.knowledge.load import load_knowledge
 >>> kb = load_knowledge()
 >>> case = parse_case({"age_years": 34, "cbc": {"anc": "800 /uL"},
 ...                    "medications": [{"name": "clozapine", "weeks": 9}]}, kb)

@@ -3,7 +3,7 @@
 Internal to :mod:`bayesdx.case` (its public API is re-exported there).
 :class:`ReaderBase` holds the state of reading one case - the problems found,
 the evidence and where each node came from, what was ignored - and reads a
-number with its unit (:mod:`bayesdx.units`) against a field's plausible range.
+number with its unit (:mod:`bayesdx.case.units`) against a field's plausible range.
 The field, section and medication readers build on it.
 
 Examples
@@ -23,9 +23,9 @@ import re
 from typing import Any
 
 from ..errors import Problem
-from ..knowledge import Knowledge
-from ..schema import NumericField
-from ..units import Reading, UnitError, convert, read_value
+from ..knowledge.load import Knowledge
+from ..knowledge.schema import NumericField
+from .units import Reading, UnitError, convert, read_value
 
 __all__ = ["CATEGORICAL_NODE", "FIELDS", "TIME_UNITS", "ReaderBase", "describe", "fmt", "near",
            "suggest", "word"]

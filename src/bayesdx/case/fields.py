@@ -9,7 +9,7 @@ table wins over a sex table, which wins over the default.
 
 Examples
 --------
->>> from bayesdx.knowledge import load_knowledge
+>>> from bayesdx.knowledge.load import load_knowledge
 >>> r = FieldsReader(load_knowledge(), lenient=False, source="<case>")
 >>> r.read_age("6 months")
 >>> r.read_cbc({"anc": "1100 /uL", "wbc": 3.0})   # the infant table: ANC 1.1 is normal
@@ -22,8 +22,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..schema import BandSpec, NumericField
-from ..units import Reading
+from ..knowledge.schema import BandSpec, NumericField
+from .units import Reading
 from .common import (
     CATEGORICAL_NODE,
     TIME_UNITS,

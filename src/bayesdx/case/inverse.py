@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import CaseError, Problem
-from ..knowledge import Knowledge
-from ..schema import NumericField
+from ..knowledge.load import Knowledge
+from ..knowledge.schema import NumericField
 from .common import CATEGORICAL_NODE, describe, suggest
 
 __all__ = ["evidence_to_case"]
@@ -47,7 +47,7 @@ def evidence_to_case(evidence: dict[str, str], kb: Knowledge) -> dict:
     Examples
     --------
     >>> from bayesdx.case import parse_case
-    >>> from bayesdx.knowledge import load_knowledge
+    >>> from bayesdx.knowledge.load import load_knowledge
     >>> kb = load_knowledge()
     >>> ev = {"sex": "male", "age_group": "older", "anc": "severe",
     ...       "test_hiv": "negative", "marrow_hypocellular": "present",

@@ -12,7 +12,7 @@ spellings) and salt or formulation words dropped if needed.
 
 Examples
 --------
->>> from bayesdx.knowledge import load_knowledge
+>>> from bayesdx.knowledge.load import load_knowledge
 >>> kb = load_knowledge()
 >>> r = MedicationsReader(kb, lenient=False, source="<case>")
 >>> r.resolve_drug("Clozaril 100mg"), r.resolve_drug("Co-trimoxazole"), r.resolve_drug("foo")
@@ -36,9 +36,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..knowledge import Knowledge
-from ..schema import DrugClassSpec, NumericField
-from ..units import Reading, convert
+from ..knowledge.load import Knowledge
+from ..knowledge.schema import DrugClassSpec, NumericField
+from .units import Reading, convert
 from .common import ReaderBase, describe, fmt, near, suggest, word
 
 __all__ = ["DAYS", "MED_KEYS", "WEEKS", "MedicationsReader", "drug_lookup"]

@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from ..errors import CaseError, Problem
-from ..knowledge import Knowledge, yaml_load
+from ..knowledge.load import Knowledge, yaml_load
 from .common import CATEGORICAL_NODE, FIELDS, describe, suggest
 from .fields import FieldsReader
 from .medications import MedicationsReader
@@ -45,7 +45,7 @@ class ParsedCase:
 
     Examples
     --------
-    >>> from bayesdx.knowledge import load_knowledge
+    >>> from bayesdx.knowledge.load import load_knowledge
     >>> parse_case({}, load_knowledge())
     ParsedCase(id=None, evidence={}, ignored=[], raw={})
     """
@@ -123,7 +123,7 @@ def parse_case(data: dict, kb: Knowledge, *, lenient: bool = False, source: str 
     data : dict
         The case, as read from YAML or JSON.
     kb : Knowledge
-        The loaded knowledge (:func:`bayesdx.knowledge.load_knowledge`).
+        The loaded knowledge (:func:`bayesdx.knowledge.load.load_knowledge`).
     lenient : bool, default False
         List unknown drug names under ``ignored`` instead of failing (the
         ``--lenient`` switch).
@@ -142,7 +142,7 @@ def parse_case(data: dict, kb: Knowledge, *, lenient: bool = False, source: str 
 
     Examples
     --------
-    >>> from bayesdx.knowledge import load_knowledge
+    >>> from bayesdx.knowledge.load import load_knowledge
     >>> kb = load_knowledge()
     >>> c = parse_case({"id": "x", "vitamins": {"b12": "111 pmol/L"},
     ...                 "smear": {"hypersegmented_neutrophils": "present"},
@@ -212,7 +212,7 @@ def read_cases(path: str | Path, kb: Knowledge, *, lenient: bool = False) -> lis
     Examples
     --------
     >>> import tempfile, os
-    >>> from bayesdx.knowledge import load_knowledge
+    >>> from bayesdx.knowledge.load import load_knowledge
     >>> text = "cases:\\n  - {id: a, sex: female}\\n  - {id: b, sex: femal}\\n"
     >>> with tempfile.TemporaryDirectory() as d:
     ...     f = os.path.join(d, "batch.yaml")

@@ -10,7 +10,7 @@ is listed under ``ignored``. Terms map to nodes through
 
 Examples
 --------
->>> from bayesdx.knowledge import load_knowledge
+>>> from bayesdx.knowledge.load import load_knowledge
 >>> kb = load_knowledge()
 >>> r = SectionsReader(kb, lenient=False, source="<case>")
 >>> r.read_terms("history", ["dialysis"], kb.mapping.sections["history"])
@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..schema import TermSection
+from ..knowledge.schema import TermSection
 from .common import ReaderBase, describe, suggest, word
 
 __all__ = ["MARROW_KEYS", "SECTION_FIELD", "SectionsReader"]

@@ -14,11 +14,10 @@ Streamlit:
 * :mod:`~bayesdx.ui.entry` - the evidence form (left);
 * :mod:`~bayesdx.ui.results` - the ranking, A vs B, the evidence used (right);
 * :mod:`~bayesdx.ui.analysis` - why, next best test, sensitivity (slower; own engine);
-* :mod:`~bayesdx.ui.page` - style, disclaimer, messages, case-file and share popovers;
-* :mod:`~bayesdx.ui.harness` - the app in headless Chromium (tests, benchmarks).
+* :mod:`~bayesdx.ui.page` - style, disclaimer, messages, case-file and share popovers.
 
 Every number shown comes from the package (:mod:`bayesdx.case`,
-:mod:`bayesdx.diagnose`, :mod:`bayesdx.explain`, :mod:`bayesdx.uncertainty`,
+:mod:`bayesdx.diagnosis`, :mod:`bayesdx.explain`, :mod:`bayesdx.uncertainty`,
 :mod:`bayesdx.voi`, :mod:`bayesdx.sensitivity`); nothing here models.
 """
 

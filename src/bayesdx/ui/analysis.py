@@ -16,7 +16,7 @@ import math
 import pandas as pd
 import streamlit as st
 
-from ..diagnose import Diagnosis, Model
+from ..diagnosis import Diagnosis, Model
 from ..errors import BayesdxError
 from ..explain import explain
 from ..sensitivity import sensitivity

@@ -11,7 +11,7 @@ from typing import Any
 
 import streamlit as st
 
-from ..diagnose import Model
+from ..diagnosis import Model
 from . import state
 from .labels import node_label
 from .scenario import Derived

@@ -3,12 +3,12 @@
 Presentation only (no Streamlit, no numbers). A number of the knowledge files
 is addressed by its path (``causes.sle.prior``,
 ``findings.anc.links.drug_antipsychotic.severe``, see
-:class:`bayesdx.network.ParamInfo`); :func:`param_text` says in words what it
+:class:`bayesdx.knowledge.network.ParamInfo`); :func:`param_text` says in words what it
 is, :func:`reference_text` where it comes from.
 
 Examples
 --------
->>> from bayesdx.diagnose import load_model
+>>> from bayesdx.diagnosis import load_model
 >>> m = load_model()
 >>> param_text(m, "causes.drug_antipsychotic.prior")
 'Prior of Drug: Antipsychotic'

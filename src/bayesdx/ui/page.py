@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ..diagnose import DISCLAIMER, Model
+from ..diagnosis import DISCLAIMER, Model
 from . import state
 
 __all__ = ["CSS", "PRIVACY", "case_file_controls", "flashes", "note", "share_controls"]

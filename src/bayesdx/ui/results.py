@@ -1,6 +1,6 @@
 """The differential (right): the ranking, impossible evidence, A vs B, the evidence used.
 
-The numbers come from :func:`bayesdx.diagnose.diagnose_evidence` on the shared
+The numbers come from :func:`bayesdx.diagnosis.diagnose_evidence` on the shared
 engine (under :func:`bayesdx.ui.state.engine_lock`); this module lays them out.
 """
 
@@ -12,7 +12,7 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
-from ..diagnose import Diagnosis, Model, diagnose_evidence
+from ..diagnosis import Diagnosis, Model, diagnose_evidence
 from ..errors import BayesdxError, ImpossibleEvidenceError
 from . import analysis, state
 from .charts import (

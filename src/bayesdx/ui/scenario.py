@@ -11,7 +11,7 @@ field sets. The small text helpers of the result panels (:func:`pct`, A/B
 
 Examples
 --------
->>> from bayesdx.diagnose import load_model
+>>> from bayesdx.diagnosis import load_model
 >>> from bayesdx.ui.values import default_values
 >>> model = load_model()
 >>> spec = form_spec(model.kb)

@@ -9,7 +9,7 @@ reads an uploaded one safely (``yaml.safe_load``; JSON is YAML too). No Streamli
 
 Examples
 --------
->>> from bayesdx.diagnose import load_model
+>>> from bayesdx.diagnosis import load_model
 >>> model = load_model()
 >>> query_to_evidence({"anc": "severe", "ancc": "low"}, model)[0]
 {'anc': 'severe'}

@@ -1,7 +1,7 @@
 """What the evidence form shows, derived from the knowledge files (no numbers of its own).
 
 :func:`form_spec` reads ``model/case_mapping.yaml`` and ``model/drugs.yaml``
-(through :class:`~bayesdx.knowledge.Knowledge`) and lists every input the app
+(through :class:`~bayesdx.knowledge.load.Knowledge`) and lists every input the app
 offers: numeric fields with their units and band tables, term sections with
 their node and three states, the categorical context, marrow cellularity and
 the drug list. Each input has a *field id* (``"cbc.anc"``, ``"smear.blasts"``,
@@ -11,7 +11,7 @@ speak the same names.
 
 Examples
 --------
->>> from bayesdx.diagnose import load_model
+>>> from bayesdx.diagnosis import load_model
 >>> spec = form_spec(load_model().kb)
 >>> spec.numeric["cbc.anc"].unit
 '10^9/L'
@@ -26,8 +26,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..knowledge import Knowledge
-from ..schema import BandSpec, NumericField
+from ..knowledge.load import Knowledge
+from ..knowledge.schema import BandSpec, NumericField
 
 __all__ = ["DrugInfo", "FormSpec", "NumericInput", "TermInput", "band_text", "drug_text", "form_spec",
            "human", "state_text"]
@@ -279,7 +279,7 @@ def _fmt(x: float) -> str:
 def band_text(nin: NumericInput) -> str:
     """The band tables of a numeric input, for a help tooltip.
 
-    >>> from bayesdx.diagnose import load_model
+    >>> from bayesdx.diagnosis import load_model
     >>> print(band_text(form_spec(load_model().kb).numeric["cbc.anc"]).splitlines()[0])
     Neutrophil count (10^9/L): severe < 0.5 ≤ moderate < 1 ≤ mild < 1.5 ≤ normal
     """

@@ -21,8 +21,8 @@ from typing import Any
 
 import streamlit as st
 
-from ..diagnose import Model, diagnose_evidence, load_model
-from ..engine import Engine
+from ..diagnosis import Model, diagnose_evidence, load_model
+from ..inference.engine import Engine
 from ..errors import BayesdxError, CaseError
 from .scenario import derive
 from .share import (

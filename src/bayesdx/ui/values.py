@@ -16,7 +16,7 @@ the form. Turning the case into network evidence is
 
 Examples
 --------
->>> from bayesdx.diagnose import load_model
+>>> from bayesdx.diagnosis import load_model
 >>> from bayesdx.ui.spec import form_spec
 >>> spec = form_spec(load_model().kb)
 >>> values = default_values(spec)

@@ -1,0 +1,241 @@
+"""The implementation of each ``bayesdx`` subcommand: one function per command.
+
+Each takes the parsed arguments and returns an exit code; expected errors are
+raised as :class:`~bayesdx.errors.BayesdxError` and turned into exit codes by
+:func:`bayesdx.cli.main.main`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from ..errors import BayesdxError
+
+__all__ = ["cmd_calibrate", "cmd_check", "cmd_compare", "cmd_diagnose", "cmd_export",
+           "cmd_next_tests", "cmd_regress", "cmd_sensitivity", "cmd_validate"]
+
+
+def _model(args):
+    from ..diagnosis import load_model
+
+    return load_model(args.root)
+
+
+def cmd_check(args) -> int:
+    """Validate model/ and priors/ and print a summary."""
+    from ..diagnosis import load_model
+
+    m = load_model(args.root)
+    net = m.net
+    n_edges = sum(len(p) for p in net.parents.values())
+    largest = max(net.parents, key=lambda n: len(net.parents[n]))
+    print(f"knowledge OK: {len(net.context)} context nodes, {len(net.causes)} causes, "
+          f"{len(net.findings)} findings, {n_edges} edges, {net.n_params} numbers "
+          f"({sum(p.estimate for p in net.params)} estimates); largest fan-in: {largest} "
+          f"({len(net.parents[largest])} parents)")
+    return 0
+
+
+def _print_table(d, top: int | None, out=None) -> None:
+    from ..diagnosis import DISCLAIMER
+
+    out = out or sys.stdout
+    print(f"Case: {d.id or '(no id)'}", file=out)
+    rows = d.causes if top is None else d.causes[:top]
+    w = max(len(c.label) for c in rows) if rows else 10
+    print(f"  {'#':>2}  {'cause':<{w}}  {'prior':>7}  {'posterior':>9}  90% interval", file=out)
+    for i, c in enumerate(rows, 1):
+        iv = f"{c.interval[0]:.3f}-{c.interval[1]:.3f}" if c.interval else "-"
+        print(f"  {i:>2}  {c.label:<{w}}  {c.prior:7.3f}  {c.posterior:9.3f}  {iv}", file=out)
+    if top is not None and len(d.causes) > top:
+        print(f"  ... {len(d.causes) - top} more (use --all)", file=out)
+    ev = ", ".join(f"{k}={v}" for k, v in d.evidence.items()) or "(none: the prior)"
+    print(f"Evidence: {ev}", file=out)
+    if d.ignored:
+        print("Ignored: " + "; ".join(f"{i.get('field')}: {i.get('reason')}" for i in d.ignored),
+              file=out)
+    print(DISCLAIMER, file=out)
+
+
+def cmd_diagnose(args) -> int:
+    """Rank the causes for each case in a case file."""
+    from ..diagnosis import diagnose_many
+
+    model = _model(args)
+    results = diagnose_many(args.case, model=model, lenient=args.lenient, draws=args.draws,
+                            seed=args.seed)
+    code = 0
+    for r in results:
+        if isinstance(r, Exception):
+            print(f"{args.case}: {r}", file=sys.stderr)
+            code = max(code, getattr(r, "exit_code", 2))
+            continue
+        if args.json:
+            print(json.dumps(r.to_dict()))
+        else:
+            _print_table(r, None if args.all else args.top)
+            print()
+    return code
+
+
+def cmd_validate(args) -> int:
+    """Top-1 / top-3 accuracy on the validation vignettes, and the misses."""
+    from ..evaluation.vignettes import load_vignettes, score_vignettes
+
+    model = _model(args)
+    vs = load_vignettes(args.vignettes)
+    score = score_vignettes(vs, model, progress=True)
+    print(f"vignettes: {score.n}  top-1: {score.top1:.3f}  top-3: {score.top3:.3f}  "
+          f"MRR: {score.mrr:.3f}")
+    misses = score.misses
+    if misses:
+        print(f"misses ({len(misses)}):")
+        for r in misses:
+            if r.error:
+                print(f"  {r.vignette.id}: ERROR {r.error}")
+                continue
+            top3 = ", ".join(f"{c} {p:.2f}" for c, p in zip(r.ranking[:3], r.probs[:3]))
+            print(f"  {r.vignette.id}: expected {r.vignette.cause} (rank {r.rank}); top: {top3}")
+    if getattr(args, "report", None):
+        from ..evaluation.report import write_report
+
+        rep = write_report(score, args.report, model)
+        plot = rep.plot or "not written (matplotlib is not installed)"
+        print(f"report: {rep.summary} (Brier {score.brier:.4f}, log loss {score.log_loss:.4f}, "
+              f"ECE {score.calibration().ece:.4f}); plot: {plot}")
+    ok = score.top1 >= args.min_top1 and score.top3 >= args.min_top3
+    if not ok:
+        print(f"below target: top-1 must be >= {args.min_top1}, top-3 >= {args.min_top3}",
+              file=sys.stderr)
+    return 0 if ok else 1
+
+
+def cmd_calibrate(args) -> int:
+    """Calibration of the engine on a synthetic cohort sampled from the model itself."""
+    from ..evaluation.cohort import check_cohort
+    from ..evaluation.report import plot_reliability
+
+    r = check_cohort(_model(args), args.n, args.seed, bins=args.bins, p_context=args.p_context,
+                     p_other=args.p_other, progress=True)
+    cal = r.calibration
+    print(r.format())
+    if args.plot:
+        path = plot_reliability(cal, args.plot, f"Synthetic cohort: n={r.n}, seed {r.seed}")
+        print(f"plot: {path}" if path else "plot not written: matplotlib is not installed")
+    bad = args.max_ece is not None and not cal.ece <= args.max_ece
+    if bad:
+        print(f"calibration: ECE must be <= {args.max_ece}; got {cal.ece:.4f}", file=sys.stderr)
+    return 1 if bad else 0
+
+
+def cmd_regress(args) -> int:
+    """Compare every vignette's posteriors with the golden pins (or rewrite them)."""
+    from ..errors import Problem
+    from ..evaluation.regress import (
+        RegressError,
+        compute_pins,
+        diff_pins,
+        golden_path,
+        read_pins,
+        write_pins,
+    )
+    from ..evaluation.vignettes import load_vignettes
+
+    if not args.tol >= 0:
+        raise RegressError(Problem("regress", "--tol", "must be >= 0", str(args.tol), "1e-6"))
+    path = args.golden or golden_path(args.vignettes)
+    pinned = None if args.update else read_pins(path)  # fail fast on a missing file
+    doc = compute_pins(_model(args), load_vignettes(args.vignettes), progress=True)
+    if args.update:
+        write_pins(doc, path)
+        print(f"pinned {sum(map(len, doc['posteriors'].values()))} posteriors of "
+              f"{len(doc['posteriors'])} vignettes in {path} "
+              f"(knowledge {doc['knowledge_hash'][:12]})")
+        return 0
+    diff = diff_pins(pinned, doc, args.tol)
+    print(diff.format(None if args.all else args.limit))
+    return 0 if diff.ok else 1
+
+
+def cmd_compare(args) -> int:
+    """Compare two versions of the knowledge (folders or git revisions) on the vignettes."""
+    from ..evaluation.compare import CompareError, compare_roots, knowledge_side
+    from ..errors import Problem
+    from ..knowledge.load import default_root
+
+    current = args.root or str(default_root())
+    if args.against and args.new:
+        raise CompareError(Problem("compare", "--against", "must not be combined with OLD NEW",
+                                   f"{args.old} {args.new}", f"compare --against {args.against}"))
+    old, new = (args.against, current) if args.against else (args.old, args.new or current)
+    if old is None:
+        raise CompareError(Problem("compare", "OLD", "must be given", "nothing",
+                                   "bayesdx compare --against HEAD, or compare OLD NEW"))
+    with knowledge_side(old, current) as (ro, lo), knowledge_side(new, current) as (rn, ln):
+        if new == current:
+            ln = f"working tree {current}"
+        cmp = compare_roots(ro, rn, args.vignettes, old_label=lo, new_label=ln, progress=True)
+    print(cmp.format(None if args.all else args.limit))
+    return 0
+
+
+def cmd_export(args) -> int:
+    """Write the network as BIF or XMLBIF."""
+    from ..inference.export import write_network
+
+    model = _model(args)
+    path = write_network(model.net, args.out, args.format)
+    print(f"wrote {path} ({args.format})")
+    return 0
+
+
+def _each_case(args, model, score) -> int:
+    """Run ``score(parsed_case) -> (json dict, text)`` on every case of ``args.case``."""
+    from ..case import read_cases
+    from ..diagnosis import DISCLAIMER
+
+    code = 0
+    for pc in read_cases(args.case, model.kb, lenient=args.lenient):
+        try:
+            if isinstance(pc, Exception):
+                raise pc
+            obj, text = score(pc)
+        except BayesdxError as exc:
+            print(f"{args.case}: {exc}", file=sys.stderr)
+            code = max(code, exc.exit_code)
+            continue
+        if args.json:
+            print(json.dumps({"id": pc.id, **obj, "disclaimer": DISCLAIMER}))
+        else:
+            print(f"Case: {pc.id or '(no id)'}\n{text}\n{DISCLAIMER}\n")
+    return code
+
+
+def cmd_next_tests(args) -> int:
+    """Rank the unobserved orderable tests by expected information, for each case."""
+    from ..voi import next_tests
+
+    model = _model(args)
+
+    def score(pc):
+        nt = next_tests(model.engine, pc.evidence, by=args.by)
+        return nt.to_dict(args.top), nt.format(args.top, model.net.labels)
+
+    return _each_case(args, model, score)
+
+
+def cmd_sensitivity(args) -> int:
+    """Which numbers of priors/ move one cause's posterior most, for each case."""
+    from ..sensitivity import check_cause, sensitivity
+
+    model = _model(args)
+    check_cause(model.engine, args.cause, "--cause")
+
+    def score(pc):
+        s = sensitivity(model.engine, args.cause, pc.evidence, params=args.params)
+        return s.to_dict(args.top), s.format(args.top)
+
+    return _each_case(args, model, score)
+
+

@@ -1,0 +1,181 @@
+"""The ``bayesdx`` command line.
+
+Each subcommand is one function taking the parsed arguments and returning an
+exit code. Expected errors never print a traceback:
+
+====  ==============================================================
+code  meaning
+====  ==============================================================
+0     success
+1     a check did not pass (accuracy below target, posteriors moved)
+2     a case or a command-line argument cannot be used
+3     the knowledge files are invalid
+4     the evidence is impossible under the model
+70    an internal error (a bug: please report it)
+====  ==============================================================
+
+Examples
+--------
+>>> main(["check"])
+knowledge OK: ...
+0
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Sequence
+
+from .. import __version__
+from .commands import (
+    cmd_calibrate,
+    cmd_check,
+    cmd_compare,
+    cmd_diagnose,
+    cmd_export,
+    cmd_next_tests,
+    cmd_regress,
+    cmd_sensitivity,
+    cmd_validate,
+)
+from ..errors import BayesdxError
+
+__all__ = ["main"]
+
+
+# --------------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="bayesdx", description=(
+        "Probabilistic diagnosis of the causes of leukopenia. A research and teaching tool, "
+        "not a medical device."))
+    p.add_argument("--version", action="version", version=f"bayesdx {__version__}")
+    p.add_argument("--root", default=None, help="folder holding model/ and priors/ "
+                   "(default: this checkout, or $BAYESDX_ROOT)")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    s = sub.add_parser("check", help="validate the knowledge files")
+    s.set_defaults(func=cmd_check)
+
+    s = sub.add_parser("diagnose", help="rank the causes for a case file (YAML or JSON)")
+    s.add_argument("case", help="case file: one case, or a list under 'cases:'")
+    s.add_argument("--json", action="store_true", help="one JSON object per case (JSON Lines)")
+    s.add_argument("--lenient", action="store_true", help="list unknown drug names under "
+                   "'ignored' instead of failing")
+    s.add_argument("--top", type=int, default=10, help="rows in the table (default 10)")
+    s.add_argument("--all", action="store_true", help="show every cause")
+    s.add_argument("--draws", type=int, default=1000, help="Monte-Carlo draws of the priors for "
+                   "the credible interval (0: no interval; default 1000)")
+    s.add_argument("--seed", type=int, default=0)
+    s.set_defaults(func=cmd_diagnose)
+
+    s = sub.add_parser("validate", help="accuracy on the validation vignettes")
+    s.add_argument("--vignettes", default=None, help="folder of vignettes "
+                   "(default validation/vignettes)")
+    s.add_argument("--min-top1", type=float, default=0.7)
+    s.add_argument("--min-top3", type=float, default=0.9)
+    s.add_argument("--report", metavar="DIR", default=None, help="also write summary.md, "
+                   "cases.csv, report.json and calibration.png into DIR")
+    s.set_defaults(func=cmd_validate)
+
+    s = sub.add_parser("calibrate", help="calibration on a synthetic cohort sampled from the model")
+    s.add_argument("--n", type=int, default=2000, help="patients (default 2000)")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--bins", type=int, default=10)
+    s.add_argument("--p-context", type=float, default=1.0, help="chance each context node is "
+                   "observed (default 1)")
+    s.add_argument("--p-other", type=float, default=0.25, help="chance each finding outside the "
+                   "blood count is observed (default 0.25)")
+    s.add_argument("--plot", metavar="PNG", default=None, help="write the reliability diagram")
+    s.add_argument("--max-ece", type=float, default=None, help="exit 1 when the ECE is above")
+    s.set_defaults(func=cmd_calibrate)
+
+    s = sub.add_parser("regress", help="compare the vignettes' posteriors with the golden pins")
+    s.add_argument("--vignettes", default=None, help="folder of vignettes "
+                   "(default validation/vignettes)")
+    s.add_argument("--golden", default=None, help="golden file "
+                   "(default validation/golden/posteriors.json)")
+    s.add_argument("--tol", type=float, default=1e-6, help="absolute tolerance (default 1e-6)")
+    s.add_argument("--update", action="store_true", help="rewrite the pins (a deliberate change)")
+    s.add_argument("--limit", type=int, default=40, help="rows of the diff (default 40)")
+    s.add_argument("--all", action="store_true", help="show every changed posterior")
+    s.set_defaults(func=cmd_regress)
+
+    s = sub.add_parser("compare", help="compare two versions of priors/ (folders or git revisions)")
+    s.add_argument("old", nargs="?", help="folder holding priors/ (and maybe model/), or a git "
+                   "revision")
+    s.add_argument("new", nargs="?", help="the same; default the working tree")
+    s.add_argument("--against", metavar="REV", default=None, help="compare the working tree "
+                   "with REV (e.g. HEAD)")
+    s.add_argument("--vignettes", default=None, help="folder of vignettes "
+                   "(default validation/vignettes)")
+    s.add_argument("--limit", type=int, default=15, help="rows per section (default 15)")
+    s.add_argument("--all", action="store_true", help="show every change")
+    s.set_defaults(func=cmd_compare)
+
+    s = sub.add_parser("export", help="write the network as BIF or XMLBIF")
+    s.add_argument("out", help="output file")
+    s.add_argument("--format", choices=["bif", "xmlbif"], default="bif")
+    s.set_defaults(func=cmd_export)
+
+    s = sub.add_parser("next-tests", help="rank the tests worth ordering next (value of "
+                       "information) for a case file")
+    s.add_argument("case", help="case file: one case, or a list under 'cases:'")
+    s.add_argument("--by", choices=["info", "cost", "change"], default="info",
+                   help="rank by expected entropy reduction (info), by it per cost (cost), or "
+                   "by the expected change of the leading cause (change); default info")
+    s.add_argument("--top", type=int, default=10, help="rows (default 10)")
+    s.add_argument("--json", action="store_true", help="one JSON object per case (JSON Lines)")
+    s.add_argument("--lenient", action="store_true", help="list unknown drug names under "
+                   "'ignored' instead of failing")
+    s.set_defaults(func=cmd_next_tests)
+
+    s = sub.add_parser("sensitivity", help="which numbers of priors/ move one cause's "
+                       "posterior most for a case file")
+    s.add_argument("case", help="case file: one case, or a list under 'cases:'")
+    s.add_argument("--cause", required=True, help="cause id, e.g. sle")
+    s.add_argument("--params", action="append", default=None, metavar="PREFIX",
+                   help="only parameters whose path starts with PREFIX (repeatable), "
+                   "e.g. causes.sle or findings.test_ana")
+    s.add_argument("--top", type=int, default=15, help="rows (default 15)")
+    s.add_argument("--json", action="store_true", help="one JSON object per case (JSON Lines)")
+    s.add_argument("--lenient", action="store_true", help="list unknown drug names under "
+                   "'ignored' instead of failing")
+    s.set_defaults(func=cmd_sensitivity)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; return the exit code (never raises for expected errors)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse already printed the usage message
+        return int(exc.code or 0) if exc.code in (0, None) else 2
+    try:
+        return args.func(args)
+    except BayesdxError as exc:
+        print(str(exc), file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # e.g. `bayesdx diagnose ... --json | head`: not an error
+        try:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keep Python from complaining at exit
+        except OSError:
+            pass
+        return 0
+    except Exception as exc:  # pragma: no cover - a bug
+        if os.environ.get("BAYESDX_DEBUG"):
+            raise
+        print(f"internal error: {type(exc).__name__}: {exc}\n"
+              "this is a bug in bayesdx; rerun with BAYESDX_DEBUG=1 for details and report it",
+              file=sys.stderr)
+        return 70
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,214 @@
+"""Diagnose a case: case file -> evidence -> ranked posteriors with intervals.
+
+:func:`diagnose` is the Python entry point of the case-file contract
+(``shared/case-format.md``): it takes a case as a dict or a path and returns a
+:class:`Diagnosis` whose :meth:`~Diagnosis.to_dict` is the JSON object of the
+contract. :func:`load_model` builds (once per process and knowledge version)
+the read-only :class:`Model` that the CLI and the app share.
+
+Examples
+--------
+>>> d = diagnose({"age_years": 34, "cbc": {"anc": 0.2},
+...               "medications": [{"name": "clozapine", "weeks": 9}]}, draws=0)
+>>> d.causes[0].id
+'drug_antipsychotic'
+>>> sorted(d.to_dict())[:4]
+['causes', 'disclaimer', 'evidence', 'id']
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+
+from . import __version__
+from .inference.engine import Engine, Posterior
+from .knowledge.load import Knowledge, default_root, knowledge_hash, load_knowledge
+from .knowledge.network import Network
+from .uncertainty import DEFAULT_DRAWS, credible_intervals
+
+__all__ = ["DISCLAIMER", "CauseResult", "Diagnosis", "Model", "diagnose", "load_model"]
+
+DISCLAIMER = ("bayesdx is a research and teaching tool, not a medical device; it must not "
+              "be used to diagnose or treat patients.")
+
+
+@dataclass(frozen=True)
+class Model:
+    """The built model: knowledge, network, engine. Read-only; share it freely."""
+
+    kb: Knowledge
+    net: Network
+    engine: Engine
+
+    @property
+    def priors(self) -> dict[str, float]:
+        """Prior of every cause."""
+        return dict(zip(self.engine.causes, self.engine.priors.tolist()))
+
+
+@lru_cache(maxsize=4)
+def _build(root: Path, digest: str) -> Model:
+    kb = load_knowledge(root)
+    net = Network(kb)
+    return Model(kb, net, Engine(net))
+
+
+def load_model(root: str | Path | None = None) -> Model:
+    """The model for the knowledge files under ``root`` (cached per content hash)."""
+    root = Path(root).resolve() if root is not None else default_root().resolve()
+    return _build(root, knowledge_hash(root))
+
+
+@dataclass(frozen=True)
+class CauseResult:
+    """One cause in a diagnosis."""
+
+    id: str
+    label: str
+    family: str
+    prior: float
+    posterior: float
+    interval: tuple[float, float] | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The cause as in the JSON output of the contract."""
+        d: dict[str, Any] = {"id": self.id, "label": self.label, "family": self.family,
+                             "prior": round(self.prior, 6), "posterior": round(self.posterior, 6)}
+        d["interval"] = ([round(self.interval[0], 6), round(self.interval[1], 6)]
+                         if self.interval is not None else None)
+        return d
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """Ranked posteriors of every cause for one case.
+
+    ``causes`` is sorted by posterior, highest first.
+    """
+
+    id: str | None
+    causes: tuple[CauseResult, ...]
+    evidence: Mapping[str, str]
+    ignored: tuple[Mapping[str, str], ...]
+    log_evidence: float
+    posterior: Posterior = field(repr=False, compare=False)
+
+    def top(self, n: int = 3) -> list[str]:
+        """Ids of the ``n`` most probable causes."""
+        return [c.id for c in self.causes[:n]]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object of the case-file contract (plus a disclaimer and the model version)."""
+        return {
+            "id": self.id,
+            "causes": [c.to_dict() for c in self.causes],
+            "evidence": dict(self.evidence),
+            "ignored": [dict(i) for i in self.ignored],
+            "disclaimer": DISCLAIMER,
+            "model": {"bayesdx": __version__},
+        }
+
+
+def diagnose_evidence(model: Model, evidence: Mapping[str, str], *, case_id: str | None = None,
+                      ignored=(), draws: int = DEFAULT_DRAWS, seed: int = 0) -> Diagnosis:
+    """Diagnose from evidence already on the network (node -> state)."""
+    return _diagnosis(model, model.engine.posterior(evidence), case_id, ignored, draws, seed)
+
+
+def _diagnosis(model: Model, post, case_id, ignored, draws: int, seed: int) -> Diagnosis:
+    evidence = post.evidence
+    intervals = (credible_intervals(model.engine, dict(evidence), draws=draws, seed=seed)
+                 if draws else None)
+    net = model.net
+    rows = []
+    for i in np.argsort(-post.probs, kind="stable"):
+        c = post.causes[i]
+        iv = (float(intervals[i, 0]), float(intervals[i, 1])) if intervals is not None else None
+        rows.append(CauseResult(c, net.labels[c], net.family[c], float(post.priors[i]),
+                                float(post.probs[i]), iv))
+    return Diagnosis(case_id, tuple(rows), dict(evidence), tuple(ignored), post.log_evidence, post)
+
+
+def diagnose(case: Mapping[str, Any] | str | Path, *, model: Model | None = None,
+             lenient: bool = False, draws: int = DEFAULT_DRAWS, seed: int = 0) -> Diagnosis:
+    """Diagnose one case given as a dict (contract format) or a path to a case file.
+
+    Parameters
+    ----------
+    case : dict or path
+        One case. A file holding a list of cases is an error here; use
+        :func:`diagnose_many`.
+    lenient : bool
+        List unknown drug names under ``ignored`` instead of failing.
+    draws : int
+        Monte-Carlo draws of the priors for the credible ``interval`` (0: none).
+
+    Raises
+    ------
+    CaseError
+        The case cannot be read (the message names the field and the fix).
+    ImpossibleEvidenceError
+        The evidence has probability zero.
+    """
+    from .case import parse_case, read_cases
+    from .errors import CaseError, Problem
+
+    model = model or load_model()
+    if isinstance(case, (str, Path)):
+        parsed = read_cases(case, model.kb, lenient=lenient)
+        if len(parsed) != 1:
+            raise CaseError([Problem(str(case), "cases", "must hold exactly one case here",
+                                     f"{len(parsed)} cases", "use diagnose_many for a batch")])
+        if isinstance(parsed[0], Exception):
+            raise parsed[0]
+        pc = parsed[0]
+    else:
+        pc = parse_case(dict(case), model.kb, lenient=lenient)
+    return diagnose_evidence(model, pc.evidence, case_id=pc.id, ignored=pc.ignored,
+                             draws=draws, seed=seed)
+
+
+def diagnose_many(path: str | Path, *, model: Model | None = None, lenient: bool = False,
+                  draws: int = DEFAULT_DRAWS, seed: int = 0) -> list[Diagnosis | Exception]:
+    """Diagnose every case in a file; a bad case becomes its exception, the rest are scored.
+
+    The posteriors of all readable cases come from one batched engine call
+    (:meth:`~bayesdx.inference.engine.Engine.posterior_batch`); an impossible case is
+    asked again on its own, which names its conflicting findings.
+    """
+    from .case import read_cases
+    from .errors import BayesdxError
+
+    model = model or load_model()
+    eng = model.engine
+    out: list[Diagnosis | Exception] = []
+    todo = []
+    for pc in read_cases(path, model.kb, lenient=lenient):
+        if not isinstance(pc, Exception):
+            try:
+                eng.validate(pc.evidence)
+            except BayesdxError as exc:
+                pc = exc
+        out.append(pc)
+        if not isinstance(pc, Exception):
+            todo.append(len(out) - 1)
+    if not todo:
+        return out
+    batch = eng.posterior_batch([out[i].evidence for i in todo])
+    for j, i in enumerate(todo):
+        pc = out[i]
+        try:
+            if np.isfinite(batch.log_evidence[0, j]):
+                post = Posterior(eng.causes, batch.probs[0, j], eng.priors,
+                                 float(batch.log_evidence[0, j]), dict(pc.evidence))
+            else:
+                post = eng.posterior(pc.evidence)  # raises, naming the conflict
+            out[i] = _diagnosis(model, post, pc.id, pc.ignored, draws, seed)
+        except BayesdxError as exc:
+            out[i] = exc
+    return out

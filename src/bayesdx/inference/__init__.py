@@ -1,0 +1,12 @@
+"""The exact inference core: compiled plans (:mod:`.plan`), evidence-reduced
+factors (:mod:`.factors`), one plan per evidence pattern (:mod:`.pattern`),
+many patterns in shared passes (:mod:`.slots`), the one query API
+(:class:`~bayesdx.inference.engine.Engine`) and export to full tables
+(:mod:`.export`) for pgmpy and pyAgrum.
+"""
+
+from __future__ import annotations
+
+from .engine import BatchPosterior, Engine, Posterior
+
+__all__ = ["BatchPosterior", "Engine", "Posterior"]

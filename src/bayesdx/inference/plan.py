@@ -1,0 +1,312 @@
+"""Compile an evidence pattern into an ordered plan of einsum steps.
+
+A *pattern* says which context nodes are observed in every case of a batch
+(fixed), which are not (free), which findings are observed at baseline in
+every case (unary factors) and which need an accumulator. The plan orders the
+causes greedily so that the frontier (open context variables and
+accumulators) stays small, and precomputes the einsum sublists of every step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..knowledge.network import Network
+
+__all__ = ["Plan", "Step", "compile_plan"]
+
+
+
+
+@dataclass
+class Step:
+    item: str
+    kind: str  # "cause" | "ctx"
+    in_axes: tuple[str, ...]
+    out_axes: tuple[str, ...]
+    own_axes: tuple[str, ...]  # axes of the item's own factor (item first)
+    trans: tuple[tuple[str, str], ...]  # (finding, parent) transitions applied here
+    opens: tuple[str, ...]  # accumulators opened here
+    closes: tuple[str, ...]  # accumulators closed here
+    prog: dict = field(default_factory=dict)
+
+
+@dataclass
+class Plan:
+    fixed_ctx: frozenset
+    free_ctx: tuple[str, ...]
+    unary: tuple[str, ...]
+    acc: tuple[str, ...]
+    steps: list[Step]
+    free_causes: tuple[str, ...]
+    isolated_ctx: tuple[str, ...]
+    max_frontier: int
+    folds: dict = field(default_factory=dict)   # cause -> free ctx vars summed into its factor
+    deps: dict = field(default_factory=dict)    # cause -> free ctx vars its factor keeps (axes)
+    cost: float = 0.0
+
+
+def compile_plan(net: Network, fixed_ctx, free_ctx, unary, acc) -> Plan:
+    """Order the causes and build the einsum steps for one evidence pattern.
+
+    Free context variables used by a single cause are summed into that
+    cause's factor (exactly); the rest live in the frontier between their
+    first and last user. Two cause orders are simulated (a greedy one and one
+    that keeps causes sharing context variables together); the cheaper wins.
+    """
+    ctx_set = set(net.context)
+    acc_set = set(acc)
+    free_ctx = set(free_ctx)
+    deps = {c: [p for p in net.parents[c] if p in free_ctx] for c in net.causes}
+    acc_ctx = {f: [p for p in net.parents[f] if p in free_ctx] for f in acc}
+    # relevant free context: what causes / acc findings depend on, plus free ancestors
+    relevant: set[str] = set()
+    for c in net.causes:
+        relevant.update(deps[c])
+    for f in acc:
+        relevant.update(acc_ctx[f])
+    stack = list(relevant)
+    while stack:
+        x = stack.pop()
+        for p in net.parents[x]:
+            if p in free_ctx and p not in relevant:
+                relevant.add(p)
+                stack.append(p)
+    # fold single-user context variables into their cause
+    folds: dict[str, list[str]] = {c: [] for c in net.causes}
+    folded: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for x in sorted(relevant - folded):
+            if any(x in acc_ctx[f] for f in acc):
+                continue
+            if any(ch in relevant and ch not in folded for ch in net.children[x] if ch in ctx_set):
+                continue
+            users = [c for c in net.causes if x in deps[c]]
+            if len(users) != 1:
+                continue
+            c = users[0]
+            folds[c].append(x)
+            folded.add(x)
+            deps[c] = [d for d in deps[c] if d != x] + [p for p in net.parents[x]
+                                                        if p in free_ctx and p not in deps[c]]
+            changed = True
+    ctx_needed = {x for x in relevant - folded
+                  if any(x in deps[c] for c in net.causes) or any(x in acc_ctx[f] for f in acc)
+                  or any(ch in relevant and ch not in folded for ch in net.children[x]
+                         if ch in ctx_set)}
+    isolated = tuple(x for x in net.context if x in free_ctx and x not in ctx_needed
+                     and x not in folded)
+    cause_items = [c for c in net.causes if deps[c] or any(f in acc_set for f in net.children[c])]
+    free_causes = tuple(c for c in net.causes if c not in cause_items)
+    acc_parents = {f: [p for p in net.parents[f] if p in cause_items or p in ctx_needed]
+                   for f in acc}
+
+    def ctx_users(x: str) -> set[str]:
+        users = {c for c in cause_items if x in deps[c]}
+        users |= {ch for ch in net.children[x] if ch in ctx_needed}
+        return users
+
+    users_of = {x: ctx_users(x) for x in ctx_needed}
+
+    def simulate(order: list[str]):
+        done: set[str] = set()
+        open_ctx: list[str] = []
+        open_acc: list[str] = []
+        steps: list[Step] = []
+        stats = {"max": 1, "cost": 0.0}
+
+        def size(ctx_list, n_acc):
+            s = 1
+            for x in ctx_list:
+                s *= net.card(x)
+            return s * (2 ** n_acc)
+
+        def emit(item: str, kind: str):
+            in_axes = tuple(open_ctx) + tuple(open_acc)
+            trans = tuple((f, item) for f in acc if item in acc_parents[f])
+            opens = tuple(f for f, _ in trans if f not in open_acc)
+            open_acc.extend(opens)
+            if kind == "ctx":
+                own = (item,) + tuple(p for p in net.parents[item] if p in ctx_needed)
+                open_ctx.append(item)
+            else:
+                own = (item,) + tuple(deps[item])
+            work = size(open_ctx, len(open_acc)) * net.card(item) * (1 + len(trans))
+            done.add(item)
+            ctx_closed = [x for x in open_ctx if not (users_of[x] - done)]
+            acc_closed = [f for f in open_acc if not (set(acc_parents[f]) - done)]
+            for x in ctx_closed:
+                open_ctx.remove(x)
+            for f in acc_closed:
+                open_acc.remove(f)
+            out_axes = tuple(open_ctx) + tuple(open_acc)
+            stats["max"] = max(stats["max"], work)
+            stats["cost"] += work
+            steps.append(Step(item, kind, in_axes, out_axes, own, trans, opens, tuple(acc_closed)))
+
+        def open_var(x: str):
+            if x in done:
+                return
+            for p in net.parents[x]:
+                if p in ctx_needed:
+                    open_var(p)
+            emit(x, "ctx")
+
+        for c in order:
+            for x in deps[c]:
+                open_var(x)
+            emit(c, "cause")
+        for x in net.context:  # context needed only by acc findings
+            if x in ctx_needed and x not in done:
+                open_var(x)
+        if open_ctx or open_acc:  # pragma: no cover - defensive
+            raise RuntimeError(f"internal: frontier not closed {open_ctx} {open_acc}")
+        return steps, stats["cost"], stats["max"]
+
+    best = None
+    for order in (_greedy_order(net, cause_items, deps, acc_parents, users_of),
+                  _cluster_order(net, cause_items, deps)):
+        steps, cost, mx = simulate(order)
+        if best is None or cost < best[1]:
+            best = (steps, cost, mx)
+    steps, cost, mx = best
+    plan = Plan(frozenset(fixed_ctx), tuple(sorted(ctx_needed)), tuple(unary), tuple(acc), steps,
+                free_causes, isolated, mx,
+                {c: tuple(v) for c, v in folds.items() if v}, {c: tuple(v) for c, v in deps.items()},
+                cost)
+    _build_subscripts(plan)
+    return plan
+
+
+def _greedy_order(net, cause_items, deps, acc_parents, users_of) -> list[str]:
+    """Next cause = the one leaving the smallest frontier (ties: closes most).
+
+    Open variables are tracked with counts of their users not yet done, so a
+    candidate is scored without rebuilding sets.
+    """
+    remaining = list(cause_items)
+    open_ctx: set[str] = set()
+    open_acc: set[str] = set()
+    pos = {c: i for i, c in enumerate(net.causes)}
+    acc_of = {c: [f for f, ps in acc_parents.items() if c in ps] for c in cause_items}
+    ctx_left = {x: len(u) for x, u in users_of.items()}  # users not yet done
+    acc_left = {f: len(set(ps)) for f, ps in acc_parents.items()}
+    deps_of = {c: set(deps[c]) for c in cause_items}
+    card = {x: net.card(x) for x in users_of}
+    order = []
+    while remaining:
+        best, best_cost = None, None
+        for c in remaining:
+            s = 1
+            for x in open_ctx | deps_of[c]:
+                if ctx_left[x] - (c in users_of[x]) > 0:
+                    s *= card[x]
+            touched = open_acc.union(acc_of[c])
+            n_after = sum(1 for f in touched if acc_left[f] - (c in acc_parents[f]) > 0)
+            cost = (s * 2 ** n_after, -len(touched) + n_after, pos[c])
+            if best_cost is None or cost < best_cost:
+                best, best_cost = c, cost
+        order.append(best)
+        remaining.remove(best)
+        for x in users_of:
+            if best in users_of[x]:
+                ctx_left[x] -= 1
+        for f in acc_of[best]:
+            acc_left[f] -= 1
+        open_ctx = {x for x in open_ctx | deps_of[best] if ctx_left[x] > 0}
+        open_acc = {f for f in open_acc.union(acc_of[best]) if acc_left[f] > 0}
+    return order
+
+
+def _cluster_order(net, cause_items, deps) -> list[str]:
+    """Causes that share context variables are processed together (BFS per cluster)."""
+    pos = {c: i for i, c in enumerate(net.causes)}
+    by_ctx: dict[str, list[str]] = {}
+    for c in cause_items:
+        for x in deps[c]:
+            by_ctx.setdefault(x, []).append(c)
+    # widely shared variables (age, sex, ancestry) do not define clusters
+    hubs = {x for x, cs in by_ctx.items() if len(cs) > 4}
+    seen: set[str] = set()
+    order = []
+    for start in sorted(cause_items, key=lambda c: (-len(deps[c]), pos[c])):
+        if start in seen:
+            continue
+        queue = [start]
+        seen.add(start)
+        while queue:
+            c = queue.pop(0)
+            order.append(c)
+            nbrs = {n for x in deps[c] if x not in hubs for n in by_ctx[x]} - seen
+            for n in sorted(nbrs, key=lambda k: pos[k]):
+                seen.add(n)
+                queue.append(n)
+    return order
+
+
+def _labels(*axes_lists):
+    """Map the names in several axis lists to small ints (first-seen order)."""
+    table: dict = {}
+    out = []
+    for axes in axes_lists:
+        out.append([table.setdefault(a, len(table)) for a in axes])
+    return out
+
+
+def _build_subscripts(plan: Plan) -> None:
+    """Compile every step into a short program of two-operand einsums.
+
+    Forward: ``Y = frontier x own`` adds the item's axis; each transition then
+    opens, updates or closes one accumulator axis (a 2x2 map per item state);
+    finally the item and the context variables that close here are summed
+    out. The stored ``Y`` and the backward message give the item's marginal;
+    the backward program applies the same operands in reverse.
+    """
+    axes: list = []  # frontier axes before the step
+    for st in plan.steps:
+        item = st.item
+        in_axes = list(axes)
+        y = [item] + in_axes
+        fwd = [("own", *_labels(in_axes, st.own_axes, y))]
+        ys = [list(y)]
+        modes = []
+        for f, _ in st.trans:
+            opens, closes = f in st.opens, f in st.closes
+            if opens and closes:
+                mode, t_axes, y_new = "oc", [item], list(y)
+            elif opens:
+                mode, t_axes, y_new = "open", [item, ("out", f)], y + [("out", f)]
+            elif closes:
+                mode, t_axes, y_new = "close", [f, item], [a for a in y if a != f]
+            else:
+                mode = "mid"
+                t_axes = [f, item, ("out", f)]
+                y_new = [("out", f) if a == f else a for a in y]
+            fwd.append(("trans", f, mode, *_labels(y, t_axes, y_new)))
+            y = [f if a == ("out", f) else a for a in y_new]
+            ys.append(list(y))
+            modes.append((f, mode))
+        closing_ctx = {x for x in y if x in plan.free_ctx and x not in st.out_axes}
+        keep_item = st.kind == "ctx" and item in st.out_axes
+        out = [a for a in y if (a != item or keep_item) and a not in closing_ctx]
+        back = []
+        g = list(out)
+        for k in reversed(range(len(modes))):
+            f, mode = modes[k]
+            y_prev = ys[k]
+            t_axes = {"oc": [item], "open": [item, f], "close": [("in", f), item],
+                      "mid": [("in", f), item, f]}[mode]
+            g_prev = []
+            for a in y_prev:
+                if a == f and mode in ("mid", "close"):
+                    g_prev.append(("in", f))
+                elif a in g or a in t_axes:
+                    g_prev.append(a)
+            back.append((f, mode, *_labels(g, t_axes, g_prev)))
+            g = [f if a == ("in", f) else a for a in g_prev]
+        back.append(("own", *_labels(g, st.own_axes, in_axes)))
+        st.prog = {"fwd": fwd, "back": back, "sum": _labels(y, out),
+                   "marg": _labels(y, out, [item])}
+        axes = out

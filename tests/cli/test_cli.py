@@ -1,0 +1,92 @@
+"""The command line: exit codes, output formats, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from bayesdx.cli.main import main
+
+from conftest import REPO
+
+
+@pytest.fixture()
+def examples():
+    return REPO / "examples"
+
+
+def test_check_ok(capsys):
+    assert main(["check"]) == 0
+    assert capsys.readouterr().out.startswith("knowledge OK:")
+
+
+def test_check_broken_knowledge_exit_3(tmp_path, capsys):
+    shutil.copytree(REPO / "model", tmp_path / "model")
+    shutil.copytree(REPO / "priors", tmp_path / "priors")
+    p = tmp_path / "priors" / "causes.yaml"
+    p.write_text(p.read_text().replace("causes:", "causes:\n  not_a_cause: {prior: 0.5}", 1))
+    assert main(["--root", str(tmp_path), "check"]) == 3
+    err = capsys.readouterr().err
+    assert "priors/causes.yaml" in err and "not_a_cause" in err and "Traceback" not in err
+
+
+def test_diagnose_json_is_the_contract(examples, capsys):
+    assert main(["diagnose", str(examples / "clozapine.yaml"), "--json", "--draws", "50"]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == 1
+    d = json.loads(out[0])
+    assert {"id", "causes", "evidence", "ignored"} <= set(d)
+    assert d["id"] == "clozapine-example"
+    c0 = d["causes"][0]
+    assert c0["id"] == "drug_antipsychotic"
+    assert {"id", "label", "prior", "posterior", "interval"} <= set(c0)
+    lo, hi = c0["interval"]
+    assert lo <= c0["posterior"] <= hi
+    post = [c["posterior"] for c in d["causes"]]
+    assert post == sorted(post, reverse=True)
+    assert d["evidence"]["anc"] == "severe"
+    assert "not a medical device" in d["disclaimer"]
+
+
+def test_diagnose_table_is_readable(examples, capsys):
+    assert main(["diagnose", str(examples / "clozapine.yaml"), "--draws", "0", "--top", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "Drug: Antipsychotic" in out and "more (use --all)" in out
+    assert "not a medical device" in out
+
+
+def test_batch_scores_good_cases_and_reports_bad_ones(examples, capsys):
+    code = main(["diagnose", str(examples / "batch.yaml"), "--json", "--draws", "0"])
+    cap = capsys.readouterr()
+    ids = [json.loads(line)["id"] for line in cap.out.strip().splitlines()]
+    assert ids == ["duffy-null", "b12"]
+    assert code == 2
+    assert "misspelt-drug" in cap.err and "clozapine" in cap.err
+
+
+def test_unreadable_case_prints_nothing_on_stdout(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("cbc: {anc: '1.1 kg'}\n")
+    assert main(["diagnose", str(bad), "--json"]) == 2
+    cap = capsys.readouterr()
+    assert cap.out == ""
+    assert "cbc.anc" in cap.err and "Traceback" not in cap.err
+
+
+def test_missing_file_and_bad_arguments(tmp_path, capsys):
+    assert main(["diagnose", str(tmp_path / "nope.yaml")]) == 2
+    assert "nope.yaml" in capsys.readouterr().err
+    assert main(["diagnose"]) == 2
+    assert main(["no-such-command"]) == 2
+
+
+def test_lenient_lists_unknown_drugs(tmp_path, capsys):
+    case = tmp_path / "c.yaml"
+    case.write_text("cbc: {anc: 0.3}\nmedications: [{name: zyxalin}]\n")
+    assert main(["diagnose", str(case), "--json", "--draws", "0"]) == 2
+    capsys.readouterr()
+    assert main(["diagnose", str(case), "--json", "--draws", "0", "--lenient"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert any("zyxalin" in json.dumps(i) for i in d["ignored"])

@@ -1,0 +1,93 @@
+"""The slot engine (distinct patterns in one pass) against the other exact paths."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from bayesdx.inference import slots
+from bayesdx.evaluation.cohort import observe, sample_cohort
+from bayesdx.inference.engine import REPEATED
+from bayesdx.inference.slots import run_slots
+
+from conftest import brute_force, random_evidence
+
+
+def _run(engine, evs, tables=None):
+    T = tables or engine.net.tables()
+    return run_slots(engine, [engine.validate(e) for e in evs], T)
+
+
+def test_matches_brute_force_on_the_tiny_network(tiny_net, tiny_engine):
+    rng = random.Random(5)
+    evs = [random_evidence(tiny_net, rng) for _ in range(150)]
+    probs, logz = _run(tiny_engine, evs)
+    for b, ev in enumerate(evs):
+        ref, ref_z = brute_force(tiny_net, ev)
+        assert np.abs(probs[0, b] - ref).max() < 1e-12
+        assert abs(logz[0, b] - ref_z) < 1e-10
+
+
+@pytest.fixture(scope="module")
+def cohort(net):
+    return sample_cohort(net, 300, seed=12)
+
+
+@pytest.mark.parametrize("context", ["all", "same-schema", "random"])
+def test_matches_per_pattern_plans_on_a_cohort(net, engine, cohort, context):
+    evs = observe(net, cohort, seed=4, p_context=0.5 if context == "random" else 1.0)
+    if context == "same-schema":  # e.g. a registry that records only age, sex and drugs
+        keep = {"age_group", "sex"} | {x for x in net.context if x.startswith("exposure_")}
+        evs = [{k: v for k, v in e.items() if k not in net.context or k in keep} for e in evs]
+    probs, logz = _run(engine, evs)
+    ref = engine.posterior_batch(evs, method="pattern")
+    assert np.isfinite(probs).all()
+    assert np.abs(probs - ref.probs).max() < 1e-12
+    assert np.abs(logz - ref.log_evidence).max() < 1e-9
+
+
+def test_small_chunks_give_the_same_answer(net, engine, cohort, monkeypatch):
+    evs = observe(net, cohort, seed=9)[:80]
+    whole, _ = _run(engine, evs)
+    monkeypatch.setattr(slots, "CHUNK_ELEMENTS", 64)  # one case per chunk for most
+    chunked, _ = _run(engine, evs)
+    assert np.abs(whole - chunked).max() < 1e-14
+
+
+def test_parameter_draws(net, engine, cohort):
+    rng = np.random.default_rng(1)
+    lo, hi = net.bounds
+    T = net.tables(rng.uniform(lo, hi, size=(3, net.n_params)))
+    evs = observe(net, cohort, seed=2)[:40]
+    probs, _ = _run(engine, evs, T)
+    ref = engine.posterior_batch(evs, T, method="pattern").probs
+    assert probs.shape == (3, 40, len(net.causes))
+    assert np.abs(probs - ref).max() < 1e-12
+
+
+def test_impossible_case_is_nan_and_does_not_touch_the_others(tiny_net, tiny_engine, no_severe_anc):
+    # no leak and no link can give anc 'severe': every case with it is impossible
+    T = no_severe_anc
+    rng = random.Random(8)
+    evs = [random_evidence(tiny_net, rng) for _ in range(30)]
+    evs = [e for e in evs if e.get("anc") != "severe"] + [{"anc": "severe", "plt": "low"}]
+    probs, logz = _run(tiny_engine, evs, T)
+    assert np.isnan(probs[0, -1]).all() and logz[0, -1] == -np.inf
+    ref = tiny_engine.posterior_batch(evs[:-1], T, method="pattern").probs[0]
+    assert np.abs(probs[0, :-1] - ref).max() < 1e-12
+
+
+def test_auto_uses_both_paths_and_agrees(net, engine, cohort):
+    evs = observe(net, cohort, seed=6)[:60]
+    repeated = evs[:2] * REPEATED  # two patterns seen often enough to be planned per pattern
+    mixed = repeated + evs
+    auto = engine.posterior_batch(mixed).probs
+    ref = engine.posterior_batch(mixed, method="pattern").probs
+    assert np.abs(auto - ref).max() < 1e-12
+
+
+def test_unknown_method_is_a_clear_error(engine):
+    with pytest.raises(ValueError, match="method must be auto, pattern, slots or union; got 'fast'"):
+        engine.posterior_batch([{}], method="fast")

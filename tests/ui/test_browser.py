@@ -1,0 +1,182 @@
+"""End-to-end: the app in Debian's headless Chromium, driven through its widgets.
+
+Starts ``streamlit run app.py`` on a free localhost port, enters a clozapine
+agranulocytosis case the way a clinician would, and checks the ranking; saves
+screenshots under reports/screenshots/ (gitignored). Skipped when
+/usr/bin/chromium is missing (``apt-get install -y chromium chromium-driver``).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from bayesdx.diagnosis import load_model
+from harness import CHROMIUM, RANKING_TEXT, AppPage, launch_chromium, serve_app
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                       reason=f"{CHROMIUM} not found (apt-get install -y chromium chromium-driver)"),
+]
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (python) is not installed")
+
+REPO = Path(__file__).resolve().parents[2]
+SHOTS = REPO / "reports" / "screenshots"
+VIEWPORT = {"width": 1440, "height": 900}  # a laptop screen
+
+
+@pytest.fixture(scope="module")
+def app_url():
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with serve_app(log=SHOTS.parent / "browser-test-app.log") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        b = launch_chromium(p)
+        yield b
+        b.close()
+
+
+@pytest.fixture()
+def app(browser, app_url, request):
+    viewport = getattr(request, "param", VIEWPORT)
+    context = browser.new_context(viewport=viewport, accept_downloads=True)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    yield AppPage(page, app_url)
+    context.close()
+    assert not errors, f"JavaScript errors: {errors}"
+
+
+def labels():
+    return load_model().net.labels
+
+
+def top_cause(app: AppPage) -> str:
+    m = re.match(r"Most probable: 1\. (.+?) \d", app.top_text())
+    assert m, app.top_text()
+    return m.group(1).strip()
+
+
+def test_clozapine_agranulocytosis_through_the_widgets(app):
+    app.open()
+    assert "not a medical device" in app.page.inner_text("body")
+    app.tab("Blood count")
+    app.fill("Neutrophils (ANC)", "0.1")
+    app.fill("Lymphocytes (ALC)", "1.8")
+    app.fill("Haemoglobin", "13.6")
+    app.fill("Platelets", "240")
+    app.tab("Medication")
+    app.add_drug("clozapine")
+    app.fill("Weeks since start", "9")
+    app.tab("Smear")
+    app.choose("Blasts", "absent")
+    app.tab("Context & history")
+    app.fill("Age (years)", "34")
+    app.select("Sex", "male")
+    app.choose("Fever", "present")
+    assert top_cause(app) == labels()["drug_antipsychotic"]
+    assert labels()["drug_antipsychotic"] in app.ranking_text()
+    assert "anc=severe" in app.page.url and "exposure_antipsychotic=clozapine_window" in app.page.url
+    app.rerun(lambda: app.page.get_by_role("tab", name="Blood count").click())
+    app.page.wait_for_timeout(400)  # let the tab indicator settle
+    app.page.screenshot(path=str(SHOTS / "clozapine-agranulocytosis.png"))
+
+
+def test_shared_link_why_and_what_if(app):
+    query = ("age_group=young&sex=male&anc=severe&exposure_antipsychotic=clozapine_window"
+             "&exposure_antithyroid=none&exposure_anticonvulsant=none&exposure_antibiotic=none"
+             "&exposure_immunosuppressant=none&exposure_chemotherapy=none&exposure_antiviral=none"
+             "&exposure_corticosteroid=none&hx_fever=present")
+    app.open(query)
+    assert top_cause(app) == labels()["drug_antipsychotic"]
+    app.page.screenshot(path=str(SHOTS / "shared-link.png"))
+    app.click("Pin as A")
+    app.tab("Smear")
+    app.choose("Hairy cells", "present")
+    app.rerun(lambda: app.page.get_by_role("tab", name="What-if: A vs B").click())
+    assert "Changed since A" in app.page.inner_text("body")
+    app.page.locator(".st-key-bdx-ranking").scroll_into_view_if_needed()
+    app.page.mouse.wheel(0, 600)
+    app.page.wait_for_timeout(300)
+    app.page.screenshot(path=str(SHOTS / "what-if.png"))
+    app.rerun(lambda: app.page.get_by_role("tab", name="Why?").click())
+    assert "LR" in app.page.inner_text("body")
+    app.page.get_by_text("Multiplies the odds").first.scroll_into_view_if_needed()
+    app.page.wait_for_timeout(300)
+    app.page.screenshot(path=str(SHOTS / "why.png"))
+
+
+CLOZAPINE_LINK = ("age_group=young&sex=male&anc=severe&alc=normal&hb=normal&plt=normal&smear_blasts=absent"
+                  "&hx_fever=present&exposure_antipsychotic=clozapine_window&exposure_antithyroid=none"
+                  "&exposure_anticonvulsant=none&exposure_antibiotic=none&exposure_immunosuppressant=none"
+                  "&exposure_chemotherapy=none&exposure_antiviral=none&exposure_corticosteroid=none")
+
+
+@pytest.mark.parametrize("app", [{"width": 1366, "height": 768}, {"width": 1920, "height": 1080}],
+                         indirect=True, ids=["laptop", "wide"])
+def test_intervals_next_test_and_sensitivity(app):
+    size = f"{app.page.viewport_size['width']}x{app.page.viewport_size['height']}"
+    app.open(CLOZAPINE_LINK)
+    app.page.wait_for_function(f"() => ({RANKING_TEXT})().includes('96%')")
+    before = app.ranking_text()
+    app.rerun(lambda: app.page.get_by_text("90% credible intervals").click())
+    app.page.wait_for_function("() => document.body.innerText.includes('Whisker: 90% credible interval')")
+    assert app.ranking_text() == before  # same bars and labels, whiskers added
+    app.page.locator(".st-key-bdx-ranking").screenshot(path=str(SHOTS / f"intervals-{size}.png"))
+    app.rerun(lambda: app.page.get_by_role("tab", name="Next best test").click())
+    body = app.page.inner_text("body")
+    assert "Leading cause now" in body and "Each result of the first five" in body
+    app.page.get_by_text("Each result of the first five").first.scroll_into_view_if_needed()
+    app.page.wait_for_timeout(300)
+    app.page.screenshot(path=str(SHOTS / f"next-test-{size}.png"))
+    app.rerun(lambda: app.page.get_by_role("tab", name="Sensitivity").click())
+    tornado = app.page.locator('[data-testid="stVegaLiteChart"]').nth(1)
+    tornado.scroll_into_view_if_needed()
+    assert "Prior of Drug: Antipsychotic" in tornado.inner_text() or \
+        "Prior of Drug: Antipsychotic" in app.page.evaluate(
+            "() => document.querySelectorAll('[data-testid=\"stVegaLiteChart\"] svg.marks')[1].textContent")
+    app.page.wait_for_timeout(300)
+    app.page.screenshot(path=str(SHOTS / f"sensitivity-{size}.png"))
+    assert "Traceback" not in app.page.inner_text("body")
+
+
+def test_case_file_download_and_upload(app, tmp_path):
+    app.open()
+    app.fill("Neutrophils (ANC)", "800 /uL")
+    app.tab("Tests")
+    app.choose("HIV", "negative")
+    app.page.wait_for_url(re.compile(r"test_hiv=negative"))  # the address bar may lag the run by a moment
+    before = app.page.url.split("?", 1)[1]
+    app.page.get_by_role("button", name="Case file").click()
+    with app.page.expect_download() as dl:
+        app.page.get_by_role("button", name="Save case file").click()
+    path = tmp_path / "case.yaml"
+    dl.value.save_as(path)
+    text = path.read_text()
+    assert "anc: 800 /uL" in text and "hiv: negative" in text
+    app.click("Clear all evidence")
+    assert "?" not in app.page.url or app.page.url.endswith("?")
+    app.page.get_by_role("button", name="Case file").click()
+    app.rerun(lambda: app.page.locator('input[type="file"]').set_input_files(str(path)))
+    app.page.wait_for_url(re.compile(r"test_hiv=negative"))
+    assert app.page.url.split("?", 1)[1] == before
+    assert "Opened" in app.page.inner_text("body")
+
+
+def test_bad_input_shows_a_message_not_a_traceback(app):
+    app.open()
+    app.fill("White cells (WBC)", "1.0")
+    app.fill("Neutrophils (ANC)", "3,5")
+    body = app.page.inner_text("body")
+    assert "could not be used" in body and "decimal point" in body
+    assert "Traceback" not in body
+    app.page.screenshot(path=str(SHOTS / "input-error.png"))

@@ -1,0 +1,223 @@
+"""The app's page pieces without Streamlit: form spec, scenario <-> case <-> evidence, URL, labels, charts."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import yaml
+
+from bayesdx.case import parse_case
+from bayesdx.diagnosis import load_model
+from bayesdx.errors import CaseError, ImpossibleEvidenceError
+from bayesdx.ui.charts import compare_chart, ranking_chart, tornado_chart, why_chart
+from bayesdx.ui.labels import (
+    cause_label,
+    finding_label,
+    param_text,
+    reference_text,
+)
+from bayesdx.ui.scenario import compare, conflict_text, derive, evidence_diff, pct
+from bayesdx.ui.share import (
+    case_yaml,
+    evidence_to_query,
+    load_case_text,
+    query_to_evidence,
+    values_from_evidence,
+)
+from bayesdx.ui.spec import form_spec, human, state_text
+from bayesdx.ui.values import case_to_values, default_values, values_to_case
+
+
+@pytest.fixture(scope="module")
+def model():
+    return load_model()
+
+
+@pytest.fixture(scope="module")
+def spec(model):
+    return form_spec(model.kb)
+
+
+def test_the_form_covers_every_node_of_the_model(model, spec):
+    covered = {"age_group", "sex", "ancestry", "course", *spec.exposure_nodes, *spec.cellularity_nodes}
+    for nin in spec.numeric.values():
+        covered |= set(nin.nodes)
+    covered |= {t.node for t in spec.terms.values()}
+    missing = [n for n in model.kb.nodes if n not in model.kb.causes and n not in covered]
+    assert missing == []
+
+
+def test_terms_have_three_states_in_the_contract_words(spec):
+    assert spec.terms["smear.blasts"].words == ("present", "absent")
+    assert spec.terms["tests.ana"].words == ("positive", "negative")
+    assert spec.terms["history.alcohol_excess"].is_context
+    assert not spec.terms["history.fever"].is_context
+
+
+def test_labels_are_readable():
+    assert human("lgl_infiltration") == "LGL infiltration"
+    assert state_text("carbamazepine_late") == "carbamazepine, after risk window"
+    assert state_text("very_low") == "very low"
+
+
+def test_values_round_trip_through_a_case(model, spec):
+    v = default_values(spec)
+    v.update({"age_years": "0.75", "sex": "female", "cbc.anc": "900", "cbc.anc@unit": "/uL",
+              "cbc.hb": "<10", "vitamins.b12": "111", "vitamins.b12@unit": "pmol/L",
+              "vitamins.mma": "elevated", "smear.blasts": "absent", "tests.hiv": "negative",
+              "history.fever": "present", "marrow.cellularity": "hypocellular",
+              "marrow_findings.dysplasia": "present", "meds": ["doxorubicin", "tegretol"],
+              "med.doxorubicin.days": "11", "med.tegretol.weeks": "3", "med.tegretol.stopped": "1"})
+    case = values_to_case(v, spec)
+    assert case["cbc"]["anc"] == "900 /uL" and case["cbc"]["hb"] == "<10"
+    assert case["medications"][0] == {"name": "doxorubicin", "days_since_last_dose": 11}
+    assert case["marrow"] == {"cellularity": "hypocellular", "findings": {"dysplasia": "present"}}
+    ev = parse_case(case, model.kb).evidence
+    back, direct, notes = case_to_values(case, spec)
+    assert direct == {} and notes == []
+    assert parse_case(values_to_case(back, spec), model.kb).evidence == ev
+    assert back["cbc.anc"] == "900" and back["cbc.anc@unit"] == "/uL"
+
+
+def test_no_medication_is_an_empty_complete_list(model, spec):
+    v = default_values(spec)
+    v["meds.none"] = True
+    case = values_to_case(v, spec)
+    assert case == {"medications": []}
+    ev = derive(model, v).evidence
+    assert set(ev) == set(spec.exposure_nodes) and set(ev.values()) == {"none"}
+    back, _, _ = case_to_values(case, spec)
+    assert back["meds.none"] is True and back["meds"] == []
+
+
+def test_normal_smear_in_a_case_sets_every_term_absent(spec):
+    values, _, _ = case_to_values({"smear": ["normal"], "marrow": {"findings": ["normal"]}}, spec)
+    assert {values[t.fid] for t in spec.section_terms("smear")} == {"absent"}
+    assert {values[t.fid] for t in spec.section_terms("marrow_findings")} == {"absent"}
+
+
+def test_derive_reports_bad_fields_and_keeps_the_rest(model, spec):
+    v = default_values(spec)
+    v.update({"cbc.anc": "1,2", "cbc.plt": "30", "age_years": "two", "meds": ["clozapine"],
+              "med.clozapine.weeks": "9", "med.clozapine.stopped": "20"})
+    d = derive(model, v)
+    assert set(d.field_errors) >= {"cbc.anc", "age_years", "med.clozapine.stopped"}
+    assert d.evidence["plt"] == "very_low" and "anc" not in d.evidence
+    assert d.evidence["exposure_antipsychotic"] == "clozapine_window"  # the drug still counts
+    assert all("must" in msg for _, _, msg in d.problems)
+
+
+def test_direct_evidence_never_overrides_a_field(model, spec):
+    v = default_values(spec)
+    v["cbc.anc"] = "0.2"
+    d = derive(model, v, {"anc": "normal", "age_group": "older", "bogus": "x"})
+    assert d.evidence["anc"] == "severe" and d.overridden == {"anc": "normal"}
+    assert d.evidence["age_group"] == "older"
+    assert "evidence.bogus" in d.field_errors and "bogus" not in d.evidence
+
+
+@pytest.mark.parametrize("evidence", [
+    {"anc": "severe", "exposure_antipsychotic": "clozapine_window", "age_group": "young"},
+    {"mcv": "high", "microcytosis": "absent", "b12_level": "low", "sex": "male"},
+    {"mcv": "high"},  # a band without its companion node stays direct
+    {"marrow_hypocellular": "present", "marrow_hypercellular": "absent", "course": "chronic"},
+    {},
+])
+def test_values_from_evidence_reproduce_the_evidence_exactly(model, evidence):
+    values, direct = values_from_evidence(model, evidence)
+    assert derive(model, values, direct).evidence == evidence
+
+
+def test_query_parameters_are_validated(model):
+    ev, msgs = query_to_evidence({"anc": ["severe"], "sle": "present", "ancc": "low", "hb": "vlow",
+                                  "embed": "true"}, model)
+    assert ev == {"anc": "severe"}
+    text = " ".join(msgs)
+    assert "'sle'" in text and "not a cause" in text
+    assert "'ancc'" in text and "'hb'" in text
+    assert evidence_to_query({"test_hiv": "negative", "sex": "male"}, model.kb) == \
+        {"sex": "male", "test_hiv": "negative"}
+
+
+def test_case_files_are_read_safely(model):
+    case, notes = load_case_text("age_years: 40\ncbc: {anc: 0.4}\nmedications: [metformin]\n", model)
+    assert case["cbc"]["anc"] == 0.4 and any("metformin" in n for n in notes)
+    with pytest.raises(CaseError, match="must be valid YAML"):
+        load_case_text("!!python/object/apply:os.system ['true']", model)
+    with pytest.raises(CaseError, match="exactly one case"):
+        load_case_text("cases: [{id: a}, {id: b}]", model)
+    with pytest.raises(CaseError, match="did you mean clozapine"):
+        load_case_text("medications: [clozapin]", model)
+    text = case_yaml({"cbc": {"anc": 0.4}}, "not a medical device")
+    assert text.startswith("# bayesdx case file") and yaml.safe_load(text) == {"cbc": {"anc": 0.4}}
+
+
+def test_result_helpers(model):
+    assert pct(0.9431) == "94%" and pct(0.0042) == "0.42%" and pct(float("nan")) == "-"
+    rows = compare({"a": 0.1, "b": 0.5}, {"a": 0.3, "b": 0.2})
+    assert rows[0]["id"] == "a" and math.isclose(rows[0]["delta"], 0.2)
+    assert evidence_diff({"anc": "severe"}, {"anc": "normal", "sex": "male"}, model.kb) == \
+        [("sex", None, "male"), ("anc", "severe", "normal")]
+    err = ImpossibleEvidenceError({"anc": "normal", "smear_absent_neutrophils": "present"})
+    assert conflict_text(err, model.net.labels) == \
+        f"{model.net.labels['anc']} = normal; {model.net.labels['smear_absent_neutrophils']} = present"
+
+
+def test_charts_keep_one_spec_per_shape():
+    rows = [{"id": c, "label": c.upper(), "family": "drug", "prior": 0.01, "posterior": p}
+            for c, p in (("a", 0.9), ("b", 0.2))]
+    spec1, df1 = ranking_chart(rows)
+    spec2, _ = ranking_chart(list(reversed(rows)))
+    assert spec1 == spec2 and list(df1["rank"]) == [0, 1]  # only the data changes
+    assert "data" not in spec1 and all("data" not in layer for layer in spec1["layer"])
+    spec, df = why_chart([{"finding": "ANC = severe", "weight": 1.2, "lr": "LR 16", "direction": "raises",
+                           "without": "3%", "exact": "16"}])
+    assert spec["layer"][0]["mark"]["type"] == "bar" and len(df) == 1
+    spec, df = compare_chart([{"label": "A", "family": "drug", "a": 0.9, "b": 0.95}])
+    assert df["change"][0] == "+5.0 pts"
+
+
+def test_ranking_chart_draws_intervals_without_changing_its_spec():
+    rows = [{"id": "a", "label": "A", "family": "drug", "prior": 0.02, "posterior": 0.9, "lo": 0.7, "hi": 0.97},
+            {"id": "b", "label": "B", "family": "marrow", "prior": 0.01, "posterior": 0.3, "lo": 0.2, "hi": 0.45},
+            {"id": "c", "label": "C", "family": "other", "prior": 0.01, "posterior": 0.1}]
+    spec, df = ranking_chart(rows)
+    plain, _ = ranking_chart([{k: v for k, v in r.items() if k not in ("lo", "hi")} for r in rows])
+    assert spec == plain  # switching the intervals on only changes the data
+    assert [m["mark"]["type"] for m in spec["layer"]].count("rule") == 1
+    assert list(df["Interval"]) == ["70% to 97%", "20% to 45%", "not shown"]
+    # the percentage never sits on the whisker: inside left of it, or right of its end
+    assert (df.loc[0, "tx"], bool(df.loc[0, "inside"])) == (0.7, True)
+    assert (df.loc[1, "tx"], bool(df.loc[1, "inside"])) == (0.45, False)
+    assert (df.loc[2, "tx"], bool(df.loc[2, "inside"])) == (0.1, False)
+
+
+def test_tornado_chart_has_both_ends_of_every_number():
+    rows = [{"name": "Prior of X", "source": "source: R1", "path": "causes.x.prior", "value": 0.02,
+             "low": 0.01, "high": 0.03, "at_low": 0.7, "at_high": 0.95, "reference": "R1: a paper"},
+            {"name": "P(F | X)", "source": "source: E (estimate)", "path": "findings.f.links.x.present",
+             "value": 0.5, "low": 0.3, "high": 0.7, "at_low": 0.85, "at_high": 0.8, "reference": "E"}]
+    spec, df = tornado_chart(rows, 0.83, "Probability of X")
+    assert len(df) == 4 and set(df["end"]) == {"its low", "its high"}
+    assert list(df["number"]) == ["0.01", "0.03", "0.3", "0.7"]
+    assert list(df["label"].unique()) == ["0: Prior of X", "1: P(F | X)"]  # one band per number
+    assert df["source"][0] == "source: R1"  # name and source stand above each bar
+    domain = spec["layer"][0]["encoding"]["x"]["scale"]["domain"]
+    assert domain[0] < 0.7 and domain[1] > 0.95 and 0 <= domain[0] and domain[1] <= 1
+
+
+def test_numbers_of_the_priors_are_named_in_words(model):
+    shapes = {}
+    for p in model.net.params:
+        parts = p.path.split(".")
+        shapes.setdefault((parts[0], parts[2], len(parts)), p.path)
+    for path in shapes.values():
+        text = param_text(model, path)
+        assert text != path and "None" not in text, path
+    assert param_text(model, "causes.sle.rr.age_group.infant") == \
+        "Relative risk of Systemic lupus erythematosus if age group = infant"
+    assert param_text(model, "not.a.path") == "not.a.path"
+    assert cause_label(model, "drug_antipsychotic") == "Drug: Antipsychotic"
+    assert finding_label(model, "test_hiv") == "HIV" and finding_label(model, "anc") == "Neutrophil count"
+    assert reference_text(model, ("R22", "E")).startswith("R22: Alvir")
