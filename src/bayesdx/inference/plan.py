@@ -207,6 +207,7 @@ def _order_problem(net, cause_items, deps, acc_parents, users_of) -> OrderProble
         return memo[x]
 
     rows, weight = [], []
+    work = np.array([2.0 * (1 + sum(c in ps for ps in acc_parents.values())) for c in cause_items])
     for f, ps in acc_parents.items():
         users = set()
         for p in ps:
@@ -214,12 +215,15 @@ def _order_problem(net, cause_items, deps, acc_parents, users_of) -> OrderProble
         rows.append(users)
         weight.append(1.0)
     for x in users_of:
-        rows.append(causes_using(x))
+        users = causes_using(x)
+        if len(users) == 1:  # open at one step only, whatever the order: a constant factor
+            work[col[next(iter(users))]] *= net.card(x)
+            continue
+        rows.append(users)
         weight.append(float(np.log2(net.card(x))))
     uses = np.zeros((len(rows), len(cause_items)), bool)
     for v, users in enumerate(rows):
         uses[v, [col[u] for u in users]] = True
-    work = np.array([2.0 * (1 + sum(c in ps for ps in acc_parents.values())) for c in cause_items])
     return OrderProblem(cause_items, uses, np.array(weight), work)
 
 
