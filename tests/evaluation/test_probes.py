@@ -234,3 +234,14 @@ def test_published_set_is_separate_and_skipped_when_absent(tmp_path, monkeypatch
     assert run_validation(sets=("published",)).published is None   # default place: quiet skip
     with pytest.raises(Exception, match="must be a folder of published"):
         run_validation(sets=("published",), folders={"published": empty})   # named: an error
+
+
+def test_compare_shows_the_other_sets():
+    from bayesdx.evaluation.compare import SetChange, _other_sets
+
+    m = load_model()
+    sets = {s.name: s for s in _other_sets(m, m)}
+    assert sets["probes"].old == sets["probes"].new and sets["probes"].flipped == ()
+    text = "\n".join(SetChange("probes", {"passed": 39.0}, {"passed": 41.0},
+                               (("b001-x", True),)).format())
+    assert "passed         39       41       +2" in text and "b001-x: now passes" in text
