@@ -122,7 +122,10 @@ def cmd_validate(args) -> int:
 
         rep = write_validation_report(v, args.report, model)
         plot = rep.plot or "not written (no vignettes, or matplotlib is not installed)"
-        print(f"report: {rep.summary}; plot: {plot}", file=sys.stderr if args.json else sys.stdout)
+        ece = (f" (vignettes' ECE {v.vignettes.calibration().ece:.4f})"
+               if v.vignettes is not None else "")
+        print(f"report: {rep.summary}{ece}; plot: {plot}",
+              file=sys.stderr if args.json else sys.stdout)
     code = 0
     s = v.vignettes
     if s is not None and not (s.top1 >= args.min_top1 and s.top3 >= args.min_top3):
