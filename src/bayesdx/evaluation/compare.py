@@ -33,7 +33,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import Problem, UsageError
+from ..errors import BayesdxError, Problem, UsageError
 from .vignettes import Score
 
 __all__ = ["CaseChange", "CompareError", "Comparison", "ParamChange", "SetChange",
@@ -264,10 +264,17 @@ def _other_sets(mo, mn) -> tuple[SetChange, ...]:
     from .suite import set_folder
     from .vignettes import load_vignettes, score_vignettes
 
-    out = []
+    out: list[SetChange] = []
+    vs: list = []
     pub = set_folder("published")
     if pub.is_dir() and any(pub.glob("*.yaml")):
-        vs = load_vignettes(pub, published=True)
+        try:
+            vs = load_vignettes(pub, published=True)
+        except BayesdxError as exc:   # shown, not fatal: validate --set published lists them
+            vs = []
+            out.append(SetChange(f"published (not compared: {str(exc).splitlines()[0]}; see "
+                                 "bayesdx validate --set published)", {}, {}))
+    if pub.is_dir() and vs:
         a, b = score_vignettes(vs, mo), score_vignettes(vs, mn)
         keys = ("top1", "top3", "mrr", "brier", "log_loss")
         out.append(SetChange("published", {k: getattr(a, k) for k in keys},
