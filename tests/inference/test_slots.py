@@ -126,3 +126,4 @@ def test_abnormal_finding_with_only_observed_parents(tiny_copy):
         assert abs(logz[0, b] - ref_z) < 1e-10
     pattern = engine.posterior_batch(evs, method="pattern")
     assert np.abs(pattern.probs[0] - probs[0]).max() < 1e-12
+    assert np.abs(pattern.log_evidence[0] - logz[0]).max() < 1e-10
