@@ -23,6 +23,8 @@ from ..knowledge.load import Knowledge, yaml_load
 from .common import CATEGORICAL_NODE, FIELDS, describe, suggest
 from .fields import FieldsReader
 from .medications import MedicationsReader
+from .baseline import BaselineReader
+from .units import Reading
 from .sections import SectionsReader
 
 __all__ = ["CaseReader", "ParsedCase", "parse_case", "read_cases"]
@@ -56,7 +58,7 @@ class ParsedCase:
     raw: dict
 
 
-class CaseReader(FieldsReader, SectionsReader, MedicationsReader):
+class CaseReader(FieldsReader, SectionsReader, MedicationsReader, BaselineReader):
     """Reads one case: every field in order, then the ``evidence:`` extension."""
 
     def run(self, data: Any):
@@ -84,6 +86,9 @@ class CaseReader(FieldsReader, SectionsReader, MedicationsReader):
         self.read_marrow(data.get("marrow"))
         if "medications" in data:
             self.read_medications(data["medications"])
+        why = self.read_fall()
+        if why is not None and isinstance(self.before_weeks, Reading):
+            self.ignore("baseline_cbc.weeks_ago", why)
         self.read_evidence(data.get("evidence"))
         self.drop_inert()
 
