@@ -57,9 +57,9 @@ def test_index_keep_ids_and_ignored(model):
                        "medications": ["metformin", None]}, index=[100, 200])
     out = score_frame(df, keep=["mrn"])
     assert list(out.index) == [100, 200]
-    assert out["id"].tolist() == ["7", None]
+    assert out["id"].tolist() == ["7", pd.NA]
     assert out["mrn"].tolist() == ["A-1", "A-2"]
-    assert "no marrow effect" in out.loc[100, "ignored"] and out.loc[200, "ignored"] is None
+    assert "no marrow effect" in out.loc[100, "ignored"] and pd.isna(out.loc[200, "ignored"])
     with pytest.raises(ScoreError, match="keep: must name columns"):
         score_frame(df, keep=["nope"])
 

@@ -8,7 +8,8 @@ can be read are scored together by the batched exact engine
 cannot be read, or whose evidence is impossible, gets its message in the
 ``error`` column and empty posteriors; the other rows are scored as usual.
 
-Output columns (:func:`output_columns`), index as the input's:
+Output columns (:func:`output_columns`), index as the input's; text columns
+have pandas' ``string`` dtype, numbers ``float64``:
 
 ``id``
     the row's ``id`` cell as text (empty when there is none);
@@ -16,7 +17,7 @@ Output columns (:func:`output_columns`), index as the input's:
     copied as text (``keep=``), e.g. a record number;
 ``error``
     every problem of the row, ``; ``-separated, each ``column: must be ...;
-    got ...; try ...`` (empty when the row was scored);
+    got ...; try ...`` (missing, ``<NA>``, when the row was scored);
 ``ignored``
     what the reader accepted but did not use, ``field: reason``, ``; ``-separated;
 ``log_evidence``
@@ -32,7 +33,7 @@ Examples
 >>> df = pd.DataFrame({"id": ["a", "b"], "cbc.anc": [0.2, "lots"],
 ...                    "med.clozapine.weeks": [9, None]})
 >>> out = score_frame(df)
->>> bool(out.loc[0, "posterior.drug_antipsychotic"] > 0.5), out.loc[0, "error"] is None
+>>> bool(out.loc[0, "posterior.drug_antipsychotic"] > 0.5), bool(pd.isna(out.loc[0, "error"]))
 (True, True)
 >>> print(out.loc[1, "error"])
 cbc.anc: must be a number in 10^9/L or a string "value unit" (units: 10^9/L, /uL, 10^3/uL, /mm^3, G/L), or one of normal, mild, moderate, severe; got 'lots'; try anc: 0.5 or anc: "500 /uL"
@@ -81,7 +82,7 @@ def output_meta(causes: Sequence[str], *, intervals: bool = False,
     """An empty DataFrame with the output's columns and dtypes (Dask's ``meta``)."""
     cols = output_columns(causes, intervals=intervals, keep=keep)
     text = {"id", "error", "ignored", *keep}
-    return pd.DataFrame({c: pd.Series([], dtype=object if c in text else "float64")
+    return pd.DataFrame({c: pd.Series([], dtype="string" if c in text else "float64")
                          for c in cols})
 
 
@@ -201,8 +202,8 @@ def score_frame(df: pd.DataFrame, *, model: Model | None = None, root: str | Pat
             if intervals:
                 iv = credible_intervals(eng, evidences[i], draws=draws, seed=seed)
                 lo[i], hi[i] = iv[:, 0], iv[:, 1]
-    def text(values) -> pd.Series:  # object dtype: None stays None (no NaN in text columns)
-        return pd.Series(list(values), index=df.index, dtype=object)
+    def text(values) -> pd.Series:  # pandas' string dtype: missing is <NA>, in pandas 2 and 3
+        return pd.Series(list(values), index=df.index, dtype="string")
 
     cols: dict[str, Any] = {"id": text(map(_text, df["id"]) if "id" in df.columns else [None] * n)}
     for k in keep:
