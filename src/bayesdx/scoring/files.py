@@ -83,7 +83,8 @@ class ScoreSummary:
         out = [f"scored {self.scored} of {self.rows} rows of {self.source} into {self.out} in "
                f"{self.seconds:.1f} s ({rate:,.0f} rows/s, {self.jobs} "
                f"process{'es' if self.jobs != 1 else ''}); {self.errors} row"
-               f"{'s' if self.errors != 1 else ''} with an error (see its 'error' column)"]
+               f"{'s' if self.errors != 1 else ''} with an error"
+               + (" (see the 'error' column)" if self.errors else "")]
         for row, text in self.first_errors:
             out.append(f"  row {row}: {text}")
         if self.errors > len(self.first_errors):
