@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import BAD
+from scoring_data import BAD, cohort, model  # noqa: F401 - fixtures
 
 from bayesdx.scoring.cluster import score_dask
 from bayesdx.scoring.frame import output_meta, score_frame

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from conftest import BAD
+from scoring_data import BAD, cohort, model  # noqa: F401 - fixtures
 
 from bayesdx.cli.main import main
 from bayesdx.diagnosis import DISCLAIMER

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import BAD
+from scoring_data import BAD, cohort, model  # noqa: F401 - fixtures
 
 import bayesdx
 from bayesdx.case import parse_row

@@ -1,4 +1,7 @@
-"""A small synthetic cohort in the table form, drawn from the model's own sampler."""
+"""A small synthetic cohort in the table form, drawn from the model's own sampler.
+
+Imported by the scoring tests (not a conftest: tests/conftest.py is imported by name).
+"""
 
 from __future__ import annotations
 
