@@ -15,7 +15,10 @@
    processes (``dd.read_parquet(..., split_row_groups=True)`` -> ``to_parquet``),
    in a fresh process.
 
-For each run it prints wall time, throughput (rows/s), the peak resident
+For each run it prints wall time, throughput (rows/s), the CPU time of the
+process tree (user + system of the process and every worker, sampled with
+psutil every 0.2 s; rows per CPU second is the figure least disturbed by other
+users), the peak resident
 memory of the whole process tree (sum of RSS over the parent and its workers,
 sampled every 0.2 s with psutil) and the 1-minute load average before and
 after: the machine is shared, so the load says how much of it the run had.
@@ -89,24 +92,34 @@ def run_measured(cmd: list[str]) -> dict:
                             text=True)
     top = psutil.Process(proc.pid)
     peak = 0
+    cpu: dict[int, float] = {}  # pid -> user + system seconds, last seen (workers included)
     while proc.poll() is None:
         try:
             tree = [top, *top.children(recursive=True)]
-            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
         except psutil.Error:
-            pass
+            tree = []
+        rss = 0
+        for p in tree:
+            try:
+                t = p.cpu_times()
+                cpu[p.pid] = t.user + t.system
+                rss += p.memory_info().rss
+            except psutil.Error:
+                pass
+        peak = max(peak, rss)
         time.sleep(0.2)
     out, err = proc.communicate()
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err[-3000:]}")
-    return {"seconds": wall, "peak_rss_mb": peak / 2**20, "load_before": load0,
-            "load_after": os.getloadavg()[0]}
+    return {"seconds": wall, "cpu_seconds": sum(cpu.values()), "peak_rss_mb": peak / 2**20,
+            "load_before": load0, "load_after": os.getloadavg()[0]}
 
 
 def _partial(r: dict, n: int) -> None:
     """One run's figures on stderr as soon as it ends (a long benchmark may be cut short)."""
-    print(f"done: {r['run']}: {r['seconds']:.1f} s, {n / r['seconds']:.0f} rows/s, peak "
+    print(f"done: {r['run']}: {r['seconds']:.1f} s, {n / r['seconds']:.0f} rows/s, "
+          f"{r['cpu_seconds']:.0f} CPU s, peak "
           f"{r['peak_rss_mb']:.0f} MB, load {r['load_before']:.1f} -> {r['load_after']:.1f}",
           file=sys.stderr, flush=True)
 
@@ -148,13 +161,15 @@ def main(argv=None) -> int:
         p = posteriors(r["out"])
         r["max_abs_diff_vs_first"] = float(np.nanmax(np.abs(p - ref)))
         r["rows_per_s"] = args.n / r["seconds"]
+        r["rows_per_cpu_s"] = args.n / r["cpu_seconds"]
         r["out"] = str(r["out"])
     print(f"cohort: {args.n} synthetic patients (seed {args.seed}), Parquet, chunks of "
           f"{args.chunk_rows} rows; machine: {os.cpu_count()} cores, shared")
-    print(f"{'run':<42}{'wall s':>8}{'rows/s':>9}{'peak MB':>9}{'load 1m before/after':>22}"
-          f"{'max |diff|':>12}")
+    print(f"{'run':<42}{'wall s':>8}{'rows/s':>9}{'CPU s':>8}{'rows/CPU s':>11}{'peak MB':>9}"
+          f"{'load 1m before/after':>22}{'max |diff|':>12}")
     for r in runs:
-        print(f"{r['run']:<42}{r['seconds']:>8.1f}{r['rows_per_s']:>9.0f}{r['peak_rss_mb']:>9.0f}"
+        print(f"{r['run']:<42}{r['seconds']:>8.1f}{r['rows_per_s']:>9.0f}{r['cpu_seconds']:>8.0f}"
+              f"{r['rows_per_cpu_s']:>11.0f}{r['peak_rss_mb']:>9.0f}"
               f"{r['load_before']:>13.1f} / {r['load_after']:<6.1f}{r['max_abs_diff_vs_first']:>12.1e}")
     doc = {"n": args.n, "seed": args.seed, "chunk_rows": args.chunk_rows,
            "cores": os.cpu_count(), "runs": runs}

@@ -10,7 +10,7 @@ from scoring_data import BAD, cohort, model  # noqa: F401 - fixtures
 
 from bayesdx.cli.main import main
 from bayesdx.diagnosis import DISCLAIMER
-from bayesdx.scoring.files import iter_chunks, score_file
+from bayesdx.scoring.files import NA_WORDS, iter_chunks, score_file
 from bayesdx.scoring.frame import ScoreError, output_columns, score_frame
 
 
@@ -69,6 +69,16 @@ def test_parquet_list_columns_and_csv_words(model, tmp_path):
     row = next(iter_chunks(tmp_path / "w.csv")).to_dict("records")[0]
     assert row["id"] == "007" and pd.isna(row["cbc.anc"]) and row["medications"] == "none"
     assert pd.isna(row["tests.hiv"])
+
+
+def test_no_empty_cell_word_is_a_word_of_the_model(model):
+    """A state such as Duffy-'null' must never be read as an empty cell."""
+    from bayesdx.case.common import word
+
+    kb = model.kb
+    states = {word(s) for n in kb.nodes for s in kb.states(n)}
+    terms = {word(t) for sec in kb.mapping.sections.values() for t in (*sec.terms, *sec.values)}
+    assert not {word(w) for w in NA_WORDS if w} & (states | terms | {"none"})
 
 
 def test_worker_processes_give_the_same_table(cohort, tmp_path):

@@ -56,9 +56,11 @@ CHUNK_ROWS = 1000
 """Rows per chunk: large enough that the batched engine shares its passes, small
 enough that a chunk of full work-ups stays within tens of MB."""
 
-NA_WORDS = ("", "NA", "N/A", "n/a", "NaN", "nan", "NULL", "null", "#N/A")
-"""Cells read as empty (unknown) in a CSV file. ``None`` / ``none`` are not among
-them: ``medications: none`` means *no drugs*."""
+NA_WORDS = ("", "NA", "N/A", "n/a", "NaN", "nan", "#N/A")
+"""Cells read as empty (unknown) in a CSV file. Not among them: ``None`` / ``none``
+(``medications: none`` means *no drugs*) and ``NULL`` / ``null`` (``null`` is a
+state: the Duffy-null phenotype); a stray ``NULL`` is an error naming its column,
+never a silent unknown."""
 
 _TABLE = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
