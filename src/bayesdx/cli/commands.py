@@ -12,7 +12,7 @@ import sys
 
 from ..errors import BayesdxError
 
-__all__ = ["cmd_calibrate", "cmd_check", "cmd_compare", "cmd_diagnose", "cmd_export",
+__all__ = ["cmd_calibrate", "cmd_check", "cmd_compare", "cmd_diagnose", "cmd_export", "cmd_fit",
            "cmd_next_tests", "cmd_regress", "cmd_score", "cmd_sensitivity", "cmd_validate"]
 
 
@@ -249,6 +249,33 @@ def _each_case(args, model, score) -> int:
         else:
             print(f"Case: {pc.id or '(no id)'}\n{text}\n{DISCLAIMER}\n")
     return code
+
+
+def cmd_fit(args) -> int:
+    """Fit the causes' priors to a labelled cohort; write model/, priors/ and the report."""
+    import dataclasses
+    from pathlib import Path
+
+    from ..errors import Problem
+    from ..evaluation.fit import fit_priors
+    from ..evaluation.fit_io import FitError, read_cohort, write_fitted
+
+    if not 0 <= args.holdout < 1:
+        raise FitError(Problem("fit", "--holdout", "must be a share in [0, 1)", str(args.holdout),
+                               "--holdout 0.2"))
+    model = _model(args)
+    root = Path(model.net.kb.root)
+    cases, failures = read_cohort(args.cohort, model.net.kb, lenient=args.lenient)
+    fit = fit_priors(model.net, cases, holdout=args.holdout, seed=args.seed,
+                     max_iter=args.iterations, engine=model.engine)
+    fit = dataclasses.replace(fit, failures=tuple(failures) + fit.failures)
+    changed = write_fitted(root, args.out, model.net, fit)
+    report = fit.format()
+    (Path(args.out) / "fit-report.txt").write_text(report + "\n")
+    print(report)
+    print(f"wrote {args.out}/priors ({len(changed)} numbers changed) and {args.out}/fit-report.txt; "
+          f"next: bayesdx compare {root} {args.out}")
+    return 0
 
 
 def cmd_next_tests(args) -> int:
