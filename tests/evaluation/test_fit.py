@@ -7,6 +7,7 @@ import pytest
 from scipy import stats
 
 from bayesdx.cli.main import main
+from conftest import brute_force
 from bayesdx.evaluation.cohort import observe, sample_cohort
 from bayesdx.evaluation.fit import LabelledCase, beta_prior, estep, fit_priors
 from bayesdx.evaluation.fit_io import read_cohort, write_fitted
@@ -44,6 +45,24 @@ def test_estep_clamps_labels_exactly(net, engine):
     assert np.logaddexp(logz[0], logz[1]) == pytest.approx(logz[2], rel=1e-10)
     p = engine.posterior(ev).of(c)
     assert np.exp(logz[0] - logz[2]) == pytest.approx(p, rel=1e-8)
+
+
+def test_labels_same_by_every_engine_path(tiny_engine, tiny_net):
+    """Labelled posteriors: slot passes, per-pattern plans and one union plan agree."""
+    evs = [{"anc": "severe"}, {"anc": "mild", "fever": "present"}, {"plt": "low"}] * 6
+    labels = [{"flu": 1}, {"marrow": 0}, {}] * 6
+    runs = [tiny_engine.posterior_batch(evs, labels=labels, method=m)
+            for m in ("slots", "pattern", "union")]
+    for r in runs[1:]:
+        np.testing.assert_allclose(r.probs, runs[0].probs, rtol=1e-10)
+        np.testing.assert_allclose(r.log_evidence, runs[0].log_evidence, rtol=1e-10)
+    for b in range(3):  # and brute-force enumeration of the joint, the label as evidence
+        ev = dict(evs[b], **{c: tiny_net.states[c][k] for c, k in labels[b].items()})
+        probs, logz = brute_force(tiny_net, ev)
+        np.testing.assert_allclose(runs[0].probs[0, b], probs, rtol=1e-9, atol=1e-12)
+        assert runs[0].log_evidence[0, b] == pytest.approx(logz, rel=1e-9)
+    assert runs[0].probs[0, 0, tiny_net.causes.index("flu")] == pytest.approx(1.0)
+    assert runs[0].probs[0, 1, tiny_net.causes.index("marrow")] == pytest.approx(0.0)
 
 
 def test_zero_cases_leave_every_number(net, engine):

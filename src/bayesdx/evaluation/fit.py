@@ -10,7 +10,7 @@ EM (:func:`fit_priors`):
 
 * E-step: for every case the exact posterior of every cause given its
   evidence, with the label's causes clamped (present -> 1, absent -> 0) by the
-  engine's cause weights (:attr:`Tables.cause_weight`). The sum over cases is
+  engine's labels (``Engine.posterior_batch(labels=...)``). The sum over cases is
   the expected number of patients with the cause.
 * M-step: the Beta MAP ``(a - 1 + E) / (a + b - 2 + n)``.
 
@@ -29,7 +29,6 @@ Examples
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -153,31 +152,17 @@ def beta_prior(value: float, low: float, high: float) -> tuple[float, float]:
     return 1.0 + k * value, 1.0 + k * (1.0 - value)
 
 
-def _label_key(case: LabelledCase, index: dict[str, int]) -> tuple:
-    return tuple(sorted([(index[c], 1) for c in case.present] + [(index[c], 0) for c in case.absent]))
-
-
 def estep(engine, tables: Tables, cases: Sequence[LabelledCase]) -> tuple[np.ndarray, np.ndarray]:
     """Exact posteriors ``(B, C)`` and ``log P(evidence, label)`` ``(B,)`` of every case.
 
-    Cases with the same label share one engine call; the label clamps its
-    causes through the engine's cause weights.
+    One batched engine call; each case's label clamps its causes
+    (``Engine.posterior_batch(labels=...)``).
     """
-    causes = engine.causes
-    index = {c: i for i, c in enumerate(causes)}
-    probs = np.full((len(cases), len(causes)), np.nan)
-    logz = np.full(len(cases), -np.inf)
-    groups: dict[tuple, list[int]] = {}
-    for i, case in enumerate(cases):
-        groups.setdefault(_label_key(case, index), []).append(i)
-    for key, members in groups.items():
-        weight = {causes[c]: np.array([[1.0 - v, float(v)]]) for c, v in key}
-        T = dataclasses.replace(tables, cause_weight=weight)
-        if "_stacked_cache" in tables.__dict__:  # same links: share the derived arrays
-            T.__dict__["_stacked_cache"] = tables.__dict__["_stacked_cache"]
-        out = engine.posterior_batch([cases[i].evidence for i in members], T)
-        probs[members], logz[members] = out.probs[0], out.log_evidence[0]
-    return probs, logz
+    labels = [{**{c: 1 for c in case.present}, **{c: 0 for c in case.absent}} for case in cases]
+    if not cases:
+        return np.zeros((0, len(engine.causes))), np.zeros(0)
+    out = engine.posterior_batch([case.evidence for case in cases], tables, labels=labels)
+    return out.probs[0], out.log_evidence[0]
 
 
 def log_likelihood(engine, net: Network, theta: np.ndarray, cases: Sequence[LabelledCase]) -> float:

@@ -210,7 +210,8 @@ class Engine:
         return Posterior(self.causes, probs[0, 0], self._priors, float(logz[0, 0]), dict(evidence))
 
     def posterior_batch(self, evidences: Sequence[Mapping[str, str]],
-                        tables: Tables | None = None, *, method: str = "auto") -> BatchPosterior:
+                        tables: Tables | None = None, *, method: str = "auto",
+                        labels: Sequence[Mapping[str, int]] | None = None) -> BatchPosterior:
         """Posteriors for many evidence sets (and, through ``tables``, many draws).
 
         Every method is exact; they differ in how cases share work:
@@ -228,12 +229,18 @@ class Engine:
             findings) reach :data:`REPEATED`; the rest share slot passes when
             there are at least :data:`SLOTS_MIN` of them.
 
+        ``labels`` (one mapping per case, cause -> 1 present / 0 absent) conditions
+        each case on known causes: its posteriors are then given evidence and
+        label, and ``log_evidence`` is ``log P(evidence, label)``.
+
         Impossible evidence yields NaN rows with ``log_evidence == -inf``; use
         :meth:`posterior` for a single case to get the explanation.
         """
         if method not in ("auto", "pattern", "slots", "union"):
             raise ValueError(f"posterior_batch: method must be auto, pattern, slots or union; got {method!r}")
         idxs = [self.validate(e) for e in evidences]
+        for e, lab in zip(idxs, labels or ()):
+            e.update({self.causes[self._cause_index[c]]: int(bool(k)) for c, k in lab.items()})
         tables = tables or self.net.tables()
         D = tables.draws
         out = np.full((D, len(idxs), len(self.causes)), np.nan)

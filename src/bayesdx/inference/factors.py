@@ -157,6 +157,13 @@ def prepare(net: Network, plan: Plan, idxs: list[dict[str, int]], T: Tables) -> 
         keep = [p for p in par if p not in plan.fixed_ctx]
         arr = _slice_fixed(T.cause_cpt[c], par, fixed_idx, B)  # (D, B, *kept cards)
         f2 = np.stack([1.0 - arr, arr], axis=2)  # (D, B, 2, *kept)
+        clamp = [e.get(c) for e in idxs]  # a label on the cause (Engine.posterior_batch labels=)
+        if any(k is not None for k in clamp):
+            m = np.ones((B, 2))
+            for b, k in enumerate(clamp):
+                if k is not None:
+                    m[b, 1 - k] = 0.0
+            f2 = f2 * m.reshape((1, B, 2) + (1,) * len(keep))
         w = T.cause_weight.get(c)
         if w is not None:  # a likelihood on the cause itself (conditioning)
             f2 = f2 * w.reshape((w.shape[0], 1, 2) + (1,) * len(keep))
