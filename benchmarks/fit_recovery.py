@@ -1,6 +1,6 @@
 """Recovery of deliberately changed cause priors by ``bayesdx fit`` (MAP-EM), and its speed.
 
-1. Changes ``--changed`` cause priors of the shipped model (alternately x3 and /3,
+1. Changes ``--changed`` cause priors of the shipped model (alternately x and / ``--factor``, default 2,
    each kept inside (0, 1)), samples ``--n`` patients from the changed model
    (:func:`bayesdx.evaluation.cohort.sample_cohort`, then
    :func:`~bayesdx.evaluation.cohort.observe`: context and blood count always, each
@@ -36,6 +36,8 @@ def main() -> int:
     ap.add_argument("--n", type=int, default=5000)
     ap.add_argument("--changed", type=int, default=6)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--factor", type=float, default=2.0, help="change: x factor and / factor")
+    ap.add_argument("--iterations", type=int, default=50, help="most EM iterations")
     args = ap.parse_args()
     load0 = os.getloadavg()[0]
     net = Network.from_knowledge()
@@ -47,14 +49,15 @@ def main() -> int:
     for j, k in enumerate(pick):
         c = priors[k]
         i = net.param_index(f"causes.{c}.prior")
-        theta[i] = min(0.5, theta[i] * 3) if j % 2 == 0 else theta[i] / 3
+        theta[i] = min(0.5, theta[i] * args.factor) if j % 2 == 0 else theta[i] / args.factor
         truth[c] = theta[i]
     cohort = sample_cohort(net, args.n, seed=args.seed, tables=net.tables(theta))
     evidence = observe(net, cohort, seed=args.seed)
     cases = [LabelledCase(str(k), ev, present=tuple(c for c in net.causes if cohort.states[c][k]))
              for k, ev in enumerate(evidence)]
     t0 = time.perf_counter()
-    fit = fit_priors(net, cases, holdout=0.2, seed=args.seed, engine=Engine(net))
+    fit = fit_priors(net, cases, holdout=0.2, seed=args.seed, max_iter=args.iterations,
+                     engine=Engine(net))
     wall = time.perf_counter() - t0
     print(fit.format(top=8))
     by = {x.path.split(".")[1]: x for x in fit.numbers}

@@ -91,27 +91,27 @@ def test_bad_labels_are_per_case_errors_and_the_rest_count(net, engine):
 
 
 def test_synthetic_recovery(net, engine):
-    """Three priors changed: the fit finds them within their credible ranges, the others stay."""
-    changed = {"aplastic_anemia": 0.03, "mds": 0.08, "hypersplenism": None}
+    """Three priors moved to an end of their range: the fit finds them, the others stay."""
     theta = net.theta0.copy()
-    for c in list(changed):
+    changed = {}
+    for c, end in (("aplastic_anemia", 1), ("mds", 0), ("hypersplenism", 1)):
         i = net.param_index(f"causes.{c}.prior")
-        if changed[c] is None:
-            changed[c] = net.params[i].value / 3
-        theta[i] = changed[c]
-    cohort = sample_cohort(net, 1500, seed=3, tables=net.tables(theta))
+        theta[i] = changed[c] = (net.params[i].low, net.params[i].high)[end]
+    cohort = sample_cohort(net, 1000, seed=3, tables=net.tables(theta))
     evidence = observe(net, cohort, seed=3)
     cases = [LabelledCase(str(k), ev, present=tuple(c for c in net.causes
                                                     if cohort.states[c][k]))
              for k, ev in enumerate(evidence)]
-    fit = fit_priors(net, cases, holdout=0.2, engine=engine)
+    fit = fit_priors(net, cases, holdout=0.2, engine=engine, max_iter=15)
     by = {x.path.split(".")[1]: x for x in fit.numbers}
     for c, true in changed.items():
         x = by[c]
         assert x.low <= true <= x.high, (c, true, x)
         assert abs(x.new - true) < abs(x.old - true)
+    missed = [x.path for c, x in by.items() if c not in changed and not x.low <= x.old <= x.high]
+    assert len(missed) <= 2, missed  # 90 % ranges: the unchanged truths stay inside
     assert fit.heldout[2] > fit.heldout[1]
-    assert fit.trace == tuple(sorted(fit.trace))  # EM never lowers the likelihood here
+    assert all(b >= a - 1e-6 for a, b in zip(fit.trace, fit.trace[1:]))  # EM never goes down
 
 
 def test_write_and_check(tmp_path, net, engine):

@@ -198,7 +198,9 @@ def _em(engine, net, theta, cases, fitted, ab, *, max_iter, tol):
             a, b = ab[j]
             new[i] = (a - 1 + expected[j]) / (a + b - 2 + n)
         times.append(time.perf_counter() - t0)
-        trace.append(float(logz.sum()))
+        logprior = sum((a - 1) * np.log(theta[i]) + (b - 1) * np.log1p(-theta[i])
+                       for (i, _), (a, b) in zip(fitted, ab))
+        trace.append(float(logz.sum() + logprior))  # log posterior (+ const): EM raises it
         done = np.max(np.abs(new - theta)) < tol
         theta = new
         if done:
