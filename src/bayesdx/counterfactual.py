@@ -153,7 +153,8 @@ def _mod_tables(net, T: Tables, abnormal: Mapping[str, int], mods) -> Tables:
                     view[...] = _rows(view, s, "lt")
     return Tables(D0 * M, {k: rep(a) for k, a in T.context_cpt.items()},
                   {k: rep(a) for k, a in T.cause_cpt.items()}, leaks, links,
-                  {k: rep(a) for k, a in T.cause_base.items()})
+                  {k: rep(a) for k, a in T.cause_base.items()},
+                  {k: rep(a) for k, a in T.cause_weight.items()})
 
 
 def _scores(engine, evidence: Mapping[str, str], T: Tables):

@@ -157,6 +157,9 @@ def prepare(net: Network, plan: Plan, idxs: list[dict[str, int]], T: Tables) -> 
         keep = [p for p in par if p not in plan.fixed_ctx]
         arr = _slice_fixed(T.cause_cpt[c], par, fixed_idx, B)  # (D, B, *kept cards)
         f2 = np.stack([1.0 - arr, arr], axis=2)  # (D, B, 2, *kept)
+        w = T.cause_weight.get(c)
+        if w is not None:  # a likelihood on the cause itself (conditioning)
+            f2 = f2 * w.reshape((w.shape[0], 1, 2) + (1,) * len(keep))
         if c in unary:
             u = unary[c]
             f2 = f2 * u.reshape(u.shape + (1,) * len(keep))

@@ -68,6 +68,10 @@ class Tables:
     finding_leak: dict[str, np.ndarray]
     finding_links: dict[str, dict[str, np.ndarray]]
     cause_base: dict[str, np.ndarray] = field(default_factory=dict)
+    cause_weight: dict[str, np.ndarray] = field(default_factory=dict)
+    """Optional likelihood weights ``(D, 2)`` (absent, present) multiplying a cause's
+    factor in the engine: weight ``(0, 1)`` conditions on the cause being present.
+    Not part of the model; used by analyses such as joint explanations."""
 
     def link(self, finding: str, parent: str) -> np.ndarray:
         """Effect distributions of ``parent`` on ``finding``: ``(D, parent card, S)``."""
@@ -92,7 +96,7 @@ class Tables:
         n = len(range(*slice(start, stop).indices(self.draws)))
         return Tables(n, cut(self.context_cpt), cut(self.cause_cpt), cut(self.finding_leak),
                       {f: cut(links) for f, links in self.finding_links.items()},
-                      cut(self.cause_base))
+                      cut(self.cause_base), cut(self.cause_weight))
 
 
 class Network:
