@@ -44,10 +44,16 @@ def _print_table(d, top: int | None, out=None) -> None:
     print(f"Case: {d.id or '(no id)'}", file=out)
     rows = d.causes if top is None else d.causes[:top]
     w = max(len(c.label) for c in rows) if rows else 10
-    print(f"  {'#':>2}  {'cause':<{w}}  {'prior':>7}  {'posterior':>9}  90% interval", file=out)
+    cf = bool(rows) and rows[0].sufficiency is not None
+    head = f"  {'sufficiency':>11}  {'disablement':>11}  {'P(needed)':>9}" if cf else ""
+    if d.rank_by != "posterior":
+        print(f"Ranked by {d.rank_by} (see 'bayesdx diagnose --help')", file=out)
+    print(f"  {'#':>2}  {'cause':<{w}}  {'prior':>7}  {'posterior':>9}{head}  90% interval",
+          file=out)
     for i, c in enumerate(rows, 1):
         iv = f"{c.interval[0]:.3f}-{c.interval[1]:.3f}" if c.interval else "-"
-        print(f"  {i:>2}  {c.label:<{w}}  {c.prior:7.3f}  {c.posterior:9.3f}  {iv}", file=out)
+        sc = (f"  {c.sufficiency:11.3f}  {c.disablement:11.3f}  {c.p_needed:9.3f}" if cf else "")
+        print(f"  {i:>2}  {c.label:<{w}}  {c.prior:7.3f}  {c.posterior:9.3f}{sc}  {iv}", file=out)
     if top is not None and len(d.causes) > top:
         print(f"  ... {len(d.causes) - top} more (use --all)", file=out)
     ev = ", ".join(f"{k}={v}" for k, v in d.evidence.items()) or "(none: the prior)"
@@ -64,7 +70,7 @@ def cmd_diagnose(args) -> int:
 
     model = _model(args)
     results = diagnose_many(args.case, model=model, lenient=args.lenient, draws=args.draws,
-                            seed=args.seed)
+                            seed=args.seed, rank_by=getattr(args, "rank_by", "posterior"))
     code = 0
     for r in results:
         if isinstance(r, Exception):

@@ -70,6 +70,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--draws", type=int, default=1000, help="Monte-Carlo draws of the priors for "
                    "the credible interval (0: no interval; default 1000)")
     s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--rank-by", choices=["posterior", "sufficiency", "disablement", "needed"],
+                   default="posterior", help="order of the causes: posterior = P(present | "
+                   "findings); sufficiency = expected number of abnormal findings the cause "
+                   "alone would produce; disablement = expected number that would become less "
+                   "abnormal without it; needed = P(present and at least one abnormal finding "
+                   "needs it). Default posterior (the contract's order)")
     s.set_defaults(func=cmd_diagnose)
 
     s = sub.add_parser("validate", help="accuracy on the validation vignettes")
