@@ -103,6 +103,13 @@ def cmd_validate(args) -> int:
                 continue
             top3 = ", ".join(f"{c} {p:.2f}" for c, p in zip(r.ranking[:3], r.probs[:3]))
             print(f"  {r.vignette.id}: expected {r.vignette.cause} (rank {r.rank}); top: {top3}")
+    if not getattr(args, "posterior_only", False):
+        from ..evaluation.vignettes import score_rankings
+
+        print("rankings side by side (counterfactual scores: docs/counterfactual.md):")
+        print(f"  {'ranking':<12} {'top-1':>6} {'top-3':>6} {'MRR':>6}")
+        for name, sc in score_rankings(vs, model).items():
+            print(f"  {name:<12} {sc.top1:6.3f} {sc.top3:6.3f} {sc.mrr:6.3f}")
     if getattr(args, "report", None):
         from ..evaluation.report import write_report
 

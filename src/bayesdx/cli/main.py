@@ -83,6 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "(default validation/vignettes)")
     s.add_argument("--min-top1", type=float, default=0.7)
     s.add_argument("--min-top3", type=float, default=0.9)
+    s.add_argument("--posterior-only", action="store_true", help="skip the side-by-side "
+                   "table of the counterfactual rankings (sufficiency, disablement, needed)")
     s.add_argument("--report", metavar="DIR", default=None, help="also write summary.md, "
                    "cases.csv, report.json and calibration.png into DIR")
     s.set_defaults(func=cmd_validate)
