@@ -13,7 +13,7 @@ import sys
 from ..errors import BayesdxError
 
 __all__ = ["cmd_calibrate", "cmd_check", "cmd_compare", "cmd_diagnose", "cmd_export",
-           "cmd_next_tests", "cmd_regress", "cmd_sensitivity", "cmd_validate"]
+           "cmd_explain", "cmd_next_tests", "cmd_regress", "cmd_sensitivity", "cmd_validate"]
 
 
 def _model(args):
@@ -232,8 +232,36 @@ def cmd_next_tests(args) -> int:
     model = _model(args)
 
     def score(pc):
+        if args.by == "differential" or getattr(args, "pursue", None):
+            from ..differential import differential_tests
+
+            dt = differential_tests(model.engine, pc.evidence, pursue=args.pursue)
+            return dt.to_dict(args.top), dt.format(args.top, model.net.labels)
         nt = next_tests(model.engine, pc.evidence, by=args.by)
         return nt.to_dict(args.top), nt.format(args.top, model.net.labels)
+
+    return _each_case(args, model, score)
+
+
+def cmd_explain(args) -> int:
+    """The k most probable explanations and, for one cause, the DXplain-style lists."""
+    from ..differential import cause_workup
+    from ..explanations import joint_explanations
+
+    model = _model(args)
+    labels = model.net.labels
+
+    def score(pc):
+        je = joint_explanations(model.engine, pc.evidence, k=args.k)
+        obj, text = je.to_dict(), je.format(labels)
+        only = sorted(je.only.items(), key=lambda kv: -kv[1])[:3]
+        text += "\nP(only this cause present): " + "; ".join(
+            f"{labels[c]} {p:.3f}" for c, p in only)
+        cause = args.cause or (je.items[0].causes[0] if je.items and je.items[0].causes
+                               else model.engine.posterior(pc.evidence).ranked()[0][0])
+        w = cause_workup(model.engine, cause, pc.evidence)
+        obj["workup"] = w.to_dict()
+        return obj, text + "\n" + w.format(args.top, labels[cause])
 
     return _each_case(args, model, score)
 

@@ -34,6 +34,7 @@ from .commands import (
     cmd_check,
     cmd_compare,
     cmd_diagnose,
+    cmd_explain,
     cmd_export,
     cmd_next_tests,
     cmd_regress,
@@ -132,14 +133,30 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("next-tests", help="rank the tests worth ordering next (value of "
                        "information) for a case file")
     s.add_argument("case", help="case file: one case, or a list under 'cases:'")
-    s.add_argument("--by", choices=["info", "cost", "change"], default="info",
-                   help="rank by expected entropy reduction (info), by it per cost (cost), or "
-                   "by the expected change of the leading cause (change); default info")
+    s.add_argument("--by", choices=["info", "cost", "change", "differential"], default="info",
+                   help="rank by expected entropy reduction over all causes (info), by it per "
+                   "cost (cost), by the expected change of the leading cause (change), or by "
+                   "the expected information about the differential, the causes that may "
+                   "explain the findings (differential); default info")
+    s.add_argument("--pursue", action="append", default=None, metavar="CAUSE",
+                   help="rank by expected information about these causes only (repeatable)")
     s.add_argument("--top", type=int, default=10, help="rows (default 10)")
     s.add_argument("--json", action="store_true", help="one JSON object per case (JSON Lines)")
     s.add_argument("--lenient", action="store_true", help="list unknown drug names under "
                    "'ignored' instead of failing")
     s.set_defaults(func=cmd_next_tests)
+
+    s = sub.add_parser("explain", help="the most probable sets of causes for a case file, and "
+                       "for one cause the findings for and against it and the tests that would "
+                       "most confirm or exclude it")
+    s.add_argument("case", help="case file: one case, or a list under 'cases:'")
+    s.add_argument("--cause", default=None, help="cause id (default: the leading explanation's)")
+    s.add_argument("-k", type=int, default=5, help="explanations listed (default 5)")
+    s.add_argument("--top", type=int, default=6, help="rows per list (default 6)")
+    s.add_argument("--json", action="store_true", help="one JSON object per case (JSON Lines)")
+    s.add_argument("--lenient", action="store_true", help="list unknown drug names under "
+                   "'ignored' instead of failing")
+    s.set_defaults(func=cmd_explain)
 
     s = sub.add_parser("sensitivity", help="which numbers of priors/ move one cause's "
                        "posterior most for a case file")
