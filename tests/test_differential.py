@@ -115,3 +115,43 @@ def test_cli(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "alone" in out and "would most confirm" in out
     assert main(["explain", str(p), "--cause", "nope"]) == 2
+
+
+def _h(engine, ev, idx):
+    from bayesdx.voi import binary_entropy
+
+    return float(binary_entropy(engine.posterior(ev).probs[idx]).sum())
+
+
+def _info(engine, ev, f, idx):
+    """I(f; pursued | ev) directly from single posteriors."""
+    net = engine.net
+    lz = engine.log_evidence(ev)
+    out = _h(engine, ev, idx)
+    for s in net.states[f]:
+        e2 = {**ev, f: s}
+        p = float(np.exp(engine.log_evidence(e2) - lz))
+        if p > 0:
+            out -= p * _h(engine, e2, idx)
+    return out
+
+
+def test_two_step_lookahead_matches_direct_computation(tiny_engine):
+    net = tiny_engine.net
+    ev = {"anc": "mild"}
+    cands = ["test_m", "plt", "fever"]
+    dt = differential_tests(tiny_engine, ev, pursue=["marrow", "flu"], candidates=cands,
+                            lookahead=True)
+    idx = [tiny_engine.causes.index(c) for c in ("marrow", "flu")]
+    lz = tiny_engine.log_evidence(ev)
+    for f, _, _, bits, _ in dt.items:
+        assert abs(bits - _info(tiny_engine, ev, f, idx)) < 1e-10
+        want = bits
+        for s, nxt in zip(net.states[f], dt.lookahead[f][1]):
+            e2 = {**ev, f: s}
+            p = float(np.exp(tiny_engine.log_evidence(e2) - lz))
+            best = max(_info(tiny_engine, e2, g, idx) for g in cands if g != f)
+            assert abs(_info(tiny_engine, e2, nxt, idx) - best) < 1e-10
+            want += p * best
+        assert abs(dt.lookahead[f][0] - want) < 1e-10
+    assert "2-step" in dt.format(labels=net.labels)

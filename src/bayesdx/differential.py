@@ -58,13 +58,20 @@ class DifferentialTests:
     pursued: tuple[str, ...]
     chosen_by: str
     items: tuple[tuple[str, str, float, float, float], ...]
+    lookahead: Mapping[str, tuple[float, tuple[str | None, ...]]] | None = None
 
     def to_dict(self, top: int | None = None) -> dict[str, Any]:
-        """JSON-ready dict."""
+        """JSON-ready dict (``two_step_bits`` and ``then`` with a look-ahead)."""
         rows = self.items if top is None else self.items[:top]
-        return {"pursued": list(self.pursued), "pursued_by": self.chosen_by,
-                "tests": [{"finding": f, "label": lab, "cost": c, "bits": round(b, 9),
-                           "bits_per_cost": round(v, 9)} for f, lab, c, b, v in rows]}
+        tests = []
+        for f, lab, c, b, v in rows:
+            t = {"finding": f, "label": lab, "cost": c, "bits": round(b, 9),
+                 "bits_per_cost": round(v, 9)}
+            if self.lookahead is not None:
+                t["two_step_bits"] = round(self.lookahead[f][0], 9)
+                t["then"] = list(self.lookahead[f][1])
+            tests.append(t)
+        return {"pursued": list(self.pursued), "pursued_by": self.chosen_by, "tests": tests}
 
     def format(self, top: int | None = 10, labels: Mapping[str, str] | None = None) -> str:
         """Plain-text table."""
@@ -72,10 +79,16 @@ class DifferentialTests:
         rows = self.items if top is None else self.items[:top]
         names = ", ".join(labels.get(c, c) for c in self.pursued)
         w = max([len(r[1]) for r in rows] + [4])
+        la = self.lookahead
         out = [f"Pursued causes ({self.chosen_by}): {names}",
-               f"  {'#':>2}  {'test':<{w}}  {'cost':>5}  {'bits':>6}  {'bits/cost':>9}"]
-        out += [f"  {i:>2}  {lab:<{w}}  {c:>5g}  {b:6.3f}  {v:9.4f}"
-                for i, (_, lab, c, b, v) in enumerate(rows, 1)]
+               f"  {'#':>2}  {'test':<{w}}  {'cost':>5}  {'bits':>6}  {'bits/cost':>9}"
+               + ("  2-step bits  then (per result)" if la is not None else "")]
+        for i, (f, lab, c, b, v) in enumerate(rows, 1):
+            extra = ""
+            if la is not None:
+                then = ", ".join(labels.get(x, x) if x else "-" for x in la[f][1])
+                extra = f"  {la[f][0]:11.3f}  {then}"
+            out.append(f"  {i:>2}  {lab:<{w}}  {c:>5g}  {b:6.3f}  {v:9.4f}{extra}")
         return "\n".join(out)
 
 
@@ -154,10 +167,27 @@ def _pursued(engine, ev, pursue):
     return tuple(keep[:DIFFERENTIAL_MAX]), "differential: P(present and needed)"
 
 
+def _bits(engine, ev, cands, idx):
+    """Expected entropy reduction over causes ``idx`` of every candidate, and the outcomes."""
+    p_e, table = _outcomes_fast(engine, ev, cands)
+    h_e = float(binary_entropy(p_e[idx]).sum())
+    bits = [max(h_e - sum(p * float(binary_entropy(post[idx]).sum())
+                          for p, post in outs if post is not None and p > 0), 0.0)
+            for outs in table]
+    return bits, table
+
+
 def differential_tests(engine, evidence: Mapping[str, str], *,
                        pursue: Iterable[str] | None = None,
-                       candidates: Iterable[str] | None = None) -> DifferentialTests:
+                       candidates: Iterable[str] | None = None,
+                       lookahead: bool = False) -> DifferentialTests:
     """Rank the unobserved tests by exact expected information about the pursued causes.
+
+    With ``lookahead`` every test ``A`` also gets its exact two-step value
+    ``I(A; P) + sum_a P(a) max_B I(B; P | A = a)`` (the best second test
+    chosen after seeing ``A``'s result) and that best second test per result:
+    a test that only pays off through the next one shows up here. It costs
+    one :func:`next_tests`-sized pass per result of every candidate.
 
     Raises
     ------
@@ -174,18 +204,29 @@ def differential_tests(engine, evidence: Mapping[str, str], *,
     if not cands:
         return DifferentialTests(pursued, how, ())
     idx = [engine.causes.index(c) for c in pursued]
-    p_e, table = _outcomes_fast(engine, ev, cands)
-    h_e = float(binary_entropy(p_e[idx]).sum())
+    first, table = _bits(engine, ev, cands, idx)
     items = []
-    for f, outs in zip(cands, table):
-        bits = h_e - sum(p * float(binary_entropy(post[idx]).sum())
-                         for p, post in outs if post is not None and p > 0)
-        bits = max(bits, 0.0)
+    for f, bits in zip(cands, first):
         spec = net.kb.findings[f]
         cost = 1.0 if spec.cost is None else float(spec.cost)
         items.append((f, net.labels[f], cost, bits, bits / cost if cost > 0 else math.inf))
+    ahead = None
+    if lookahead:
+        ahead = {}
+        for f, bits, outs in zip(cands, first, table):
+            total, then = bits, []
+            for s, (p, post) in zip(net.states[f], outs):
+                rest = [c for c in cands if c != f]
+                if post is None or p <= 0 or not rest:
+                    then.append(None)
+                    continue
+                nxt, _ = _bits(engine, {**ev, f: s}, rest, idx)
+                j = max(range(len(rest)), key=lambda k: (nxt[k], -k))
+                total += p * nxt[j]
+                then.append(rest[j])
+            ahead[f] = (total, tuple(then))
     order = sorted(range(len(items)), key=lambda i: (-items[i][3], i))
-    return DifferentialTests(pursued, how, tuple(items[i] for i in order))
+    return DifferentialTests(pursued, how, tuple(items[i] for i in order), ahead)
 
 
 def _weight(p_after: float, p_before: float) -> float:

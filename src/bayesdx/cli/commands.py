@@ -276,7 +276,8 @@ def cmd_next_tests(args) -> int:
         if args.by == "differential" or getattr(args, "pursue", None):
             from ..differential import differential_tests
 
-            dt = differential_tests(model.engine, pc.evidence, pursue=args.pursue)
+            dt = differential_tests(model.engine, pc.evidence, pursue=args.pursue,
+                                    lookahead=getattr(args, "lookahead", False))
             return dt.to_dict(args.top), dt.format(args.top, model.net.labels)
         nt = next_tests(model.engine, pc.evidence, by=args.by)
         return nt.to_dict(args.top), nt.format(args.top, model.net.labels)

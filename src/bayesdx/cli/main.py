@@ -150,6 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "explain the findings (differential); default info")
     s.add_argument("--pursue", action="append", default=None, metavar="CAUSE",
                    help="rank by expected information about these causes only (repeatable)")
+    s.add_argument("--lookahead", action="store_true", help="with --by differential or "
+                   "--pursue: also the exact two-step value of each test (its result, then the "
+                   "best next test) and that next test per result")
     s.add_argument("--top", type=int, default=10, help="rows (default 10)")
     s.add_argument("--json", action="store_true", help="one JSON object per case (JSON Lines)")
     s.add_argument("--lenient", action="store_true", help="list unknown drug names under "
