@@ -33,7 +33,7 @@ def compute(model: Model, evidence: dict[str, str]) -> Diagnosis | ImpossibleEvi
     """The ranking for the evidence, or the error that explains why there is none."""
     try:
         with state.engine_lock():
-            d = diagnose_evidence(model, evidence, draws=0)
+            d = diagnose_evidence(model, evidence, draws=0, scores=False)
     except (ImpossibleEvidenceError, BayesdxError) as exc:
         return exc
     if not all(math.isfinite(c.posterior) for c in d.causes):
