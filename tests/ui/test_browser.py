@@ -180,3 +180,29 @@ def test_bad_input_shows_a_message_not_a_traceback(app):
     assert "could not be used" in body and "decimal point" in body
     assert "Traceback" not in body
     app.page.screenshot(path=str(SHOTS / "input-error.png"))
+
+
+def test_explanation_tab_switch_lists_and_apply_undo(app):
+    app.open(CLOZAPINE_LINK + "&ancestry=african")
+    app.rerun(lambda: app.page.get_by_role("tab", name="Explanation").click())
+    app.page.wait_for_function("() => document.body.innerText.includes('Most probable explanations')")
+    body = app.page.inner_text("body")
+    assert "present and needed" in body and "Tests that would most confirm it" in body
+    assert "Antipsychotic alone" in body or "Antipsychotic (clozapine and others) alone" in body
+    app.page.get_by_text("Most probable explanations").first.scroll_into_view_if_needed()
+    app.page.wait_for_timeout(300)
+    app.page.screenshot(path=str(SHOTS / "explanation.png"))
+    app.rerun(lambda: app.page.get_by_role("radio", name="sufficiency").click()
+              if app.page.get_by_role("radio", name="sufficiency").count()
+              else app.page.get_by_text("sufficiency", exact=True).first.click())
+    assert "still produce at their grade" in app.page.inner_text("body")
+    url_before = app.page.url
+    button = app.page.get_by_role("button", name=re.compile(r"^Assume ")).first
+    button.scroll_into_view_if_needed()
+    app.rerun(lambda: button.click())
+    app.page.wait_for_function("() => document.body.innerText.includes('Undo:')")
+    assert app.page.url != url_before
+    app.page.screenshot(path=str(SHOTS / "explanation-applied.png"))
+    app.rerun(lambda: app.page.get_by_role("button", name=re.compile(r"^Undo:")).click())
+    app.page.wait_for_function("() => !document.body.innerText.includes('Undo:')")
+    assert "Traceback" not in app.page.inner_text("body")

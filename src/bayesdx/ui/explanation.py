@@ -29,7 +29,7 @@ from .labels import cause_label, finding_label
 from .scenario import pct
 from .spec import state_text
 
-__all__ = ["DEFAULT_RANK", "RANKS", "cb_apply", "cb_undo", "explanation_panel"]
+__all__ = ["DEFAULT_RANK", "RANKS", "cb_apply", "cb_undo", "cf_key", "explanation_panel"]
 
 RANKS = {
     "present and needed": ("needed", "The probability that the cause is present **and** needed: "
@@ -78,6 +78,13 @@ def _difftests_cached(_model: Model, digest: str, evidence):
         return differential_tests(engine, dict(evidence))
 
 
+def cf_key(rank: str) -> str:
+    """The attribute of :class:`~bayesdx.counterfactual.CounterfactualScores` behind a ranking."""
+    from ..counterfactual import RANKINGS
+
+    return RANKINGS[rank]
+
+
 def cb_apply(node: str, value: str) -> None:
     """Assume a test result: set it as direct evidence and remember it for undo."""
     ss = st.session_state
@@ -124,13 +131,14 @@ def explanation_panel(model: Model, d: Diagnosis) -> None:
                               default=DEFAULT_RANK, required=True) or DEFAULT_RANK
     key, sentence = RANKS[by]
     st.caption(sentence)
+    beside = {"posterior": "Probability", "p_needed": "Present and needed"}
     rows = [{"Cause": cause_label(model, c), "Score": v,
-             "Probability": cf.of(c)["posterior"], "Present and needed": cf.of(c)["p_needed"]}
+             **{name: cf.of(c)[k] for k, name in beside.items() if k != cf_key(key)}}
             for c, v in cf.ranked(key)[:10]]
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="bdx.rank_table",
                  column_config={"Score": st.column_config.NumberColumn(by, format="%.3f"),
-                                "Probability": st.column_config.NumberColumn(format="%.3f"),
-                                "Present and needed": st.column_config.NumberColumn(format="%.3f")})
+                                **{name: st.column_config.NumberColumn(format="%.3f")
+                                   for name in beside.values()}})
     short = {c: cause_label(model, c) for c in model.net.causes}
     lines = [f"{i}. {e.text(short)}" for i, e in enumerate(je.items, 1)]
     st.markdown("**Most probable explanations** (exactly these causes present, all others "
@@ -145,7 +153,7 @@ def explanation_panel(model: Model, d: Diagnosis) -> None:
     for title, items in (("Findings that support it", w.supporting),
                          ("Findings that argue against it", w.against)):
         text = "; ".join(f"{finding_label(model, r.node)} = {state_text(r.state)} "
-                         f"({r.weight:+.2f})" for r in items) or "none"
+                         f"({r.weight:+.2f})" for r in items if abs(r.weight) >= 0.01) or "none"
         st.markdown(f"**{title}:** {text}")
     st.markdown("**Tests that would most confirm it:**")
     _apply_buttons(model, w.confirm[:4], "confirm")
