@@ -29,7 +29,7 @@ Examples
 ...                                    "exposure_antipsychotic": "clozapine_window"}, k=3)
 >>> ex.items[0].causes
 ('drug_antipsychotic',)
->>> ex.items[0].prob == ex.only["drug_antipsychotic"]
+>>> abs(ex.items[0].prob - ex.only["drug_antipsychotic"]) < 1e-12
 True
 """
 
