@@ -112,16 +112,21 @@ def _rows(arr: np.ndarray, s: int, how: str) -> np.ndarray:
     return out
 
 
-def _plan_mods(net, abnormal: Mapping[str, int]):
-    """Modifications: ``(kind, cause, finding)``; kind ``base``, ``dis``, ``suf``, ``need``."""
+def _plan_mods(net, abnormal: Mapping[str, int], T: Tables, possible: set[str]):
+    """Modifications: ``(kind, cause, finding)``; kind ``base``, ``dis``, ``suf``, ``need``.
+
+    Exact pruning: a cause impossible given the evidence (``possible``), or one
+    whose link cannot reach the observed grade in any draw, has zero terms and
+    gets no rewrite.
+    """
     mods = [("base", None, None)]
-    for f in abnormal:
+    needed = set()
+    for f, s in abnormal.items():
         for p in net.parents[f]:
-            if p in net.kb.causes:
+            if p in possible and (T.link(f, p)[:, 1, s] > 0).any():
                 mods += [("dis", p, f), ("suf", p, f)]
-    needed = sorted({p for f in abnormal for p in net.parents[f] if p in net.kb.causes},
-                    key=net.causes.index)
-    mods += [("need", c, None) for c in needed]
+                needed.add(p)
+    mods += [("need", c, None) for c in sorted(needed, key=net.causes.index)]
     return mods
 
 
@@ -162,7 +167,9 @@ def _scores(engine, evidence: Mapping[str, str], T: Tables):
     net = engine.net
     idx = engine.validate(evidence)
     abnormal = {f: k for f, k in idx.items() if f in net.kb.findings and k > 0}
-    mods = _plan_mods(net, abnormal)
+    first = engine.posterior_batch([dict(evidence)], T, method="pattern").probs[:, 0]
+    possible = {c for i, c in enumerate(engine.causes) if not (first[:, i] == 0).all()}
+    mods = _plan_mods(net, abnormal, T, possible)
     bp = engine.posterior_batch([dict(evidence)], _mod_tables(net, T, abnormal, mods),
                                 method="pattern")
     D0, M, C = T.draws, len(mods), len(engine.causes)
