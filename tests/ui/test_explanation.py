@@ -47,7 +47,7 @@ def test_rank_switch_joint_explanations_and_lists(model):
     assert switch.value == DEFAULT_RANK
     assert any(RANKS[DEFAULT_RANK][1] in c.value for c in at.caption)
     table = at.dataframe[0].value
-    want = [cause_label(model, c) for c, _ in cf.ranked("needed")[:10]]
+    want = [cause_label(model, c) for c, _ in cf.ranked(RANKS[DEFAULT_RANK][0])[:10]]
     assert list(table["Cause"]) == want
     switch.set_value("sufficiency").run()
     assert any(RANKS["sufficiency"][1] in c.value for c in at.caption)
