@@ -18,16 +18,15 @@ Examples
 
 from __future__ import annotations
 
-import difflib
 import re
 from typing import Any
 
-from ..errors import Problem
+from ..errors import Problem, nearest, suggest
 from ..knowledge.load import Knowledge
 from ..knowledge.schema import NumericField
 from .units import Reading, UnitError, convert, read_value
 
-__all__ = ["CATEGORICAL_NODE", "FIELDS", "TIME_UNITS", "ReaderBase", "describe", "fmt", "near",
+__all__ = ["CATEGORICAL_NODE", "FIELDS", "TIME_UNITS", "ReaderBase", "describe", "fmt", "nearest",
            "suggest", "word"]
 
 #: top-level fields of a case (the contract, plus the documented extensions)
@@ -46,22 +45,6 @@ _WORD_SEP = re.compile(r"[\s\-/+]+")
 def word(x: str) -> str:
     """Normalise a word: lower case, spaces/hyphens/slashes/'+' to '_'."""
     return _WORD_SEP.sub("_", x.strip().lower()).strip("_")
-
-
-def near(name: str, pool) -> list[str]:
-    """Up to three names of ``pool`` close to ``name``."""
-    return difflib.get_close_matches(str(name), sorted(set(pool)), n=3, cutoff=0.6)
-
-
-def suggest(name: str, pool, what: str = "name") -> str:
-    """A hint: the nearest names, or the whole (short) list."""
-    m = near(name, pool)
-    if m:
-        return f"a known {what} - did you mean {', '.join(m)}?"
-    pool = sorted(set(pool))
-    if len(pool) <= 15:
-        return f"one of {', '.join(pool)}"
-    return f"one of {', '.join(pool[:15])}, ..."
 
 
 def fmt(x: float) -> str:

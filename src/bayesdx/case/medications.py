@@ -34,12 +34,13 @@ A drug may keep its effect longer after stopping than its class (rituximab:
 from __future__ import annotations
 
 import re
+import threading
 from typing import Any
 
 from ..knowledge.load import Knowledge
 from ..knowledge.schema import DrugClassSpec, NumericField
 from .units import Reading, convert
-from .common import ReaderBase, describe, fmt, near, suggest, word
+from .common import ReaderBase, describe, fmt, nearest, suggest, word
 
 __all__ = ["DAYS", "MED_KEYS", "WEEKS", "MedicationsReader", "drug_lookup"]
 
@@ -61,19 +62,20 @@ _DRUG_SUFFIXES = {
 }
 _STRENGTH = re.compile(r"^\d+(?:\.\d+)?(?:mg|g|mcg|ug|ml|iu|units?)?$")
 
-_LOOKUPS: dict[int, tuple[Any, tuple[dict[str, str], dict[str, str]]]] = {}
+_LOOKUP: list = [None, None]  # [knowledge, (drugs, aliases)]: the last knowledge seen
+_LOOKUP_LOCK = threading.Lock()
 
 
 def drug_lookup(kb: Knowledge) -> tuple[dict[str, str], dict[str, str]]:
-    """Normalised drug names and aliases of ``kb`` (cached per knowledge object)."""
-    hit = _LOOKUPS.get(id(kb))
-    if hit is None or hit[0] is not kb:
-        drugs = {word(k): k for k in kb.drugs.drugs}
-        aliases = {word(k): v for k, v in kb.drugs.aliases.items()}
-        hit = (kb, (drugs, aliases))
-        _LOOKUPS.clear()
-        _LOOKUPS[id(kb)] = hit
-    return hit[1]
+    """Normalised drug names and aliases of ``kb`` (cached for the last knowledge object; thread-safe)."""
+    with _LOOKUP_LOCK:
+        if _LOOKUP[0] is kb:
+            return _LOOKUP[1]
+    drugs = {word(k): k for k in kb.drugs.drugs}
+    aliases = {word(k): v for k, v in kb.drugs.aliases.items()}
+    with _LOOKUP_LOCK:
+        _LOOKUP[:] = [kb, (drugs, aliases)]
+    return drugs, aliases
 
 
 class MedicationsReader(ReaderBase):
@@ -184,7 +186,7 @@ class MedicationsReader(ReaderBase):
                 hint = suggest(label, lookup_pool, "name")
                 if self.lenient:
                     unknown_names = True
-                    close = near(label, lookup_pool)
+                    close = nearest(label, lookup_pool)
                     reason = "unknown drug name, not used (lenient mode)"
                     if close:
                         reason += f"; did you mean {', '.join(close)}?"

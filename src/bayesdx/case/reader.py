@@ -155,9 +155,9 @@ def parse_case(data: dict, kb: Knowledge, *, lenient: bool = False, source: str 
     ...     parse_case({"medications": [{"name": "clozapin"}]}, kb)
     ... except CaseError as err:
     ...     print(err.problems[0])
-    <case>: medications[0].name: must be a known drug name; got 'clozapin'; try a known name - did you mean clozapine, clopine, loxapine? (or lenient mode, --lenient, to list unknown drugs under ignored)
+    <case>: medications[0].name: must be a known drug name; got 'clozapin'; try a known name - did you mean clozapine, clopine, clozaril? (or lenient mode, --lenient, to list unknown drugs under ignored)
     >>> parse_case({"medications": [{"name": "clozapin"}]}, kb, lenient=True).ignored[0]["reason"]
-    'unknown drug name, not used (lenient mode); did you mean clozapine, clopine, loxapine?'
+    'unknown drug name, not used (lenient mode); did you mean clozapine, clopine, clozaril?'
     """
     return _parse(data, kb, lenient, source)
 

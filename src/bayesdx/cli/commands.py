@@ -227,7 +227,8 @@ def cmd_next_tests(args) -> int:
 
 def cmd_sensitivity(args) -> int:
     """Which numbers of priors/ move one cause's posterior most, for each case."""
-    from ..sensitivity import check_cause, sensitivity
+    from ..errors import check_cause
+    from ..sensitivity import sensitivity
 
     model = _model(args)
     check_cause(model.engine, args.cause, "--cause")

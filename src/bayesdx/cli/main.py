@@ -41,6 +41,8 @@ from .commands import (
     cmd_validate,
 )
 from ..errors import BayesdxError
+from ..inference.export import FORMATS
+from ..voi import SORT_KEYS
 
 __all__ = ["main"]
 
@@ -118,13 +120,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("export", help="write the network as BIF or XMLBIF")
     s.add_argument("out", help="output file")
-    s.add_argument("--format", choices=["bif", "xmlbif"], default="bif")
+    s.add_argument("--format", choices=FORMATS, default="bif")
     s.set_defaults(func=cmd_export)
 
     s = sub.add_parser("next-tests", help="rank the tests worth ordering next (value of "
                        "information) for a case file")
     s.add_argument("case", help="case file: one case, or a list under 'cases:'")
-    s.add_argument("--by", choices=["info", "cost", "change"], default="info",
+    s.add_argument("--by", choices=tuple(SORT_KEYS), default="info",
                    help="rank by expected entropy reduction (info), by it per cost (cost), or "
                    "by the expected change of the leading cause (change); default info")
     s.add_argument("--top", type=int, default=10, help="rows (default 10)")

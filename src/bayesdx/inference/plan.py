@@ -13,9 +13,60 @@ from dataclasses import dataclass, field
 
 from ..knowledge.network import Network
 
-__all__ = ["Plan", "Step", "compile_plan"]
+__all__ = ["Pattern", "Plan", "Step", "compile_plan"]
 
 
+@dataclass(frozen=True)
+class Pattern:
+    """An evidence pattern: what a plan is compiled for, and its cache key.
+
+    Attributes
+    ----------
+    fixed_ctx : frozenset of str
+        Context nodes observed in every case.
+    free_ctx : frozenset of str
+        The other context nodes (summed over).
+    unary : tuple of str
+        Findings at baseline (one factor per parent), model order.
+    acc : tuple of str
+        Findings that need an accumulator (abnormal in some case), model order.
+
+    Examples
+    --------
+    >>> from bayesdx.knowledge.network import Network
+    >>> net = Network.from_knowledge()
+    >>> p = Pattern.of(net, [{"anc": 2, "hb": 0, "sex": 1}])
+    >>> p.unary, p.acc, "sex" in p.fixed_ctx
+    (('hb',), ('anc',), True)
+    """
+
+    fixed_ctx: frozenset
+    free_ctx: frozenset
+    unary: tuple[str, ...]
+    acc: tuple[str, ...]
+
+    @classmethod
+    def of(cls, net: Network, idxs) -> Pattern:
+        """The pattern shared by validated evidence sets (``node -> state index``).
+
+        A context node is fixed when every case observes it; a finding is
+        unary when every case observes it at baseline; a finding observed
+        otherwise in any case needs an accumulator.
+        """
+        sets = [set(e) for e in idxs]
+        observed_all = set.intersection(*sets) if sets else set()
+        observed_any = set().union(*sets)
+        unary, acc = [], []
+        for f in net.findings:
+            if f not in observed_any:
+                continue
+            if f in observed_all and all(e[f] == 0 for e in idxs):
+                unary.append(f)
+            else:
+                acc.append(f)
+        return cls(frozenset(n for n in net.context if n in observed_all),
+                   frozenset(n for n in net.context if n not in observed_all),
+                   tuple(unary), tuple(acc))
 
 
 @dataclass
@@ -46,7 +97,7 @@ class Plan:
     cost: float = 0.0
 
 
-def compile_plan(net: Network, fixed_ctx, free_ctx, unary, acc) -> Plan:
+def compile_plan(net: Network, pattern: Pattern) -> Plan:
     """Order the causes and build the einsum steps for one evidence pattern.
 
     Free context variables used by a single cause are summed into that
@@ -54,6 +105,7 @@ def compile_plan(net: Network, fixed_ctx, free_ctx, unary, acc) -> Plan:
     first and last user. Two cause orders are simulated (a greedy one and one
     that keeps causes sharing context variables together); the cheaper wins.
     """
+    fixed_ctx, free_ctx, unary, acc = pattern.fixed_ctx, pattern.free_ctx, pattern.unary, pattern.acc
     ctx_set = set(net.context)
     acc_set = set(acc)
     free_ctx = set(free_ctx)

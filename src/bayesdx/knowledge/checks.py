@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import Problem
+from ..errors import Problem, suggest
 from .schema import (
     CauseCPT,
     CauseSpec,
@@ -54,10 +54,7 @@ class Checker:
         return None
 
     def near(self, name: str, pool) -> str:
-        import difflib
-
-        m = difflib.get_close_matches(name, list(pool), n=3)
-        return f"one of {', '.join(m)}" if m else "a name defined in model/"
+        return suggest(name, pool, fallback="a name defined in model/")
 
     # structure
     def check_structure(self):

@@ -24,13 +24,14 @@ True
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
 
 from .baselines import solve_base, with_baseline
-from ..errors import KnowledgeError, Problem
+from ..errors import KnowledgeError, Problem, suggest
 from .load import Knowledge, load_knowledge
 from .schema import Param
 
@@ -60,7 +61,11 @@ class ParamInfo:
 
 @dataclass
 class Tables:
-    """Numeric CPTs for ``D`` parameter draws (``D == 1`` for the point estimate)."""
+    """Numeric CPTs for ``D`` parameter draws (``D == 1`` for the point estimate).
+
+    Arrays derived from the tables (the engine's stacked link tables) are
+    cached with :meth:`derived`, which is safe to call from several threads.
+    """
 
     draws: int
     context_cpt: dict[str, np.ndarray]
@@ -68,14 +73,47 @@ class Tables:
     finding_leak: dict[str, np.ndarray]
     finding_links: dict[str, dict[str, np.ndarray]]
     cause_base: dict[str, np.ndarray] = field(default_factory=dict)
+    _derived: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False,
+                                  compare=False)
 
     def link(self, finding: str, parent: str) -> np.ndarray:
         """Effect distributions of ``parent`` on ``finding``: ``(D, parent card, S)``."""
         return self.finding_links[finding][parent]
 
+    def derived(self, key, build):
+        """The value ``build()`` derived from these tables, computed once per ``key``.
+
+        The lock covers the lookup and the insertion, not ``build()``: two
+        threads that miss at once both build (the same arrays) and the first
+        stored wins.
+
+        >>> t = Network.from_knowledge().tables()
+        >>> t.derived("x", lambda: 1), t.derived("x", lambda: 2)
+        (1, 1)
+        """
+        with self._lock:
+            hit = self._derived.get(key)
+        if hit is None:
+            value = build()
+            with self._lock:
+                hit = self._derived.setdefault(key, value)
+        return hit
+
+    def __getstate__(self):  # copies and pickles get their own lock and an empty cache
+        state = dict(self.__dict__)
+        state.pop("_lock", None)
+        state["_derived"] = {}
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
     def invalidate(self) -> None:
         """Drop derived caches; call after changing any array in place."""
-        self.__dict__.pop("_stacked_cache", None)
+        with self._lock:
+            self._derived.clear()
 
     def draw_slice(self, start: int, stop: int) -> Tables:
         """Draws ``start:stop`` as tables of their own (views, no copy).
@@ -200,10 +238,8 @@ class Network:
         try:
             return self._index[path]
         except KeyError:
-            import difflib
-
-            near = difflib.get_close_matches(path, list(self._index), n=3)
-            raise KeyError(f"parameter {path!r}: must be a parameter path; try {near}") from None
+            raise KeyError(f"parameter {path!r}: must be a parameter path; try "
+                           f"{suggest(path, self._index, 'parameter path')}") from None
 
     @cached_property
     def theta0(self) -> np.ndarray:
