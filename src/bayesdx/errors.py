@@ -109,6 +109,12 @@ class Problem:
         What was found, already formatted.
     hint : str or None
         How to fix it.
+    field : tuple of str and int
+        The path as data, for programs (case files): ``("cbc", "anc")``,
+        ``("medications", 0, "name")``; empty for the whole file.
+    related : tuple of tuple
+        Other fields the problem involves (a count larger than the WBC also
+        involves the WBC), as ``field`` paths.
     """
 
     file: str
@@ -116,15 +122,22 @@ class Problem:
     expected: str
     got: str | None = None
     hint: str | None = None
+    field: tuple = ()
+    related: tuple = ()
 
-    def __str__(self) -> str:
-        where = f"{self.file}: {self.path}" if self.path else self.file
-        text = f"{where}: {self.expected}"
+    @property
+    def message(self) -> str:
+        """``must be X; got Y; try Z`` without the file and path."""
+        text = self.expected
         if self.got is not None:
             text += f"; got {self.got}"
         if self.hint:
             text += f"; try {self.hint}"
         return text
+
+    def __str__(self) -> str:
+        where = f"{self.file}: {self.path}" if self.path else self.file
+        return f"{where}: {self.message}"
 
 
 class BayesdxError(Exception):
