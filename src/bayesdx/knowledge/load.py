@@ -43,8 +43,6 @@ from .schema import (
 
 __all__ = ["Knowledge", "default_root", "knowledge_hash", "load_knowledge", "yaml_load"]
 
-SUM_TOLERANCE = 0.011
-
 _FAST_LOADER = getattr(yaml, "CSafeLoader", None)
 
 

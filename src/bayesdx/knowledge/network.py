@@ -389,10 +389,6 @@ class Network:
             get(n)
         return out
 
-    def context_marginals(self) -> dict[str, np.ndarray]:
-        """Prior marginal of every context node (point estimate), ``(card,)``."""
-        return {k: v[0] for k, v in self._context_marginals(self._point.context_cpt).items()}
-
     def cause_priors(self) -> dict[str, float]:
         """Prior probability of every cause in the reference population."""
         marg = self._context_marginals(self._point.context_cpt)

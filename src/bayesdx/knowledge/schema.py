@@ -45,9 +45,6 @@ __all__ = [
     "TermSection",
 ]
 
-NAME = r"^[a-z][a-z0-9_]*$"
-
-
 class Strict(BaseModel):
     """Base for every schema: unknown keys are errors, objects are frozen."""
 
