@@ -30,12 +30,14 @@ from typing import Sequence
 
 from .. import __version__
 from .commands import (
+    NODE_KINDS,
     cmd_calibrate,
     cmd_check,
     cmd_compare,
     cmd_diagnose,
     cmd_export,
     cmd_next_tests,
+    cmd_nodes,
     cmd_regress,
     cmd_sensitivity,
     cmd_validate,
@@ -117,6 +119,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--limit", type=int, default=15, help="rows per section (default 15)")
     s.add_argument("--all", action="store_true", help="show every change")
     s.set_defaults(func=cmd_compare)
+
+    s = sub.add_parser("nodes", help="list the network's nodes with their readable labels and states")
+    s.add_argument("node", nargs="?", default=None, help="one node id (default: every node)")
+    s.add_argument("--kind", choices=NODE_KINDS, default=None, help="only context nodes, causes or findings")
+    s.set_defaults(func=cmd_nodes)
 
     s = sub.add_parser("export", help="write the network as BIF or XMLBIF")
     s.add_argument("out", help="output file")
