@@ -43,3 +43,16 @@ def test_frontier_stays_far_below_the_joint(net, keys):
     # the joint of 35 binary causes alone has 2**35 states
     worst = max(compile_plan(net, key).max_frontier for key in keys)
     assert worst < 2 ** 20
+
+
+def test_pattern_of_one_case_equals_the_general_rule(net, engine):
+    import random
+
+    from conftest import random_evidence
+
+    rng = random.Random(7)
+    for _ in range(300):
+        e = engine.validate(random_evidence(net, rng, max_nodes=12))
+        one = Pattern.of(net, [e])
+        assert one == Pattern.of(net, [e, e])          # the general path
+        assert set(one.unary) | set(one.acc) == {n for n in e if n in net.findings}

@@ -53,6 +53,14 @@ class Pattern:
         unary when every case observes it at baseline; a finding observed
         otherwise in any case needs an accumulator.
         """
+        if len(idxs) == 1:  # one case (the common call): only its own nodes, in model order
+            (e,) = idxs
+            pos = net.position
+            ctx = net.kb.context
+            fixed = frozenset(n for n in e if n in ctx)
+            found = sorted((pos[n], n) for n in e if n not in ctx)
+            return cls(fixed, frozenset(n for n in net.context if n not in fixed),
+                       tuple(n for _, n in found if e[n] == 0), tuple(n for _, n in found if e[n] != 0))
         sets = [set(e) for e in idxs]
         observed_all = set.intersection(*sets) if sets else set()
         observed_any = set().union(*sets)

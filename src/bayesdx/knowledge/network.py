@@ -173,6 +173,11 @@ class Network:
         return len(self.states[node])
 
     @cached_property
+    def position(self) -> dict[str, int]:
+        """Every node's position in model order (context, causes, findings)."""
+        return {n: i for i, n in enumerate([*self.context, *self.causes, *self.findings])}
+
+    @cached_property
     def children(self) -> dict[str, tuple[str, ...]]:
         """Children of every node."""
         out: dict[str, list[str]] = {n: [] for n in self.states}
