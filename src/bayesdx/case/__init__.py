@@ -108,10 +108,11 @@ Modules
 The reader is split by responsibility; only the names above are public.
 
 * :mod:`bayesdx.case.reader` - :class:`ParsedCase`, :func:`parse_case`,
-  :func:`read_cases` (files, batches), the ``evidence:`` extension, and the
-  collect mode :func:`read_case` (:class:`CaseReading`: the evidence of every
-  readable field and every problem, each with its field path as data, e.g.
-  ``("medications", 0, "name")``; the app reads its form this way).
+  :func:`read_cases` (files, batches), the ``evidence:`` extension.
+* :mod:`bayesdx.case.collect` - the collect mode :func:`read_case`
+  (:class:`CaseReading`: the evidence of every readable field and every
+  problem, each with its field path as data, e.g. ``("medications", 0,
+  "name")``; the app reads its form this way).
 * :mod:`bayesdx.case.fields` - demographics, numeric CBC / baseline /
   vitamin fields and their bands.
 * :mod:`bayesdx.case.sections` - smear, history, tests and marrow terms.
@@ -135,6 +136,7 @@ Examples
 from __future__ import annotations
 
 from .inverse import evidence_to_case
-from .reader import CaseReading, ParsedCase, parse_case, read_case, read_cases
+from .collect import CaseReading, read_case
+from .reader import ParsedCase, parse_case, read_cases
 
 __all__ = ["CaseReading", "ParsedCase", "evidence_to_case", "parse_case", "read_case", "read_cases"]

@@ -1,24 +1,21 @@
 """Reading cases: one case (a dict) or a YAML / JSON file holding one case or a batch.
 
 Internal to :mod:`bayesdx.case`, which re-exports :class:`ParsedCase`,
-:func:`parse_case`, :class:`CaseReading`, :func:`read_case` and
-:func:`read_cases`. :class:`CaseReader` puts the field, section and medication
+:func:`parse_case` and :func:`read_cases`. :class:`CaseReader` puts the field, section and medication
 readers together and reads the ``evidence:`` extension; problems are
 collected for the whole case and raised at once as a
 :class:`~bayesdx.errors.CaseError`. In a batch file each case is read on its
 own, so one bad case does not sink the others.
 
-:func:`read_case` is the *collect* mode (the app's): it never raises for a
-bad field; it returns every problem, each with its field path as data
-(:attr:`~bayesdx.errors.Problem.field`), and the evidence of the case with
-every field that has a problem left out.
+:func:`bayesdx.case.collect.read_case` is the *collect* mode built on
+:class:`CaseReader`.
 """
 
 from __future__ import annotations
 
 import copy
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,15 +23,12 @@ import yaml
 
 from ..errors import CaseError, Problem
 from ..knowledge.load import Knowledge, yaml_load
-from .common import CATEGORICAL_NODE, FIELDS, describe, field_path, path_text, suggest
+from .common import CATEGORICAL_NODE, FIELDS, describe, suggest
 from .fields import FieldsReader
 from .medications import MedicationsReader
 from .sections import SectionsReader
 
-__all__ = ["MAX_PASSES", "CaseReader", "CaseReading", "ParsedCase", "parse_case", "read_case", "read_cases"]
-
-MAX_PASSES = 8
-"""Readings of one case in :func:`read_case` (each leaves out the fields of the last one's problems)."""
+__all__ = ["CaseReader", "ParsedCase", "parse_case", "read_cases"]
 
 
 @dataclass(frozen=True)
@@ -94,6 +88,31 @@ class CaseReader(FieldsReader, SectionsReader, MedicationsReader):
         if "medications" in data:
             self.read_medications(data["medications"])
         self.read_evidence(data.get("evidence"))
+        self.drop_inert()
+
+    def drop_inert(self):
+        """Move observed root context nodes that can change nothing to ``ignored``.
+
+        A root context node (no parents) whose every child is a context node already
+        observed (``hyperthyroidism`` when the medication list fixes antithyroid
+        exposure) is cut off from every cause: say so instead of using it silently.
+        """
+        kb = self.kb
+        children: dict[str, list[str]] = {}
+        for group in (kb.context, kb.causes, kb.findings):
+            for name, spec in group.items():
+                for par in spec.parents:
+                    children.setdefault(par, []).append(name)
+        for node in list(self.evidence):
+            spec = kb.context.get(node)
+            kids = children.get(node, [])
+            if spec is None or spec.parents or not kids:
+                continue
+            if all(k in kb.context and k in self.evidence for k in kids):
+                origin = self.origin.pop(node)
+                del self.evidence[node]
+                known = ", ".join(f"{k} (from {self.origin[k]})" for k in kids)
+                self.ignore(origin, f"changes nothing here: what it implies is already known: {known}")
 
     def read_evidence(self, raw: Any):
         data = self.mapping("evidence", raw, "node: state")
@@ -169,142 +188,6 @@ def parse_case(data: dict, kb: Knowledge, *, lenient: bool = False, source: str 
     'unknown drug name, not used (lenient mode); did you mean clozapine, clopine, clozaril?'
     """
     return _parse(data, kb, lenient, source)
-
-
-@dataclass(frozen=True)
-class CaseReading:
-    """A case read in collect mode (:func:`read_case`).
-
-    Attributes
-    ----------
-    id : str or None
-        The case's ``id`` field.
-    evidence : dict of str to str
-        ``node -> state`` from every field that could be read.
-    ignored : list of dict
-        What was accepted but not used (as in :class:`ParsedCase`).
-    problems : list of Problem
-        Every problem, each with its ``field`` path as data.
-    origin : dict of str to tuple
-        The field path each evidence node came from.
-    """
-
-    id: str | None
-    evidence: dict[str, str]
-    ignored: list[dict[str, str]]
-    problems: list[Problem]
-    origin: dict[str, tuple]
-
-    @property
-    def ok(self) -> bool:
-        """True when every field could be read."""
-        return not self.problems
-
-
-def _sort_key(field: tuple):
-    return [(1, x, "") if isinstance(x, int) else (0, 0, str(x)) for x in field]
-
-
-def _leave_out(case: Any, field: tuple, shifts: dict) -> bool:
-    """Remove the field at ``field`` from ``case`` (in place); True if something was removed.
-
-    A problem with a drug's name (or the whole entry) leaves the drug out; one
-    with a timing field, that field. A removed list item is noted in
-    ``shifts`` (list path -> original indices) so later paths can be mapped back.
-    """
-    if not field:
-        return False
-    *head, last = field
-    if field[0] == "medications" and len(field) >= 2 and isinstance(field[1], int):
-        meds = case.get("medications") if isinstance(case, dict) else None
-        if not isinstance(meds, list) or field[1] >= len(meds):
-            return False
-        item = meds[field[1]]
-        if len(field) >= 3 and field[2] != "name" and isinstance(item, dict) and field[2] in item:
-            del item[field[2]]
-            return True
-        head, last = ["medications"], field[1]
-    parent = case
-    for k in head:
-        if isinstance(parent, dict):
-            parent = next((v for key, v in parent.items() if str(key) == k), None)
-        elif isinstance(parent, list) and isinstance(k, int) and k < len(parent):
-            parent = parent[k]
-        else:
-            return False
-    if isinstance(parent, dict):
-        key = next((key for key in parent if str(key) == str(last)), _NONE)
-        if key is _NONE:
-            return False
-        del parent[key]
-        return True
-    if isinstance(parent, list) and isinstance(last, int) and last < len(parent):
-        parent.pop(last)
-        shifts.setdefault(tuple(head), list(range(len(parent) + 1))).pop(last)
-        return True
-    return False
-
-
-_NONE = object()
-
-
-def _back(field: tuple, shifts: dict) -> tuple:
-    """``field`` with the list indices of a shortened case mapped back to the case as given."""
-    out = list(field)
-    for k, x in enumerate(field):
-        index = shifts.get(tuple(field[:k]))
-        if isinstance(x, int) and index is not None and x < len(index):
-            out[k] = index[x]
-    return tuple(out)
-
-
-def _original(p: Problem, shifts: dict) -> Problem:
-    """``p`` with its paths mapped back to the case as given."""
-    if not shifts:
-        return p
-    field = _back(p.field, shifts)
-    return replace(p, path=path_text(field) if field else p.path, field=field,
-                   related=tuple(_back(r, shifts) for r in p.related))
-
-
-def read_case(data: Any, kb: Knowledge, *, lenient: bool = False, source: str = "<case>") -> CaseReading:
-    """Read one case in collect mode: every problem, and the evidence of the fields without one.
-
-    The case is read as :func:`parse_case` reads it; the fields with a
-    problem (and the fields each problem involves) are then left out and the
-    rest is read again, until nothing more is wrong. Problems of every pass
-    are returned (paths refer to the case as given).
-
-    Examples
-    --------
-    >>> from bayesdx.knowledge.load import load_knowledge
-    >>> r = read_case({"cbc": {"anc": "1,2", "plt": 30}, "medications": ["clozapin", "omeprazole"]},
-    ...               load_knowledge())
-    >>> r.evidence["plt"], "anc" in r.evidence
-    ('very_low', False)
-    >>> [p.field for p in r.problems]
-    [('cbc', 'anc'), ('medications', 0, 'name')]
-    """
-    work = copy.deepcopy(data)
-    shifts: dict = {}
-    problems: list[Problem] = []
-    seen: set = set()
-    for _ in range(MAX_PASSES):
-        reader = CaseReader(kb, lenient, source)
-        reader.run(work)
-        for p in reader.problems:
-            p = _original(p, shifts)
-            if (p.path, p.expected, p.got) not in seen:
-                seen.add((p.path, p.expected, p.got))
-                problems.append(p)
-        targets = {f for p in reader.problems for f in (p.field, *p.related)}
-        removed = [_leave_out(work, f, shifts) for f in sorted(targets, key=_sort_key, reverse=True)]
-        if not any(removed):
-            break
-    cid = data.get("id") if isinstance(data, dict) else None
-    cid = None if cid is None or isinstance(cid, (bool, dict, list)) else str(cid)
-    return CaseReading(cid, reader.evidence, reader.ignored, problems,
-                       {n: _back(field_path(o), shifts) for n, o in reader.origin.items()})
 
 
 def _load_file(p: Path) -> Any:

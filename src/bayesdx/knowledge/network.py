@@ -35,7 +35,7 @@ from ..errors import KnowledgeError, Problem, suggest
 from .load import Knowledge, load_knowledge
 from .schema import Param
 
-__all__ = ["Network", "ParamInfo", "Tables"]
+__all__ = ["DERIVED_LOCK", "Network", "ParamInfo", "Tables"]
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,10 @@ class ParamInfo:
         return self.sources == ("E",)
 
 
+DERIVED_LOCK = threading.Lock()
+"""Guards every :meth:`Tables.derived` cache (held for a dictionary operation only)."""
+
+
 @dataclass
 class Tables:
     """Numeric CPTs for ``D`` parameter draws (``D == 1`` for the point estimate).
@@ -74,8 +78,6 @@ class Tables:
     finding_links: dict[str, dict[str, np.ndarray]]
     cause_base: dict[str, np.ndarray] = field(default_factory=dict)
     _derived: dict = field(default_factory=dict, init=False, repr=False, compare=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False,
-                                  compare=False)
 
     def link(self, finding: str, parent: str) -> np.ndarray:
         """Effect distributions of ``parent`` on ``finding``: ``(D, parent card, S)``."""
@@ -84,35 +86,25 @@ class Tables:
     def derived(self, key, build):
         """The value ``build()`` derived from these tables, computed once per ``key``.
 
-        The lock covers the lookup and the insertion, not ``build()``: two
-        threads that miss at once both build (the same arrays) and the first
-        stored wins.
+        A lock (:data:`DERIVED_LOCK`) covers the lookup and the insertion, not
+        ``build()``: two threads that miss at once both build (the same arrays)
+        and the first stored wins.
 
         >>> t = Network.from_knowledge().tables()
         >>> t.derived("x", lambda: 1), t.derived("x", lambda: 2)
         (1, 1)
         """
-        with self._lock:
+        with DERIVED_LOCK:
             hit = self._derived.get(key)
         if hit is None:
             value = build()
-            with self._lock:
+            with DERIVED_LOCK:
                 hit = self._derived.setdefault(key, value)
         return hit
 
-    def __getstate__(self):  # copies and pickles get their own lock and an empty cache
-        state = dict(self.__dict__)
-        state.pop("_lock", None)
-        state["_derived"] = {}
-        return state
-
-    def __setstate__(self, state):
-        self.__dict__.update(state)
-        self._lock = threading.Lock()
-
     def invalidate(self) -> None:
         """Drop derived caches; call after changing any array in place."""
-        with self._lock:
+        with DERIVED_LOCK:
             self._derived.clear()
 
     def draw_slice(self, start: int, stop: int) -> Tables:

@@ -236,8 +236,7 @@ def cb_pin(model: Model) -> None:
     direct = dict(st.session_state.get("bdx.direct", {}))
     d = derive(model, values, direct)
     try:
-        with ENGINE_LOCK:
-            post = model.engine.posterior(d.evidence)
+        post = model.engine.posterior(d.evidence)
     except BayesdxError as exc:
         flash("error", f"Scenario A could not be pinned: {exc}")
         return
