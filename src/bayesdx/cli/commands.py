@@ -12,9 +12,12 @@ import sys
 
 from ..errors import BayesdxError
 
-__all__ = ["cmd_calibrate", "cmd_check", "cmd_compare", "cmd_diagnose", "cmd_export",
-           "cmd_explain", "cmd_next_tests", "cmd_regress", "cmd_score", "cmd_sensitivity",
+__all__ = ["NODE_KINDS", "cmd_calibrate", "cmd_check", "cmd_compare", "cmd_diagnose", "cmd_explain",
+           "cmd_export", "cmd_next_tests", "cmd_nodes", "cmd_regress", "cmd_score", "cmd_sensitivity",
            "cmd_validate"]
+
+#: the kinds of node ``bayesdx nodes --kind`` lists (the three layers of the network)
+NODE_KINDS = ("context", "cause", "finding")
 
 
 def _model(args):
@@ -35,6 +38,29 @@ def cmd_check(args) -> int:
           f"{len(net.findings)} findings, {n_edges} edges, {net.n_params} numbers "
           f"({sum(p.estimate for p in net.params)} estimates); largest fan-in: {largest} "
           f"({len(net.parents[largest])} parents)")
+    return 0
+
+
+def cmd_nodes(args) -> int:
+    """List the network's nodes (kind, id, readable label, states): all, one kind, or one node."""
+    from ..errors import Problem, QueryError, check_option, suggest
+
+    net = _model(args).net
+    layers = dict(zip(NODE_KINDS, (net.context, net.causes, net.findings)))
+    if args.kind is not None:
+        check_option("--kind", args.kind, NODE_KINDS)
+    if args.node is not None and args.node not in net.states:
+        raise QueryError(Problem("nodes", "", "must be a node of the network", repr(args.node),
+                                 suggest(args.node, net.states, "node")))
+    rows = [(kind, n) for kind in (NODE_KINDS if args.kind is None else (args.kind,))
+            for n in layers[kind] if args.node in (None, n)]
+    if not rows:
+        raise QueryError(Problem("nodes", "", f"must be a {args.kind} node", repr(args.node),
+                                 f"'bayesdx nodes {args.node}' (without --kind)"))
+    w_id = max(len(n) for _, n in rows)
+    w_label = max(len(net.labels.get(n) or n) for _, n in rows)
+    for kind, n in rows:
+        print(f"{kind:<8}  {n:<{w_id}}  {net.labels.get(n) or n:<{w_label}}  {', '.join(net.states[n])}")
     return 0
 
 
@@ -321,7 +347,8 @@ def cmd_explain(args) -> int:
 
 def cmd_sensitivity(args) -> int:
     """Which numbers of priors/ move one cause's posterior most, for each case."""
-    from ..sensitivity import check_cause, sensitivity
+    from ..errors import check_cause
+    from ..sensitivity import sensitivity
 
     model = _model(args)
     check_cause(model.engine, args.cause, "--cause")

@@ -30,6 +30,7 @@ from typing import Sequence
 
 from .. import __version__
 from .commands import (
+    NODE_KINDS,
     cmd_calibrate,
     cmd_check,
     cmd_compare,
@@ -37,12 +38,15 @@ from .commands import (
     cmd_explain,
     cmd_export,
     cmd_next_tests,
+    cmd_nodes,
     cmd_regress,
     cmd_score,
     cmd_sensitivity,
     cmd_validate,
 )
 from ..errors import BayesdxError
+from ..inference.export import FORMATS
+from ..voi import SORT_KEYS
 
 __all__ = ["main"]
 
@@ -154,15 +158,20 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--all", action="store_true", help="show every change")
     s.set_defaults(func=cmd_compare)
 
+    s = sub.add_parser("nodes", help="list the network's nodes with their readable labels and states")
+    s.add_argument("node", nargs="?", default=None, help="one node id (default: every node)")
+    s.add_argument("--kind", choices=NODE_KINDS, default=None, help="only context nodes, causes or findings")
+    s.set_defaults(func=cmd_nodes)
+
     s = sub.add_parser("export", help="write the network as BIF or XMLBIF")
     s.add_argument("out", help="output file")
-    s.add_argument("--format", choices=["bif", "xmlbif"], default="bif")
+    s.add_argument("--format", choices=FORMATS, default="bif")
     s.set_defaults(func=cmd_export)
 
     s = sub.add_parser("next-tests", help="rank the tests worth ordering next (value of "
                        "information) for a case file")
     s.add_argument("case", help="case file: one case, or a list under 'cases:'")
-    s.add_argument("--by", choices=["info", "cost", "change", "differential"], default="info",
+    s.add_argument("--by", choices=(*SORT_KEYS, "differential"), default="info",
                    help="rank by expected entropy reduction over all causes (info), by it per "
                    "cost (cost), by the expected change of the leading cause (change), or by "
                    "the expected information about the differential, the causes that may "

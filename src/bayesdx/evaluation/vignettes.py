@@ -241,11 +241,6 @@ class CalibrationBin:
     observed: float
     z: float = float("nan")
 
-    @property
-    def gap(self) -> float:
-        """``observed - predicted`` (NaN for an empty bin)."""
-        return self.observed - self.predicted
-
 
 @dataclass(frozen=True)
 class Calibration:
@@ -358,7 +353,7 @@ def score_vignettes(vignettes: list[Vignette], model=None, *, progress: bool = F
     """
     from ..case import parse_case
     from ..diagnosis import load_model
-    from .report import progress_bar
+    from ..progress import progress_bar
 
     model = model or load_model()
     family = model.net.family
