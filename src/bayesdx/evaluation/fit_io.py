@@ -18,6 +18,7 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
@@ -29,9 +30,9 @@ from ..case.table import parse_row
 from ..errors import CaseError, Problem, UsageError
 from ..knowledge.load import Knowledge
 from ..knowledge.network import Network
-from .fit import CaseFailure, FitResult, LabelledCase
+from .fit import CaseFailure, FitResult, LabelledCase, fit_priors
 
-__all__ = ["FitError", "read_cohort", "write_fitted"]
+__all__ = ["FitError", "fit_cohort", "read_cohort", "write_fitted"]
 
 
 class FitError(UsageError):
@@ -133,3 +134,22 @@ def write_fitted(root: Path, out: str | Path, net: Network, fit: FitResult) -> l
         changed.append(x.path)
     path.write_text("".join(lines))
     return changed
+
+
+def fit_cohort(model, cohort: str | Path, out: str | Path, *, holdout: float = 0.2, seed: int = 0,
+               max_iter: int = 50, lenient: bool = False) -> tuple[FitResult, list[str]]:
+    """``bayesdx fit``: read ``cohort``, fit, write ``out`` (model/, priors/, fit-report.txt)."""
+    if not 0 <= holdout < 1:
+        raise FitError(Problem("fit", "--holdout", "must be a share in [0, 1)", str(holdout),
+                               "--holdout 0.2"))
+    out = Path(out)
+    if (out / "priors").exists():  # before the work, not after
+        raise FitError(Problem("fit", f"-o {out}", "must be a new folder (or one without priors/)",
+                               "it already holds priors/", "another folder name"))
+    cases, failures = read_cohort(cohort, model.net.kb, lenient=lenient)
+    fit = fit_priors(model.net, cases, holdout=holdout, seed=seed, max_iter=max_iter,
+                     engine=model.engine)
+    fit = dataclasses.replace(fit, failures=tuple(failures) + fit.failures)
+    changed = write_fitted(Path(model.net.kb.root), out, model.net, fit)
+    (out / "fit-report.txt").write_text(fit.format() + "\n")
+    return fit, changed

@@ -204,8 +204,8 @@ def ctx_factor(net: Network, x: str, T: Tables, plan: Plan, prep: Prepared):
 
 def _stacked(net: Network, T: Tables, f: str):
     """Effects of every parent of ``f`` stacked: (pmf, cdf) of shape (D, n, Kmax, S)."""
-    cache = T.__dict__.setdefault("_stacked_cache", {})
-    if f not in cache:
+
+    def build():
         parents = net.parents[f]
         D, S = T.finding_leak[f].shape
         kmax = max(net.card(p) for p in parents)
@@ -213,8 +213,9 @@ def _stacked(net: Network, T: Tables, f: str):
         for i, p in enumerate(parents):
             e = T.link(f, p)
             eff[:, i, :e.shape[1]] = e
-        cache[f] = (eff, np.cumsum(eff, axis=-1), np.cumsum(T.finding_leak[f], axis=-1))
-    return cache[f]
+        return eff, np.cumsum(eff, axis=-1), np.cumsum(T.finding_leak[f], axis=-1)
+
+    return T.derived(("stacked", f), build)
 
 
 def acc_tables(net: Network, findings: Sequence[str], fixed_idx: dict, T: Tables,
