@@ -5,8 +5,9 @@
    (:func:`bayesdx.evaluation.cohort.sample_cohort`, then
    :func:`~bayesdx.evaluation.cohort.observe`: context and blood count always, each
    other finding with probability 0.25).
-2. Labels each patient with the causes present (``diagnosis.present``); nothing is
-   labelled absent, so every other cause is unknown and EM has work to do.
+2. Labels each cause of each patient (present or absent) with probability
+   ``--labelled`` (0.7), independently of its value (missing at random, as EM
+   assumes); the other causes are unknown and EM averages over them.
 3. Fits the shipped priors to the cohort (:func:`bayesdx.evaluation.fit.fit_priors`,
    20 % held out) and prints: how many changed numbers lie within their 90 %
    credible range; how many unchanged numbers have their true value outside it;
@@ -36,6 +37,7 @@ def main() -> int:
     ap.add_argument("--n", type=int, default=5000)
     ap.add_argument("--changed", type=int, default=6)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--labelled", type=float, default=0.7, help="chance each cause is labelled")
     ap.add_argument("--factor", type=float, default=2.0, help="change: x factor and / factor")
     ap.add_argument("--iterations", type=int, default=50, help="most EM iterations")
     args = ap.parse_args()
@@ -53,7 +55,12 @@ def main() -> int:
         truth[c] = theta[i]
     cohort = sample_cohort(net, args.n, seed=args.seed, tables=net.tables(theta))
     evidence = observe(net, cohort, seed=args.seed)
-    cases = [LabelledCase(str(k), ev, present=tuple(c for c in net.causes if cohort.states[c][k]))
+    seen = rng.random((len(evidence), len(net.causes))) < args.labelled
+    cases = [LabelledCase(str(k), ev,
+                          present=tuple(c for j, c in enumerate(net.causes)
+                                        if seen[k, j] and cohort.states[c][k]),
+                          absent=tuple(c for j, c in enumerate(net.causes)
+                                       if seen[k, j] and not cohort.states[c][k]))
              for k, ev in enumerate(evidence)]
     t0 = time.perf_counter()
     fit = fit_priors(net, cases, holdout=0.2, seed=args.seed, max_iter=args.iterations,

@@ -99,8 +99,14 @@ def test_synthetic_recovery(net, engine):
         theta[i] = changed[c] = (net.params[i].low, net.params[i].high)[end]
     cohort = sample_cohort(net, 1000, seed=3, tables=net.tables(theta))
     evidence = observe(net, cohort, seed=3)
-    cases = [LabelledCase(str(k), ev, present=tuple(c for c in net.causes
-                                                    if cohort.states[c][k]))
+    # each cause labelled (present or absent) with probability 0.7, independently of its
+    # value: missing at random, as EM assumes (present-only labels would not be)
+    seen = np.random.default_rng(4).random((len(evidence), len(net.causes))) < 0.7
+    cases = [LabelledCase(str(k), ev,
+                          present=tuple(c for j, c in enumerate(net.causes)
+                                        if seen[k, j] and cohort.states[c][k]),
+                          absent=tuple(c for j, c in enumerate(net.causes)
+                                       if seen[k, j] and not cohort.states[c][k]))
              for k, ev in enumerate(evidence)]
     fit = fit_priors(net, cases, holdout=0.2, engine=engine, max_iter=15)
     by = {x.path.split(".")[1]: x for x in fit.numbers}
