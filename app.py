@@ -50,18 +50,17 @@ flash = st.container(key="bdx-flash")  # always present, so the tabs below keep 
 left, right = st.columns([1.05, 1], gap="large")
 
 with right:
-    st.markdown("#### Differential")
     problems = st.container(key="bdx-problems")
     result = results.compute(model, derived.evidence)
     if not hasattr(result, "causes"):
         results.conflict_box(model, result)
     else:
-        results.top_summary(model, result)
-        add_intervals = results.ranking_panel(model, result)
+        top = results.top_summary(model, result)
+        results.safety_lines(model, result)
+        add_intervals = results.ranking_panel(model, result, top)
         tabs = st.tabs([*ANALYSES, "What-if: A vs B", "Evidence used"], key="bdx.rtab", on_change="rerun")
 
 with left:
-    st.markdown("#### Evidence")
     entry.evidence_panel(model, spec, values, derived)
 
 with problems:
@@ -69,7 +68,6 @@ with problems:
 with flash:
     page.flashes()
 with head:
-    st.markdown("### bayesdx · causes of a low white-cell count")
     page.note()
 with tools, st.container(horizontal=True, horizontal_alignment="right"):
     st.button("Clear all evidence", key="bdx.clear", on_click=state.cb_clear, args=(model,),

@@ -22,7 +22,7 @@ import yaml
 from bayesdx.case import parse_case
 from bayesdx.diagnosis import diagnose_evidence, load_model
 from bayesdx.errors import ImpossibleEvidenceError
-from bayesdx.ui.labels import finding_label
+from bayesdx.ui.labels import cause_label, finding_label
 from bayesdx.uncertainty import credible_intervals
 
 st_testing = pytest.importorskip("streamlit.testing.v1")
@@ -64,7 +64,8 @@ def url_evidence(at: AppTest) -> dict[str, str]:
 
 def texts(at: AppTest) -> str:
     """Every message and markdown text on the page."""
-    parts = [e.value for e in [*at.error, *at.warning, *at.info, *at.success, *at.markdown, *at.caption]]
+    parts = [e.value for e in [*at.error, *at.warning, *at.info, *at.success, *at.markdown, *at.caption,
+                               *at.toast]]
     return "\n".join(str(p) for p in parts)
 
 
@@ -106,7 +107,7 @@ def enter_clozapine_case(at: AppTest) -> None:
 def test_no_evidence_shows_the_priors_and_the_note(model):
     at = new_app()
     d = diagnose_evidence(model, {}, draws=0)
-    assert top_label(at) == d.causes[0].label
+    assert top_label(at) == cause_label(model, d.causes[0].id)
     note = texts(at)
     assert "not a medical device" in note and "Nothing you enter is stored or sent anywhere" in note
     assert url_evidence(at) == {}
@@ -116,7 +117,7 @@ def test_entering_evidence_changes_the_ranking(model):
     at = new_app()
     before = top_label(at)
     enter_clozapine_case(at)
-    assert top_label(at) == model.net.labels["drug_antipsychotic"] != before
+    assert top_label(at) == cause_label(model, "drug_antipsychotic") != before
     ev = url_evidence(at)
     assert ev["anc"] == "severe" and ev["exposure_antipsychotic"] == "clozapine_window"
     assert ev["exposure_antithyroid"] == "none"  # the medication list is complete
@@ -148,7 +149,7 @@ def test_toggling_a_finding_moves_the_differential(model):
     ev = url_evidence(at)
     d = diagnose_evidence(model, ev, draws=0)
     assert d.causes[0].id != "hairy_cell_leukemia" or "Hairy" in top_line(at)
-    labels = [c.label for c in d.causes[:3]]
+    labels = [cause_label(model, c.id) for c in d.causes[:3]]
     assert all(label in top_line(at) for label in labels)
 
 
@@ -181,8 +182,10 @@ def test_why_lists_findings_with_likelihood_ratios(model):
     at = new_app()
     enter_clozapine_case(at)
     assert at.selectbox(key="bdx.why").value == "drug_antipsychotic"
-    line = next(m.value for m in at.markdown if "prior" in m.value and "posterior" in m.value)
-    assert model.net.labels["drug_antipsychotic"] in line
+    line = next(m.value for m in at.markdown if "likely given these findings" in m.value)
+    assert cause_label(model, "drug_antipsychotic") in line and "before any" in line
+    assert "e+0" not in line and "P(" not in line  # plain words, no scientific notation
+    assert any(e.label == "The numbers behind this chart" for e in at.expander)  # one click away
     charts = at.get("vega_lite_chart")
     assert len(charts) >= 2  # ranking and why
 

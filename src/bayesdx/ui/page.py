@@ -10,8 +10,16 @@ from . import state
 __all__ = ["CSS", "PRIVACY", "case_file_controls", "flashes", "note", "share_controls"]
 
 CSS = """<style>
-.block-container {padding-top: 1.4rem; padding-bottom: 1rem;}
+.block-container {padding-top: 0.9rem; padding-bottom: 1rem;}
+[data-testid="stHeader"] {height: 0; min-height: 0;}
 .st-key-bdx-top p {font-size: 1.02rem;}
+.bdx-title {font-size: 1.3rem; font-weight: 700; line-height: 1.5; margin: 0;}
+/* the chart toolbar would cover the text above a chart; the numbers are in the tables */
+[data-testid="stElementContainer"]:has([data-testid="stVegaLiteChart"]) [data-testid="stElementToolbar"] {
+  display: none;}
+@media print {  /* printing the page: the summary, not the form */
+  [data-testid="stSidebar"], [data-testid="stHeader"], .stTabs, .stButton, [data-testid="stPopover"] {display: none;}
+}
 /* three-state findings: compact, and coloured by the chosen state */
 .stElementContainer[class*="st-key-w-"] [data-variant="segmented_control"] {
   min-height: 1.75rem; padding: 0 0.55rem;}
@@ -31,14 +39,19 @@ PRIVACY = ("Nothing you enter is stored or sent anywhere: it stays in this brows
 
 
 def note() -> None:
-    """The visible disclaimer and privacy note."""
-    st.caption(f"**{DISCLAIMER}** {PRIVACY}")
+    """The title and the visible disclaimer (one line; the privacy note behind its ?)."""
+    st.markdown('<p class="bdx-title">bayesdx · causes of a low white-cell count</p>', unsafe_allow_html=True)
+    st.caption(f"**{DISCLAIMER}** Nothing you enter is stored or sent anywhere.", help=PRIVACY)
 
 
 def flashes() -> None:
-    """One-shot messages from callbacks (upload, link, pin)."""
+    """One-shot messages from callbacks (upload, link, pin): good news as a toast that does not push
+    the page down; warnings and errors in place, until the next change."""
     for kind, text in st.session_state.pop("bdx.flash", []):
-        getattr(st, kind)(text)
+        if kind in ("success", "info"):
+            st.toast(text, icon=":material/check_circle:" if kind == "success" else ":material/info:")
+        else:
+            getattr(st, kind)(text)
 
 
 def case_file_controls(model: Model, yaml_text: str) -> None:
