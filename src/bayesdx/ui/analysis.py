@@ -144,7 +144,7 @@ def why_panel(model: Model, d: Diagnosis) -> None:
     if strong:
         rows = why_rows(strong, lambda c: f"{node_label(model, c.node)}: {state_text(c.state)}")
         spec, df = why_chart(rows)
-        st.vega_lite_chart(df, spec, width="stretch")
+        st.vega_lite_chart(df, spec, width="stretch", height=chart_height(spec, 120))
     st.caption("Each bar: how much one finding multiplies the odds of this cause when all the others "
                "are known (green raises, red lowers; ×10 = ten times the odds)."
                + (f" {weak} findings change the odds by less than 2% and are not shown." if weak else ""))
@@ -161,7 +161,7 @@ def why_panel(model: Model, d: Diagnosis) -> None:
 def why_sentence(model: Model, ex) -> str:
     """The explanation in one sentence a clinician reads in one pass (Markdown)."""
     def names(items) -> str:
-        return "; ".join(f"{_lower(node_label(model, c.node))} {state_text(c.state)}" for c in items[:3])
+        return "; ".join(f"{_lower(node_label(model, c.node))}: {state_text(c.state)}" for c in items[:3])
 
     text = (f"**{cause_label(model, ex.cause)}** is **{pct(ex.posterior)}** likely given these findings, "
             f"{'up' if ex.posterior >= ex.prior else 'down'} from {pct(ex.prior)} before any.")

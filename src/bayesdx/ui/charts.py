@@ -152,7 +152,7 @@ def effect_text(lr: float) -> str:
     """A likelihood ratio as what it does to the odds, in words a clinician reads at once.
 
     >>> effect_text(83.2), effect_text(1.37), effect_text(0.25), effect_text(0.0), effect_text(float("inf"))
-    ('odds ×83', 'odds ×1.4', 'odds ÷4', 'rules it out', 'required')
+    ('odds ×83', 'odds ×1.37', 'odds ÷4', 'rules it out', 'required')
     """
     if math.isinf(lr):
         return "required"
@@ -161,7 +161,7 @@ def effect_text(lr: float) -> str:
     if math.isnan(lr):
         return "no effect"
     x = lr if lr >= 1 else 1 / lr
-    num = f"{x:,.0f}" if x >= 10 else f"{x:.2g}"
+    num = f"{x:,.0f}" if x >= 10 else f"{x:.3g}"
     return f"odds {'×' if lr >= 1 else '÷'}{num}"
 
 
