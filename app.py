@@ -82,6 +82,7 @@ with tools, st.container(horizontal=True, horizontal_alignment="right"):
         st.button("Unpin", key="bdx.unpin", on_click=state.cb_unpin, type="tertiary", icon=":material/close:")
     page.case_file_controls(model, case_yaml(values_to_case(values, spec, direct), DISCLAIMER))
     page.share_controls(evidence_to_query(derived.evidence, model.kb))
+    page.summary_controls(model, derived.evidence, page.entered_lines(derived.case))
 
 
 # ---------------------------------------------------------------- slower panels, last

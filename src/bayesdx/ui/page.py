@@ -7,7 +7,8 @@ import streamlit as st
 from ..diagnosis import DISCLAIMER, Model
 from . import state
 
-__all__ = ["CSS", "PRIVACY", "case_file_controls", "flashes", "note", "share_controls"]
+__all__ = ["CSS", "PRIVACY", "case_file_controls", "entered_lines", "flashes", "note", "share_controls",
+           "summary_controls"]
 
 CSS = """<style>
 .block-container {padding-top: 0.9rem; padding-bottom: 1rem;}
@@ -79,3 +80,50 @@ def share_controls(query: dict[str, str]) -> None:
                    "It is also in the address bar.")
         st.code(link or "(no findings yet)", language=None, wrap_lines=True)
 
+
+
+def entered_lines(case) -> list[tuple[str, str]]:
+    """What the person entered (the form's case), as (field, value) lines for the summary.
+
+    >>> entered_lines({"cbc": {"anc": "0.1"}, "medications": [{"name": "clozapine", "weeks": 9}], "sex": "male"})
+    [('cbc: anc', '0.1'), ('medication', 'clozapine, weeks 9'), ('sex', 'male')]
+    """
+    out: list[tuple[str, str]] = []
+    for key, value in (case or {}).items():
+        if key == "medications" and isinstance(value, list):
+            for m in value:
+                if isinstance(m, dict):
+                    rest = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in m.items() if k != "name")
+                    out.append(("medication", f"{m.get('name', '')}" + (f", {rest}" if rest else "")))
+                else:
+                    out.append(("medication", str(m)))
+        elif isinstance(value, dict):
+            out += [(f"{key.replace('_', ' ')}: {k.replace('_', ' ')}", str(v)) for k, v in value.items()]
+        else:
+            out.append((key.replace("_", " "), str(value)))
+    return out
+
+
+def summary_controls(model: Model, evidence: dict[str, str], entered: list[tuple[str, str]]) -> None:
+    """One-page summary for the notes: printable HTML and PDF, made when the button is clicked."""
+    from ..summary import build_summary, to_html, to_pdf
+    from .analysis import DRAWS
+    from .labels import finding_label
+
+    engine = state.get_analysis_engine()
+    evidence = dict(evidence)
+
+    def summary():
+        with state.analysis_lock():
+            return build_summary(model, evidence, entered=entered, engine=engine, draws=DRAWS,
+                                 label=lambda n: finding_label(model, n))
+
+    with st.popover("Summary", icon=":material/print:"):
+        st.caption("A one-page summary for the notes: the evidence, the ranking with its 90% credible "
+                   "intervals, why the top causes rank, the tests that would tell the most, the model "
+                   "version and the disclaimer. Takes a few seconds (the intervals).")
+        st.download_button("Printable page (HTML)", lambda: to_html(summary()), file_name="bayesdx-summary.html",
+                           mime="text/html", key="bdx.sum_html", on_click="ignore", icon=":material/print:")
+        st.download_button("PDF", lambda: to_pdf(summary()), file_name="bayesdx-summary.pdf",
+                           mime="application/pdf", key="bdx.sum_pdf", on_click="ignore",
+                           icon=":material/picture_as_pdf:")
