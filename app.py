@@ -60,7 +60,7 @@ with right:
         add_intervals = results.ranking_panel(model, result, top)
         tabs = st.tabs([*ANALYSES, "What-if: A vs B", "Evidence used"], key="bdx.rtab", on_change="rerun")
 
-with left:
+with left, st.container(key="bdx-form"):  # hidden in print: printing gives the results, not a blank form
     entry.evidence_panel(model, spec, values, derived)
 
 with problems:

@@ -162,7 +162,7 @@ class Engine:
                 near = difflib.get_close_matches(node, list(self._state_index), n=3)
                 problems.append(Problem("evidence", node, "must be a node of the network",
                                         repr(node), f"one of {', '.join(near)}" if near else
-                                        "a name listed by 'bayesdx nodes'"))
+                                        "a node name of model/*.yaml (context or findings)"))
                 continue
             idx = self._state_index[node].get(state)
             if idx is None:

@@ -19,7 +19,10 @@ CSS = """<style>
 [data-testid="stElementContainer"]:has([data-testid="stVegaLiteChart"]) [data-testid="stElementToolbar"] {
   display: none;}
 @media print {  /* printing the page: the summary, not the form */
-  [data-testid="stSidebar"], [data-testid="stHeader"], .stTabs, .stButton, [data-testid="stPopover"] {display: none;}
+  .st-key-bdx-form, [data-testid="stHeader"], .stButton, [data-testid="stPopover"],
+  [data-testid="stToolbar"], .st-key-bdx-direct {display: none !important;}
+  [data-testid="stColumn"]:has(.st-key-bdx-form) {display: none !important;}
+  [data-testid="stColumn"] {width: 100% !important; flex: 1 1 100% !important;}
 }
 /* three-state findings: compact, and coloured by the chosen state */
 .stElementContainer[class*="st-key-w-"] [data-variant="segmented_control"] {
