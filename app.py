@@ -36,7 +36,7 @@ except KnowledgeError as exc:
 spec = form_spec(model.kb)
 state.init_session(model)
 
-values = state.current_values(spec)
+values = entry.normalised(state.current_values(spec), spec)
 direct = dict(st.session_state.get("bdx.direct") or {})
 derived = derive(model, values, direct)
 state.sync_url(derived.evidence, model.kb)

@@ -41,7 +41,7 @@ from ..knowledge.schema import DrugClassSpec, NumericField
 from .units import Reading, convert
 from .common import ReaderBase, describe, fmt, near, suggest, word
 
-__all__ = ["DAYS", "MED_KEYS", "WEEKS", "MedicationsReader", "drug_lookup"]
+__all__ = ["DAYS", "MED_KEYS", "WEEKS", "MedicationsReader", "drug_lookup", "match_drug"]
 
 #: fields of one medication
 MED_KEYS = ("name", "weeks", "stopped_weeks_ago", "days_since_last_dose", "dose")
@@ -74,6 +74,40 @@ def drug_lookup(kb: Knowledge) -> tuple[dict[str, str], dict[str, str]]:
         _LOOKUPS.clear()
         _LOOKUPS[id(kb)] = hit
     return hit[1]
+
+
+def match_drug(kb: Knowledge, text: str) -> tuple[str | None, tuple[str, ...]]:
+    """The one generic name that best matches what was typed, and the other candidates.
+
+    An exact generic or brand name (brands resolve to their generic) wins;
+    then the generics whose own name starts with the text, then those of a
+    brand that does (shortest first); then the closest spelling. Used when a
+    person types part of a name and presses Enter: one drug, never several.
+
+    >>> from bayesdx.knowledge import load_knowledge
+    >>> kb = load_knowledge()
+    >>> match_drug(kb, "cloza")[0], match_drug(kb, "Clozaril")[0], match_drug(kb, "clozapine 100 mg")[0]
+    ('clozapine', 'clozapine', 'clozapine')
+    >>> match_drug(kb, "xyzzy")
+    (None, ())
+    """
+    t = word(text or "")
+    if not t:
+        return None, ()
+    exact = MedicationsReader(kb, False, "").resolve_drug(text)
+    drugs, aliases = drug_lookup(kb)
+    ranked: list[str] = []
+    if exact:
+        ranked.append(exact)
+    ranked += sorted((g for w, g in drugs.items() if w.startswith(t)), key=lambda g: (len(g), g))
+    ranked += [g for w, g in sorted(aliases.items(), key=lambda kv: (len(kv[0]), kv[0])) if w.startswith(t)]
+    if not ranked:
+        import difflib
+
+        close = difflib.get_close_matches(t, [*drugs, *aliases], n=3, cutoff=0.75)
+        ranked = [drugs.get(w) or aliases[w] for w in close]
+    ranked = list(dict.fromkeys(g for g in ranked if g in kb.drugs.drugs))
+    return (ranked[0], tuple(ranked[1:6])) if ranked else (None, ())
 
 
 class MedicationsReader(ReaderBase):

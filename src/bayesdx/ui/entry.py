@@ -7,6 +7,7 @@ them. No probabilities here.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import streamlit as st
@@ -25,10 +26,16 @@ from .spec import (
     human,
     state_text,
 )
+from ..case.medications import match_drug
+from ..case.typed import normalise_number, read_typed
 from .values import UNKNOWN, med_keys
 
 __all__ = [
     "EVIDENCE_TABS",
+    "cb_add_drug",
+    "current_meds",
+    "form_words",
+    "normalised",
     "evidence_panel",
     "problems_box",
     "tab_cbc",
@@ -48,9 +55,36 @@ def _badge(node_state: str, baseline: bool, severe: bool) -> str:
     return f":{color}-badge[{state_text(node_state)}]"
 
 
+def form_words(msg: str) -> str:
+    """A reader's message in the form's words: ``try hb: 10 or hb: "100 g/L"`` -> ``try 10 or 100 g/L``.
+
+    >>> form_words('must be 1 to 25 g/dL; got 89; try checking the value and its unit, e.g. hb: 10 or hb: "100 g/L"')
+    'must be 1 to 25 g/dL; got 89; try checking the value and its unit, e.g. 10 or 100 g/L'
+    >>> form_words("must list each drug once (also medications[0])")
+    'must list each drug once (also listed above)'
+    """
+    msg = re.sub(r'\b[a-z_]+: "([^"]*)"', r"\1", msg)
+    msg = re.sub(r"\b[a-z_]+: (?=[<>0-9])", "", msg)
+    msg = re.sub(r"medications\[\d+\](\.\w+)?", "listed above", msg)
+    return msg.replace("a string \"value unit\"", "a number with its unit")
+
+
 def _field_errors(derived: Derived, fid: str) -> None:
     for msg in derived.field_errors.get(fid, []):
-        st.markdown(f":red[**Not used:** {msg}]")
+        st.markdown(f":red[**Not used:** {form_words(msg)}]")
+
+
+def normalised(values: dict[str, Any], spec: FormSpec) -> dict[str, Any]:
+    """The form values with decimal commas read as points (``0,2`` -> ``0.2``)."""
+    out = dict(values)
+    for fid in spec.numeric:
+        if isinstance(out.get(fid), str) and "," in out[fid]:
+            out[fid] = normalise_number(out[fid])
+    return out
+
+
+def _use_unit(fid: str, unit: str) -> None:
+    state.set_field(f"{fid}@unit", unit)
 
 
 # --------------------------------------------------------------------------- evidence entry
@@ -66,6 +100,8 @@ def _numeric_row(model: Model, nin: NumericInput, values: dict[str, Any], derive
                  label_visibility="collapsed")
     typed = str(values.get(nin.fid) or "").strip()
     badge = ""
+    t = read_typed(model.kb, nin.section, nin.key, typed, values.get(f"{nin.fid}@unit") or nin.unit) \
+        if typed and typed[:1] in "<>0123456789" else None
     if typed and nin.fid in derived.field_errors:
         badge = ":red-badge[:material/error: check the value]"
     elif typed:
@@ -79,9 +115,19 @@ def _numeric_row(model: Model, nin: NumericInput, values: dict[str, Any], derive
                     continue  # e.g. "monocytosis absent" beside a normal/low AMC
                 shown.append(_badge(s, s == states[0], s == states[-1] and len(states) > 2))
         badge = ":gray-badge[not used]" if ignored else " ".join(shown)
+        if t is not None and t.shown and not ignored:
+            badge = f":gray[{t.shown}] " + badge
     c3.markdown(badge or "&nbsp;")
     if typed:
         _field_errors(derived, nin.fid)
+        for i in derived.ignored:
+            if i.get("field") == nin.fid:
+                st.caption(f"Not used: {form_words(str(i.get('reason', '')))}")
+    if t is not None and t.alternatives and nin.fid in derived.field_errors:
+        with st.container(horizontal=True):
+            for u in t.alternatives:
+                st.button(f"Read {typed} as {typed} {u}", key=f"bdx.unit.{nin.fid}.{u}", on_click=_use_unit,
+                          args=(nin.fid, u), icon=":material/swap_horiz:")
 
 
 def _numeric_section(model: Model, spec: FormSpec, section: str, values: dict[str, Any], derived: Derived,
@@ -130,12 +176,19 @@ def tab_smear(model: Model, spec: FormSpec, values: dict[str, Any], derived: Der
 
 
 def tab_medication(model: Model, spec: FormSpec, values: dict[str, Any], derived: Derived) -> None:
-    st.caption("Type a generic or brand name. When any drug is listed the list counts as complete: "
-               "drug classes not listed are taken as not taken.")
-    st.multiselect("Current and recent drugs", list(spec.drugs), key=W("meds", []),
-                   format_func=lambda n: spec.drugs[n].display if n in spec.drugs else n,
-                   placeholder="Start typing a drug name ...")
+    st.caption("Type a generic or brand name (or its first letters) and press Enter: the best match is "
+               "added as its generic name. When any drug is listed the list counts as complete: drug "
+               "classes not listed are taken as not taken.")
+    st.text_input("Add a drug", key="bdx.add_drug", on_change=cb_add_drug, args=(model,),
+                  placeholder="e.g. cloza, Tegretol, metamizole ... then Enter")
+    note = st.session_state.get("bdx.drug_note")
+    if note:
+        st.markdown(note)
     meds = values.get("meds") or []
+    generics = [n for n, d in spec.drugs.items() if d.canonical == n]
+    st.multiselect("Current and recent drugs", list(dict.fromkeys([*generics, *meds])), key=W("meds", []),
+                   format_func=lambda n: spec.drugs[n].display if n in spec.drugs else n,
+                   placeholder="none listed", help="Remove a drug with its ×; add one in the box above.")
     if not meds:
         st.checkbox("Takes none of these drugs (medication history taken)", key=W("meds.none", False))
     classes = model.kb.drugs.classes
@@ -167,6 +220,36 @@ def tab_medication(model: Model, spec: FormSpec, values: dict[str, Any], derived
     for i in derived.ignored:
         if str(i.get("field", "")).startswith("medications"):
             st.caption(f"ℹ️ {i['reason']}")
+
+
+def cb_add_drug(model: Model) -> None:
+    """Add the one generic that best matches the typed text (Enter in the drug box)."""
+    ss = st.session_state
+    text = str(ss.get("bdx.add_drug") or "").strip()
+    ss["bdx.drug_note"] = None
+    if not text:
+        return
+    generic, others = match_drug(model.kb, text)
+    if generic is None:
+        ss["bdx.drug_note"] = (f":red[No drug in the list matches **{_md(text)}**.] Check the spelling or type "
+                               "the generic name; drugs without a known effect on white cells are not listed.")
+        return
+    meds = list(current_meds())
+    if generic not in meds:
+        state.set_field("meds", [*meds, generic])
+    ss["bdx.add_drug"] = ""
+    also = f" Other matches: {', '.join(drug_text(o) for o in others)}." if others else ""
+    ss["bdx.drug_note"] = f":green[Added **{drug_text(generic)}**.]{also}"
+
+
+def current_meds() -> list[str]:
+    ss = st.session_state
+    return list(ss.get(state.K("meds"), ss.get(state.VALUES, {}).get("meds") or []))
+
+
+def _md(text: str) -> str:
+    """User text safe inside Markdown (no markup, no links)."""
+    return "".join("\\" + c if c in "\\`*_{}[]()#+-.!|<>~:$" else c for c in text[:60])
 
 
 def tab_tests(model: Model, spec: FormSpec, values: dict[str, Any], derived: Derived) -> None:
@@ -258,7 +341,7 @@ def problems_box(model: Model, spec: FormSpec, derived: Derived) -> None:
         return
     lines = []
     for fid, _path, msg in derived.problems:
-        lines.append(f"- **{_field_label(model, spec, fid)}**: {msg}")
+        lines.append(f"- **{_field_label(model, spec, fid)}**: {form_words(msg)}")
     st.warning("Some inputs could not be used and are left out of the ranking until fixed:\n"
                + "\n".join(lines), icon="⚠️")
 

@@ -35,7 +35,7 @@ from .spec import FormSpec, form_spec
 from .values import UNKNOWN, case_to_values, default_values, med_keys
 
 __all__ = ["ANALYSIS_LOCK", "ENGINE_LOCK", "VALUES", "K", "W", "analysis_lock", "current_values", "end_of_run",
-           "engine_lock", "get_analysis_engine", "get_model", "init_session", "sync_url"]
+           "engine_lock", "get_analysis_engine", "get_model", "init_session", "set_field", "sync_url"]
 
 ENGINE_LOCK = threading.Lock()
 """Serialises queries of ``model.engine``: its plan cache is shared by all sessions."""
@@ -213,9 +213,13 @@ def cb_clear(model: Model) -> None:
     st.session_state["bdx.upload"] = st.session_state.get("bdx.upload", 0) + 1
 
 
-def _set_field(fid: str, value: Any) -> None:
+def set_field(fid: str, value: Any) -> None:
+    """Set one form value (from a callback)."""
     st.session_state.setdefault(VALUES, {})[fid] = value
     st.session_state[K(fid)] = value
+
+
+_set_field = set_field
 
 
 def cb_set_section(spec: FormSpec, section: str, which: int | None) -> None:
