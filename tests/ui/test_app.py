@@ -93,7 +93,7 @@ def result_tab(at: AppTest, name: str) -> AppTest:
 def enter_clozapine_case(at: AppTest) -> None:
     tab(at, "Blood count")
     at.text_input(key="w:cbc.anc").input("0.1").run()
-    tab(at, "Context & history")
+    tab(at, "History")
     at.text_input(key="w:age_years").input("34").run()
     tab(at, "Medication")
     at.multiselect(key="w:meds").select("clozapine").run()
@@ -289,7 +289,7 @@ def test_url_round_trips_a_scenario(model):
     at = new_app(ev)
     assert url_evidence(at) == ev
     assert at.text_input(key="w:cbc.anc").value == "moderate"
-    assert tab(at, "Context & history").segmented_control(key="w:history.splenomegaly").value == "present"
+    assert tab(at, "History").segmented_control(key="w:history.splenomegaly").value == "present"
     assert tab(at, "Marrow").selectbox(key="w:marrow.cellularity").value == "hypercellular"
     assert url_evidence(at) == ev
     assert top_label(at) == diagnose_evidence(model, ev, draws=0).causes[0].label
@@ -408,7 +408,7 @@ def test_download_and_upload_round_trip_a_case(model, media):
     at.selectbox(key="w:vitamins.b12@unit").select("pmol/L").run()
     tab(at, "Tests").segmented_control(key="w:tests.hiv").set_value("negative").run()
     tab(at, "Smear").segmented_control(key="w:smear.blasts").set_value("absent").run()
-    tab(at, "Context & history").selectbox(key="w:sex").select("male").run()
+    tab(at, "History").selectbox(key="w:sex").select("male").run()
     evidence = url_evidence(at)
     text = downloaded(at, media)
     assert "not a medical device" in text.splitlines()[1]

@@ -79,7 +79,7 @@ def test_clozapine_agranulocytosis_through_the_widgets(app):
     app.fill("Weeks since start", "9")
     app.tab("Smear")
     app.choose("Blasts", "absent")
-    app.tab("Context & history")
+    app.tab("History")
     app.fill("Age (years)", "34")
     app.select("Sex", "male")
     app.choose("Fever", "present")

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 from .units import UnitError, read_value
 
-__all__ = ["Typed", "normalise_number", "read_typed"]
+__all__ = ["CBC_NAMES", "Pasted", "Typed", "normalise_number", "parse_cbc_text", "read_typed"]
 
 _COMMA = re.compile(r"^(\s*[<>]=?\s*)?(\d+),(\d{1,2}|\d{4,})(?!\d)")
 
@@ -89,3 +89,81 @@ def read_typed(kb, section: str, key: str, text: str, unit: str | None = None) -
             if lo <= v <= hi:
                 alts.append(u)
     return Typed(text, None, nf.unit, shown, tuple(alts))
+
+
+# --------------------------------------------------------------------------- a pasted blood count
+
+#: Names laboratories print for the fields of ``cbc:`` (lower case, without dots).
+CBC_NAMES = {
+    "wbc": "wbc", "white cells": "wbc", "leukocytes": "wbc", "leucocytes": "wbc", "wcc": "wbc",
+    "anc": "anc", "neut": "anc", "neutrophils": "anc", "neutrophil": "anc", "neu": "anc", "gran": "anc",
+    "alc": "alc", "lymph": "alc", "lymphocytes": "alc", "lymphocyte": "alc", "lym": "alc",
+    "amc": "amc", "mono": "amc", "monocytes": "amc", "monocyte": "amc", "mon": "amc",
+    "hb": "hb", "hgb": "hb", "haemoglobin": "hb", "hemoglobin": "hb",
+    "plt": "plt", "platelets": "plt", "platelet": "plt", "plts": "plt",
+    "mcv": "mcv", "retic": "retic", "reticulocytes": "retic", "ret": "retic",
+    "eos": "eos", "eosinophils": "eos", "eosinophil": "eos",
+}
+
+_ITEM = re.compile(r"^\s*([A-Za-z][A-Za-z .#%]*?)\s*[:=]?\s*([<>]?=?\s*\d[\d.,]*)\s*([^\s,;]*(?:\s*/\s*\S+)?)?\s*$")
+
+
+@dataclass(frozen=True)
+class Pasted:
+    """A blood count as understood from pasted text, before it is applied."""
+
+    values: tuple[tuple[str, str], ...]  # cbc field -> "value unit" (as the case reader reads it)
+    bands: tuple[tuple[str, str], ...]  # cbc field -> "node = state" the model would use
+    problems: tuple[str, ...]  # what could not be read, in words
+
+
+def parse_cbc_text(kb, text: str) -> Pasted:
+    """Read a blood count as a laboratory prints it (``"WBC 2.4, ANC 0.2, Hb 12.1 g/dL"``).
+
+    Items are separated by commas (not between digits), semicolons or new
+    lines; each is a name, a number and optionally a unit (default: the
+    field's unit). Every value is checked by the case reader
+    (:func:`bayesdx.case.parse_case`), whose bands are returned too.
+
+    >>> from bayesdx.knowledge import load_knowledge
+    >>> p = parse_cbc_text(load_knowledge(), "WBC 2.4, ANC 0,2; Hb 121 g/L\\nPLT: 240 x10^9/L, foo 3")
+    >>> p.values
+    (('wbc', '2.4'), ('anc', '0.2'), ('hb', '121 g/L'), ('plt', '240 10^9/L'))
+    >>> p.problems
+    ("'foo 3': not a blood-count name (WBC, ANC, ALC, monocytes, Hb, PLT, MCV, retic, eos)",)
+    """
+    from ..errors import CaseError
+    from .reader import parse_case
+
+    values: dict[str, str] = {}
+    problems: list[str] = []
+    for raw in re.split(r"[;\n]|,(?!\d)", text or ""):
+        item = raw.strip()
+        if not item:
+            continue
+        m = _ITEM.match(item)
+        name = re.sub(r"[.#%]", "", m.group(1)).strip().lower() if m else ""
+        key = CBC_NAMES.get(name)
+        if not m or key is None:
+            problems.append(f"'{item[:40]}': not a blood-count name (WBC, ANC, ALC, monocytes, Hb, PLT, MCV, "
+                            "retic, eos)" if m else f"'{item[:40]}': expected a name and a number")
+            continue
+        unit = (m.group(3) or "").strip().replace("x10", "10").replace("×10", "10")
+        values[key] = normalise_number(m.group(2).replace(" ", "")) + (f" {unit}" if unit else "")
+    bands: list[tuple[str, str]] = []
+    good = dict(values)
+    for _ in range(len(values) + 1):
+        case = {"cbc": {k: (float(v) if re.fullmatch(r"[0-9.]+", v) else v) for k, v in good.items()}}
+        try:
+            parsed = parse_case(case, kb)
+        except CaseError as exc:
+            for p in exc.problems:
+                key = p.path.split(".")[-1]
+                if key in good:
+                    problems.append(f"{key.upper()} {good.pop(key)}: {p.expected}"
+                                    + (f"; got {p.got}" if p.got is not None else ""))
+            continue
+        bands = [(k, f"{n} = {s}") for k in good for n, s in parsed.evidence.items()
+                 if n == k or n.startswith(k)]
+        break
+    return Pasted(tuple(good.items()), tuple(bands), tuple(problems))

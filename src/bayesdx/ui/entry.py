@@ -26,14 +26,13 @@ from .spec import (
     human,
     state_text,
 )
-from ..case.medications import match_drug
 from ..case.typed import normalise_number, read_typed
+from .quick import cb_add_drug, paste_box
 from .values import UNKNOWN, med_keys
 
 __all__ = [
     "EVIDENCE_TABS",
-    "cb_add_drug",
-    "current_meds",
+    "context_row",
     "form_words",
     "normalised",
     "evidence_panel",
@@ -158,6 +157,7 @@ def _section_buttons(spec: FormSpec, section: str, normal_label: str) -> None:
 
 
 def tab_cbc(model: Model, spec: FormSpec, values: dict[str, Any], derived: Derived) -> None:
+    paste_box(model, spec)
     st.caption("Type a number and pick its unit (or a band word such as *severe*); the band the "
                "model uses appears on the right. The **?** beside a name shows the cut-offs.")
     _numeric_section(model, spec, "cbc", values, derived,
@@ -222,36 +222,6 @@ def tab_medication(model: Model, spec: FormSpec, values: dict[str, Any], derived
             st.caption(f"ℹ️ {i['reason']}")
 
 
-def cb_add_drug(model: Model) -> None:
-    """Add the one generic that best matches the typed text (Enter in the drug box)."""
-    ss = st.session_state
-    text = str(ss.get("bdx.add_drug") or "").strip()
-    ss["bdx.drug_note"] = None
-    if not text:
-        return
-    generic, others = match_drug(model.kb, text)
-    if generic is None:
-        ss["bdx.drug_note"] = (f":red[No drug in the list matches **{_md(text)}**.] Check the spelling or type "
-                               "the generic name; drugs without a known effect on white cells are not listed.")
-        return
-    meds = list(current_meds())
-    if generic not in meds:
-        state.set_field("meds", [*meds, generic])
-    ss["bdx.add_drug"] = ""
-    also = f" Other matches: {', '.join(drug_text(o) for o in others)}." if others else ""
-    ss["bdx.drug_note"] = f":green[Added **{drug_text(generic)}**.]{also}"
-
-
-def current_meds() -> list[str]:
-    ss = st.session_state
-    return list(ss.get(state.K("meds"), ss.get(state.VALUES, {}).get("meds") or []))
-
-
-def _md(text: str) -> str:
-    """User text safe inside Markdown (no markup, no links)."""
-    return "".join("\\" + c if c in "\\`*_{}[]()#+-.!|<>~:$" else c for c in text[:60])
-
-
 def tab_tests(model: Model, spec: FormSpec, values: dict[str, Any], derived: Derived) -> None:
     terms = {t.term: t for t in spec.section_terms("tests")}
     used: set[str] = set()
@@ -282,18 +252,20 @@ def tab_marrow(model: Model, spec: FormSpec, values: dict[str, Any], derived: De
     _term_grid(spec.section_terms("marrow_findings"), derived)
 
 
+def context_row(model: Model, spec: FormSpec, values: dict[str, Any], derived: Derived) -> None:
+    """Age, sex, ancestry and duration: above the tabs, always visible (they change everything)."""
+    with st.container(key="bdx-context"):
+        c1, c2, c3, c4 = st.columns(4)
+        c1.text_input("Age (years)", key=W("age_years"), placeholder="e.g. 34 or 9 months")
+        fmt = {"sex": "Sex", "ancestry": "Ancestry", "duration": "Duration"}
+        for col, key in ((c2, "sex"), (c3, "ancestry"), (c4, "duration")):
+            opts = [UNKNOWN, *[o for o in spec.categorical.get(key, ()) if o != UNKNOWN]]
+            col.selectbox(fmt[key], opts, key=W(key, UNKNOWN), format_func=lambda s: s.replace("_", " "))
+        for fid in ("age_years", "sex", "ancestry", "duration"):
+            _field_errors(derived, fid)
+
+
 def tab_context(model: Model, spec: FormSpec, values: dict[str, Any], derived: Derived) -> None:
-    c1, c2, c3, c4 = st.columns(4)
-    c1.text_input("Age (years)", key=W("age_years"), placeholder="e.g. 34 or 9 months")
-    age_group = derived.evidence.get("age_group")
-    if age_group and str(values.get("age_years") or "").strip():
-        c1.caption(f"age group: {age_group}")
-    fmt = {"sex": "Sex", "ancestry": "Ancestry", "duration": "Duration"}
-    for col, key in ((c2, "sex"), (c3, "ancestry"), (c4, "duration")):
-        opts = [UNKNOWN, *[o for o in spec.categorical.get(key, ()) if o != UNKNOWN]]
-        col.selectbox(fmt[key], opts, key=W(key, UNKNOWN), format_func=lambda s: s.replace("_", " "))
-    for fid in ("age_years", "sex", "ancestry", "duration"):
-        _field_errors(derived, fid)
     st.markdown("**Known conditions and exposures**")
     _term_grid(spec.section_terms("history", context=True), derived)
     st.markdown("**Symptoms and signs**")
@@ -302,7 +274,7 @@ def tab_context(model: Model, spec: FormSpec, values: dict[str, Any], derived: D
 
 EVIDENCE_TABS = (("Blood count", tab_cbc), ("Smear", tab_smear), ("Medication", tab_medication),
                  ("Tests", tab_tests), ("Vitamins", tab_vitamins), ("Marrow", tab_marrow),
-                 ("Context & history", tab_context))
+                 ("History", tab_context))
 
 
 def evidence_panel(model: Model, spec: FormSpec, values: dict[str, Any], derived: Derived) -> None:
@@ -312,6 +284,7 @@ def evidence_panel(model: Model, spec: FormSpec, values: dict[str, Any], derived
     the other tabs live in :data:`bayesdx.ui.state.VALUES`. Tab titles must not
     change between reruns: a new title resets the open tab.)
     """
+    context_row(model, spec, values, derived)
     tabs = st.tabs([name for name, _ in EVIDENCE_TABS], key="bdx.etab", on_change="rerun")
     for tab, (_, draw) in zip(tabs, EVIDENCE_TABS):
         if tab.open:

@@ -82,6 +82,8 @@ def param_text(model, path: str) -> str:
     try:
         if p[0] == "causes" and p[2] == "prior" and len(p) == 3:
             return f"Prior of {cause_label(model, p[1])}"
+        if p[0] == "causes" and p[2] == "base" and len(p) == 3:
+            return f"Base probability of {cause_label(model, p[1])} (every relative risk 1)"
         if p[0] == "causes" and p[2] == "rr" and len(p) == 5:
             return (f"Relative risk of {cause_label(model, p[1])} if "
                     f"{_lower(_node(model, p[3]))} = {state_text(p[4])}")
