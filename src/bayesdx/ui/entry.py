@@ -27,7 +27,7 @@ from .spec import (
     state_text,
 )
 from ..case.typed import normalise_number, read_typed
-from .quick import cb_add_drug, paste_box
+from .quick import cb_add_drug, paste_box, tab_value_to_value
 from .values import UNKNOWN, med_keys
 
 __all__ = [
@@ -93,7 +93,7 @@ def _numeric_row(model: Model, nin: NumericInput, values: dict[str, Any], derive
                  placeholder: str) -> None:
     """One measure on one line: name, value, unit, the band the model uses; errors below."""
     c0, c1, c2, c3 = st.columns([1.75, 1.25, 1.05, 1.15], vertical_alignment="center")
-    c0.markdown(f"**{nin.label}**", help=band_text(nin) or None)
+    c0.markdown(f"**{nin.label}**", help="  \n".join(band_text(nin).splitlines()) or None)  # one line per band
     c1.text_input(nin.label, key=W(nin.fid), placeholder=placeholder, label_visibility="collapsed")
     c2.selectbox(f"{nin.label}: unit", nin.units, key=W(f"{nin.fid}@unit", nin.unit),
                  label_visibility="collapsed")
@@ -157,17 +157,19 @@ def _section_buttons(spec: FormSpec, section: str, normal_label: str) -> None:
 
 
 def tab_cbc(model: Model, spec: FormSpec, values: dict[str, Any], derived: Derived) -> None:
-    paste_box(model, spec)
-    st.caption("Type a number and pick its unit (or a band word such as *severe*); the band the "
-               "model uses appears on the right. The **?** beside a name shows the cut-offs.")
-    _numeric_section(model, spec, "cbc", values, derived,
-                     {"wbc": "e.g. 3.2", "anc": "e.g. 0.8", "alc": "e.g. 1.5", "amc": "e.g. 0.4",
-                      "hb": "e.g. 12.9", "plt": "e.g. 245", "mcv": "e.g. 88", "retic": "e.g. 50",
-                      "eos": "e.g. 0.1"})
-    if spec.section_numeric("baseline_cbc"):
-        st.markdown("**Earlier count** (before the problem or the suspect drug)")
-        _numeric_section(model, spec, "baseline_cbc", values, derived,
-                         {"anc": "e.g. 3.8", "weeks_ago": "e.g. 12"})
+    with st.container(key="bdx-cbc"):
+        paste_box(model, spec)
+        st.caption("Type a number and pick its unit (or a band word such as *severe*); the band the "
+                   "model uses appears on the right. The **?** beside a name shows the cut-offs.")
+        _numeric_section(model, spec, "cbc", values, derived,
+                         {"wbc": "e.g. 3.2", "anc": "e.g. 0.8", "alc": "e.g. 1.5", "amc": "e.g. 0.4",
+                          "hb": "e.g. 12.9", "plt": "e.g. 245", "mcv": "e.g. 88", "retic": "e.g. 50",
+                          "eos": "e.g. 0.1"})
+        if spec.section_numeric("baseline_cbc"):
+            st.markdown("**Earlier count** (before the problem or the suspect drug)")
+            _numeric_section(model, spec, "baseline_cbc", values, derived,
+                             {"anc": "e.g. 3.8", "weeks_ago": "e.g. 12"})
+    tab_value_to_value()
 
 
 def tab_smear(model: Model, spec: FormSpec, values: dict[str, Any], derived: Derived) -> None:

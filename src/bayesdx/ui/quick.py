@@ -15,7 +15,7 @@ from ..diagnosis import Model
 from . import state
 from .spec import FormSpec, drug_text
 
-__all__ = ["cb_add_drug", "current_meds", "md_escape", "paste_box"]
+__all__ = ["TAB_VALUES_JS", "cb_add_drug", "current_meds", "md_escape", "paste_box", "tab_value_to_value"]
 
 
 def cb_add_drug(model: Model) -> None:
@@ -88,3 +88,24 @@ def paste_box(model: Model, spec: FormSpec) -> None:
                       on_click=_cb_apply_paste, args=(spec,), icon=":material/check:")
 
 
+
+
+#: Keeps the unit boxes and the ? icons of the blood count out of the Tab order, so that Tab goes from one
+#: value to the next (the units stay one click away). Static script, no user input; runs in the page.
+TAB_VALUES_JS = """<script>
+const doc = window.parent.document;
+const skip = () => doc.querySelectorAll(
+  '.st-key-bdx-cbc [data-testid="stSelectbox"] input, .st-key-bdx-cbc [data-testid="stSelectbox"] [tabindex],'
+  + ' .st-key-bdx-cbc [data-testid="stTooltipIcon"] *, .st-key-bdx-cbc [data-testid="stTooltipHoverTarget"]')
+  .forEach((e) => { if (e.getAttribute('tabindex') !== '-1') e.setAttribute('tabindex', '-1'); });
+skip();
+new MutationObserver(skip).observe(doc.body, {subtree: true, childList: true});
+</script>"""
+
+
+def tab_value_to_value() -> None:
+    """Install :data:`TAB_VALUES_JS` (an invisible component)."""
+    import streamlit.components.v1 as components
+
+    with st.container(key="bdx-tabjs", height=1, border=False):
+        components.html(TAB_VALUES_JS, height=0)
