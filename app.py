@@ -39,7 +39,7 @@ state.init_session(model)
 values = entry.normalised(state.current_values(spec), spec)
 direct = dict(st.session_state.get("bdx.direct") or {})
 derived = derive(model, values, direct)
-state.sync_url(derived.evidence, model.kb)
+state.sync_url(derived.evidence, model.kb, values)
 
 # ---------------------------------------------------------------- layout
 # The skeleton is laid out first and filled in order of urgency: after a change

@@ -59,7 +59,12 @@ def top_label(at: AppTest) -> str:
 
 
 def url_evidence(at: AppTest) -> dict[str, str]:
-    return {k: (v[-1] if isinstance(v, list) else v) for k, v in at.query_params.items()}
+    return {k: (v[-1] if isinstance(v, list) else v) for k, v in at.query_params.items() if not k.startswith("f.")}
+
+
+def url_fields(at: AppTest) -> dict[str, str]:
+    """The form's fields in the address bar (``f.<field>=<text>``)."""
+    return {k: (v[-1] if isinstance(v, list) else v) for k, v in at.query_params.items() if k.startswith("f.")}
 
 
 def texts(at: AppTest) -> str:
@@ -453,3 +458,62 @@ def test_bad_case_files_give_readable_messages(content, expected):
     err = "\n".join(e.value for e in at.error)
     assert "bad.yaml" in err and expected in err
     assert url_evidence(at) == {"anc": "severe"}  # the scenario is left as it was
+
+
+# --------------------------------------------------------------------------- issue 13: entry, link, safety
+
+
+def test_shared_link_restores_the_same_widgets(model):
+    at = new_app()
+    enter_clozapine_case(at)
+    query = {k: (v[-1] if isinstance(v, list) else v) for k, v in at.query_params.items()}
+    assert url_fields(at)["f.cbc.anc"] == "0.1" and url_fields(at)["f.meds"] == "clozapine"
+    again = new_app(query)
+    assert f"{len(url_fields(at))} entries from the link" in texts(again)  # what was entered, not 10 findings
+    assert again.session_state["bdx.direct"] == {}  # no chips under "Other evidence"
+    assert url_evidence(again) == url_evidence(at)
+    assert again.text_input(key="w:age_years").value == "34"  # the age, not "Age group: young"
+    tab(again, "Medication")
+    assert again.multiselect(key="w:meds").value == ["clozapine"]
+    assert again.text_input(key="w:med.clozapine.weeks").value == "9"  # editable, as entered
+
+
+def test_link_values_are_checked_never_evaluated():
+    at = new_app({"f.sex": "__import__('os')", "f.cbc.anc": "0.1", "f.nope": "1", "f.meds": "clozapine,xyz"})
+    assert at.selectbox(key="w:sex").value == "unknown"
+    assert url_evidence(at)["anc"] == "severe"
+    assert sum("left out" in w.value for w in at.warning) == 3
+
+
+def test_drug_box_enter_adds_one_generic():
+    at = new_app()
+    tab(at, "Medication")
+    at.text_input(key="bdx.add_drug").input("cloza").run()
+    assert at.multiselect(key="w:meds").value == ["clozapine"]
+    at.text_input(key="bdx.add_drug").input("Tegretol").run()
+    assert at.multiselect(key="w:meds").value == ["clozapine", "carbamazepine"]
+    at.text_input(key="bdx.add_drug").input("zzqx").run()
+    assert "No drug in the list matches" in texts(at) and "medications[" not in texts(at)
+
+
+def test_paste_box_reads_then_applies(model):
+    at = new_app()
+    tab(at, "Blood count")
+    at.text_area(key="bdx.paste").input("WBC 2.4, ANC 0,2; Hb 121 g/L, PLT 240").run()
+    at.button(key="bdx.paste_read").click().run()
+    assert "Understood" in texts(at) and "anc" not in url_evidence(at)  # shown, not applied yet
+    at.button(key="bdx.paste_apply").click().run()
+    assert url_evidence(at)["anc"] == "severe" and at.text_input(key="w:cbc.hb").value == "121 g/L"
+
+
+def test_consistency_warning_and_do_not_miss(model):
+    at = new_app()
+    tab(at, "Blood count")
+    at.text_input(key="w:cbc.anc").input("3.5").run()
+    tab(at, "Smear")
+    at.segmented_control(key="w:smear.absent_neutrophils").set_value("present").run()
+    assert any("Check these entries" in w.value for w in at.warning)
+    tab(at, "Blood count")
+    at.text_input(key="w:cbc.anc").input("0.05").run()
+    assert not any("Check these entries" in w.value for w in at.warning)
+    assert any(m.value.startswith("**Do not miss**") for m in at.markdown)

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from bayesdx.diagnosis import load_model
+from bayesdx.ui.labels import cause_label
 from harness import CHROMIUM, RANKING_TEXT, AppPage, launch_chromium, serve_app
 
 pytestmark = [
@@ -69,26 +70,92 @@ def top_cause(app: AppPage) -> str:
 def test_clozapine_agranulocytosis_through_the_widgets(app):
     app.open()
     assert "not a medical device" in app.page.inner_text("body")
+    app.fill("Age (years)", "34")  # context sits above the tabs, always visible
+    app.select("Sex", "male")
     app.tab("Blood count")
     app.fill("Neutrophils (ANC)", "0.1")
     app.fill("Lymphocytes (ALC)", "1.8")
     app.fill("Haemoglobin", "13.6")
     app.fill("Platelets", "240")
     app.tab("Medication")
-    app.add_drug("clozapine")
+    app.fill("Add a drug", "cloza")  # part of the name + Enter: the one best match
     app.fill("Weeks since start", "9")
     app.tab("Smear")
     app.choose("Blasts", "absent")
     app.tab("History")
-    app.fill("Age (years)", "34")
-    app.select("Sex", "male")
     app.choose("Fever", "present")
-    assert top_cause(app) == labels()["drug_antipsychotic"]
+    assert top_cause(app) == cause_label(load_model(), "drug_antipsychotic")
     assert labels()["drug_antipsychotic"] in app.ranking_text()
     assert "anc=severe" in app.page.url and "exposure_antipsychotic=clozapine_window" in app.page.url
+    assert "Do not miss" in app.page.inner_text(".st-key-bdx-dnm")
     app.rerun(lambda: app.page.get_by_role("tab", name="Blood count").click())
     app.page.wait_for_timeout(400)  # let the tab indicator settle
     app.page.screenshot(path=str(SHOTS / "clozapine-agranulocytosis.png"))
+
+
+def test_drug_box_enter_picks_one_generic(app):
+    app.open()
+    app.tab("Medication")
+    app.fill("Add a drug", "cloza")
+    chips = app.page.locator('.stMultiSelect [data-baseweb="tag"]')
+    assert chips.count() == 1 and "clozapine" in chips.first.inner_text().lower()
+    app.fill("Add a drug", "Tegretol")  # a brand resolves to its generic
+    assert chips.count() == 2 and "carbamazepine" in chips.nth(1).inner_text().lower()
+    app.fill("Add a drug", "zzqx")
+    body = app.page.inner_text("body")
+    assert "No drug in the list matches" in body and "medications[" not in body and "Traceback" not in body
+
+
+@pytest.mark.parametrize("app", [{"width": 1366, "height": 768}], indirect=True, ids=["laptop"])
+def test_keyboard_cbc_entry_tab_goes_value_to_value(app):
+    app.open()
+    app.tab("Blood count")
+    wbc = app.page.get_by_label("White cells (WBC)", exact=True).first
+    wbc.click()
+    for text in ("2.4", "0.2", "1.6", "0.3", "12.1", "240"):
+        app.page.keyboard.type(text)
+        app.page.keyboard.press("Tab")
+    app.wait_idle()
+    app.rerun(lambda: app.page.keyboard.press("Enter"))
+    want = {"White cells (WBC)": "2.4", "Neutrophils (ANC)": "0.2", "Lymphocytes (ALC)": "1.6",
+            "Monocytes (AMC)": "0.3", "Haemoglobin": "12.1", "Platelets": "240"}
+    for label, text in want.items():
+        assert app.page.get_by_label(label, exact=True).first.input_value() == text, label
+    app.page.wait_for_url(re.compile(r"anc=severe"))
+    app.page.screenshot(path=str(SHOTS / "keyboard-cbc-1366x768.png"))
+
+
+def test_cbc_paste_shows_what_was_understood_then_applies(app):
+    app.open()
+    app.tab("Blood count")
+    app.page.get_by_text("Paste a blood count").first.click()
+    box = app.page.get_by_label("Blood count as printed", exact=True)
+    box.click()
+    app.page.keyboard.insert_text("WBC 2.4, ANC 0,2; Hb 121 g/L, PLT 240, foo 3")  # as pasted
+    app.click("Read")
+    body = app.page.inner_text("body")
+    assert "Understood" in body and "121 g/L" in body and "Not understood" in body
+    assert "?" not in app.page.url or "anc=" not in app.page.url  # nothing applied yet
+    app.page.screenshot(path=str(SHOTS / "cbc-paste.png"))
+    app.click("Apply these 4 values")
+    app.page.wait_for_url(re.compile(r"anc=severe"))
+    assert app.page.get_by_label("Neutrophils (ANC)", exact=True).first.input_value() == "0.2"
+
+
+def test_units_converted_and_offered(app):
+    app.open()
+    app.tab("Blood count")
+    app.fill("Neutrophils (ANC)", "0,4")  # a decimal comma is read as a point
+    app.page.wait_for_url(re.compile(r"anc=severe"))
+    app.fill("Haemoglobin", "89")  # g/dL by default: implausible, so the g/L reading is offered
+    body = app.page.inner_text("body")
+    assert "try hb:" not in body and "Read 89 as 89 g/L" in body
+    app.click("Read 89 as 89 g/L")
+    app.page.wait_for_url(re.compile(r"hb=low"))
+    app.tab("Vitamins")
+    app.fill("Vitamin B12", "95 pmol/L")
+    assert "= 129 pg/mL" in app.page.inner_text("body")  # the converted value beside the field
+    app.page.screenshot(path=str(SHOTS / "units.png"))
 
 
 def test_shared_link_why_and_what_if(app):
@@ -97,7 +164,7 @@ def test_shared_link_why_and_what_if(app):
              "&exposure_immunosuppressant=none&exposure_chemotherapy=none&exposure_antiviral=none"
              "&exposure_corticosteroid=none&hx_fever=present")
     app.open(query)
-    assert top_cause(app) == labels()["drug_antipsychotic"]
+    assert top_cause(app) == cause_label(load_model(), "drug_antipsychotic")
     app.page.screenshot(path=str(SHOTS / "shared-link.png"))
     app.click("Pin as A")
     app.tab("Smear")

@@ -38,8 +38,8 @@ CSS = """<style>
 </style>"""
 
 PRIVACY = ("Nothing you enter is stored or sent anywhere: it stays in this browser tab and the "
-           "local app process. The address bar holds the findings (no names, no numbers) so a "
-           "scenario can be shared; case files are saved only where you download them.")
+           "local app process. The address bar holds the findings and the values you typed (no "
+           "names) so that a link reopens the same form; case files are saved only where you download them.")
 
 
 def note() -> None:
@@ -79,8 +79,8 @@ def share_controls(query: dict[str, str]) -> None:
     with st.popover("Share", icon=":material/link:"):
         base = (getattr(st.context, "url", None) or "").split("?", 1)[0]
         link = (base or "") + ("?" + urlencode(query) if query else "")
-        st.caption("This link opens the same findings (node=state pairs; no numbers, no names). "
-                   "It is also in the address bar.")
+        st.caption("This link reopens the form as you filled it in: the values you typed (f.field=text) "
+                   "and the findings (node=state); no names. It is also in the address bar.")
         st.code(link or "(no findings yet)", language=None, wrap_lines=True)
 
 
