@@ -15,6 +15,7 @@ from bayesdx.diagnosis import DISCLAIMER
 from bayesdx.errors import KnowledgeError
 from bayesdx.ui import analysis, entry, page, results, state
 from bayesdx.ui.scenario import derive
+from bayesdx.ui.link import values_to_params
 from bayesdx.ui.share import case_yaml, evidence_to_query
 from bayesdx.ui.spec import form_spec
 from bayesdx.ui.values import values_to_case
@@ -45,7 +46,7 @@ state.sync_url(derived.evidence, model.kb, values)
 # The skeleton is laid out first and filled in order of urgency: after a change
 # the browser receives the ranking first, then the form, then the toolbar, then
 # the open analysis tab and the credible intervals (the slow parts).
-head, tools = st.columns([1.15, 1], vertical_alignment="bottom")
+head, tools = st.columns([1, 1.15], vertical_alignment="bottom")
 flash = st.container(key="bdx-flash")  # always present, so the tabs below keep their place
 left, right = st.columns([1.05, 1], gap="large")
 
@@ -81,7 +82,7 @@ with tools, st.container(horizontal=True, horizontal_alignment="right"):
                   icon=":material/undo:")
         st.button("Unpin", key="bdx.unpin", on_click=state.cb_unpin, type="tertiary", icon=":material/close:")
     page.case_file_controls(model, case_yaml(values_to_case(values, spec, direct), DISCLAIMER))
-    page.share_controls(evidence_to_query(derived.evidence, model.kb))
+    page.share_controls({**evidence_to_query(derived.evidence, model.kb), **values_to_params(values, spec)})
     page.summary_controls(model, derived.evidence, page.entered_lines(derived.case))
 
 
@@ -107,6 +108,6 @@ with st.expander("About this model"):
                 f"{len(model.net.context)} context nodes; knowledge version `{model.kb.digest[:12]}`. "
                 "Posteriors are exact (no sampling); only the credible intervals draw the uncertain "
                 "numbers of the model, 1,000 times. Share a scenario by copying the address bar; "
-                "it holds the evidence as `node=state` pairs only.")
+                "it holds the values you typed (`f.field=text`) and the evidence (`node=state`), no names.")
 
 state.end_of_run()  # last: keeps the post-run garbage collection cheap

@@ -169,7 +169,7 @@ def to_html(s: Summary) -> str:
              f'<p class=disc>{esc(s.disclaimer)}</p>']
     parts.append("<h2>Evidence entered</h2>")
     if s.entered:
-        parts.append(_rows(s.entered, ("Field", "Entered")))
+        parts.append("<p><b>Entered:</b> " + " · ".join(f"{esc(k)}: {esc(v)}" for k, v in s.entered) + "</p>")
     parts.append("<p><b>Counted as:</b> " + " · ".join(f"{esc(k)}: <b>{esc(v)}</b>" for k, v in s.counted) + "</p>"
                  if s.counted else "<p>No findings entered.</p>")
     if s.alerts:
@@ -220,12 +220,12 @@ def to_pdf(s: Summary) -> bytes:
     def para(text: str, style: str = "", size: float = 9, color=(0, 0, 0)) -> None:
         pdf.set_font("Helvetica", style, size)
         pdf.set_text_color(*color)
-        pdf.multi_cell(w, 4.2, _t(text), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(w, 3.9, _t(text), new_x="LMARGIN", new_y="NEXT")
         pdf.set_text_color(0, 0, 0)
 
     def table(rows, head, widths) -> None:
         pdf.set_font("Helvetica", "", 8.5)
-        with pdf.table(col_widths=widths, text_align="LEFT", line_height=4.2, padding=0.6,
+        with pdf.table(col_widths=widths, text_align="LEFT", line_height=3.8, padding=0.4,
                        headings_style=FontFace(emphasis="BOLD"), borders_layout="HORIZONTAL_LINES",
                        first_row_as_headings=bool(head)) as t:
             for r in ([head] if head else []) + [list(r) for r in rows]:
@@ -238,7 +238,7 @@ def to_pdf(s: Summary) -> bytes:
     para(s.disclaimer, "B")
     heading("Evidence entered")
     if s.entered:
-        table(s.entered, ["Field", "Entered"], (1, 2))
+        para("Entered: " + "; ".join(f"{k}: {v}" for k, v in s.entered))
     para("Counted as: " + "; ".join(f"{k}: {v}" for k, v in s.counted) if s.counted else "No findings entered.")
     if s.alerts:
         heading("Safety")

@@ -117,13 +117,17 @@ def _numeric_row(model: Model, nin: NumericInput, values: dict[str, Any], derive
         if t is not None and t.shown and not ignored:
             badge = f":gray[{t.shown}] " + badge
     c3.markdown(badge or "&nbsp;")
+    # everything below the row goes into one container that is always there: the rows keep their
+    # places in the page, so a message appearing above never remounts (and unfocuses) the next field
+    below = st.container(key=f"bdx-below-{nin.fid.replace('.', '-')}", gap=None)
     if typed:
-        _field_errors(derived, nin.fid)
-        for i in derived.ignored:
-            if i.get("field") == nin.fid:
-                st.caption(f"Not used: {form_words(str(i.get('reason', '')))}")
+        with below:
+            _field_errors(derived, nin.fid)
+            for i in derived.ignored:
+                if i.get("field") == nin.fid:
+                    st.caption(f"Not used: {form_words(str(i.get('reason', '')))}")
     if t is not None and t.alternatives and nin.fid in derived.field_errors:
-        with st.container(horizontal=True):
+        with below, st.container(horizontal=True):
             for u in t.alternatives:
                 st.button(f"Read {typed} as {typed} {u}", key=f"bdx.unit.{nin.fid}.{u}", on_click=_use_unit,
                           args=(nin.fid, u), icon=":material/swap_horiz:")

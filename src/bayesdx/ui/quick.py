@@ -104,8 +104,6 @@ new MutationObserver(skip).observe(doc.body, {subtree: true, childList: true});
 
 
 def tab_value_to_value() -> None:
-    """Install :data:`TAB_VALUES_JS` (an invisible component)."""
-    import streamlit.components.v1 as components
-
+    """Install :data:`TAB_VALUES_JS` (a static script in an invisible same-origin iframe, out of the Tab order)."""
     with st.container(key="bdx-tabjs", height=1, border=False):
-        components.html(TAB_VALUES_JS, height=0)
+        st.iframe(TAB_VALUES_JS, height=1, tab_index=-1)

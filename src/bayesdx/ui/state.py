@@ -186,6 +186,7 @@ def init_session(model: Model) -> None:
         ss[VALUES] = default_values(spec)
         params = {k: st.query_params.get_all(k) for k in st.query_params}
         fields = {k: v for k, v in params.items() if k.startswith(FIELD_PREFIX)}
+
         if fields:  # a link of this app: the fields exactly as entered, plus evidence no field holds
             values, messages = params_to_values(fields, spec)
             evidence, more = query_to_evidence({k: v for k, v in params.items() if k not in fields}, model)
