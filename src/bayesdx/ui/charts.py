@@ -270,7 +270,7 @@ def compare_chart(rows: Sequence[dict]) -> tuple[dict[str, Any], pd.DataFrame]:
 
 LOW_HIGH_COLORS = ("#4575b4", "#d6604d")  # the number at its low, at its high
 TORNADO_ROW = 46  # each row: the number's name and source on a line, its bar below
-NAME_LIMIT = 370  # px; a longer name ends in an ellipsis (the tooltip and the table have it whole)
+NAME_LIMIT = 520  # px; a longer line ends in an ellipsis (the tooltip and the table have it whole)
 
 
 def _num(x: float) -> str:
@@ -299,12 +299,12 @@ def _tornado_spec(n: int, lo: float, hi: float, fmt: str, title: str) -> dict[st
     left = base.transform_filter("datum.p < datum.base").mark_text(
         align="right", dx=-4, dy=8, fontSize=11, color="#222222").encode(x="p:Q", text="number:N")
     first = base.transform_filter("datum.end == 'its low'")
+    # the name and its source on one line, never overprinting each other (an ellipsis when too long;
+    # the tooltip and the table below have both whole)
     name = first.mark_text(align="left", baseline="bottom", dy=-3, fontSize=12, color="#222222",
-                           limit=NAME_LIMIT).encode(x=alt.X("x0:Q", scale=x_scale), text="name:N")
-    source = first.mark_text(align="right", baseline="bottom", dy=-3, fontSize=11, color="#666666").encode(
-        x=alt.X("x1:Q", scale=x_scale), text="source:N")
+                           limit=NAME_LIMIT).encode(x=alt.X("x0:Q", scale=x_scale), text="headline:N")
     at_value = first.mark_tick(color="#111111", thickness=2, size=24, yOffset=8).encode(x="base:Q")
-    return _spec(alt.layer(bars, right, left, name, source, at_value).properties(height=max(TORNADO_ROW * n, 40)))
+    return _spec(alt.layer(bars, right, left, name, at_value).properties(height=max(TORNADO_ROW * n, 40)))
 
 
 def tornado_chart(rows: Sequence[dict], base: float, title: str) -> tuple[dict[str, Any], pd.DataFrame]:
@@ -323,10 +323,11 @@ def tornado_chart(rows: Sequence[dict], base: float, title: str) -> tuple[dict[s
         for end, p, x in (("its low", r["at_low"], r["low"]), ("its high", r["at_high"], r["high"])):
             long.append({"label": label, "rank": rank, "end": end, "p": float(p), "base": float(base),
                          "number": _num(x), "name": r["name"], "source": r["source"], "path": r["path"],
+                         "headline": f"{r['name']} · {r['source']}",
                          "values": f"{_num(r['value'])} ({_num(r['low'])} to {_num(r['high'])})",
                          "P": pct(float(p)), "reference": r["reference"]})
     df = pd.DataFrame(long, columns=["label", "rank", "end", "p", "base", "number", "name", "source", "path",
-                                     "values", "P", "reference"])
+                                     "headline", "values", "P", "reference"])
     xs = [float(base), *df["p"]]
     span = max(xs) - min(xs)
     pad = max(0.2 * span, 0.004)

@@ -45,7 +45,7 @@ def current_meds() -> list[str]:
 
 def md_escape(text: str) -> str:
     """User text safe inside Markdown (no markup, no links)."""
-    return "".join("\\" + c if c in "\\`*_{}[]()#+-.!|<>~:$" else c for c in text[:60])
+    return "".join("\\" + c if c in "\\`*_{}[]()#+-.!|<>~:$" else c for c in text[:200])
 
 
 def _cb_read_paste(model: Model) -> None:
