@@ -268,18 +268,16 @@ def test_share_and_restore_through_the_widgets(app, browser):
     other = browser.new_context(viewport={"width": 1366, "height": 768})
     try:
         again = AppPage(other.new_page(), app.url)
-        again.page.goto(link)
-        again.page.wait_for_function("() => window.__bdx && window.__bdx.msgs > 0")
-        again.wait_idle()
+        again.open(link.split("?", 1)[1])  # the link as shared (waits for the first run and the ranking)
         expect = sync_api.expect
-        expect(again.page.get_by_label("Age (years)", exact=True).first).to_have_value("34")
+        expect(again.page.get_by_label("Age (years)", exact=True).first).to_have_value("34", timeout=30_000)
         assert "Other evidence" not in again.page.inner_text("body")  # no chips: the same widgets
         again.tab("Medication")
         again.wait_idle()
-        expect(again.page.get_by_label("Weeks since start", exact=True).first).to_have_value("9")
+        expect(again.page.get_by_label("Weeks since start", exact=True).first).to_have_value("9", timeout=30_000)
         again.tab("Blood count")
         again.wait_idle()
-        expect(again.page.get_by_label("Neutrophils (ANC)", exact=True).first).to_have_value("0.1")
+        expect(again.page.get_by_label("Neutrophils (ANC)", exact=True).first).to_have_value("0.1", timeout=30_000)
         again.page.screenshot(path=str(SHOTS / "restored-link-1366x768.png"))
     finally:
         other.close()
