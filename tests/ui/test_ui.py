@@ -187,10 +187,22 @@ def test_ranking_chart_draws_intervals_without_changing_its_spec():
     assert spec == plain  # switching the intervals on only changes the data
     assert [m["mark"]["type"] for m in spec["layer"]].count("rule") == 1
     assert list(df["Interval"]) == ["70% to 97%", "20% to 45%", "not shown"]
-    # the percentage never sits on the whisker: inside left of it, or right of its end
-    assert (df.loc[0, "tx"], bool(df.loc[0, "inside"])) == (0.7, True)
-    assert (df.loc[1, "tx"], bool(df.loc[1, "inside"])) == (0.45, False)
+    # the percentage sits at the bar's end (inside a long bar), whatever the interval
+    assert (df.loc[0, "tx"], bool(df.loc[0, "inside"])) == (0.9, True)
+    assert (df.loc[1, "tx"], bool(df.loc[1, "inside"])) == (0.3, False)
     assert (df.loc[2, "tx"], bool(df.loc[2, "inside"])) == (0.1, False)
+    # the interval runs along the bar's lower edge with round ends: unlike the prior tick
+    marks = [(m["mark"]["type"], m["mark"].get("yOffset", 0)) for m in spec["layer"]]
+    assert ("tick", 0) in marks and marks.count(("point", 7)) == 2 and ("rule", 7) in marks
+
+
+def test_why_chart_labels_every_bar():
+    rows = [{"finding": f"Finding {i} = state", "weight": w, "lr": "odds ×2", "direction": "raises",
+             "without": "3%", "exact": "2"} for i, w in enumerate((2.5, 0.8, 0.3, -0.2, -0.7, 0.05))]
+    spec, df = why_chart(rows)
+    names = [m for m in spec["layer"] if m["mark"]["type"] == "text" and m["encoding"]["text"]["field"] == "finding"]
+    assert len(names) == 1 and not names[0].get("transform")  # one name per row, no filter
+    assert spec["height"] == 40 * len(rows) and len(set(df["key"])) == len(rows)
 
 
 def test_tornado_chart_has_both_ends_of_every_number():

@@ -119,6 +119,40 @@ def match_drug(kb: Knowledge, name: str) -> tuple[str, str] | None:
     return None
 
 
+def match_drug(kb: Knowledge, text: str) -> tuple[str | None, tuple[str, ...]]:
+    """The one generic name that best matches what was typed, and the other candidates.
+
+    An exact generic or brand name (brands resolve to their generic) wins;
+    then the generics whose own name starts with the text, then those of a
+    brand that does (shortest first); then the closest spelling. Used when a
+    person types part of a name and presses Enter: one drug, never several.
+
+    >>> from bayesdx.knowledge import load_knowledge
+    >>> kb = load_knowledge()
+    >>> match_drug(kb, "cloza")[0], match_drug(kb, "Clozaril")[0], match_drug(kb, "clozapine 100 mg")[0]
+    ('clozapine', 'clozapine', 'clozapine')
+    >>> match_drug(kb, "xyzzy")
+    (None, ())
+    """
+    t = word(text or "")
+    if not t:
+        return None, ()
+    exact = MedicationsReader(kb, False, "").resolve_drug(text)
+    drugs, aliases = drug_lookup(kb)
+    ranked: list[str] = []
+    if exact:
+        ranked.append(exact)
+    ranked += sorted((g for w, g in drugs.items() if w.startswith(t)), key=lambda g: (len(g), g))
+    ranked += [g for w, g in sorted(aliases.items(), key=lambda kv: (len(kv[0]), kv[0])) if w.startswith(t)]
+    if not ranked:
+        import difflib
+
+        close = difflib.get_close_matches(t, [*drugs, *aliases], n=3, cutoff=0.75)
+        ranked = [drugs.get(w) or aliases[w] for w in close]
+    ranked = list(dict.fromkeys(g for g in ranked if g in kb.drugs.drugs))
+    return (ranked[0], tuple(ranked[1:6])) if ranked else (None, ())
+
+
 class MedicationsReader(ReaderBase):
     """Reads the ``medications:`` list of a case."""
 

@@ -8,6 +8,7 @@ raised as :class:`~bayesdx.errors.BayesdxError` and turned into exit codes by
 from __future__ import annotations
 
 import json
+import textwrap
 import sys
 
 from ..errors import BayesdxError
@@ -299,7 +300,7 @@ def _each_case(args, model, score) -> int:
         if args.json:
             print(json.dumps({"id": pc.id, **obj, "disclaimer": DISCLAIMER}))
         else:
-            print(f"Case: {pc.id or '(no id)'}\n{text}\n{DISCLAIMER}\n")
+            print(f"Case: {pc.id or '(no id)'}\n{text}\n" + "\n".join(textwrap.wrap(DISCLAIMER, 100)) + "\n")
     return code
 
 
@@ -351,10 +352,16 @@ def cmd_sensitivity(args) -> int:
     from ..sensitivity import sensitivity
 
     model = _model(args)
-    check_cause(model.engine, args.cause, "--cause")
+    if args.cause:
+        check_cause(model.engine, args.cause, "--cause")
 
     def score(pc):
-        s = sensitivity(model.engine, args.cause, pc.evidence, params=args.params)
+        if args.cause:
+            cause = args.cause
+        else:
+            post = model.engine.posterior(pc.evidence)
+            cause = max(post.causes, key=post.of)
+        s = sensitivity(model.engine, cause, pc.evidence, params=args.params)
         return s.to_dict(args.top), s.format(args.top)
 
     return _each_case(args, model, score)

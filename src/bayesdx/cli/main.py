@@ -202,7 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("sensitivity", help="which numbers of priors/ move one cause's "
                        "posterior most for a case file")
     s.add_argument("case", help="case file: one case, or a list under 'cases:'")
-    s.add_argument("--cause", required=True, help="cause id, e.g. sle")
+    s.add_argument("--cause", default=None, help="cause id, e.g. sle (default: each case's top cause)")
     s.add_argument("--params", action="append", default=None, metavar="PREFIX",
                    help="only parameters whose path starts with PREFIX (repeatable), "
                    "e.g. causes.sle or findings.test_ana")

@@ -25,9 +25,11 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from .alerts import alert_problems
 from .checks import Checker
 from ..errors import KnowledgeError, Problem
 from .schema import (
+    AlertsSpec,
     CauseCPT,
     CauseSpec,
     ContextPrior,
@@ -37,6 +39,7 @@ from .schema import (
     FindingSpec,
     MappingSpec,
     ModelFile,
+    Param,
     PriorsFile,
     Reference,
     node_states,
@@ -120,6 +123,8 @@ class Knowledge:
     mapping: MappingSpec
     drugs: DrugsSpec
     digest: str = field(default="")
+    alerts: AlertsSpec = field(default_factory=AlertsSpec)
+    alert_thresholds: dict[str, Param] = field(default_factory=dict)
 
     def states(self, node: str) -> list[str]:
         """States of any node; causes are ``["absent", "present"]``."""
@@ -307,7 +312,7 @@ def _load_cached(root: Path, digest: str) -> Knowledge:
 
     sections: dict[str, dict[str, tuple[str, Any]]] = {
         k: {} for k in ("context", "causes", "findings", "context_p", "causes_p",
-                        "findings_p", "references")
+                        "findings_p", "references", "alerts_p")
     }
     singles: dict[str, tuple[str, Any]] = {}
 
@@ -343,6 +348,7 @@ def _load_cached(root: Path, digest: str) -> Knowledge:
         single("reference_population", rel, mf.reference_population)
         single("case_mapping", rel, mf.case_mapping)
         single("drugs", rel, mf.drugs)
+        single("alerts", rel, mf.alerts)
 
     for path in _files(root / "priors"):
         rel = _rel(path, root)
@@ -353,6 +359,7 @@ def _load_cached(root: Path, digest: str) -> Knowledge:
         merge("causes_p", rel, pf.causes)
         merge("findings_p", rel, pf.findings)
         merge("references", rel, pf.references)
+        merge("alerts_p", rel, pf.alerts)
 
     for kind, where in (("reference_population", "model/"), ("case_mapping", "model/"),
                         ("drugs", "model/")):
@@ -373,7 +380,7 @@ def _load_cached(root: Path, digest: str) -> Knowledge:
     def values(kind):
         return {k: v for k, (_, v) in sections[kind].items()}
 
-    return Knowledge(
+    kb = Knowledge(
         root=root,
         reference_population=singles["reference_population"][1],
         context=values("context"),
@@ -386,4 +393,10 @@ def _load_cached(root: Path, digest: str) -> Knowledge:
         mapping=singles["case_mapping"][1],
         drugs=singles["drugs"][1],
         digest=digest,
+        alerts=singles["alerts"][1] if "alerts" in singles else AlertsSpec(),
+        alert_thresholds=values("alerts_p"),
     )
+    problems += alert_problems(kb, singles["alerts"][0] if "alerts" in singles else "model/")
+    if problems:
+        raise KnowledgeError(problems)
+    return kb

@@ -29,11 +29,13 @@ from .share import (
     query_to_evidence,
     values_from_evidence,
 )
+from .link import FIELD_PREFIX, params_to_values, values_to_params
 from .spec import FormSpec, form_spec
 from .values import UNKNOWN, case_to_values, default_values, med_keys
 
 __all__ = ["VALUES", "K", "W", "current_values", "end_of_run", "get_analysis_engine", "get_model",
-           "init_session", "sync_url"]
+           "init_session", "set_field",
+           "sync_url"]
 
 ANALYSIS_PLANS = 512
 """Compiled plans kept by the analysis engine (~0.2 MB each): an explanation
@@ -162,7 +164,18 @@ def init_session(model: Model) -> None:
         ss["bdx.upload"] = 0
         ss[VALUES] = default_values(spec)
         params = {k: st.query_params.get_all(k) for k in st.query_params}
-        if params:
+        fields = {k: v for k, v in params.items() if k.startswith(FIELD_PREFIX)}
+
+        if fields:  # a link of this app: the fields exactly as entered, plus evidence no field holds
+            values, messages = params_to_values(fields, spec)
+            evidence, more = query_to_evidence({k: v for k, v in params.items() if k not in fields}, model)
+            from_form = derive(model, values).evidence
+            _set_values(values)
+            ss["bdx.direct"] = {k: v for k, v in evidence.items() if k not in from_form}
+            for m in [*messages, *more]:
+                flash("warning", m)
+            flash("info", f"Opened a shared scenario: {len(fields)} entries from the link.")
+        elif params:
             evidence, messages = query_to_evidence(params, model)
             values, direct = values_from_evidence(model, evidence)
             _set_values(values)
@@ -173,9 +186,11 @@ def init_session(model: Model) -> None:
                 flash("info", f"Opened a shared scenario: {len(evidence)} findings from the link.")
 
 
-def sync_url(evidence: dict[str, str], kb) -> None:
-    """Keep the address bar equal to the evidence (``node=state``)."""
+def sync_url(evidence: dict[str, str], kb, values: dict[str, Any] | None = None) -> None:
+    """Keep the address bar equal to the evidence (``node=state``) and the fields as entered (``f.``)."""
     want = evidence_to_query(evidence, kb)
+    if values is not None:
+        want.update(values_to_params(values, form_spec(kb)))
     have = {k: st.query_params.get(k) for k in st.query_params}
     if have != want:
         st.query_params.from_dict(want)
@@ -191,9 +206,13 @@ def cb_clear(model: Model) -> None:
     st.session_state["bdx.upload"] = st.session_state.get("bdx.upload", 0) + 1
 
 
-def _set_field(fid: str, value: Any) -> None:
+def set_field(fid: str, value: Any) -> None:
+    """Set one form value (from a callback)."""
     st.session_state.setdefault(VALUES, {})[fid] = value
     st.session_state[K(fid)] = value
+
+
+_set_field = set_field
 
 
 def cb_set_section(spec: FormSpec, section: str, which: int | None) -> None:
