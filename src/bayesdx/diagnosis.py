@@ -33,11 +33,16 @@ from .knowledge.load import Knowledge, default_root, knowledge_hash, load_knowle
 from .knowledge.network import Network
 from .uncertainty import DEFAULT_DRAWS, Intervals, interval_estimate
 
-__all__ = ["DISCLAIMER", "CauseResult", "Diagnosis", "Model", "approximate_posterior", "diagnose",
+__all__ = ["APPROX_SHARE", "DISCLAIMER", "CauseResult", "Diagnosis", "Model", "approximate_posterior", "diagnose",
            "diagnose_evidence", "diagnose_many", "load_model"]
 
 DISCLAIMER = ("bayesdx is a research and teaching tool, not a medical device; it must not "
               "be used to diagnose or treat patients.")
+
+
+APPROX_SHARE = 0.25
+"""Share of the time budget the approximate posterior may use (estimated before it runs):
+the exact cost estimate (plan compilation) has already used some of it."""
 
 
 @dataclass(frozen=True)
@@ -158,13 +163,15 @@ class Diagnosis:
 
 def diagnose_evidence(model: Model, evidence: Mapping[str, str], *, case_id: str | None = None,
                       ignored=(), draws: int = DEFAULT_DRAWS, seed: int = 0,
-                      budget: Budget | None = None, approximate: bool = True) -> Diagnosis:
+                      budget: Budget | None = None, approximate: bool = True,
+                      cancel=None, progress=None) -> Diagnosis:
     """Diagnose from evidence already on the network (node -> state).
 
     When the exact posterior is estimated over the time budget (default: the
     engine's), the result is the labelled approximation of
     :func:`approximate_posterior` (``approximate=False``: raise
-    :class:`~bayesdx.inference.budget.BudgetError` instead).
+    :class:`~bayesdx.inference.budget.BudgetError` instead); ``cancel`` and
+    ``progress`` go to the sampler (:func:`bayesdx.inference.approx.gibbs_posterior`).
     """
     budget = budget or model.engine.budget
     try:
@@ -172,25 +179,29 @@ def diagnose_evidence(model: Model, evidence: Mapping[str, str], *, case_id: str
     except BudgetError as exc:
         if not approximate:
             raise
-        return _approx_diagnosis(model, evidence, exc.cost, budget, case_id, ignored, draws, seed)
+        return _approx_diagnosis(model, evidence, exc.cost, budget, case_id, ignored, draws, seed,
+                                 cancel, progress)
     return _diagnosis(model, post, case_id, ignored, draws, seed, budget)
 
 
 def approximate_posterior(model: Model, evidence: Mapping[str, str], budget: Budget | None = None,
-                          seed: int = 0) -> tuple[Posterior, Approximate]:
-    """The Gibbs approximation (:mod:`bayesdx.inference.approx`) within ``budget``'s seconds,
+                          seed: int = 0, cancel=None, progress=None) -> tuple[Posterior, Approximate]:
+    """The Gibbs approximation (:mod:`bayesdx.inference.approx`) within :data:`APPROX_SHARE` of
+    ``budget``'s seconds,
     as a :class:`Posterior` (``log_evidence`` NaN: not estimated) and the sampler's result."""
     from .inference.approx import approximate
 
     budget = budget or model.engine.budget
     eng = model.engine
     eng.validate(evidence)
-    a = approximate(model.net, evidence, budget.seconds, seed=seed)
+    a = approximate(model.net, evidence, budget.seconds * APPROX_SHARE, seed=seed, cancel=cancel,
+                    progress=progress)
     return Posterior(eng.causes, a.probs, eng.priors, float("nan"), dict(evidence)), a
 
 
-def _approx_diagnosis(model, evidence, cost, budget, case_id, ignored, draws, seed) -> Diagnosis:
-    post, a = approximate_posterior(model, evidence, budget, seed)
+def _approx_diagnosis(model, evidence, cost, budget, case_id, ignored, draws, seed,
+                      cancel=None, progress=None) -> Diagnosis:
+    post, a = approximate_posterior(model, evidence, budget, seed, cancel, progress)
     ivs = None
     if draws:
         ivs = Intervals(None, 0, draws, None, "no interval: the posterior is approximate "
@@ -274,7 +285,7 @@ def _check_budget(eng: Engine, evidence: Mapping[str, str], budget: Budget) -> N
     findings = set(net.findings)
     if sum(1 for f, s in evidence.items() if f in findings and s != net.states[f][0]) >= HEAVY:
         cost = eng.estimate(evidence)
-        if cost.seconds > budget.seconds:
+        if not cost.within(budget):  # time or memory
             raise BudgetError("evidence", cost, budget)
 
 

@@ -58,14 +58,26 @@ def test_mid_size_work_ups_match_the_exact_engine():
     assert worst < 0.03
 
 
-def test_heavy_work_up_within_stated_error():
-    model = load_model()
-    ev = read_cases(REPO / "examples" / "heavy_workup.yaml", model.kb)[0].evidence
-    exact = model.engine.posterior(ev).probs  # ~4 s: the searched order
-    a = approximate(model.net, ev, 0.5, seed=3)
+HEAVY = {"anc": "severe", "alc": "low", "hb": "very_low", "plt": "very_low", "retic": "low",
+         "smear_blasts": "present", "smear_macro_ovalocytes": "present", "hx_fever": "present",
+         "hx_splenomegaly": "present", "marrow_dysplasia": "present",
+         "marrow_megaloblastic": "present", "b12_level": "low", "mma": "elevated"}
+
+
+def test_heavy_evidence_within_stated_error(net, engine):
+    exact = engine.posterior(HEAVY).probs  # 13 abnormal findings: seconds, by the searched order
+    a = approximate(net, HEAVY, 0.5, seed=3)
     assert a.sweeps >= MIN_SWEEPS
     assert _covered(a, exact) >= 0.95
     assert np.abs(a.probs - exact).max() < 0.02
+
+
+def test_27_finding_work_up_is_approximated_not_refused():
+    model = load_model()
+    ev = read_cases(REPO / "examples" / "heavy_workup.yaml", model.kb)[0].evidence
+    d = diagnose_evidence(model, ev, draws=0, budget=Budget(seconds=0.5))
+    assert not d.exact and d.inference["posterior_error"] < 0.05
+    assert d.causes[0].posterior > 0.5  # a ranking, with a leading explanation
 
 
 def test_deterministic_by_seed(net):
@@ -101,3 +113,25 @@ def test_diagnosis_beyond_the_budget_is_labelled_approximate():
     assert all(abs(c.posterior - by_id[c.id]) <= 4 * c.se + 1e-3 for c in d.causes)
     with pytest.raises(BudgetError):
         diagnose_evidence(model, ev, draws=0, budget=tight, approximate=False)
+
+
+def test_chains_split_into_batches_give_the_same_numbers(net, monkeypatch):
+    from bayesdx.inference import approx as approx_mod
+
+    ev = {"anc": "severe", "hb": "low", "plt": "low"}
+    whole = gibbs_posterior(net, ev, chains=12, sweeps=30, seed=2)
+    monkeypatch.setattr(approx_mod, "CHAIN_BATCH", 5)
+    seen = []
+    parts = gibbs_posterior(net, ev, chains=12, sweeps=30, seed=2, progress=seen.append)
+    assert np.array_equal(whole.probs, parts.probs) and seen == [5 / 12, 10 / 12, 1.0]
+
+
+def test_cancel_stops_the_sampler(net):
+    import threading
+
+    from bayesdx.inference.approx import Cancelled
+
+    stop = threading.Event()
+    stop.set()
+    with pytest.raises(Cancelled):
+        gibbs_posterior(net, {"anc": "severe"}, chains=16, sweeps=30, cancel=stop)

@@ -52,8 +52,8 @@ import numpy as np
 from ..errors import BayesdxError
 from ..knowledge.network import Network, Tables
 
-__all__ = ["CHAINS", "MAX_SWEEPS", "MIN_SWEEPS", "NS_PER_CALL", "NS_PER_CELL", "PENALTY",
-           "Approximate", "GibbsPlan", "SamplerError", "approximate", "gibbs_plan", "gibbs_posterior",
+__all__ = ["CHAIN_BATCH", "CHAINS", "MAX_SWEEPS", "MIN_SWEEPS", "NS_PER_CALL", "NS_PER_CELL", "PENALTY",
+           "Approximate", "Cancelled", "GibbsPlan", "SamplerError", "approximate", "gibbs_plan", "gibbs_posterior",
            "sweeps_for"]
 
 PENALTY = -1000.0
@@ -78,6 +78,15 @@ MIN_SWEEPS = 200
 
 MAX_SWEEPS = 4000
 """Most sweeps per chain: beyond this the error shrinks too slowly to be worth the time."""
+
+
+CHAIN_BATCH = 8
+"""Chains per call of the compiled kernel: between calls the sampler checks for
+cancellation and reports progress."""
+
+
+class Cancelled(BayesdxError):
+    """The computation was cancelled (a newer query of the same session replaced it)."""
 
 
 class SamplerError(BayesdxError):
@@ -237,7 +246,7 @@ def sweeps_for(plan: GibbsPlan, chains: int, seconds: float) -> int:
 
 
 def approximate(net: Network, evidence: Mapping[str, str], seconds: float, *, seed: int = 0,
-                tables: Tables | None = None) -> Approximate:
+                tables: Tables | None = None, cancel=None, progress=None) -> Approximate:
     """:func:`gibbs_posterior` with :data:`CHAINS` chains and as many sweeps as ``seconds``
     allow (estimated before the run, so deterministic), within
     [:data:`MIN_SWEEPS`, :data:`MAX_SWEEPS`].
@@ -249,7 +258,8 @@ def approximate(net: Network, evidence: Mapping[str, str], seconds: float, *, se
     """
     plan = gibbs_plan(net, evidence, tables)
     sweeps = min(MAX_SWEEPS, max(MIN_SWEEPS, sweeps_for(plan, CHAINS, seconds)))
-    return gibbs_posterior(net, evidence, chains=CHAINS, sweeps=sweeps, seed=seed, plan=plan)
+    return gibbs_posterior(net, evidence, chains=CHAINS, sweeps=sweeps, seed=seed, plan=plan,
+                           cancel=cancel, progress=progress)
 
 
 def _flatten(plan: GibbsPlan) -> tuple:
@@ -299,7 +309,8 @@ def _flatten(plan: GibbsPlan) -> tuple:
 
 def gibbs_posterior(net: Network, evidence: Mapping[str, str], *, chains: int = 64,
                     sweeps: int = 400, burn_in: int | None = None, seed: int = 0,
-                    plan: GibbsPlan | None = None, tables: Tables | None = None) -> Approximate:
+                    plan: GibbsPlan | None = None, tables: Tables | None = None,
+                    cancel=None, progress=None) -> Approximate:
     """Approximate posterior of every cause by Gibbs sampling (see the module docstring).
 
     Parameters
@@ -310,18 +321,35 @@ def gibbs_posterior(net: Network, evidence: Mapping[str, str], *, chains: int = 
         Sweeps discarded per chain (default: a quarter).
     seed : int
         Random seed; the result is a function of (evidence, chains, sweeps, seed).
+    cancel : threading.Event, optional
+        Checked between batches of :data:`CHAIN_BATCH` chains: when set, stop with
+        :class:`Cancelled`.
+    progress : callable, optional
+        Called with the fraction of chains done after each batch.
 
     Raises
     ------
     SamplerError
         No chain reached a state the evidence allows.
+    Cancelled
+        ``cancel`` was set.
     """
     from .gibbs_kernel import run_chains
 
     plan = plan or gibbs_plan(net, evidence, tables)
     chains, sweeps = max(2, int(chains)), max(4, int(sweeps))
     burn_in = sweeps // 4 if burn_in is None else min(int(burn_in), sweeps - 1)
-    sums, ok = run_chains(chains, sweeps, burn_in, int(seed) % (2**32), PENALTY, *_flatten(plan))
+    flat = _flatten(plan)
+    sums = np.zeros((chains, len(plan.causes)))
+    ok = np.zeros(chains, bool)
+    for first in range(0, chains, CHAIN_BATCH):  # batches: a chance to stop and to report
+        if cancel is not None and cancel.is_set():
+            raise Cancelled("the approximate posterior was cancelled")
+        n = min(CHAIN_BATCH, chains - first)
+        sums[first:first + n], ok[first:first + n] = run_chains(
+            first, n, sweeps, burn_in, int(seed) % (2**32), PENALTY, *flat)
+        if progress is not None:
+            progress((first + n) / chains)
     if not ok.any():
         raise SamplerError("the approximate sampler found no state of the causes that explains "
                            "this evidence; check the findings for a contradiction")

@@ -202,7 +202,7 @@ class Engine:
         idx = self.validate(evidence)
         budget = budget or self.budget
         cost = plan_cost(self._plan(self._pattern_key([idx])), tables.draws if tables else 1)
-        if cost.seconds > budget.seconds:
+        if not cost.within(budget):  # time or memory
             raise BudgetError("evidence", cost, budget)
         probs, logz = self._run([idx], tables)
         if not np.isfinite(logz[0, 0]):

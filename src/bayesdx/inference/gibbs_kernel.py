@@ -1,7 +1,9 @@
 """The compiled inner loop of the Gibbs sampler (:mod:`bayesdx.inference.approx`).
 
-One function, :func:`run_chains`, compiled by numba: every chain runs its
-sweeps in turn (one random stream, seeded, so results are reproducible), and
+One function, :func:`run_chains`, compiled by numba (``nogil``: other threads
+run meanwhile): chains ``first .. first + chains - 1`` run their sweeps in
+turn, each on its own seeded random stream (so results are reproducible and do
+not depend on how the chains are split between calls), and
 returns per chain the sum over kept sweeps of each cause's conditional
 probability of being present (Rao-Blackwellised), plus whether the chain ended
 in a state the evidence allows. The arrays are built by
@@ -32,10 +34,9 @@ def _ll(sa, za, sb, zb, penalty):
 
 
 @njit(cache=True, nogil=True)
-def run_chains(chains, sweeps, burn_in, seed, penalty, card, child_ptr, child_f, tab_off,
+def run_chains(first, chains, sweeps, burn_in, seed, penalty, card, child_ptr, child_f, tab_off,
                la, za, lb, zb, pf_ptr, f_off, f_stride, f_ptr, f_cols, f_strides, table,
                A0, zA0, B0, zB0, slot, n_causes):
-    np.random.seed(seed)
     n_v = card.shape[0]
     n_f = A0.shape[0]
     kmax = 1
@@ -56,6 +57,9 @@ def run_chains(chains, sweeps, burn_in, seed, penalty, card, child_ptr, child_f,
     prob = np.empty(kmax)
     cand = np.empty((kmax, cmax))
     for ch in range(chains):
+        # each chain has its own stream (seed, chain number): any split of the chains
+        # into calls gives the same numbers
+        np.random.seed((seed * 1000003 + first + ch) % 4294967296)
         # start: uniform, then one sweep from the prior factors alone
         for v in range(n_v):
             X[v] = np.random.randint(0, card[v])
