@@ -1,7 +1,9 @@
 """The differential (right): the ranking, impossible evidence, A vs B, the evidence used.
 
-The numbers come from :func:`bayesdx.diagnosis.diagnose_evidence` on the shared
-engine (under :func:`bayesdx.ui.state.engine_lock`); this module lays them out.
+The numbers come from :func:`bayesdx.diagnosis.diagnose_evidence`: light evidence on
+the shared engine (under :func:`bayesdx.ui.state.engine_lock`, held for milliseconds),
+heavy evidence in the session's own job (:mod:`bayesdx.ui.jobs`); this module lays
+them out.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import streamlit as st
 
 from ..diagnosis import Diagnosis, Model, diagnose_evidence
 from ..errors import BayesdxError, ImpossibleEvidenceError
-from . import analysis, state
+from . import analysis, jobs, state
 from .charts import (
     FAMILIES,
     chart_height,
@@ -26,16 +28,39 @@ from .labels import node_label
 from .scenario import Derived, compare, conflict_text, evidence_diff, pct
 from .spec import state_text
 
-__all__ = ["compute", "conflict_box", "evidence_list", "ranking_panel", "top_summary", "whatif_panel"]
+__all__ = ["POLL_S", "approx_text", "compute", "conflict_box", "evidence_list", "ranking_panel",
+           "top_summary", "whatif_panel"]
+
+
+POLL_S = 0.1
+"""Seconds between two looks at a running heavy ranking (progress redrawn)."""
 
 
 def compute(model: Model, evidence: dict[str, str]) -> Diagnosis | ImpossibleEvidenceError | BayesdxError:
-    """The ranking for the evidence, or the error that explains why there is none."""
-    try:
-        with state.engine_lock():
-            d = diagnose_evidence(model, evidence, draws=0)
-    except (ImpossibleEvidenceError, BayesdxError) as exc:
-        return exc
+    """The ranking for the evidence, or the error that explains why there is none.
+
+    Light evidence runs on the shared engine (its lock held for milliseconds);
+    heavy evidence runs in this session's own job (:mod:`bayesdx.ui.jobs`) under
+    the app's budget, exact or a labelled approximation, with a progress bar
+    while it runs and without making any other session wait.
+    """
+    if jobs.is_light(model, evidence):
+        try:
+            with state.engine_lock():
+                d = diagnose_evidence(model, evidence, draws=0, budget=jobs.APP_BUDGET)
+        except (ImpossibleEvidenceError, BayesdxError) as exc:
+            return exc
+    else:
+        job = jobs.start(model, evidence, st.session_state)
+        if not job.wait(POLL_S):
+            n = jobs.abnormal_count(model, evidence)
+            with st.empty():
+                while not job.wait(POLL_S):  # a click in this session reruns from here
+                    st.progress(job.progress, text=f"Computing the ranking for {n} abnormal "
+                                "findings (exact when it fits the time budget, else approximate) ...")
+        d = job.outcome()
+        if isinstance(d, BayesdxError):
+            return d
     if not all(math.isfinite(c.posterior) for c in d.causes):
         return BayesdxError("the model returned no finite probability for this evidence; "
                             "remove the last finding you entered")
@@ -61,6 +86,21 @@ def top_summary(model: Model, d: Diagnosis, n: int = 3) -> None:
     parts = [f"{i + 1}. **{c.label}** {pct(c.posterior)}" for i, c in enumerate(d.causes[:n])]
     with st.container(key="bdx-top"):
         st.markdown("Most probable: " + " &nbsp;·&nbsp; ".join(parts))
+        if not d.exact:
+            st.warning(approx_text(d), icon=":material/casino:")
+
+
+def approx_text(d: Diagnosis) -> str:
+    """What an approximate ranking is, in words (shown above it)."""
+    inf = d.inference
+    return (f"**Approximate ranking.** With {len(d.evidence)} findings the exact computation "
+            f"({inf.get('exact_cost') or 'over budget'}) would take longer than this page may "
+            "spend, so these probabilities come from Gibbs sampling "
+            f"({inf['sampler']['chains']} chains x {inf['sampler']['sweeps']} sweeps). Each is within "
+            f"about ±{100 * 2 * inf['posterior_error']:.1f} percentage points (two Monte-Carlo "
+            "standard errors) of the exact value. No credible intervals or deeper analyses for an "
+            "approximate ranking; `bayesdx diagnose` with a larger `--budget-seconds` gives the "
+            "exact one.")
 
 
 CI_HELP = ("The whisker on each bar is a 90% credible interval: the 5th to 95th percentile of the "
@@ -129,6 +169,9 @@ def ranking_panel(model: Model, d: Diagnosis) -> Callable[[], None]:
     def add_intervals() -> None:
         if not (with_ci and shown):
             caption("")
+            return
+        if not d.exact:
+            caption(" No credible intervals for an approximate ranking.")
             return
         iv = analysis.intervals(model, d.evidence)
         if iv is None:

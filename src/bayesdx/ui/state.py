@@ -38,7 +38,9 @@ __all__ = ["ANALYSIS_LOCK", "ENGINE_LOCK", "VALUES", "K", "W", "analysis_lock", 
            "engine_lock", "get_analysis_engine", "get_model", "init_session", "sync_url"]
 
 ENGINE_LOCK = threading.Lock()
-"""Serialises queries of ``model.engine``: its plan cache is shared by all sessions."""
+"""Serialises queries of ``model.engine``: its plan cache is shared by all sessions. Only
+light queries take it (milliseconds, see :mod:`bayesdx.ui.jobs`); heavy ones run on the
+session's own engine without it."""
 
 ANALYSIS_PLANS = 512
 """Compiled plans kept by the analysis engine (~0.2 MB each): an explanation
@@ -79,6 +81,8 @@ def get_model() -> Model:
     parse_case({"age_years": 30, "cbc": {"anc": "500 /uL"}, "vitamins": {"b12": "100 pmol/L"}}, model.kb)
     with ENGINE_LOCK:
         diagnose_evidence(model, {}, draws=0)
+    threading.Thread(target=_warm_sampler, args=(model,), daemon=True,
+                     name="bayesdx-warm").start()
     # Streamlit runs a full garbage collection after every script run
     # (runner.postScriptGC). With numpy, scipy, pint, altair and the model loaded
     # that took ~85 ms of CPU per rerun; freezing what exists now (modules, the
@@ -86,6 +90,13 @@ def get_model() -> Model:
     gc.collect()
     gc.freeze()
     return model
+
+
+def _warm_sampler(model: Model) -> None:
+    """Load the compiled sampler once (numba: ~1 s; compiled on first use ever), off the page."""
+    from ..inference.approx import gibbs_posterior
+
+    gibbs_posterior(model.net, {"anc": model.net.states["anc"][-1]}, chains=2, sweeps=4)
 
 
 FULL_GC_EVERY = 64
@@ -257,14 +268,23 @@ def cb_pin(model: Model) -> None:
     values = current_values(spec)
     direct = dict(st.session_state.get("bdx.direct", {}))
     d = derive(model, values, direct)
+    from . import jobs
+
     try:
-        with ENGINE_LOCK:
-            post = model.engine.posterior(d.evidence)
+        if jobs.is_light(model, d.evidence):
+            with ENGINE_LOCK:  # milliseconds
+                dx = diagnose_evidence(model, d.evidence, draws=0, budget=jobs.APP_BUDGET)
+        else:  # the session's job (usually finished: the ranking on screen)
+            job = jobs.start(model, d.evidence, st.session_state)
+            job.wait(60.0)
+            dx = job.outcome()
+            if isinstance(dx, BayesdxError):
+                raise dx
     except BayesdxError as exc:
         flash("error", f"Scenario A could not be pinned: {exc}")
         return
     st.session_state["bdx.pin"] = {"values": values, "direct": direct, "evidence": dict(d.evidence),
-                                   "post": post.as_dict()}
+                                   "post": {c.id: c.posterior for c in dx.causes}}
 
 
 def cb_unpin() -> None:
