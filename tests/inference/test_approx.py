@@ -135,3 +135,19 @@ def test_cancel_stops_the_sampler(net):
     stop.set()
     with pytest.raises(Cancelled):
         gibbs_posterior(net, {"anc": "severe"}, chains=16, sweeps=30, cancel=stop)
+
+
+def test_a_batch_approximates_only_its_heavy_case(tmp_path):
+    import yaml
+
+    from bayesdx.diagnosis import diagnose_many
+
+    heavy = yaml.safe_load((REPO / "examples" / "heavy_workup.yaml").read_text())
+    light = {"id": "light", "cbc": {"anc": 0.2}, "medications": [{"name": "clozapine", "weeks": 9}]}
+    path = tmp_path / "batch.yaml"
+    path.write_text(yaml.safe_dump({"cases": [light, heavy]}))
+    out = diagnose_many(path, draws=0, budget=Budget(seconds=0.5))
+    assert [d.exact for d in out] == [True, False]
+    assert out[1].inference["method"] == "gibbs" and out[0].inference["method"] == "exact"
+    refused = diagnose_many(path, draws=0, budget=Budget(seconds=0.5), approximate=False)
+    assert refused[0].exact and isinstance(refused[1], BudgetError)
