@@ -11,7 +11,9 @@ The package is layered; each layer imports only from those below it:
   :mod:`bayesdx.voi`, :mod:`bayesdx.sensitivity`, :mod:`bayesdx.uncertainty`;
 * the edges: :mod:`bayesdx.evaluation`, :mod:`bayesdx.cli`, :mod:`bayesdx.ui`.
 
-The flat public API below is what the case-file contract promises.
+The flat public API below is what the case-file contract promises, plus
+:func:`score_frame` (a pandas DataFrame of patients in the table form of the
+contract, ``docs/cohort-format.md``, scored row by row).
 
 Examples
 --------
@@ -54,4 +56,14 @@ __all__ = [
     "diagnose",
     "diagnose_many",
     "load_model",
+    "score_frame",
 ]
+
+
+def __getattr__(name: str):
+    """``bayesdx.score_frame`` is imported on first use (it needs pandas)."""
+    if name == "score_frame":
+        from .scoring.frame import score_frame
+
+        return score_frame
+    raise AttributeError(f"module 'bayesdx' has no attribute {name!r}")

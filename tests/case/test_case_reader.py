@@ -60,7 +60,8 @@ def test_every_evidence_node_and_state_exists(kb):
 
 
 def test_all_is_the_public_api():
-    assert sorted(case_module.__all__) == ["ParsedCase", "evidence_to_case", "parse_case", "read_cases"]
+    assert sorted(case_module.__all__) == ["ParsedCase", "case_to_row", "evidence_to_case",
+                                           "parse_case", "parse_row", "read_cases", "row_to_case"]
     for name in case_module.__all__:
         assert getattr(case_module, name).__doc__
     assert sorted(units_module.__all__) == ["Reading", "UnitError", "convert", "parse_unit",
@@ -77,7 +78,7 @@ def test_case_is_a_package_of_small_modules():
     names = sorted(m.__name__ for m in CASE_MODULES)
     assert names == ["bayesdx.case", "bayesdx.case.common", "bayesdx.case.fields", "bayesdx.case.inverse",
                      "bayesdx.case.medications", "bayesdx.case.reader", "bayesdx.case.sections",
-                     "bayesdx.case.units"]
+                     "bayesdx.case.table", "bayesdx.case.units"]
     for module in CASE_MODULES:
         assert module.__doc__ and module.__all__, module.__name__
         assert len(Path(module.__file__).read_text(encoding="utf-8").splitlines()) < 400, module.__name__
@@ -230,3 +231,25 @@ def test_unreadable_files_raise_case_error(kb, tmp_path, name, text, where):
     p = info.value.problems[0]
     assert p.file == str(f)
     assert p.path.startswith(where)
+
+
+def test_diagnosis_label_is_read_and_checked_but_not_evidence():
+    """The contract's ``diagnosis:`` label: cause ids present / absent; scoring ignores it."""
+    from bayesdx.case import parse_case
+    from bayesdx.errors import CaseError
+    from bayesdx.knowledge.load import load_knowledge
+
+    kb = load_knowledge()
+    pc = parse_case({"cbc": {"anc": 0.4}, "diagnosis": {"present": ["b12_deficiency"],
+                                                         "absent": "mds"}}, kb)
+    assert pc.label == {"present": ["b12_deficiency"], "absent": ["mds"]}
+    assert pc.evidence == parse_case({"cbc": {"anc": 0.4}}, kb).evidence
+    assert parse_case({}, kb).label is None
+    with pytest.raises(CaseError) as err:
+        parse_case({"diagnosis": {"present": ["b12_deficency"], "absent": ["mds"],
+                                  "maybe": ["sle"]}}, kb)
+    text = str(err.value)
+    assert "diagnosis.present[0]" in text and "did you mean b12_deficiency" in text
+    assert "diagnosis.maybe" in text
+    with pytest.raises(CaseError, match="both present and absent"):
+        parse_case({"diagnosis": {"present": ["mds"], "absent": ["mds"]}}, kb)

@@ -5,7 +5,10 @@ writes it. :func:`parse_case` turns it into ``node -> state`` evidence using
 ``model/case_mapping.yaml`` (bands, units, terms) and ``model/drugs.yaml``
 (drug classes and timing windows); :func:`read_cases` reads a YAML or JSON
 file holding one case or a batch under ``cases:``; :func:`evidence_to_case`
-goes back from evidence to a case dict (export from the app).
+goes back from evidence to a case dict (export from the app). In a table
+(CSV, Parquet) a case is one row: :func:`row_to_case` / :func:`case_to_row`
+map a row to a case dict and back, and :func:`parse_row` reads a row with the
+same reader (``docs/cohort-format.md``).
 
 Every field and term of the contract is accepted; anything else is a
 :class:`~bayesdx.errors.CaseError` that lists **all** problems of the case,
@@ -79,6 +82,11 @@ Medications: timing
     * Drugs of class ``none`` (propranolol, metformin, ...) are accepted and
       listed under ``ignored`` with the reason.
 
+Labels
+    ``diagnosis: {present: [...], absent: [...]}`` (cause ids; one id may be
+    written as a string) is checked against the model and kept on
+    :attr:`ParsedCase.label`; it never becomes evidence.
+
 Extensions (beyond the contract)
 --------------------------------
 * ``evidence:`` - a mapping ``node: state`` set directly on the network,
@@ -114,6 +122,8 @@ The reader is split by responsibility; only the names above are public.
 * :mod:`bayesdx.case.sections` - smear, history, tests and marrow terms.
 * :mod:`bayesdx.case.medications` - drug names, classes and tiers, timing.
 * :mod:`bayesdx.case.inverse` - :func:`evidence_to_case`.
+* :mod:`bayesdx.case.table` - :func:`row_to_case`, :func:`case_to_row`,
+  :func:`parse_row` (the table form).
 * :mod:`bayesdx.case.common` - words, hints, the problem list, numbers with
   units (:mod:`bayesdx.case.units`).
 
@@ -133,5 +143,7 @@ from __future__ import annotations
 
 from .inverse import evidence_to_case
 from .reader import ParsedCase, parse_case, read_cases
+from .table import case_to_row, parse_row, row_to_case
 
-__all__ = ["ParsedCase", "evidence_to_case", "parse_case", "read_cases"]
+__all__ = ["ParsedCase", "case_to_row", "evidence_to_case", "parse_case", "parse_row",
+           "read_cases", "row_to_case"]

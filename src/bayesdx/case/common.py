@@ -27,14 +27,17 @@ from ..knowledge.load import Knowledge
 from ..knowledge.schema import NumericField
 from .units import Reading, UnitError, convert, read_value
 
-__all__ = ["CATEGORICAL_NODE", "FIELDS", "TIME_UNITS", "ReaderBase", "describe", "fmt", "near",
+__all__ = ["CATEGORICAL_NODE", "FIELDS", "LABEL_KEYS", "TIME_UNITS", "ReaderBase", "describe", "fmt", "near",
            "suggest", "word"]
 
 #: top-level fields of a case (the contract, plus the documented extensions)
 FIELDS = (
     "id", "age_years", "sex", "ancestry", "duration", "cbc", "baseline_cbc", "smear",
     "medications", "history", "tests", "vitamins", "marrow", "evidence", "note", "description",
+    "diagnosis",
 )
+#: fields of the ``diagnosis:`` label (the contract's label for learning and evaluation)
+LABEL_KEYS = ("present", "absent")
 #: categorical case field -> its node
 CATEGORICAL_NODE = {"sex": "sex", "ancestry": "ancestry", "duration": "course"}
 #: units of the time fields (their example is written as a duration)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import copy
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ import yaml
 
 from ..errors import CaseError, Problem
 from ..knowledge.load import Knowledge, yaml_load
-from .common import CATEGORICAL_NODE, FIELDS, describe, suggest
+from .common import CATEGORICAL_NODE, FIELDS, LABEL_KEYS, describe, suggest
 from .fields import FieldsReader
 from .medications import MedicationsReader
 from .sections import SectionsReader
@@ -42,6 +42,10 @@ class ParsedCase:
         What was accepted but not used, each ``{"field": ..., "reason": ...}``.
     raw : dict
         The case as given (a deep copy).
+    label : dict or None
+        The ``diagnosis:`` label, ``{"present": [...], "absent": [...]}`` (cause
+        ids, checked against the model), or None when the case has none.
+        Scoring ignores it; learning and evaluation read it.
 
     Examples
     --------
@@ -54,6 +58,7 @@ class ParsedCase:
     evidence: dict[str, str]
     ignored: list[dict[str, str]]
     raw: dict
+    label: dict[str, list[str]] | None = field(default=None, repr=False)
 
 
 class CaseReader(FieldsReader, SectionsReader, MedicationsReader):
@@ -80,12 +85,49 @@ class CaseReader(FieldsReader, SectionsReader, MedicationsReader):
         self.read_baseline(data.get("baseline_cbc"))
         self.read_vitamins(data.get("vitamins"))
         for sname in ("smear", "history", "tests"):
-            self.read_terms(sname, data.get(sname), self.m.sections[sname])
+            if sname in self.m.sections:
+                self.read_terms(sname, data.get(sname), self.m.sections[sname])
+            elif data.get(sname) is not None:  # a model without this section (tests' tiny one)
+                self.add(sname, "must not be given: the model's case mapping has no such section",
+                         describe(data[sname]), "the evidence: extension")
         self.read_marrow(data.get("marrow"))
         if "medications" in data:
             self.read_medications(data["medications"])
         self.read_evidence(data.get("evidence"))
+        self.read_label(data.get("diagnosis"))
         self.drop_inert()
+
+    def read_label(self, raw: Any):
+        """The ``diagnosis:`` label: lists (or one id) of causes present / absent."""
+        self.label = None
+        data = self.mapping("diagnosis", raw, "present: [cause ids], absent: [cause ids]")
+        if data is None:
+            return
+        causes = self.kb.causes
+        out: dict[str, list[str]] = {"present": [], "absent": []}
+        seen: dict[str, str] = {}
+        for key, value in data.items():
+            path = f"diagnosis.{key}"
+            if key not in LABEL_KEYS:
+                self.unknown_key(path, key, LABEL_KEYS, "diagnosis field")
+                continue
+            items = [value] if isinstance(value, str) else [] if value is None else value
+            if not isinstance(items, list):
+                self.add(path, "must be a list of cause ids", describe(value),
+                         f"{path}: [{next(iter(causes))}]")
+                continue
+            for i, cause in enumerate(items):
+                ipath = f"{path}[{i}]"
+                if not isinstance(cause, str) or cause not in causes:
+                    self.add(ipath, "must be a cause id of the model", describe(cause),
+                             suggest(str(cause), causes, "cause id"))
+                elif cause in seen and seen[cause] != key:
+                    self.add(ipath, "must not be both present and absent (a contradiction)",
+                             repr(cause), f"removing it from diagnosis.{seen[cause]} or {path}")
+                elif cause not in seen:
+                    seen[cause] = key
+                    out[key].append(cause)
+        self.label = out
 
     def drop_inert(self):
         """Move observed root context nodes that can change nothing to ``ignored``.
@@ -137,7 +179,7 @@ def _parse(data: Any, kb: Knowledge, lenient: bool, source: str, prefix: str = "
     if reader.problems:
         raise CaseError(reader.problems, cid)
     return ParsedCase(id=cid, evidence=reader.evidence, ignored=reader.ignored,
-                      raw=copy.deepcopy(data))
+                      raw=copy.deepcopy(data), label=getattr(reader, "label", None))
 
 
 def parse_case(data: dict, kb: Knowledge, *, lenient: bool = False, source: str = "<case>") -> ParsedCase:

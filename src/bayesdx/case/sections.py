@@ -121,4 +121,8 @@ class SectionsReader(ReaderBase):
             else:
                 for node, state in options[word(cell)].items():
                     self.set(node, state, "marrow.cellularity")
-        self.read_terms("marrow_findings", data.get("findings"), self.m.sections["marrow_findings"])
+        if "marrow_findings" in self.m.sections:
+            self.read_terms("marrow_findings", data.get("findings"), self.m.sections["marrow_findings"])
+        elif data.get("findings") is not None:  # a model without marrow terms (tests' tiny one)
+            self.add("marrow.findings", "must not be given: the model's case mapping has no marrow "
+                     "terms", describe(data["findings"]), "the evidence: extension")

@@ -13,7 +13,7 @@ import sys
 from ..errors import BayesdxError
 
 __all__ = ["cmd_calibrate", "cmd_check", "cmd_compare", "cmd_diagnose", "cmd_export",
-           "cmd_next_tests", "cmd_regress", "cmd_sensitivity", "cmd_validate"]
+           "cmd_next_tests", "cmd_regress", "cmd_score", "cmd_sensitivity", "cmd_validate"]
 
 
 def _model(args):
@@ -292,3 +292,16 @@ def cmd_sensitivity(args) -> int:
     return _each_case(args, model, score)
 
 
+
+
+def cmd_score(args) -> int:
+    """Score every row of a cohort table; exit 2 when some rows could not be scored."""
+    from ..scoring.files import score_file
+
+    summary = score_file(args.cohort, args.out, jobs=args.jobs, chunk_rows=args.chunk_rows,
+                         intervals=args.intervals, draws=args.draws, seed=args.seed,
+                         lenient=args.lenient, keep=args.keep, root=args.root,
+                         progress=not args.quiet)
+    if not args.quiet or summary.errors:
+        print(summary.format(), file=sys.stderr)
+    return 2 if summary.errors else 0

@@ -37,6 +37,7 @@ from .commands import (
     cmd_export,
     cmd_next_tests,
     cmd_regress,
+    cmd_score,
     cmd_sensitivity,
     cmd_validate,
 )
@@ -91,6 +92,24 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--exact", action="store_true", help="refuse (exit 3) rather than approximate "
                    "a case whose exact posterior is over the budget")
     s.set_defaults(func=cmd_diagnose)
+
+    s = sub.add_parser("score", help="score a cohort table (CSV or Parquet, one row a patient; "
+                       "docs/cohort-format.md) into a table of every cause's posterior")
+    s.add_argument("cohort", help="COHORT.csv or COHORT.parquet")
+    s.add_argument("-o", "--out", required=True, help="OUT.parquet or OUT.csv")
+    s.add_argument("--jobs", type=int, default=None, help="worker processes (default: every core)")
+    s.add_argument("--intervals", action="store_true", help="also the 90%% credible interval of "
+                   "every posterior (slower)")
+    s.add_argument("--draws", type=int, default=1000, help="draws of the priors for --intervals "
+                   "(default 1000)")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--lenient", action="store_true", help="list unknown drug names under "
+                   "'ignored' instead of failing the row")
+    s.add_argument("--keep", action="append", default=[], metavar="COLUMN", help="copy COLUMN "
+                   "to the output as text and do not read it (repeatable), e.g. a record number")
+    s.add_argument("--chunk-rows", type=int, default=1000, help="rows per chunk (default 1000)")
+    s.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+    s.set_defaults(func=cmd_score)
 
     s = sub.add_parser("validate", help="score the vignettes, published cases and behaviour "
                        "probes (exit 1 when a probe fails)")
