@@ -28,6 +28,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from .counterfactual import CounterfactualScores, counterfactual, counterfactual_batch
 from .diagnosis import CauseResult, Diagnosis, Model, diagnose, diagnose_many, load_model
 from .errors import (
     BayesdxError,
@@ -37,6 +38,8 @@ from .errors import (
     Problem,
     UsageError,
 )
+from .differential import CauseWorkup, DifferentialTests, cause_workup, differential_tests
+from .explanations import JointExplanation, JointExplanations, joint_explanations, only_cause
 from .inference.engine import BatchPosterior, Engine, Posterior
 
 __all__ = [
@@ -44,6 +47,11 @@ __all__ = [
     "BayesdxError",
     "CaseError",
     "CauseResult",
+    "CauseWorkup",
+    "CounterfactualScores",
+    "DifferentialTests",
+    "JointExplanation",
+    "JointExplanations",
     "Diagnosis",
     "Engine",
     "ImpossibleEvidenceError",
@@ -53,6 +61,12 @@ __all__ = [
     "Problem",
     "UsageError",
     "__version__",
+    "cause_workup",
+    "counterfactual",
+    "counterfactual_batch",
+    "differential_tests",
+    "joint_explanations",
+    "only_cause",
     "diagnose",
     "diagnose_many",
     "load_model",

@@ -33,8 +33,8 @@ from .knowledge.load import Knowledge, default_root, knowledge_hash, load_knowle
 from .knowledge.network import Network
 from .uncertainty import DEFAULT_DRAWS, Intervals, interval_estimate
 
-__all__ = ["APPROX_SHARE", "DISCLAIMER", "CauseResult", "Diagnosis", "Model", "approximate_posterior", "diagnose",
-           "diagnose_evidence", "diagnose_many", "load_model"]
+__all__ = ["APPROX_SHARE", "DISCLAIMER", "CauseResult", "Diagnosis", "Model",
+           "approximate_posterior", "diagnose", "diagnose_evidence", "diagnose_many", "load_model"]
 
 DISCLAIMER = ("bayesdx is a research and teaching tool, not a medical device; it must not "
               "be used to diagnose or treat patients.")
@@ -82,17 +82,23 @@ class CauseResult:
     prior: float
     posterior: float
     interval: tuple[float, float] | None
+    disablement: float | None = None
+    sufficiency: float | None = None
+    p_needed: float | None = None
     se: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """The cause as in the JSON output of the contract (plus ``se``, the Monte-Carlo
-        standard error of the posterior, when it is approximate)."""
+        """The cause as in the JSON output of the contract, plus the counterfactual
+        scores (``disablement``, ``sufficiency``, ``p_needed``; see
+        :mod:`bayesdx.counterfactual`) when they were computed, and ``se``, the
+        Monte-Carlo standard error of the posterior, when it is approximate."""
         d: dict[str, Any] = {"id": self.id, "label": self.label, "family": self.family,
                              "prior": round(self.prior, 6), "posterior": round(self.posterior, 6)}
         d["interval"] = ([round(self.interval[0], 6), round(self.interval[1], 6)]
                          if self.interval is not None else None)
-        if self.se is not None:
-            d["se"] = round(self.se, 6)
+        for k in ("disablement", "sufficiency", "p_needed", "se"):
+            if getattr(self, k) is not None:
+                d[k] = round(getattr(self, k), 6)
         return d
 
 
@@ -100,7 +106,8 @@ class CauseResult:
 class Diagnosis:
     """Ranked posteriors of every cause for one case.
 
-    ``causes`` is sorted by posterior, highest first.
+    ``causes`` is sorted by posterior, highest first, unless ``rank_by`` names a
+    counterfactual score (``sufficiency``, ``disablement`` or ``needed``).
     """
 
     id: str | None
@@ -110,6 +117,7 @@ class Diagnosis:
     log_evidence: float
     posterior: Posterior = field(repr=False, compare=False)
     intervals: Intervals | None = field(default=None, repr=False, compare=False)
+    rank_by: str = "posterior"
     approx: Approximate | None = field(default=None, repr=False, compare=False)
     exact_cost: Cost | None = field(default=None, repr=False, compare=False)
 
@@ -150,7 +158,7 @@ class Diagnosis:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object of the case-file contract (plus a disclaimer and the model version)."""
-        return {
+        out = {
             "id": self.id,
             "causes": [c.to_dict() for c in self.causes],
             "evidence": dict(self.evidence),
@@ -159,10 +167,14 @@ class Diagnosis:
             "disclaimer": DISCLAIMER,
             "model": {"bayesdx": __version__},
         }
+        if self.rank_by != "posterior":
+            out["ranked_by"] = self.rank_by
+        return out
 
 
 def diagnose_evidence(model: Model, evidence: Mapping[str, str], *, case_id: str | None = None,
                       ignored=(), draws: int = DEFAULT_DRAWS, seed: int = 0,
+                      scores: bool = True, rank_by: str = "posterior",
                       budget: Budget | None = None, approximate: bool = True,
                       cancel=None, progress=None) -> Diagnosis:
     """Diagnose from evidence already on the network (node -> state).
@@ -172,6 +184,8 @@ def diagnose_evidence(model: Model, evidence: Mapping[str, str], *, case_id: str
     :func:`approximate_posterior` (``approximate=False``: raise
     :class:`~bayesdx.inference.budget.BudgetError` instead); ``cancel`` and
     ``progress`` go to the sampler (:func:`bayesdx.inference.approx.gibbs_posterior`).
+    An approximate diagnosis has no counterfactual scores and no intervals (both
+    need exact posteriors) and is ranked by posterior.
     """
     budget = budget or model.engine.budget
     try:
@@ -181,14 +195,14 @@ def diagnose_evidence(model: Model, evidence: Mapping[str, str], *, case_id: str
             raise
         return _approx_diagnosis(model, evidence, exc.cost, budget, case_id, ignored, draws, seed,
                                  cancel, progress)
-    return _diagnosis(model, post, case_id, ignored, draws, seed, budget)
+    return _diagnosis(model, post, case_id, ignored, draws, seed, scores, rank_by, budget)
 
 
 def approximate_posterior(model: Model, evidence: Mapping[str, str], budget: Budget | None = None,
                           seed: int = 0, cancel=None, progress=None) -> tuple[Posterior, Approximate]:
     """The Gibbs approximation (:mod:`bayesdx.inference.approx`) within :data:`APPROX_SHARE` of
-    ``budget``'s seconds,
-    as a :class:`Posterior` (``log_evidence`` NaN: not estimated) and the sampler's result."""
+    ``budget``'s seconds, as a :class:`Posterior` (``log_evidence`` NaN: not estimated) and
+    the sampler's result."""
     from .inference.approx import approximate
 
     budget = budget or model.engine.budget
@@ -206,34 +220,51 @@ def _approx_diagnosis(model, evidence, cost, budget, case_id, ignored, draws, se
     if draws:
         ivs = Intervals(None, 0, draws, None, "no interval: the posterior is approximate "
                         "(credible intervals need an exact posterior for every parameter draw)")
-    return _rows(model, post, case_id, ignored, ivs, a, cost)
+    net = model.net
+    rows = tuple(CauseResult(c, net.labels[c], net.family[c], float(post.priors[i]),
+                             float(post.probs[i]), None, se=float(a.se[i]))
+                 for i in np.argsort(-post.probs, kind="stable") for c in (post.causes[i],))
+    return Diagnosis(case_id, rows, dict(post.evidence), tuple(ignored), post.log_evidence, post,
+                     ivs, "posterior", a, cost)
 
 
 def _diagnosis(model: Model, post, case_id, ignored, draws: int, seed: int,
+               scores: bool = True, rank_by: str = "posterior",
                budget: Budget | None = None) -> Diagnosis:
+    from .counterfactual import RANKINGS, counterfactual
+
     evidence = post.evidence
+    if rank_by not in RANKINGS:
+        from .errors import Problem
+        from .voi import QueryError
+
+        raise QueryError(Problem("rank by", "", f"must be one of {', '.join(RANKINGS)}",
+                                 repr(rank_by), "posterior"))
+    cf = counterfactual(model.engine, evidence) if scores or rank_by != "posterior" else None
     ivs = (interval_estimate(model.engine, dict(evidence), draws=draws, seed=seed, budget=budget)
            if draws else None)
-    return _rows(model, post, case_id, ignored, ivs)
-
-
-def _rows(model: Model, post, case_id, ignored, ivs, approx=None, cost=None) -> Diagnosis:
     intervals = ivs.bounds if ivs is not None else None
     net = model.net
     rows = []
-    for i in np.argsort(-post.probs, kind="stable"):
+    if cf is not None and rank_by != "posterior":
+        order = [post.causes.index(c) for c, _ in cf.ranked(rank_by)]
+    else:
+        order = np.argsort(-post.probs, kind="stable")
+    for i in order:
         c = post.causes[i]
         iv = (float(intervals[i, 0]), float(intervals[i, 1])) if intervals is not None else None
+        extra = ((float(cf.disablement[i]), float(cf.sufficiency[i]), float(cf.p_needed[i]))
+                 if cf is not None else ())
         rows.append(CauseResult(c, net.labels[c], net.family[c], float(post.priors[i]),
-                                float(post.probs[i]), iv,
-                                None if approx is None else float(approx.se[i])))
-    return Diagnosis(case_id, tuple(rows), dict(post.evidence), tuple(ignored), post.log_evidence,
-                     post, ivs, approx, cost)
+                                float(post.probs[i]), iv, *extra))
+    return Diagnosis(case_id, tuple(rows), dict(evidence), tuple(ignored), post.log_evidence, post,
+                     ivs, rank_by)
 
 
 def diagnose(case: Mapping[str, Any] | str | Path, *, model: Model | None = None,
              lenient: bool = False, draws: int = DEFAULT_DRAWS, seed: int = 0,
-             budget: Budget | None = None, approximate: bool = True) -> Diagnosis:
+             scores: bool = True, rank_by: str = "posterior", budget: Budget | None = None,
+             approximate: bool = True) -> Diagnosis:
     """Diagnose one case given as a dict (contract format) or a path to a case file.
 
     Parameters
@@ -245,6 +276,11 @@ def diagnose(case: Mapping[str, Any] | str | Path, *, model: Model | None = None
         List unknown drug names under ``ignored`` instead of failing.
     draws : int
         Monte-Carlo draws of the priors for the credible ``interval`` (0: none).
+    scores : bool
+        Also compute every cause's exact counterfactual scores
+        (:func:`bayesdx.counterfactual.counterfactual`).
+    rank_by : {"posterior", "sufficiency", "disablement", "needed"}
+        Order of ``causes`` (the contract's default: posterior).
     budget : Budget, optional
         Time and memory budget (default: the engine's, 8 s and 1 GiB).
     approximate : bool
@@ -273,11 +309,12 @@ def diagnose(case: Mapping[str, Any] | str | Path, *, model: Model | None = None
     else:
         pc = parse_case(dict(case), model.kb, lenient=lenient)
     return diagnose_evidence(model, pc.evidence, case_id=pc.id, ignored=pc.ignored,
-                             draws=draws, seed=seed, budget=budget, approximate=approximate)
+                             draws=draws, seed=seed, scores=scores, rank_by=rank_by,
+                             budget=budget, approximate=approximate)
 
 
 def _check_budget(eng: Engine, evidence: Mapping[str, str], budget: Budget) -> None:
-    """Raise :class:`~bayesdx.inference.budget.BudgetError` for a heavy case over the time budget
+    """Raise :class:`~bayesdx.inference.budget.BudgetError` for a heavy case over the budget
     (light cases are not estimated: they cost milliseconds and share slot passes)."""
     from .inference.engine import HEAVY
 
@@ -285,12 +322,13 @@ def _check_budget(eng: Engine, evidence: Mapping[str, str], budget: Budget) -> N
     findings = set(net.findings)
     if sum(1 for f, s in evidence.items() if f in findings and s != net.states[f][0]) >= HEAVY:
         cost = eng.estimate(evidence)
-        if not cost.within(budget):  # time or memory
+        if not cost.within(budget):
             raise BudgetError("evidence", cost, budget)
 
 
 def diagnose_many(path: str | Path, *, model: Model | None = None, lenient: bool = False,
-                  draws: int = DEFAULT_DRAWS, seed: int = 0, budget: Budget | None = None,
+                  draws: int = DEFAULT_DRAWS, seed: int = 0, scores: bool = True,
+                  rank_by: str = "posterior", budget: Budget | None = None,
                   approximate: bool = True) -> list[Diagnosis | Exception]:
     """Diagnose every case in a file; a bad case becomes its exception, the rest are scored.
 
@@ -339,7 +377,7 @@ def diagnose_many(path: str | Path, *, model: Model | None = None, lenient: bool
                                  float(batch.log_evidence[0, j]), dict(pc.evidence))
             else:
                 post = eng.posterior(pc.evidence)  # raises, naming the conflict
-            out[i] = _diagnosis(model, post, pc.id, pc.ignored, draws, seed, budget)
+            out[i] = _diagnosis(model, post, pc.id, pc.ignored, draws, seed, scores, rank_by, budget)
         except BayesdxError as exc:
             out[i] = exc
     return out

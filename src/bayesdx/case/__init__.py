@@ -117,6 +117,10 @@ The reader is split by responsibility; only the names above are public.
 
 * :mod:`bayesdx.case.reader` - :class:`ParsedCase`, :func:`parse_case`,
   :func:`read_cases` (files, batches), the ``evidence:`` extension.
+* :mod:`bayesdx.case.collect` - the collect mode :func:`read_case`
+  (:class:`CaseReading`: the evidence of every readable field and every
+  problem, each with its field path as data, e.g. ``("medications", 0,
+  "name")``; the app reads its form this way).
 * :mod:`bayesdx.case.fields` - demographics, numeric CBC / baseline /
   vitamin fields and their bands.
 * :mod:`bayesdx.case.sections` - smear, history, tests and marrow terms.
@@ -142,8 +146,9 @@ Examples
 from __future__ import annotations
 
 from .inverse import evidence_to_case
+from .collect import CaseReading, read_case
 from .reader import ParsedCase, parse_case, read_cases
 from .table import case_to_row, parse_row, row_to_case
 
-__all__ = ["ParsedCase", "case_to_row", "evidence_to_case", "parse_case", "parse_row",
-           "read_cases", "row_to_case"]
+__all__ = ["CaseReading", "ParsedCase", "case_to_row", "evidence_to_case", "parse_case", "parse_row",
+           "read_case", "read_cases", "row_to_case"]

@@ -1,11 +1,14 @@
 """Reading cases: one case (a dict) or a YAML / JSON file holding one case or a batch.
 
 Internal to :mod:`bayesdx.case`, which re-exports :class:`ParsedCase`,
-:func:`parse_case` and :func:`read_cases`. :class:`CaseReader` puts the field,
-section and medication readers together and reads the ``evidence:``
-extension; problems are collected for the whole case and raised at once as a
+:func:`parse_case` and :func:`read_cases`. :class:`CaseReader` puts the field, section and medication
+readers together and reads the ``evidence:`` extension; problems are
+collected for the whole case and raised at once as a
 :class:`~bayesdx.errors.CaseError`. In a batch file each case is read on its
 own, so one bad case does not sink the others.
+
+:func:`bayesdx.case.collect.read_case` is the *collect* mode built on
+:class:`CaseReader`.
 """
 
 from __future__ import annotations
@@ -71,7 +74,7 @@ class CaseReader(FieldsReader, SectionsReader, MedicationsReader):
             return
         for key in data:
             if key not in FIELDS:
-                self.unknown_key(str(key), key, FIELDS)
+                self.unknown_key((str(key),), key, FIELDS)
         cid = data.get("id")
         if cid is not None and (isinstance(cid, bool) or not isinstance(cid, (str, int))):
             self.add("id", "must be free text (a string)", describe(cid))
@@ -159,7 +162,7 @@ class CaseReader(FieldsReader, SectionsReader, MedicationsReader):
             return
         nodes = self.kb.nodes
         for node, state in data.items():
-            path = f"evidence.{node}"
+            path = ("evidence", str(node))
             if node not in nodes:
                 self.unknown_key(path, node, nodes, "node")
                 continue
@@ -222,9 +225,9 @@ def parse_case(data: dict, kb: Knowledge, *, lenient: bool = False, source: str 
     ...     parse_case({"medications": [{"name": "clozapin"}]}, kb)
     ... except CaseError as err:
     ...     print(err.problems[0])
-    <case>: medications[0].name: must be a known drug name; got 'clozapin'; try a known name - did you mean clozapine, clopine, loxapine? (or lenient mode, --lenient, to list unknown drugs under ignored)
+    <case>: medications[0].name: must be a known drug name; got 'clozapin'; try a known name - did you mean clozapine, clopine, clozaril? (or lenient mode, --lenient, to list unknown drugs under ignored)
     >>> parse_case({"medications": [{"name": "clozapin"}]}, kb, lenient=True).ignored[0]["reason"]
-    'unknown drug name, not used (lenient mode); did you mean clozapine, clopine, loxapine?'
+    'unknown drug name, not used (lenient mode); did you mean clozapine, clopine, clozaril?'
     """
     return _parse(data, kb, lenient, source)
 

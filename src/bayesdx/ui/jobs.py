@@ -2,7 +2,7 @@
 
 Every ranking the app asks for is priced first. A light query (fewer than
 :data:`LIGHT_ABNORMAL` abnormal findings: milliseconds) runs on the shared
-engine, whose lock is then held for milliseconds only. A heavy query runs on
+engine (thread-safe: it locks its own caches). A heavy query runs on
 the session's own engine (:func:`session_engine`), in a worker thread of the
 session (:class:`Job`), under the app's budget (:data:`APP_BUDGET`): exact
 when its estimate fits, else the labelled Gibbs approximation
@@ -121,6 +121,6 @@ def start(model: Model, evidence: Mapping[str, str], store: dict) -> Job:
     mine = session_model(model, store)
     ev = dict(evidence)
     job = Job(key, lambda cancel, progress: diagnose_evidence(
-        mine, ev, draws=0, budget=APP_BUDGET, cancel=cancel, progress=progress))
+        mine, ev, draws=0, scores=False, budget=APP_BUDGET, cancel=cancel, progress=progress))
     store["bdx.job"] = job
     return job

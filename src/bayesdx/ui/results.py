@@ -1,9 +1,9 @@
 """The differential (right): the ranking, impossible evidence, A vs B, the evidence used.
 
 The numbers come from :func:`bayesdx.diagnosis.diagnose_evidence`: light evidence on
-the shared engine (under :func:`bayesdx.ui.state.engine_lock`, held for milliseconds),
-heavy evidence in the session's own job (:mod:`bayesdx.ui.jobs`); this module lays
-them out.
+the shared engine (safe to query from every session's thread at once; the engine locks
+its own caches), heavy evidence in the session's own job (:mod:`bayesdx.ui.jobs`); this
+module lays them out.
 """
 
 from __future__ import annotations
@@ -46,8 +46,7 @@ def compute(model: Model, evidence: dict[str, str]) -> Diagnosis | ImpossibleEvi
     """
     if jobs.is_light(model, evidence):
         try:
-            with state.engine_lock():
-                d = diagnose_evidence(model, evidence, draws=0, budget=jobs.APP_BUDGET)
+            d = diagnose_evidence(model, evidence, draws=0, scores=False, budget=jobs.APP_BUDGET)
         except (ImpossibleEvidenceError, BayesdxError) as exc:
             return exc
     else:
