@@ -106,8 +106,10 @@ with st.expander("About this model"):
     st.markdown(f"**Reference population.** {model.kb.reference_population}")
     st.markdown(f"{len(model.net.causes)} causes, {len(model.net.findings)} findings, "
                 f"{len(model.net.context)} context nodes; knowledge version `{model.kb.digest[:12]}`. "
-                "Posteriors are exact (no sampling); only the credible intervals draw the uncertain "
-                "numbers of the model, 1,000 times. Share a scenario by copying the address bar; "
-                "it holds the values you typed (`f.field=text`) and the evidence (`node=state`), no names.")
+                "Posteriors are exact (no sampling) unless the page says *Approximate ranking* (too many "
+                "abnormal findings at once for the page's time budget: Gibbs sampling, with its error "
+                "stated); the credible intervals draw the uncertain numbers of the model, 1,000 times. "
+                "Share a scenario by copying the address bar; it holds the values you typed "
+                "(`f.field=text`) and the evidence (`node=state`), no names.")
 
 state.end_of_run()  # last: keeps the post-run garbage collection cheap

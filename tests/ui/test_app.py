@@ -354,10 +354,10 @@ def test_impossible_evidence_names_the_conflict(monkeypatch, model):
     engine_cls = type(model.engine)
     original = engine_cls.posterior
 
-    def posterior(self, evidence, tables=None):
+    def posterior(self, evidence, tables=None, **kw):
         if evidence.get("smear_absent_neutrophils") == "present" and evidence.get("anc") == "normal":
             raise ImpossibleEvidenceError({"anc": "normal", "smear_absent_neutrophils": "present"})
-        return original(self, evidence, tables)
+        return original(self, evidence, tables, **kw)
 
     monkeypatch.setattr(engine_cls, "posterior", posterior)
     at = new_app()

@@ -76,18 +76,26 @@ def _print_table(d, top: int | None, out=None) -> None:
     head = f"  {'sufficiency':>11}  {'disablement':>11}  {'P(needed)':>9}" if cf else ""
     if d.rank_by != "posterior":
         print(f"Ranked by {d.rank_by} (see 'bayesdx diagnose --help')", file=out)
-    print(f"  {'#':>2}  {'cause':<{w}}  {'prior':>7}  {'posterior':>9}{head}  90% interval",
-          file=out)
+    approx = not d.exact
+    post_head = "  posterior (approx.)  ± s.e." if approx else f"  {'posterior':>9}"
+    print(f"  {'#':>2}  {'cause':<{w}}  {'prior':>7}{post_head}{head}  90% interval", file=out)
     for i, c in enumerate(rows, 1):
         iv = f"{c.interval[0]:.3f}-{c.interval[1]:.3f}" if c.interval else "-"
         sc = (f"  {c.sufficiency:11.3f}  {c.disablement:11.3f}  {c.p_needed:9.3f}" if cf else "")
-        print(f"  {i:>2}  {c.label:<{w}}  {c.prior:7.3f}  {c.posterior:9.3f}{sc}  {iv}", file=out)
+        post = f"{c.posterior:19.3f}  ±{c.se:6.3f}" if approx else f"{c.posterior:9.3f}"
+        print(f"  {i:>2}  {c.label:<{w}}  {c.prior:7.3f}  {post}{sc}  {iv}", file=out)
     if top is not None and len(d.causes) > top:
         print(f"  ... {len(d.causes) - top} more (use --all)", file=out)
     ev = ", ".join(f"{k}={v}" for k, v in d.evidence.items()) or "(none: the prior)"
     print(f"Evidence: {ev}", file=out)
     inf = d.inference
     line = f"Inference: {inf['method']} posterior"
+    if not inf["exact"]:
+        smp = inf["sampler"]
+        line = (f"Inference: APPROXIMATE posterior ({inf['method'].capitalize()} sampling, "
+                f"{smp['chains']} chains x {smp['sweeps']} sweeps, seed {smp['seed']}), Monte-Carlo "
+                f"standard error up to {inf['posterior_error']:.4f} (± s.e.); the exact posterior "
+                f"({inf['exact_cost']}) is over the time budget (--budget-seconds)")
     if "interval" in inf:
         iv = inf["interval"]
         line += f"; intervals from {iv['draws']} of {iv['requested']} parameter draws"
@@ -107,8 +115,14 @@ def cmd_diagnose(args) -> int:
     from ..diagnosis import diagnose_many
 
     model = _model(args)
+    budget = None
+    if args.budget_seconds is not None:
+        from ..inference.budget import Budget
+
+        budget = Budget(model.engine.budget.memory_bytes, args.budget_seconds)
     results = diagnose_many(args.case, model=model, lenient=args.lenient, draws=args.draws,
-                            seed=args.seed, rank_by=getattr(args, "rank_by", "posterior"))
+                            seed=args.seed, rank_by=getattr(args, "rank_by", "posterior"),
+                            budget=budget, approximate=not args.exact)
     code = 0
     for r in results:
         if isinstance(r, Exception):

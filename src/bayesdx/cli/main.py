@@ -54,6 +54,21 @@ __all__ = ["main"]
 # --------------------------------------------------------------------------- parser
 
 
+def _seconds(text: str) -> float:
+    """``--budget-seconds``: a positive number of seconds."""
+    import argparse
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds; got {text!r}; "
+                                         "try 8")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="bayesdx", description=(
         "Probabilistic diagnosis of the causes of leukopenia. A research and teaching tool, "
@@ -82,6 +97,11 @@ def build_parser() -> argparse.ArgumentParser:
                    "alone would produce; disablement = expected number that would become less "
                    "abnormal without it; needed = P(present and at least one abnormal finding "
                    "needs it). Default posterior (the contract's order)")
+    s.add_argument("--budget-seconds", type=_seconds, default=None, metavar="S",
+                   help="estimated seconds the exact posterior may take (default 8); beyond it "
+                   "the posterior is a labelled approximation with its Monte-Carlo error")
+    s.add_argument("--exact", action="store_true", help="refuse (exit 3) rather than approximate "
+                   "a case whose exact posterior is over the budget")
     s.set_defaults(func=cmd_diagnose)
 
     s = sub.add_parser("score", help="score a cohort table (CSV or Parquet, one row a patient; "

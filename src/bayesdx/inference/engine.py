@@ -203,7 +203,7 @@ class Engine:
         idx = self.validate(evidence)
         budget = budget or self.budget
         cost = plan_cost(self.plan(Pattern.of(self.net, [idx])), tables.draws if tables else 1)
-        if cost.seconds > budget.seconds:
+        if not cost.within(budget):  # time or memory
             raise BudgetError("evidence", cost, budget)
         probs, logz = self._run([idx], tables)
         if not np.isfinite(logz[0, 0]):

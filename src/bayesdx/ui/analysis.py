@@ -23,7 +23,7 @@ from ..explain import explain
 from ..sensitivity import sensitivity
 from ..uncertainty import credible_intervals
 from ..voi import next_tests
-from . import state
+from . import jobs, state
 from .charts import chart_height, tornado_chart, why_chart, why_rows
 from .labels import (
     cause_label,
@@ -36,14 +36,17 @@ from .labels import (
 from .scenario import pct
 from .spec import state_text
 
-__all__ = ["DRAWS", "TORNADO_TOP", "intervals", "next_tests_panel", "sensitivity_panel", "why_panel",
-           "why_sentence"]
+__all__ = ["ANALYSIS_SECONDS", "DRAWS", "TORNADO_TOP", "intervals", "next_tests_panel", "sensitivity_panel",
+           "too_heavy", "why_panel", "why_sentence"]
 
 DRAWS = 1000
 """Draws of the uncertain numbers of ``priors/`` behind each credible interval."""
 
 TORNADO_TOP = 10
 """Numbers shown in the sensitivity tornado."""
+
+ANALYSIS_SECONDS = 8.0
+"""Estimated seconds an analysis of heavy evidence may take (see :func:`too_heavy`)."""
 
 EvidenceKey = tuple[tuple[str, str], ...]
 
@@ -97,6 +100,38 @@ def intervals(model: Model, evidence) -> dict[str, tuple[float, float]] | None:
         return None
 
 
+# --------------------------------------------------------------------------- bounded work
+
+
+def too_heavy(model: Model, d: Diagnosis) -> str | None:
+    """Why the deeper analyses are not run for this ranking (``None``: they are).
+
+    They run one exact query per finding (or per number): not for an
+    approximate ranking, and not when the estimated cost of one query times
+    the queries exceeds :data:`ANALYSIS_SECONDS`.
+    """
+    if not d.exact:
+        return ("The deeper analyses need exact probabilities, and this ranking is approximate "
+                "(too many abnormal findings at once for this page's time budget).")
+    if jobs.is_light(model, d.evidence):
+        return None
+    per = jobs.session_model(model, st.session_state).engine.estimate(d.evidence).seconds
+    total = per * (len(d.evidence) + 1)
+    if total > ANALYSIS_SECONDS:
+        return (f"The deeper analyses run one exact query per finding; with "
+                f"{jobs.abnormal_count(model, d.evidence)} abnormal findings that would take about "
+                f"{total:,.0f} s here. The command line runs them without this limit "
+                "(`bayesdx explain`, `bayesdx next`, `bayesdx sensitivity`).")
+    return None
+
+
+def _declined(model: Model, d: Diagnosis) -> bool:
+    why = too_heavy(model, d)
+    if why:
+        st.info(why, icon=":material/hourglass_disabled:")
+    return bool(why)
+
+
 # --------------------------------------------------------------------------- the chosen cause
 
 
@@ -126,6 +161,8 @@ def _failed(what: str, exc: BayesdxError) -> None:
 
 def why_panel(model: Model, d: Diagnosis) -> None:
     """Which findings pushed the selected cause up or down, by exact likelihood ratios."""
+    if _declined(model, d):
+        return
     cause = _cause_select(d, "bdx.why", "Explain")
     if not d.evidence:
         st.info("Enter some findings: with no evidence every cause sits at its prior.")
@@ -193,6 +230,8 @@ def _outcomes_text(model: Model, t) -> str:
 
 def next_tests_panel(model: Model, d: Diagnosis) -> None:
     """The unobserved orderable tests ranked by exact expected information (and per cost)."""
+    if _declined(model, d):
+        return
     try:
         nt = _next_tests_cached(model, model.kb.digest, _key(d.evidence))
     except BayesdxError as exc:
@@ -241,6 +280,8 @@ def next_tests_panel(model: Model, d: Diagnosis) -> None:
 
 def sensitivity_panel(model: Model, d: Diagnosis) -> None:
     """Tornado: which numbers of ``priors/`` move the selected cause most for this evidence."""
+    if _declined(model, d):
+        return
     cause = _cause_select(d, "bdx.sens", "Sensitivity of")
     try:
         base, items, n_all, undefined = _sensitivity_cached(model, model.kb.digest, cause,

@@ -1,8 +1,9 @@
 """The differential (right): the ranking, impossible evidence, A vs B, the evidence used.
 
-The numbers come from :func:`bayesdx.diagnosis.diagnose_evidence` on the shared
-engine (safe to query from every session's thread at once; the engine locks
-its own caches); this module lays them out.
+The numbers come from :func:`bayesdx.diagnosis.diagnose_evidence`: light evidence on
+the shared engine (safe to query from every session's thread at once; the engine locks
+its own caches), heavy evidence in the session's own job (:mod:`bayesdx.ui.jobs`); this
+module lays them out.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import streamlit as st
 
 from ..diagnosis import Diagnosis, Model, diagnose_evidence
 from ..errors import BayesdxError, ImpossibleEvidenceError
-from . import analysis, state
+from . import analysis, jobs, state
 from .charts import (
     FAMILIES,
     chart_height,
@@ -28,16 +29,38 @@ from .labels import cause_label, node_label, reference_text
 from .scenario import Derived, compare, conflict_text, evidence_diff, pct
 from .spec import state_text
 
-__all__ = ["compute", "conflict_box", "evidence_list", "ranking_panel", "safety_lines", "top_summary",
-           "whatif_panel"]
+__all__ = ["POLL_S", "approx_text", "compute", "conflict_box", "evidence_list", "ranking_panel",
+           "safety_lines", "top_summary", "whatif_panel"]
+
+
+POLL_S = 0.1
+"""Seconds between two looks at a running heavy ranking (progress redrawn)."""
 
 
 def compute(model: Model, evidence: dict[str, str]) -> Diagnosis | ImpossibleEvidenceError | BayesdxError:
-    """The ranking for the evidence, or the error that explains why there is none."""
-    try:
-        d = diagnose_evidence(model, evidence, draws=0, scores=False)
-    except (ImpossibleEvidenceError, BayesdxError) as exc:
-        return exc
+    """The ranking for the evidence, or the error that explains why there is none.
+
+    Light evidence runs on the shared engine (its lock held for milliseconds);
+    heavy evidence runs in this session's own job (:mod:`bayesdx.ui.jobs`) under
+    the app's budget, exact or a labelled approximation, with a progress bar
+    while it runs and without making any other session wait.
+    """
+    if jobs.is_light(model, evidence):
+        try:
+            d = diagnose_evidence(model, evidence, draws=0, scores=False, budget=jobs.APP_BUDGET)
+        except (ImpossibleEvidenceError, BayesdxError) as exc:
+            return exc
+    else:
+        job = jobs.start(model, evidence, st.session_state)
+        if not job.wait(POLL_S):
+            n = jobs.abnormal_count(model, evidence)
+            with st.empty():
+                while not job.wait(POLL_S):  # a click in this session reruns from here
+                    st.progress(job.progress, text=f"Computing the ranking for {n} abnormal "
+                                "findings (exact when it fits the time budget, else approximate) ...")
+        d = job.outcome()
+        if isinstance(d, BayesdxError):
+            return d
     if not all(math.isfinite(c.posterior) for c in d.causes):
         return BayesdxError("the model returned no finite probability for this evidence; "
                             "remove the last finding you entered")
@@ -71,6 +94,8 @@ def top_summary(model: Model, d: Diagnosis, n: int = 3) -> Callable[[dict | None
         slot.markdown("Most probable: " + " &nbsp;·&nbsp; ".join(parts))
 
     draw(None)
+    if not d.exact:
+        st.warning(approx_text(d), icon=":material/casino:")
     return draw
 
 
@@ -85,6 +110,19 @@ def safety_lines(model: Model, d: Diagnosis) -> None:
                 f":red-badge[{x.label} {pct(x.probability)}]" for x in a.do_not_miss),
                 help="\n\n".join(f"**{x.text}** Threshold source: {reference_text(model, x.sources)}."
                                    for x in a.do_not_miss))
+
+
+def approx_text(d: Diagnosis) -> str:
+    """What an approximate ranking is, in words (shown above it)."""
+    inf = d.inference
+    return (f"**Approximate ranking.** With {len(d.evidence)} findings the exact computation "
+            f"({inf.get('exact_cost') or 'over budget'}) would take longer than this page may "
+            "spend, so these probabilities come from Gibbs sampling "
+            f"({inf['sampler']['chains']} chains x {inf['sampler']['sweeps']} sweeps). Each is within "
+            f"about ±{100 * 2 * inf['posterior_error']:.1f} percentage points (two Monte-Carlo "
+            "standard errors) of the exact value. No credible intervals or deeper analyses for an "
+            "approximate ranking; `bayesdx diagnose` with a larger `--budget-seconds` gives the "
+            "exact one.")
 
 
 CI_HELP = ("The whisker on each bar is a 90% credible interval: the 5th to 95th percentile of the "
@@ -153,6 +191,9 @@ def ranking_panel(model: Model, d: Diagnosis, top: Callable[[dict | None], None]
     def add_intervals() -> None:
         if not (with_ci and shown):
             caption("")
+            return
+        if not d.exact:
+            caption(" No credible intervals for an approximate ranking.")
             return
         with note, st.spinner("Computing the 90% credible intervals (1,000 draws of the model's "
                               "uncertain numbers; a few seconds for new findings) ...", show_time=True):

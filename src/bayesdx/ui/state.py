@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gc
 import itertools
+import threading
 from typing import Any
 
 import streamlit as st
@@ -58,6 +59,8 @@ def get_model() -> Model:
     # warm up: the unit registry and the most common evidence patterns
     parse_case({"age_years": 30, "cbc": {"anc": "500 /uL"}, "vitamins": {"b12": "100 pmol/L"}}, model.kb)
     diagnose_evidence(model, {}, draws=0)
+    threading.Thread(target=_warm_sampler, args=(model,), daemon=True,
+                     name="bayesdx-warm").start()
     # Streamlit runs a full garbage collection after every script run
     # (runner.postScriptGC). With numpy, scipy, pint, altair and the model loaded
     # that took ~85 ms of CPU per rerun; freezing what exists now (modules, the
@@ -65,6 +68,13 @@ def get_model() -> Model:
     gc.collect()
     gc.freeze()
     return model
+
+
+def _warm_sampler(model: Model) -> None:
+    """Load the compiled sampler once (numba: ~1 s; compiled on first use ever), off the page."""
+    from ..inference.approx import gibbs_posterior
+
+    gibbs_posterior(model.net, {"anc": model.net.states["anc"][-1]}, chains=2, sweeps=4)
 
 
 FULL_GC_EVERY = 64
@@ -254,13 +264,23 @@ def cb_pin(model: Model) -> None:
     values = current_values(spec)
     direct = dict(st.session_state.get("bdx.direct", {}))
     d = derive(model, values, direct)
+    from . import jobs
+
     try:
-        post = model.engine.posterior(d.evidence)
+        if jobs.is_light(model, d.evidence):
+            dx = diagnose_evidence(model, d.evidence, draws=0, scores=False,
+                                   budget=jobs.APP_BUDGET)
+        else:  # the session's job (usually finished: the ranking on screen)
+            job = jobs.start(model, d.evidence, st.session_state)
+            job.wait(60.0)
+            dx = job.outcome()
+            if isinstance(dx, BayesdxError):
+                raise dx
     except BayesdxError as exc:
         flash("error", f"Scenario A could not be pinned: {exc}")
         return
     st.session_state["bdx.pin"] = {"values": values, "direct": direct, "evidence": dict(d.evidence),
-                                   "post": post.as_dict()}
+                                   "post": {c.id: c.posterior for c in dx.causes}}
 
 
 def cb_unpin() -> None:
