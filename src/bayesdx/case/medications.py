@@ -42,7 +42,8 @@ from ..knowledge.schema import DrugClassSpec, NumericField
 from .units import Reading, convert
 from .common import ReaderBase, describe, field_path, fmt, nearest, suggest, word
 
-__all__ = ["DAYS", "MED_KEYS", "WEEKS", "MedicationsReader", "drug_lookup", "match_drug", "medication_item"]
+__all__ = ["DAYS", "MED_KEYS", "WEEKS", "MedicationsReader", "best_drug_match", "drug_lookup", "match_drug",
+           "medication_item"]
 
 #: fields of one medication
 MED_KEYS = ("name", "weeks", "stopped_weeks_ago", "days_since_last_dose", "dose")
@@ -119,7 +120,7 @@ def match_drug(kb: Knowledge, name: str) -> tuple[str, str] | None:
     return None
 
 
-def match_drug(kb: Knowledge, text: str) -> tuple[str | None, tuple[str, ...]]:
+def best_drug_match(kb: Knowledge, text: str) -> tuple[str | None, tuple[str, ...]]:
     """The one generic name that best matches what was typed, and the other candidates.
 
     An exact generic or brand name (brands resolve to their generic) wins;
@@ -129,15 +130,16 @@ def match_drug(kb: Knowledge, text: str) -> tuple[str | None, tuple[str, ...]]:
 
     >>> from bayesdx.knowledge import load_knowledge
     >>> kb = load_knowledge()
-    >>> match_drug(kb, "cloza")[0], match_drug(kb, "Clozaril")[0], match_drug(kb, "clozapine 100 mg")[0]
+    >>> best_drug_match(kb, "cloza")[0], best_drug_match(kb, "Clozaril")[0], best_drug_match(kb, "clozapine 100 mg")[0]
     ('clozapine', 'clozapine', 'clozapine')
-    >>> match_drug(kb, "xyzzy")
+    >>> best_drug_match(kb, "xyzzy")
     (None, ())
     """
     t = word(text or "")
     if not t:
         return None, ()
-    exact = MedicationsReader(kb, False, "").resolve_drug(text)
+    hit = match_drug(kb, text)
+    exact = hit[1] if hit else None
     drugs, aliases = drug_lookup(kb)
     ranked: list[str] = []
     if exact:

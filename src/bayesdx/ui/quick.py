@@ -1,7 +1,7 @@
 """Quick entry: a drug by the first letters of its name, a blood count pasted as printed.
 
 Callbacks and small widgets used by :mod:`bayesdx.ui.entry`; the matching
-and reading are the package's (:func:`bayesdx.case.medications.match_drug`,
+and reading are the package's (:func:`bayesdx.case.medications.best_drug_match`,
 :func:`bayesdx.case.typed.parse_cbc_text`).
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ..case.medications import match_drug
+from ..case.medications import best_drug_match
 from ..case.typed import parse_cbc_text
 from ..diagnosis import Model
 from . import state
@@ -25,7 +25,7 @@ def cb_add_drug(model: Model) -> None:
     ss["bdx.drug_note"] = None
     if not text:
         return
-    generic, others = match_drug(model.kb, text)
+    generic, others = best_drug_match(model.kb, text)
     if generic is None:
         ss["bdx.drug_note"] = (f":red[No drug in the list matches **{md_escape(text)}**.] Check the spelling or type "
                                "the generic name; drugs without a known effect on white cells are not listed.")
