@@ -11,7 +11,6 @@ own, so one bad case does not sink the others.
 from __future__ import annotations
 
 import copy
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,8 @@ from typing import Any
 import yaml
 
 from ..errors import CaseError, Problem
-from ..knowledge.load import Knowledge, yaml_load
+from ..knowledge.load import Knowledge
+from ..knowledge.text import TextError, json_load, read_text, yaml_load
 from .common import CATEGORICAL_NODE, FIELDS, describe, suggest
 from .fields import FieldsReader
 from .medications import MedicationsReader
@@ -164,19 +164,15 @@ def parse_case(data: dict, kb: Knowledge, *, lenient: bool = False, source: str 
 
 def _load_file(p: Path) -> Any:
     try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = read_text(p)
+        if p.suffix.lower() == ".json":
+            return json_load(text)
+        return yaml_load(text)
+    except OSError as exc:
         raise CaseError([Problem(str(p), "", "must be a readable case file", str(exc),
                                  "checking the path")]) from None
-    if p.suffix.lower() == ".json":
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise CaseError([Problem(str(p), f"line {exc.lineno}, column {exc.colno}",
-                                     "must be valid JSON", exc.msg,
-                                     "checking brackets, commas and quotes near that line")]) from None
-    try:
-        return yaml_load(text)
+    except TextError as exc:
+        raise CaseError([exc.problem(str(p))]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -241,6 +237,9 @@ def read_cases(path: str | Path, kb: Knowledge, *, lenient: bool = False) -> lis
         items, prefix = data, ""
     else:
         items, prefix = [data], None
+    if prefix is not None and not items:
+        raise CaseError([Problem(str(p), prefix or "", "must hold at least one case", "an empty list",
+                                 "cases:\n  - {id: a, ...} (an empty case {} gives the prior)")])
     out: list[ParsedCase | CaseError] = []
     for i, item in enumerate(items):
         pre = "" if prefix is None else f"{prefix}[{i}]."

@@ -10,15 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import Problem
+from .checks_mapping import MappingChecks
 from .schema import (
     CauseCPT,
     CauseSpec,
     ContextPrior,
     ContextSpec,
-    DrugsSpec,
     FindingCPT,
     FindingSpec,
-    MappingSpec,
     Param,
 )
 
@@ -27,12 +26,14 @@ __all__ = ["Checker"]
 SUM_TOLERANCE = 0.011
 
 
-
-class Checker:
+class Checker(MappingChecks):
     """Cross-file checks; appends to ``problems``."""
 
-    def __init__(self, root: Path, sections: dict, problems: list[Problem]):
+    def __init__(self, root: Path, sections: dict, problems: list[Problem],
+                 lost: set[str] = frozenset(), broken: dict[str, set[str]] | None = None):
         self.root = root
+        self.lost = set(lost)  # folders ("model", "priors") with a file that could not be read
+        self.broken = broken or {}  # folder -> names of entries that failed validation
         self.s = sections
         self.problems = problems
         self.context: dict[str, ContextSpec] = {k: v for k, (_, v) in sections["context"].items()}
@@ -43,6 +44,10 @@ class Checker:
     # helpers
     def add(self, rel, path, expected, got=None, hint=None):
         self.problems.append(Problem(rel, path, expected, got, hint))
+
+    def gone(self, name: str, folder: str = "model") -> bool:
+        """Whether ``name`` may be missing only because a file or entry already reported is unread."""
+        return folder in self.lost or name in self.broken.get(folder, ())
 
     def states(self, node: str) -> list[str] | None:
         if node in self.causes:
@@ -79,17 +84,17 @@ class Checker:
 
         for name, (rel, spec) in self.s["context"].items():
             for p in spec.parents:
-                if p not in self.context:
+                if p not in self.context and not self.gone(p):
                     self.add(rel, f"context.{name}.parents", "must name context nodes",
                              repr(p), self.near(p, self.context))
         for name, (rel, spec) in self.s["causes"].items():
             for p in spec.parents:
-                if p not in self.context:
+                if p not in self.context and not self.gone(p):
                     self.add(rel, f"causes.{name}.parents", "must name context nodes",
                              repr(p), self.near(p, self.context))
         for name, (rel, spec) in self.s["findings"].items():
             for p in spec.parents:
-                if p not in self.context and p not in self.causes:
+                if p not in self.context and p not in self.causes and not self.gone(p):
                     self.add(rel, f"findings.{name}.parents", "must name causes or context nodes",
                              repr(p), self.near(p, [*self.causes, *self.context]))
             if len(set(spec.parents)) != len(spec.parents):
@@ -117,7 +122,7 @@ class Checker:
                 if p in children:
                     children[p] += 1
         for c, n in children.items():
-            if n == 0:
+            if n == 0 and not self.lost and not self.broken.get("model"):
                 rel = self.s["causes"][c][0]
                 self.add(rel, f"causes.{c}", "must be a parent of at least one finding",
                          "no finding lists it", "add it to the parents of a finding")
@@ -125,16 +130,16 @@ class Checker:
     # numbers
     def param(self, rel, path, p: Param, kind="probability"):
         lo, hi = p.range
+        bad = False
         if kind == "probability":
-            for label, v in (("value", p.value), ("range", lo), ("range", hi)):
-                if not (0.0 <= v <= 1.0):
+            for label, v in (("value", p.value), ("range", [lo, hi])):
+                if not all(0.0 <= x <= 1.0 for x in (v if label == "range" else [v])):
                     self.add(rel, f"{path}.{label}", "must be a probability in [0, 1]", repr(v))
-                    return
-        else:
-            if p.value < 0 or lo < 0:
-                self.add(rel, f"{path}", "must be a relative risk >= 0", f"{p.value} {p.range}")
-                return
-        if not (lo <= p.value <= hi):
+                    bad = True
+        elif p.value < 0 or lo < 0:
+            self.add(rel, f"{path}", "must be a relative risk >= 0", f"{p.value} {p.range}")
+            bad = True
+        if not bad and not (lo <= p.value <= hi):
             self.add(rel, f"{path}.range", "must contain the value (low <= value <= high)",
                      f"value {p.value}, range [{lo}, {hi}]", "widen the range or fix the value")
         for src in p.source_list:
@@ -149,11 +154,11 @@ class Checker:
             nodes = self.s[kind]
             nums = self.s[pkind]
             for name, (rel, _) in nodes.items():
-                if name not in nums:
+                if name not in nums and not self.gone(name, "priors"):
                     self.add("priors/", f"{kind}.{name}", "must have numbers",
                              "none", f"add '{name}:' under '{kind}:' in a priors file")
             for name, (rel, _) in nums.items():
-                if name not in nodes:
+                if name not in nodes and not self.gone(name):
                     self.add(rel, f"{kind}.{name}", f"must name a node in model/ ({kind})",
                              repr(name), self.near(name, nodes))
         for name, (rel, cp) in self.s["context_p"].items():
@@ -188,6 +193,8 @@ class Checker:
             if cp.given is None or cp.prior is not None:
                 self.add(rel, path, f"must give 'given:' (one distribution per state of {spec.parents[0]})",
                          "'prior:'" if cp.prior is not None else "nothing")
+                return
+            if self.states(spec.parents[0]) is None and self.gone(spec.parents[0]):
                 return
             pstates = self.states(spec.parents[0]) or []
             for ps in pstates:
@@ -226,6 +233,8 @@ class Checker:
             if p not in spec.parents:
                 self.add(rel, f"{path}.rr.{p}", "must name a parent listed in model/",
                          repr(p), f"one of {', '.join(spec.parents) or '(no parents)'}")
+                continue
+            if self.states(p) is None and self.gone(p):
                 continue
             pstates = self.states(p) or []
             for s, prm in table.items():
@@ -276,7 +285,7 @@ class Checker:
                 continue
             if p in self.causes:
                 self.effect(rel, f"{path}.links.{p}", eff, spec.states)
-            else:
+            elif not (self.states(p) is None and self.gone(p)):
                 pstates = self.states(p) or []
                 if not isinstance(eff, dict):
                     self.add(rel, f"{path}.links.{p}", f"must map states of {p} to effects",
@@ -288,122 +297,3 @@ class Checker:
                                  repr(ps), f"one of {', '.join(pstates)}")
                     else:
                         self.effect(rel, f"{path}.links.{p}.{ps}", sub, spec.states)
-
-    # case mapping
-    def check_mapping(self, rel, m: MappingSpec):
-        base = "case_mapping"
-        age_states = self.states("age_group")
-        if age_states is None:
-            self.add(rel, f"{base}.age", "needs a context node 'age_group'", "none")
-        elif list(m.age) != age_states:
-            self.add(rel, f"{base}.age", "must list the states of age_group in order",
-                     str(list(m.age)), str(age_states))
-        for field_name, values in m.categorical.items():
-            node = {"sex": "sex", "ancestry": "ancestry", "duration": "course"}.get(field_name)
-            if node is None:
-                self.add(rel, f"{base}.categorical.{field_name}", "must be sex, ancestry or duration",
-                         repr(field_name))
-                continue
-            st = self.states(node)
-            if st is None:
-                self.add(rel, f"{base}.categorical.{field_name}", f"needs a node {node!r}", "none")
-                continue
-            for word, state in values.items():
-                if state is not None and state not in st:
-                    self.add(rel, f"{base}.categorical.{field_name}.{word}",
-                             f"must map to a state of {node}", repr(state), f"one of {', '.join(st)}")
-        for group in ("cbc", "baseline_cbc", "vitamins"):
-            for fname, nf in getattr(m, group).items():
-                fpath = f"{base}.{group}.{fname}"
-                lo, hi = nf.plausible
-                if lo > hi:
-                    self.add(rel, f"{fpath}.plausible", "must be [low, high] with low <= high",
-                             str(nf.plausible))
-                for i, tgt in enumerate(nf.nodes):
-                    st = self.states(tgt.node)
-                    if st is None:
-                        self.add(rel, f"{fpath}.nodes.{i}.node", "must name a node", repr(tgt.node),
-                                 self.near(tgt.node, [*self.findings, *self.context]))
-                        continue
-                    tables = {"default": tgt.bands.default, **tgt.bands.by_age_group,
-                              **tgt.bands.by_sex}
-                    for key, bands in tables.items():
-                        bpath = f"{fpath}.nodes.{i}.bands.{key}"
-                        last = float("-inf")
-                        for j, (state, upper) in enumerate(bands):
-                            if state not in st:
-                                self.add(rel, f"{bpath}.{j}", f"must be a state of {tgt.node}",
-                                         repr(state), f"one of {', '.join(st)}")
-                            if upper is None and j != len(bands) - 1:
-                                self.add(rel, f"{bpath}.{j}", "only the last band may be open (null)")
-                            if upper is not None and upper <= last:
-                                self.add(rel, f"{bpath}.{j}", "must list bounds in increasing order",
-                                         repr(upper))
-                            if upper is not None:
-                                last = upper
-                        if bands and bands[-1][1] is not None:
-                            self.add(rel, bpath, "must end with an open band ([state, null])",
-                                     repr(bands[-1]))
-                    for key in tgt.bands.by_age_group:
-                        if age_states and key not in age_states:
-                            self.add(rel, f"{fpath}.nodes.{i}.bands.by_age_group.{key}",
-                                     "must be an age group", repr(key))
-                for word, assign in nf.categorical.items():
-                    for node, state in assign.items():
-                        st = self.states(node)
-                        if st is None or state not in st:
-                            self.add(rel, f"{fpath}.categorical.{word}.{node}",
-                                     "must assign a state of a node", f"{node}={state}")
-        for sname, sec in m.sections.items():
-            for term, node in sec.terms.items():
-                st = self.states(node)
-                if st is None:
-                    self.add(rel, f"{base}.sections.{sname}.terms.{term}", "must name a node",
-                             repr(node), self.near(node, [*self.findings, *self.context]))
-                    continue
-                for word, state in sec.values.items():
-                    if state not in st:
-                        self.add(rel, f"{base}.sections.{sname}.terms.{term}",
-                                 f"node {node} must have state {state!r} (for '{word}')", str(st))
-        for cell, assign in m.marrow_cellularity.items():
-            for node, state in assign.items():
-                st = self.states(node)
-                if st is None or state not in st:
-                    self.add(rel, f"{base}.marrow_cellularity.{cell}.{node}",
-                             "must assign a state of a node", f"{node}={state}")
-
-    def check_drugs(self, rel, d: DrugsSpec):
-        for cname, cls in d.classes.items():
-            st = self.states(cls.node)
-            path = f"drugs.classes.{cname}"
-            if st is None:
-                self.add(rel, f"{path}.node", "must name a context node", repr(cls.node))
-                continue
-            if cls.cause is not None and cls.cause not in self.causes:
-                self.add(rel, f"{path}.cause", "must name a cause", repr(cls.cause))
-            for s in cls.precedence:
-                if s not in st:
-                    self.add(rel, f"{path}.precedence", f"must list states of {cls.node}", repr(s))
-            for s in st:
-                if s not in cls.precedence and s != "none":
-                    self.add(rel, f"{path}.precedence", f"must rank every state of {cls.node} but none",
-                             f"missing {s!r}")
-            if "none" not in st:
-                self.add(rel, f"{path}.node", f"{cls.node} must have a state 'none'", str(st))
-        for dname, drug in d.drugs.items():
-            path = f"drugs.drugs.{dname}"
-            if drug.cls == "none":
-                continue
-            if drug.cls not in d.classes:
-                self.add(rel, f"{path}.class", "must be an exposure class or 'none'", repr(drug.cls),
-                         f"one of {', '.join(d.classes)}")
-                continue
-            st = self.states(d.classes[drug.cls].node) or []
-            for timing in ("early", "window", "late", "unknown"):
-                if f"{drug.tier}_{timing}" not in st:
-                    self.add(rel, f"{path}.tier",
-                             f"needs state {drug.tier}_{timing} in {d.classes[drug.cls].node}",
-                             repr(drug.tier))
-        for alias, target in d.aliases.items():
-            if target not in d.drugs:
-                self.add(rel, f"drugs.aliases.{alias}", "must point to a listed drug", repr(target))

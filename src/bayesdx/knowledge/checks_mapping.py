@@ -1,0 +1,140 @@
+"""Checks of the case mapping and the drug list against the nodes (part of :class:`~bayesdx.knowledge.checks.Checker`).
+
+A mixin: it uses the checker's ``add``, ``states``, ``near`` and ``gone``
+(names that may be missing only because a file or entry already reported
+could not be read, so that nothing consequential is reported twice).
+"""
+
+from __future__ import annotations
+
+from .schema import DrugsSpec, MappingSpec
+
+__all__ = ["MappingChecks"]
+
+
+class MappingChecks:
+    """``check_mapping`` and ``check_drugs``; mixed into :class:`~bayesdx.knowledge.checks.Checker`."""
+
+    def check_mapping(self, rel, m: MappingSpec):
+        base = "case_mapping"
+        age_states = self.states("age_group")
+        if age_states is None and not self.gone("age_group"):
+            self.add(rel, f"{base}.age", "needs a context node 'age_group'", "none")
+        elif age_states is not None and list(m.age) != age_states:
+            self.add(rel, f"{base}.age", "must list the states of age_group in order",
+                     str(list(m.age)), str(age_states))
+        for field_name, values in m.categorical.items():
+            node = {"sex": "sex", "ancestry": "ancestry", "duration": "course"}.get(field_name)
+            if node is None:
+                self.add(rel, f"{base}.categorical.{field_name}", "must be sex, ancestry or duration",
+                         repr(field_name))
+                continue
+            st = self.states(node)
+            if st is None:
+                if not self.gone(node):
+                    self.add(rel, f"{base}.categorical.{field_name}", f"needs a node {node!r}", "none")
+                continue
+            for word, state in values.items():
+                if state is not None and state not in st:
+                    self.add(rel, f"{base}.categorical.{field_name}.{word}",
+                             f"must map to a state of {node}", repr(state), f"one of {', '.join(st)}")
+        for group in ("cbc", "baseline_cbc", "vitamins"):
+            for fname, nf in getattr(m, group).items():
+                fpath = f"{base}.{group}.{fname}"
+                lo, hi = nf.plausible
+                if lo > hi:
+                    self.add(rel, f"{fpath}.plausible", "must be [low, high] with low <= high",
+                             str(nf.plausible))
+                for i, tgt in enumerate(nf.nodes):
+                    st = self.states(tgt.node)
+                    if st is None:
+                        if not self.gone(tgt.node):
+                            self.add(rel, f"{fpath}.nodes.{i}.node", "must name a node", repr(tgt.node),
+                                     self.near(tgt.node, [*self.findings, *self.context]))
+                        continue
+                    tables = {"default": tgt.bands.default, **tgt.bands.by_age_group,
+                              **tgt.bands.by_sex}
+                    for key, bands in tables.items():
+                        bpath = f"{fpath}.nodes.{i}.bands.{key}"
+                        last = float("-inf")
+                        for j, (state, upper) in enumerate(bands):
+                            if state not in st:
+                                self.add(rel, f"{bpath}.{j}", f"must be a state of {tgt.node}",
+                                         repr(state), f"one of {', '.join(st)}")
+                            if upper is None and j != len(bands) - 1:
+                                self.add(rel, f"{bpath}.{j}", "only the last band may be open (null)")
+                            if upper is not None and upper <= last:
+                                self.add(rel, f"{bpath}.{j}", "must list bounds in increasing order",
+                                         repr(upper))
+                            if upper is not None:
+                                last = upper
+                        if bands and bands[-1][1] is not None:
+                            self.add(rel, bpath, "must end with an open band ([state, null])",
+                                     repr(bands[-1]))
+                    for key in tgt.bands.by_age_group:
+                        if age_states and key not in age_states:
+                            self.add(rel, f"{fpath}.nodes.{i}.bands.by_age_group.{key}",
+                                     "must be an age group", repr(key))
+                for word, assign in nf.categorical.items():
+                    for node, state in assign.items():
+                        st = self.states(node)
+                        if (st is None and not self.gone(node)) or (st and state not in st):
+                            self.add(rel, f"{fpath}.categorical.{word}.{node}",
+                                     "must assign a state of a node", f"{node}={state}")
+        for sname, sec in m.sections.items():
+            for term, node in sec.terms.items():
+                st = self.states(node)
+                if st is None:
+                    if not self.gone(node):
+                        self.add(rel, f"{base}.sections.{sname}.terms.{term}", "must name a node",
+                                 repr(node), self.near(node, [*self.findings, *self.context]))
+                    continue
+                for word, state in sec.values.items():
+                    if state not in st:
+                        self.add(rel, f"{base}.sections.{sname}.terms.{term}",
+                                 f"node {node} must have state {state!r} (for '{word}')", str(st))
+        for cell, assign in m.marrow_cellularity.items():
+            for node, state in assign.items():
+                st = self.states(node)
+                if (st is None and not self.gone(node)) or (st and state not in st):
+                    self.add(rel, f"{base}.marrow_cellularity.{cell}.{node}",
+                             "must assign a state of a node", f"{node}={state}")
+
+    def check_drugs(self, rel, d: DrugsSpec):
+        for cname, cls in d.classes.items():
+            st = self.states(cls.node)
+            path = f"drugs.classes.{cname}"
+            if st is None:
+                if not self.gone(cls.node):
+                    self.add(rel, f"{path}.node", "must name a context node", repr(cls.node))
+                continue
+            if cls.cause is not None and cls.cause not in self.causes and not self.gone(cls.cause):
+                self.add(rel, f"{path}.cause", "must name a cause", repr(cls.cause))
+            for s in cls.precedence:
+                if s not in st:
+                    self.add(rel, f"{path}.precedence", f"must list states of {cls.node}", repr(s))
+            for s in st:
+                if s not in cls.precedence and s != "none":
+                    self.add(rel, f"{path}.precedence", f"must rank every state of {cls.node} but none",
+                             f"missing {s!r}")
+            if "none" not in st:
+                self.add(rel, f"{path}.node", f"{cls.node} must have a state 'none'", str(st))
+        for dname, drug in d.drugs.items():
+            path = f"drugs.drugs.{dname}"
+            if drug.cls == "none":
+                continue
+            if drug.cls not in d.classes:
+                self.add(rel, f"{path}.class", "must be an exposure class or 'none'", repr(drug.cls),
+                         f"one of {', '.join(d.classes)}")
+                continue
+            st = self.states(d.classes[drug.cls].node)
+            if st is None:
+                continue  # the class's node is missing: reported with the class
+            for timing in ("early", "window", "late", "unknown"):
+                if f"{drug.tier}_{timing}" not in st:
+                    self.add(rel, f"{path}.tier",
+                             f"needs state {drug.tier}_{timing} in {d.classes[drug.cls].node}",
+                             repr(drug.tier))
+        for alias, target in d.aliases.items():
+            if target not in d.drugs:
+                self.add(rel, f"drugs.aliases.{alias}", "must point to a listed drug", repr(target))
