@@ -60,7 +60,8 @@ def test_every_evidence_node_and_state_exists(kb):
 
 
 def test_all_is_the_public_api():
-    assert sorted(case_module.__all__) == ["ParsedCase", "evidence_to_case", "parse_case", "read_cases"]
+    assert sorted(case_module.__all__) == ["ParsedCase", "evidence_to_case", "iter_cases", "parse_case",
+                                          "read_cases"]
     for name in case_module.__all__:
         assert getattr(case_module, name).__doc__
     assert sorted(units_module.__all__) == ["Reading", "UnitError", "convert", "parse_unit",

@@ -4,7 +4,8 @@ A case is one patient's evidence written the way a clinician or a data export
 writes it. :func:`parse_case` turns it into ``node -> state`` evidence using
 ``model/case_mapping.yaml`` (bands, units, terms) and ``model/drugs.yaml``
 (drug classes and timing windows); :func:`read_cases` reads a YAML or JSON
-file holding one case or a batch under ``cases:``; :func:`evidence_to_case`
+file holding one case or a batch under ``cases:`` (:func:`iter_cases` one
+case at a time, for streaming); :func:`evidence_to_case`
 goes back from evidence to a case dict (export from the app).
 
 Every field and term of the contract is accepted; anything else is a
@@ -132,6 +133,6 @@ Examples
 from __future__ import annotations
 
 from .inverse import evidence_to_case
-from .reader import ParsedCase, parse_case, read_cases
+from .reader import ParsedCase, iter_cases, parse_case, read_cases
 
-__all__ = ["ParsedCase", "evidence_to_case", "parse_case", "read_cases"]
+__all__ = ["ParsedCase", "evidence_to_case", "iter_cases", "parse_case", "read_cases"]

@@ -335,7 +335,7 @@ def _load_cached(root: Path, digest: str) -> Knowledge:
         if not sections[kind] and folder not in lost:  # one line, not one per node that needs it
             section = kind.removesuffix("_p")
             problems.append(Problem(f"{folder}/", section, f"must be defined in a {folder} file",
-                                    "no file has a '{section}:' section",
+                                    f"no file has a '{section}:' section",
                                     f"restoring {folder}/{name}.yaml"))
             lost.add(folder)
 
