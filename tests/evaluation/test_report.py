@@ -68,10 +68,10 @@ def test_progress_bar_only_on_a_terminal():
 
 
 def test_cli_validate_report(tmp_path, capsys):
-    assert main(["validate", "--report", str(tmp_path)]) == 0
+    assert main(["validate", "--set", "vignettes", "--report", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert out.startswith("vignettes: ") and "report: " in out and "ECE" in out
     assert (tmp_path / "summary.md").exists() and (tmp_path / "calibration.png").exists()
     blocker = tmp_path / "summary.md"
-    assert main(["validate", "--report", str(blocker / "x")]) == 2
+    assert main(["validate", "--set", "vignettes", "--report", str(blocker / "x")]) == 2
     assert "must be a writable folder" in capsys.readouterr().err

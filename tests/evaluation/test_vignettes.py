@@ -98,8 +98,8 @@ def test_broken_vignette_is_reported_with_file_and_field(tmp_path):
 
 
 def test_cli_validate_output_and_exit_codes(capsys):
-    assert main(["validate"]) == 0
+    assert main(["validate", "--set", "vignettes"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("vignettes: ") and "top-1:" in out and "report:" not in out
-    assert main(["validate", "--min-top1", "1.01"]) == 1
+    assert main(["validate", "--set", "vignettes", "--min-top1", "1.01"]) == 1
     assert "below target" in capsys.readouterr().err

@@ -104,36 +104,65 @@ def cmd_diagnose(args) -> int:
     return code
 
 
-def cmd_validate(args) -> int:
-    """Top-1 / top-3 accuracy on the validation vignettes, and the misses."""
-    from ..evaluation.vignettes import load_vignettes, score_vignettes
-
-    model = _model(args)
-    vs = load_vignettes(args.vignettes)
-    score = score_vignettes(vs, model, progress=True)
-    print(f"vignettes: {score.n}  top-1: {score.top1:.3f}  top-3: {score.top3:.3f}  "
-          f"MRR: {score.mrr:.3f}")
+def _print_set(name: str, score) -> None:
+    """Headline figures and misses of a vignette-format set."""
+    print(f"{name}: {score.n}  top-1: {score.top1:.3f}  top-3: {score.top3:.3f}  "
+          f"MRR: {score.mrr:.3f}  Brier: {score.brier:.4f}  log loss: {score.log_loss:.4f}")
     misses = score.misses
     if misses:
-        print(f"misses ({len(misses)}):")
+        print(f"  misses ({len(misses)}):")
         for r in misses:
             if r.error:
-                print(f"  {r.vignette.id}: ERROR {r.error}")
+                print(f"    {r.vignette.id}: ERROR {r.error}")
                 continue
             top3 = ", ".join(f"{c} {p:.2f}" for c, p in zip(r.ranking[:3], r.probs[:3]))
-            print(f"  {r.vignette.id}: expected {r.vignette.cause} (rank {r.rank}); top: {top3}")
-    if getattr(args, "report", None):
-        from ..evaluation.report import write_report
+            rank = r.rank or "none: not a cause of the model"
+            print(f"    {r.vignette.id}: expected {r.vignette.cause} (rank {rank}); top: {top3}")
 
-        rep = write_report(score, args.report, model)
-        plot = rep.plot or "not written (matplotlib is not installed)"
-        print(f"report: {rep.summary} (Brier {score.brier:.4f}, log loss {score.log_loss:.4f}, "
-              f"ECE {score.calibration().ece:.4f}); plot: {plot}")
-    ok = score.top1 >= args.min_top1 and score.top3 >= args.min_top3
-    if not ok:
-        print(f"below target: top-1 must be >= {args.min_top1}, top-3 >= {args.min_top3}",
+
+def cmd_validate(args) -> int:
+    """Score the validation sets separately; exit 1 when a probe fails or vignettes miss."""
+    from ..evaluation.suite import SETS, run_validation
+
+    model = _model(args)
+    sets = (args.sets,) if getattr(args, "sets", None) else SETS
+    folders = {"vignettes": args.vignettes, "published": getattr(args, "published", None),
+               "probes": getattr(args, "probes", None)}
+    v = run_validation(model, sets, folders, progress=True)
+    labels = model.net.labels
+    if getattr(args, "json", False):
+        from ..evaluation.report_sets import validation_dict
+
+        print(json.dumps(validation_dict(v, model)))
+    else:
+        for name in ("vignettes", "published"):
+            if getattr(v, name) is not None:
+                _print_set(name, getattr(v, name))
+        if "published" in sets and v.published is None:
+            print("published: none (validation/published is absent or empty)")
+        if v.probes is not None:
+            print(v.probes.format(lambda c: labels.get(c, c)))
+    if getattr(args, "report", None):
+        from ..evaluation.report_sets import write_validation_report
+
+        rep = write_validation_report(v, args.report, model)
+        plot = rep.plot or "not written (no vignettes, or matplotlib is not installed)"
+        ece = (f" (vignettes' ECE {v.vignettes.calibration().ece:.4f})"
+               if v.vignettes is not None else "")
+        print(f"report: {rep.summary}{ece}; plot: {plot}",
+              file=sys.stderr if args.json else sys.stdout)
+    code = 0
+    s = v.vignettes
+    if s is not None and not (s.top1 >= args.min_top1 and s.top3 >= args.min_top3):
+        print(f"below target: vignettes' top-1 must be >= {args.min_top1}, top-3 >= "
+              f"{args.min_top3}", file=sys.stderr)
+        code = 1
+    if not v.probes_ok:
+        ids = ", ".join(r.probe.id for r in v.probes.failures)
+        print(f"behaviour suite FAILED: {v.probes.failed} of {v.probes.n} probes failed ({ids})",
               file=sys.stderr)
-    return 0 if ok else 1
+        code = 1
+    return code
 
 
 def cmd_calibrate(args) -> int:

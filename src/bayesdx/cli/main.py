@@ -96,13 +96,23 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=count(), default=0)
     s.set_defaults(func=cmd_diagnose)
 
-    s = sub.add_parser("validate", help="accuracy on the validation vignettes")
+    s = sub.add_parser("validate", help="score the vignettes, published cases and behaviour "
+                       "probes (exit 1 when a probe fails)")
+    s.add_argument("--set", dest="sets", choices=["vignettes", "published", "probes"],
+                   default=None, help="score only this set (default: all three)")
     s.add_argument("--vignettes", default=None, help="folder of vignettes "
                    "(default validation/vignettes)")
-    s.add_argument("--min-top1", type=float, default=0.7)
-    s.add_argument("--min-top3", type=float, default=0.9)
+    s.add_argument("--published", default=None, help="folder of published case reports "
+                   "(default validation/published; skipped when absent or empty)")
+    s.add_argument("--probes", default=None, help="folder of behaviour probes "
+                   "(default validation/probes)")
+    s.add_argument("--min-top1", type=float, default=0.7, help="vignettes' top-1 target")
+    s.add_argument("--min-top3", type=float, default=0.9, help="vignettes' top-3 target")
+    s.add_argument("--json", action="store_true", help="print every set's figures, misses "
+                   "and probe results as one JSON object")
     s.add_argument("--report", metavar="DIR", default=None, help="also write summary.md, "
-                   "cases.csv, report.json and calibration.png into DIR")
+                   "cases.csv, published.csv, probes.csv, report.json and calibration.png "
+                   "into DIR")
     s.set_defaults(func=cmd_validate)
 
     s = sub.add_parser("calibrate", help="calibration on a synthetic cohort sampled from the model")

@@ -33,11 +33,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import Problem, UsageError
+from ..errors import BayesdxError, Problem, UsageError
 from .vignettes import Score
 
-__all__ = ["CaseChange", "CompareError", "Comparison", "ParamChange", "compare_roots",
-           "knowledge_side"]
+__all__ = ["CaseChange", "CompareError", "Comparison", "ParamChange", "SetChange",
+           "compare_roots", "knowledge_side"]
 
 MOVED = 1e-6  # smallest change of a posterior reported as a move
 
@@ -81,6 +81,29 @@ class CaseChange:
 
 
 @dataclass(frozen=True)
+class SetChange:
+    """Headline figures of a further validation set on both sides.
+
+    ``flipped`` lists the probes whose verdict changed, as ``(id, passed now)``.
+    """
+
+    name: str
+    old: dict
+    new: dict
+    flipped: tuple[tuple[str, bool], ...] = ()
+
+    def format(self) -> list[str]:
+        """Lines of the per-set section."""
+        out = [f"{self.name}:"]
+        for k in self.old:
+            a, b = self.old[k], self.new[k]
+            f = ".0f" if k == "passed" else ".4f"
+            out.append(f"  {k:<8}{a:9{f}}{b:9{f}}{b - a:+9{f}}")
+        out += [f"    {pid}: {'now passes' if ok else 'now FAILS'}" for pid, ok in self.flipped]
+        return out
+
+
+@dataclass(frozen=True)
 class Comparison:
     """Everything ``bayesdx compare`` prints."""
 
@@ -90,6 +113,7 @@ class Comparison:
     new: Score
     params: tuple[ParamChange, ...]
     cases: tuple[CaseChange, ...]
+    sets: tuple[SetChange, ...] = ()
 
     @property
     def moved(self) -> list[CaseChange]:
@@ -110,6 +134,8 @@ class Comparison:
         for name in ("top1", "top3", "mrr", "brier", "log_loss"):
             a, b = getattr(self.old, name), getattr(self.new, name)
             out.append(f"  {name:<8}{a:9.4f}{b:9.4f}{b - a:+9.4f}")
+        for sc in self.sets:
+            out += sc.format()
         flips = [c for c in self.cases if c.top_changed]
         out.append(f"top cause changed: {len(flips)}")
         for c in flips:
@@ -226,5 +252,39 @@ def compare_roots(old_root: str | Path, new_root: str | Path, vignettes: str | P
                    if po.get(k) != pn.get(k))
     cases = sorted((_case_change(a, b) for a, b in zip(so.results, sn.results)),
                    key=lambda c: (-c.largest, not c.top_changed, c.case))
+    sets = _other_sets(mo, mn) if limit_cases is None else ()
     return Comparison(old_label or str(old_root), new_label or str(new_root), so, sn, params,
-                      tuple(cases))
+                      tuple(cases), sets)
+
+
+def _other_sets(mo, mn) -> tuple[SetChange, ...]:
+    """The published cases and the probes of the working tree, on both sides."""
+    from .probe_score import score_probes
+    from .probes import load_probes
+    from .suite import set_folder
+    from .vignettes import load_vignettes, score_vignettes
+
+    out: list[SetChange] = []
+    vs: list = []
+    pub = set_folder("published")
+    if pub.is_dir() and any(pub.glob("*.yaml")):
+        try:
+            vs = load_vignettes(pub, published=True)
+        except BayesdxError as exc:   # shown, not fatal: validate --set published lists them
+            vs = []
+            out.append(SetChange(f"published (not compared: {str(exc).splitlines()[0]}; see "
+                                 "bayesdx validate --set published)", {}, {}))
+    if pub.is_dir() and vs:
+        a, b = score_vignettes(vs, mo), score_vignettes(vs, mn)
+        keys = ("top1", "top3", "mrr", "brier", "log_loss")
+        out.append(SetChange("published", {k: getattr(a, k) for k in keys},
+                             {k: getattr(b, k) for k in keys}))
+    folder = set_folder("probes")
+    if folder.is_dir() and any(folder.glob("*.yaml")):
+        ps = load_probes(folder)
+        a, b = score_probes(ps, mo), score_probes(ps, mn)
+        flipped = tuple((ra.probe.id, rb.passed) for ra, rb in zip(a.results, b.results)
+                        if ra.passed != rb.passed)
+        out.append(SetChange("probes", {"passed": float(a.passed)}, {"passed": float(b.passed)},
+                             flipped))
+    return tuple(out)

@@ -72,6 +72,9 @@ class _VignetteFile(BaseModel):
     tags: list[str] = Field(default_factory=list)
     expected: _Expected
     case: dict[str, Any]
+    citation: str | None = None
+    url: str | None = None
+    not_expressed: list[str] = Field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,9 @@ class Vignette:
     also: tuple[str, ...]
     case: dict
     path: str
+    citation: str | None = None
+    url: str | None = None
+    not_expressed: tuple[str, ...] = ()
 
     @property
     def accepted(self) -> tuple[str, ...]:
@@ -303,8 +309,13 @@ def vignette_dir() -> Path:
     return default_root() / "validation" / "vignettes"
 
 
-def load_vignettes(folder: str | Path | None = None) -> list[Vignette]:
+def load_vignettes(folder: str | Path | None = None, *, published: bool = False
+                   ) -> list[Vignette]:
     """Read every ``*.yaml`` vignette in ``folder``; report all problems at once.
+
+    ``published`` reads published case reports (``validation/published``): the same
+    format, where ``citation`` (the full reference) and ``url`` are required and
+    ``not_expressed`` lists what the report says that the case format cannot.
 
     Raises
     ------
@@ -325,10 +336,17 @@ def load_vignettes(folder: str | Path | None = None) -> list[Vignette]:
                 problems.append(Problem(str(path), ".".join(map(str, err["loc"])),
                                         f"must be valid: {err['msg'].lower()}"))
             continue
+        missing = [k for k in ("citation", "url") if published and not getattr(v, k)]
+        for k in missing:
+            problems.append(Problem(str(path), k, "must be given for a published case report",
+                                    None, f"{k}: ... (see the README, Validation sets)"))
+        if missing:
+            continue
         out.append(Vignette(v.id, v.title, tuple(v.tags), v.expected.cause,
-                            tuple(v.expected.equivalent), tuple(v.expected.also), v.case, str(path)))
+                            tuple(v.expected.equivalent), tuple(v.expected.also), v.case, str(path),
+                            v.citation, v.url, tuple(v.not_expressed)))
     if problems:
-        raise CaseError(problems, case_id="vignettes")
+        raise CaseError(problems, case_id="published" if published else "vignettes")
     return out
 
 
