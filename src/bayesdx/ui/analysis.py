@@ -31,6 +31,7 @@ from .labels import (
     param_text,
     reference_text,
 )
+from .markup import md
 from .scenario import pct
 from .spec import state_text
 
@@ -119,7 +120,7 @@ def _cause_select(d: Diagnosis, key: str, label: str) -> str:
 
 
 def _failed(what: str, exc: BayesdxError) -> None:
-    st.warning(f"The {what} could not be computed for this evidence: {exc}", icon="⚠️")
+    st.warning(f"The {what} could not be computed for this evidence: {md(exc)}", icon="⚠️")
 
 
 # --------------------------------------------------------------------------- why

@@ -14,6 +14,7 @@ import streamlit as st
 from ..diagnosis import Model
 from . import state
 from .labels import node_label
+from .markup import md
 from .scenario import Derived
 from .spec import (
     TEST_GROUPS,
@@ -50,7 +51,7 @@ def _badge(node_state: str, baseline: bool, severe: bool) -> str:
 
 def _field_errors(derived: Derived, fid: str) -> None:
     for msg in derived.field_errors.get(fid, []):
-        st.markdown(f":red[**Not used:** {msg}]")
+        st.markdown(f":red[**Not used:** {md(msg)}]")
 
 
 # --------------------------------------------------------------------------- evidence entry
@@ -166,7 +167,7 @@ def tab_medication(model: Model, spec: FormSpec, values: dict[str, Any], derived
     _field_errors(derived, "meds")
     for i in derived.ignored:
         if str(i.get("field", "")).startswith("medications"):
-            st.caption(f"ℹ️ {i['reason']}")
+            st.caption(f"ℹ️ {md(i['reason'])}")
 
 
 def tab_tests(model: Model, spec: FormSpec, values: dict[str, Any], derived: Derived) -> None:
@@ -258,7 +259,7 @@ def problems_box(model: Model, spec: FormSpec, derived: Derived) -> None:
         return
     lines = []
     for fid, _path, msg in derived.problems:
-        lines.append(f"- **{_field_label(model, spec, fid)}**: {msg}")
+        lines.append(f"- **{_field_label(model, spec, fid)}**: {md(msg)}")
     st.warning("Some inputs could not be used and are left out of the ranking until fixed:\n"
                + "\n".join(lines), icon="⚠️")
 

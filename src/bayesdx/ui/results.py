@@ -23,6 +23,7 @@ from .charts import (
     ranking_chart,
 )
 from .labels import node_label
+from .markup import md
 from .scenario import Derived, compare, conflict_text, evidence_diff, pct
 from .spec import state_text
 
@@ -53,7 +54,7 @@ def conflict_box(model: Model, err: BayesdxError) -> None:
                 st.button(f"Clear {node_label(model, node)}", key=f"bdx.clr.{node}",
                           on_click=state.cb_clear_node, args=(model, node))
     else:
-        st.error(f"No ranking for this evidence: {err}", icon="⛔")
+        st.error(f"No ranking for this evidence: {md(err)}", icon="⛔")
 
 
 def top_summary(model: Model, d: Diagnosis, n: int = 3) -> None:
@@ -183,4 +184,4 @@ def evidence_list(model: Model, derived: Derived) -> None:
                                 "Value": s} for n, s in derived.evidence.items()]),
                  hide_index=True, width="stretch", height=min(36 * len(derived.evidence) + 38, 420))
     for i in derived.ignored:
-        st.caption(f"Not used: {i['field']}: {i['reason']}")
+        st.caption(f"Not used: {md(i['field'])}: {md(i['reason'])}")
