@@ -80,6 +80,15 @@ Medications: timing
     * Drugs of class ``none`` (propranolol, metformin, ...) are accepted and
       listed under ``ignored`` with the reason.
 
+The file itself
+    Read as UTF-8 (a byte-order mark is accepted in YAML and JSON alike).
+    A key given twice in one mapping is an error naming both lines (YAML and
+    JSON would otherwise keep the last one silently: ``medications:`` twice
+    would drop the drugs). Numbers are decimal: YAML 1.1's ``0x10``, ``010``,
+    ``1:30`` and ``1_000`` are errors, not 16, 8, 90 and 1000. Nesting deeper
+    than 64 levels, YAML alias bombs and ``cases: []`` are errors
+    (:mod:`bayesdx.knowledge.text`).
+
 Extensions (beyond the contract)
 --------------------------------
 * ``evidence:`` - a mapping ``node: state`` set directly on the network,

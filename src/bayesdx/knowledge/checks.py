@@ -32,7 +32,7 @@ class Checker(MappingChecks):
     def __init__(self, root: Path, sections: dict, problems: list[Problem],
                  lost: set[str] = frozenset(), broken: dict[str, set[str]] | None = None):
         self.root = root
-        self.lost = set(lost)  # folders ("model", "priors") with a file that could not be read
+        self.lost = set(lost)  # folders ("model", "priors") with an unread file; "references" too
         self.broken = broken or {}  # folder -> names of entries that failed validation
         self.s = sections
         self.problems = problems
@@ -143,7 +143,7 @@ class Checker(MappingChecks):
             self.add(rel, f"{path}.range", "must contain the value (low <= value <= high)",
                      f"value {p.value}, range [{lo}, {hi}]", "widen the range or fix the value")
         for src in p.source_list:
-            if src != "E" and src not in self.refs:
+            if src != "E" and src not in self.refs and "references" not in self.lost:
                 self.add(rel, f"{path}.source", "must be 'E' or a reference id in priors/references.yaml",
                          repr(src), self.near(src, self.refs) if self.refs else "E")
 

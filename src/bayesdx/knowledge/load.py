@@ -315,7 +315,7 @@ def _load_cached(root: Path, digest: str) -> Knowledge:
         rel = _rel(path, root)
         pf = _parse(path, root, PriorsFile, problems, broken["priors"], lines.setdefault(rel, {}))
         if pf is None:
-            lost.add("priors")
+            lost.update({"priors", "references"} if path.name == "references.yaml" else {"priors"})
             continue
         merge("context_p", rel, pf.context)
         merge("causes_p", rel, pf.causes)
