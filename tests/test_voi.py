@@ -232,6 +232,6 @@ def test_each_result_names_the_cause_it_moves_most(model):
         assert o.mover == "duffy_null_neutropenia"
         after = model.engine.posterior({**ev, "test_duffy_null": o.state}).of(o.mover)
         assert o.mover_prob == pytest.approx(after, abs=1e-12)
-        assert abs(after - before.of(o.mover)) > 0.05
+        assert abs(after - before.of(o.mover)) > 0.02   # low floor since the phenotype is context (issue 10)
     d = duffy.to_dict()["outcomes"][0]
     assert d["moves_most"] == "duffy_null_neutropenia" and 0 <= d["moves_most_to"] <= 1

@@ -29,7 +29,7 @@ from . import __version__
 from .inference.engine import Engine, Posterior
 from .knowledge.load import Knowledge, default_root, knowledge_hash, load_knowledge
 from .knowledge.network import Network
-from .uncertainty import DEFAULT_DRAWS, credible_intervals
+from .uncertainty import DEFAULT_DRAWS, Intervals, interval_estimate
 
 __all__ = ["CHUNK", "DISCLAIMER", "FIRST_CHUNK", "MAX_DRAWS", "CauseResult", "Diagnosis", "Model", "diagnose",
            "diagnose_many", "load_model", "score_cases"]
@@ -110,6 +110,20 @@ class Diagnosis:
     ignored: tuple[Mapping[str, str], ...]
     log_evidence: float
     posterior: Posterior = field(repr=False, compare=False)
+    intervals: Intervals | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def inference(self) -> dict[str, Any]:
+        """How the numbers were computed: ``method``, ``exact``, the posterior's error
+        (0: exact) and, for the intervals, draws used and asked for, their
+        Monte-Carlo error and a note when the time budget cut them."""
+        iv = self.intervals
+        out: dict[str, Any] = {"method": "exact", "exact": True, "posterior_error": 0.0}
+        if iv is not None:
+            out["interval"] = {"draws": iv.draws, "requested": iv.requested,
+                               "mc_error": None if iv.mc_error is None else round(iv.mc_error, 6),
+                               "note": iv.note}
+        return out
 
     def top(self, n: int = 3) -> list[str]:
         """Ids of the ``n`` most probable causes."""
@@ -122,6 +136,7 @@ class Diagnosis:
             "causes": [c.to_dict() for c in self.causes],
             "evidence": dict(self.evidence),
             "ignored": [dict(i) for i in self.ignored],
+            "inference": self.inference,
             "disclaimer": DISCLAIMER,
             "model": {"bayesdx": __version__},
         }
@@ -135,8 +150,9 @@ def diagnose_evidence(model: Model, evidence: Mapping[str, str], *, case_id: str
 
 def _diagnosis(model: Model, post, case_id, ignored, draws: int, seed: int) -> Diagnosis:
     evidence = post.evidence
-    intervals = (credible_intervals(model.engine, dict(evidence), draws=draws, seed=seed)
-                 if draws else None)
+    ivs = (interval_estimate(model.engine, dict(evidence), draws=draws, seed=seed)
+           if draws else None)
+    intervals = ivs.bounds if ivs is not None else None
     net = model.net
     rows = []
     for i in np.argsort(-post.probs, kind="stable"):
@@ -144,7 +160,8 @@ def _diagnosis(model: Model, post, case_id, ignored, draws: int, seed: int) -> D
         iv = (float(intervals[i, 0]), float(intervals[i, 1])) if intervals is not None else None
         rows.append(CauseResult(c, net.labels[c], net.family[c], float(post.priors[i]),
                                 float(post.probs[i]), iv))
-    return Diagnosis(case_id, tuple(rows), dict(evidence), tuple(ignored), post.log_evidence, post)
+    return Diagnosis(case_id, tuple(rows), dict(evidence), tuple(ignored), post.log_evidence, post,
+                     ivs)
 
 
 def diagnose(case: Mapping[str, Any] | str | Path, *, model: Model | None = None,
@@ -187,6 +204,20 @@ def diagnose(case: Mapping[str, Any] | str | Path, *, model: Model | None = None
                              draws=draws, seed=seed)
 
 
+def _check_budget(eng: Engine, evidence: Mapping[str, str]) -> None:
+    """Raise :class:`~bayesdx.inference.budget.BudgetError` for a heavy case over the time budget
+    (light cases are not estimated: they cost milliseconds and share slot passes)."""
+    from .inference.budget import BudgetError
+    from .inference.engine import HEAVY
+
+    net = eng.net
+    findings = set(net.findings)
+    if sum(1 for f, s in evidence.items() if f in findings and s != net.states[f][0]) >= HEAVY:
+        cost = eng.estimate(evidence)
+        if cost.seconds > eng.budget.seconds:
+            raise BudgetError("evidence", cost, eng.budget)
+
+
 def _check_counts(draws: int, seed: int) -> None:
     from .errors import Problem, UsageError
 
@@ -209,6 +240,7 @@ def _score_chunk(model: Model, chunk: list, draws: int, seed: int) -> list:
         if not isinstance(pc, Exception):
             try:
                 eng.validate(pc.evidence)
+                _check_budget(eng, pc.evidence)
             except BayesdxError as exc:
                 pc = exc
         out.append(pc)

@@ -22,13 +22,14 @@ from __future__ import annotations
 import threading
 import weakref
 from collections import OrderedDict
+from dataclasses import dataclass
 
 import numpy as np
 
 from .knowledge.network import Network, Tables
 
-__all__ = ["CHUNK_CELLS", "DEFAULT_DRAWS", "Z90", "credible_intervals", "draw_tables",
-           "sample_parameters"]
+__all__ = ["CHUNK_CELLS", "DEFAULT_DRAWS", "MIN_DRAWS", "Z90", "Intervals", "credible_intervals",
+           "draw_tables", "interval_estimate", "sample_parameters"]
 
 DEFAULT_DRAWS = 1000
 Z90 = 1.6448536269514722  # half-width of a central 90 % interval in standard deviations
@@ -45,6 +46,10 @@ exact and computed independently of the others, so chunking does not change
 the result (the tests compare chunked and whole runs bit for bit)."""
 
 MIN_CHUNK = 8
+
+MIN_DRAWS = 40
+"""Fewest draws worth an interval: with fewer, the 5th and 95th percentiles are the
+extreme draws. When the time budget allows fewer, no interval is given (and a note says why)."""
 
 _TABLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # net -> {(draws, seed): Tables}
 _TABLES_LOCK = threading.Lock()
@@ -126,6 +131,86 @@ def _bounds(draws: int, chunk: int) -> list[int]:
     return [(i * draws) // n for i in range(n + 1)]
 
 
+@dataclass(frozen=True)
+class Intervals:
+    """Credible intervals with what they rest on.
+
+    Attributes
+    ----------
+    bounds : numpy.ndarray or None
+        ``(C, 2)`` interval of every cause; ``None`` when the budget allowed too few draws.
+    draws, requested : int
+        Draws used and asked for (fewer when the time budget is short).
+    mc_error : float or None
+        Monte-Carlo standard error of the interval ends (largest over causes and
+        ends, in probability units): half the spread between the order statistics
+        one binomial standard deviation either side of each percentile's rank.
+    note : str or None
+        Why draws were cut or no interval was given.
+    """
+
+    bounds: np.ndarray | None
+    draws: int
+    requested: int
+    mc_error: float | None
+    note: str | None = None
+
+
+def _mc_error(sorted_probs: np.ndarray, qs) -> float:
+    """Distribution-free standard error of empirical quantiles (see :class:`Intervals`)."""
+    n = sorted_probs.shape[0]
+    err = 0.0
+    for q in qs:
+        half = np.sqrt(n * q * (1 - q))
+        lo = int(np.clip(np.floor(n * q - half), 0, n - 1))
+        hi = int(np.clip(np.ceil(n * q + half), 0, n - 1))
+        spread = (sorted_probs[hi] - sorted_probs[lo]) / 2
+        err = max(err, float(np.nanmax(spread)) if np.isfinite(spread).any() else 0.0)
+    return err
+
+
+def interval_estimate(engine, evidence: dict[str, str], *, draws: int = DEFAULT_DRAWS,
+                      seed: int = 0, level: float = 0.90, budget=None) -> Intervals:
+    """Credible intervals within the engine's time budget, with their Monte-Carlo error.
+
+    The cost of one draw is estimated from the plan before anything runs
+    (:meth:`~bayesdx.inference.engine.Engine.estimate`); the first ``n`` of the
+    seed's draws are used, ``n`` as many as ``budget.seconds`` allows (never
+    more than ``draws``). Deterministic given ``seed``.
+    """
+    budget = budget or engine.budget
+    per_draw = engine.estimate(evidence, 1).seconds
+    n = draws if per_draw * draws <= budget.seconds else int(budget.seconds // max(per_draw, 1e-12))
+    n = min(draws, n)
+    if n < min(MIN_DRAWS, draws):
+        note = (f"no interval: one parameter draw costs ~{per_draw:.2g} s here and the budget "
+                f"is {budget.seconds:g} s (at least {MIN_DRAWS} draws are needed)")
+        return Intervals(None, 0, draws, None, note)
+    probs = _draw_posteriors(engine, evidence, draws, seed, n)
+    q = (1 - level) / 2
+    bounds = np.nanquantile(probs, [q, 1 - q], axis=0).T
+    err = _mc_error(np.sort(probs, axis=0), (q, 1 - q))
+    note = None if n == draws else (f"{n} of {draws} draws (time budget {budget.seconds:g} s); "
+                                    f"Monte-Carlo error of the ends ~{err:.3f}")
+    return Intervals(bounds, n, draws, err, note)
+
+
+def _draw_posteriors(engine, evidence, draws: int, seed: int, n: int) -> np.ndarray:
+    """``(n, C)`` exact posteriors under the first ``n`` of the seed's ``draws`` draws."""
+    net = engine.net
+    tables = draw_tables(net, draws, seed)
+    if n < draws:
+        tables = tables.draw_slice(0, n)
+    bounds = _bounds(n, _chunk(net, evidence, n))
+    if len(bounds) == 2:
+        return engine.posterior_batch([evidence], tables=tables).probs[:, 0, :]
+    probs = np.empty((n, len(engine.causes)))
+    for start, stop in zip(bounds, bounds[1:]):
+        probs[start:stop] = engine.posterior_batch(
+            [evidence], tables=tables.draw_slice(start, stop)).probs[:, 0, :]
+    return probs
+
+
 def credible_intervals(engine, evidence: dict[str, str], *, draws: int = DEFAULT_DRAWS,
                        seed: int = 0, level: float = 0.90) -> np.ndarray:
     """``(C, 2)`` central credible interval of every cause's posterior.
@@ -134,17 +219,9 @@ def credible_intervals(engine, evidence: dict[str, str], *, draws: int = DEFAULT
     ``priors/``), not sampling error: the posterior is exact for every draw.
     The draws' tables are shared by calls with the same ``draws`` and
     ``seed`` (:func:`draw_tables`); evidence with many abnormal findings runs
-    the draws in chunks (:data:`CHUNK_CELLS`), with the same result.
+    the draws in chunks (:data:`CHUNK_CELLS`), with the same result. Within
+    the engine's time budget (:func:`interval_estimate`): NaN when not even
+    :data:`MIN_DRAWS` draws fit.
     """
-    net = engine.net
-    tables = draw_tables(net, draws, seed)
-    bounds = _bounds(draws, _chunk(net, evidence, draws))
-    if len(bounds) == 2:
-        probs = engine.posterior_batch([evidence], tables=tables).probs[:, 0, :]
-    else:
-        probs = np.empty((draws, len(engine.causes)))
-        for start, stop in zip(bounds, bounds[1:]):
-            probs[start:stop] = engine.posterior_batch(
-                [evidence], tables=tables.draw_slice(start, stop)).probs[:, 0, :]
-    q = (1 - level) / 2
-    return np.nanquantile(probs, [q, 1 - q], axis=0).T
+    iv = interval_estimate(engine, evidence, draws=draws, seed=seed, level=level)
+    return iv.bounds if iv.bounds is not None else np.full((len(engine.causes), 2), np.nan)

@@ -98,6 +98,7 @@ EXAMPLE_EVIDENCE = {
     "exposure_immunosuppressant": "stopped",           # stopped 8 > 6 weeks ago
     "exposure_chemotherapy": "on_window",              # day 11 of [5, 21]
     "exposure_antithyroid": "none", "exposure_anticonvulsant": "none",
+    "exposure_other_agranulocytosis": "none",
     "exposure_antibiotic": "none", "exposure_antiviral": "none", "exposure_corticosteroid": "none",
 }
 
@@ -134,7 +135,7 @@ MARROW_TERMS = ["dysplasia", "increased_blasts", "megaloblastic", "maturation_ar
 
 ALL_EXPOSURES = ["exposure_antipsychotic", "exposure_antithyroid", "exposure_anticonvulsant",
                  "exposure_antibiotic", "exposure_immunosuppressant", "exposure_chemotherapy",
-                 "exposure_antiviral", "exposure_corticosteroid"]
+                 "exposure_antiviral", "exposure_corticosteroid", "exposure_other_agranulocytosis"]
 
 
 # --------------------------------------------------------------------------- bad values
@@ -165,7 +166,7 @@ def test_bad_values_name_field_units_and_example(kb, case, path):
 def test_wrong_dimension_message(kb):
     msg = problems({"vitamins": {"b12": "150 kg"}}, kb)
     assert "pg/mL" in msg and "pmol/L" in msg           # accepted units
-    assert 'b12: 200 or b12: "148 pmol/L"' in msg      # an example
+    assert 'b12: 100 or b12: "73.8 pmol/L"' in msg     # an example (the first band bound)
     assert "kg is a mass" in msg
 
 

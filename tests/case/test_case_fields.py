@@ -82,7 +82,7 @@ def test_mma(kb, mma, state):
 @pytest.mark.parametrize("hb,sex,age,state", [
     ("129 g/L", "female", 34, "normal"), ("115 g/L", "female", 34, "low"),
     ("125 g/L", "male", 34, "low"), ("95 g/L", "male", 34, "very_low"), (12.5, None, None, "normal"),
-    (12.5, "male", None, "low"), (11.5, "male", 6, "normal"), (10.5, "female", 0.5, "low"),
+    (12.5, "male", None, "low"), (11.5, "male", 6, "normal"), (10.2, "female", 0.5, "low"),
 ])
 def test_hb_units_and_bands(kb, hb, sex, age, state):
     case = {"cbc": {"hb": hb}}
@@ -153,8 +153,8 @@ def test_words_instead_of_numbers(kb):
         "monocytosis": "present", "b12_level": "low"}
 
 
-@pytest.mark.parametrize("value,state", [("<100 pg/mL", "low"), (">2000", "normal"),
-                                         ("<=199", "low"), ("≥350", "normal")])
+@pytest.mark.parametrize("value,state", [("<100 pg/mL", "very_low"), (">2000", "normal"),
+                                         ("<=99", "very_low"), ("≥350", "normal")])
 def test_censored_values(kb, value, state):
     assert ev({"vitamins": {"b12": value}}, kb) == {"b12_level": state}
 

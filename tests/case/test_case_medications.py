@@ -111,8 +111,8 @@ def test_no_effect_drugs_are_ignored_with_reason(kb):
         {"field": "medications.propranolol", "reason": "propranolol: no marrow effect modelled"},
         {"field": "medications.omeprazole", "reason": "omeprazole: no marrow effect modelled"},
     ]
-    parsed = parse_case({"medications": ["metamizole"]}, kb)
-    assert "agranulocytosis" in parsed.ignored[0]["reason"]
+    parsed = parse_case({"medications": ["metamizole"]}, kb)   # modelled since issue 10
+    assert parsed.ignored == [] and parsed.evidence["exposure_other_agranulocytosis"] == "on_unknown"
     parsed = parse_case({"medications": ["Inderal"]}, kb)
     assert parsed.ignored == [{"field": "medications.inderal",
                                "reason": "inderal (propranolol): no marrow effect modelled"}]

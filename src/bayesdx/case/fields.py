@@ -45,6 +45,10 @@ class FieldsReader(ReaderBase):
 
     # ---------------------------------------------------------------- bands
     def table(self, bands: BandSpec) -> list[tuple[str, float | None]]:
+        if self.age_years is not None:
+            for row in bands.by_age_months:
+                if self.age_years * 12 < row.under_months:
+                    return row.bands
         if self.age_group is not None and self.age_group in bands.by_age_group:
             return bands.by_age_group[self.age_group]
         if self.sex is not None and self.sex in bands.by_sex:

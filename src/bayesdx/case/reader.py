@@ -85,6 +85,31 @@ class CaseReader(FieldsReader, SectionsReader, MedicationsReader):
         if "medications" in data:
             self.read_medications(data["medications"])
         self.read_evidence(data.get("evidence"))
+        self.drop_inert()
+
+    def drop_inert(self):
+        """Move observed root context nodes that can change nothing to ``ignored``.
+
+        A root context node (no parents) whose every child is a context node already
+        observed (``hyperthyroidism`` when the medication list fixes antithyroid
+        exposure) is cut off from every cause: say so instead of using it silently.
+        """
+        kb = self.kb
+        children: dict[str, list[str]] = {}
+        for group in (kb.context, kb.causes, kb.findings):
+            for name, spec in group.items():
+                for par in spec.parents:
+                    children.setdefault(par, []).append(name)
+        for node in list(self.evidence):
+            spec = kb.context.get(node)
+            kids = children.get(node, [])
+            if spec is None or spec.parents or not kids:
+                continue
+            if all(k in kb.context and k in self.evidence for k in kids):
+                origin = self.origin.pop(node)
+                del self.evidence[node]
+                known = ", ".join(f"{k} (from {self.origin[k]})" for k in kids)
+                self.ignore(origin, f"changes nothing here: what it implies is already known: {known}")
 
     def read_evidence(self, raw: Any):
         data = self.mapping("evidence", raw, "node: state")

@@ -53,6 +53,16 @@ def _print_table(d, top: int | None, out=None) -> None:
         print(f"  ... {len(d.causes) - top} more (use --all)", file=out)
     ev = ", ".join(f"{k}={v}" for k, v in d.evidence.items()) or "(none: the prior)"
     print(f"Evidence: {ev}", file=out)
+    inf = d.inference
+    line = f"Inference: {inf['method']} posterior"
+    if "interval" in inf:
+        iv = inf["interval"]
+        line += f"; intervals from {iv['draws']} of {iv['requested']} parameter draws"
+        if iv["mc_error"] is not None:
+            line += f" (Monte-Carlo error of the ends ~{iv['mc_error']:.3f})"
+        if iv["note"] and iv["draws"] == 0:
+            line += f": {iv['note']}"
+    print(line, file=out)
     if d.ignored:
         print("Ignored: " + "; ".join(f"{i.get('field')}: {i.get('reason')}" for i in d.ignored),
               file=out)

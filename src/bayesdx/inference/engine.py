@@ -33,13 +33,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import CaseError, ImpossibleEvidenceError, Problem
+from .budget import Budget, BudgetError, Cost, plan_cost
 from .factors import prepare
 from .pattern import run_frontier
 from ..knowledge.network import Network, Tables
 from .plan import Plan, compile_plan
 from .slots import run_slots
 
-__all__ = ["REPEATED", "SLOTS_MIN", "BatchPosterior", "Engine", "Posterior"]
+__all__ = ["HEAVY", "REPEATED", "SLOTS_MIN", "BatchPosterior", "Engine", "Posterior"]
 
 REPEATED = 128
 """In :meth:`Engine.posterior_batch` (``auto``), a pattern gets its own plan when its
@@ -48,6 +49,11 @@ scoring 100 light cases by slots, and heavy cases gain more from their own order
 
 SLOTS_MIN = 16
 """... and the other cases share slot passes when there are at least this many."""
+
+HEAVY = 12
+"""A case with at least this many abnormal findings always runs by its own plan: its
+order is searched (:mod:`bayesdx.inference.order`) and its memory is bounded by the
+budget, where a slot pass in model order could need far more."""
 
 
 @dataclass(frozen=True)
@@ -113,10 +119,13 @@ class Engine:
         The network specification.
     cache_size : int
         Number of compiled plans kept.
+    budget : Budget, optional
+        Memory and time limits of one query (:mod:`bayesdx.inference.budget`).
     """
 
-    def __init__(self, network: Network, cache_size: int = 256):
+    def __init__(self, network: Network, cache_size: int = 256, budget: Budget | None = None):
         self.net = network
+        self.budget = budget or Budget()
         self.causes = tuple(network.causes)
         self._cause_index = {c: i for i, c in enumerate(self.causes)}
         self._plans: OrderedDict = OrderedDict()
@@ -174,8 +183,12 @@ class Engine:
             raise CaseError(problems)
         return out
 
-    def posterior(self, evidence: Mapping[str, str], tables: Tables | None = None) -> Posterior:
+    def posterior(self, evidence: Mapping[str, str], tables: Tables | None = None,
+                  budget: Budget | None = None) -> Posterior:
         """Exact posterior of every cause given ``evidence`` (node -> state).
+
+        The query's cost is estimated first (:meth:`estimate`); memory is kept
+        within ``budget`` (default: the engine's) by running draws in chunks.
 
         Raises
         ------
@@ -183,8 +196,14 @@ class Engine:
             For unknown nodes or states.
         ImpossibleEvidenceError
             When the evidence has probability zero; names a minimal conflicting set.
+        BudgetError
+            Before any work, when the estimated time exceeds the budget.
         """
         idx = self.validate(evidence)
+        budget = budget or self.budget
+        cost = plan_cost(self._plan(self._pattern_key([idx])), tables.draws if tables else 1)
+        if cost.seconds > budget.seconds:
+            raise BudgetError("evidence", cost, budget)
         probs, logz = self._run([idx], tables)
         if not np.isfinite(logz[0, 0]):
             raise ImpossibleEvidenceError(self.conflict(evidence, tables))
@@ -224,15 +243,19 @@ class Engine:
             return BatchPosterior(self.causes, p, lz)
         groups: dict = {}
         findings = self._finding_set
+        heavy = []
         for i, ev in enumerate(idxs):  # same key <=> same pattern (see _pattern_key)
             key = frozenset((n, n in findings and k > 0) for n, k in ev.items())
             groups.setdefault(key, []).append(i)
+            if sum(flag for _, flag in key) >= HEAVY:
+                heavy.append(key)
         # a plan pays for its compilation when the pattern is frequent, sooner when
         # it is heavy (the slot pass's fixed cause order costs more there)
         own, shared = [], []
         for key, members in groups.items():
             weight = len(members) * (1 + sum(flag for _, flag in key))
-            planned = method == "pattern" or (method == "auto" and weight >= REPEATED)
+            planned = method == "pattern" or (method == "auto" and (weight >= REPEATED
+                                                                    or key in heavy))
             (own if planned else shared).append(members)
         if method == "auto" and sum(map(len, shared)) < SLOTS_MIN:
             own, shared = own + shared, []
@@ -242,6 +265,18 @@ class Engine:
         for members in own:
             out[:, members], logz[:, members] = self._run([idxs[i] for i in members], tables)
         return BatchPosterior(self.causes, out, logz)
+
+    def estimate(self, evidence: Mapping[str, str], draws: int = 1) -> Cost:
+        """Estimated cost of :meth:`posterior` for ``evidence`` under ``draws`` parameter draws.
+
+        Compiles (and caches) the plan; allocates nothing else.
+
+        >>> from bayesdx.knowledge.network import Network
+        >>> eng = Engine(Network.from_knowledge())
+        >>> eng.estimate({"anc": "severe"}).within(eng.budget)
+        True
+        """
+        return plan_cost(self._plan(self._pattern_key([self.validate(evidence)])), draws)
 
     def log_evidence(self, evidence: Mapping[str, str], tables: Tables | None = None) -> float:
         """``log P(evidence)`` (``-inf`` when impossible)."""
@@ -297,6 +332,23 @@ class Engine:
         """Posterior probs ``(D, B, C)`` and log-evidence ``(D, B)``."""
         T = tables or self.net.tables()
         plan = self._plan(self._pattern_key(idxs))
+        D, B = T.draws, len(idxs)
+        per = plan_cost(plan).bytes
+        fit = max(1, self.budget.memory_bytes // per)  # (draw, case) pairs per chunk
+        if D * B > fit:  # same numbers, run in pieces that keep within the memory budget
+            probs = np.empty((D, B, len(self.causes)))
+            logz = np.empty((D, B))
+            nb = min(B, fit)
+            nd = max(1, fit // nb)
+            for b0 in range(0, B, nb):
+                for d0 in range(0, D, nd):
+                    part = T if (d0 == 0 and nd >= D) else T.draw_slice(d0, min(D, d0 + nd))
+                    p, lz = self._run_plan(plan, idxs[b0:b0 + nb], part)
+                    probs[d0:d0 + nd, b0:b0 + nb], logz[d0:d0 + nd, b0:b0 + nb] = p, lz
+            return probs, logz
+        return self._run_plan(plan, idxs, T)
+
+    def _run_plan(self, plan: Plan, idxs: list[dict[str, int]], T: Tables):
         prep = prepare(self.net, plan, idxs, T)
         probs = np.full((T.draws, len(idxs), len(self.causes)), np.nan)
         logz = prep.logz

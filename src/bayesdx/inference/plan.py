@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..knowledge.network import Network
+from .order import SEARCH_FROM, OrderProblem, improve_order
 
 __all__ = ["Plan", "Step", "compile_plan"]
 
@@ -44,6 +45,8 @@ class Plan:
     folds: dict = field(default_factory=dict)   # cause -> free ctx vars summed into its factor
     deps: dict = field(default_factory=dict)    # cause -> free ctx vars its factor keeps (axes)
     cost: float = 0.0
+    stored: int = 0     # numbers the forward pass keeps per draw and case (every step's Y)
+    largest: int = 0    # numbers in the largest Y
 
 
 def compile_plan(net: Network, fixed_ctx, free_ctx, unary, acc) -> Plan:
@@ -115,7 +118,7 @@ def compile_plan(net: Network, fixed_ctx, free_ctx, unary, acc) -> Plan:
         open_ctx: list[str] = []
         open_acc: list[str] = []
         steps: list[Step] = []
-        stats = {"max": 1, "cost": 0.0}
+        stats = {"max": 1, "cost": 0.0, "stored": 0, "largest": 1}
 
         def size(ctx_list, n_acc):
             s = 1
@@ -144,6 +147,9 @@ def compile_plan(net: Network, fixed_ctx, free_ctx, unary, acc) -> Plan:
             out_axes = tuple(open_ctx) + tuple(open_acc)
             stats["max"] = max(stats["max"], work)
             stats["cost"] += work
+            ysize = work // ((1 + len(trans)) * (net.card(item) if kind == "ctx" else 1))
+            stats["stored"] += ysize
+            stats["largest"] = max(stats["largest"], ysize)
             steps.append(Step(item, kind, in_axes, out_axes, own, trans, opens, tuple(acc_closed)))
 
         def open_var(x: str):
@@ -163,21 +169,62 @@ def compile_plan(net: Network, fixed_ctx, free_ctx, unary, acc) -> Plan:
                 open_var(x)
         if open_ctx or open_acc:  # pragma: no cover - defensive
             raise RuntimeError(f"internal: frontier not closed {open_ctx} {open_acc}")
-        return steps, stats["cost"], stats["max"]
+        return steps, stats["cost"], stats["max"], stats
 
     best = None
     for order in (_greedy_order(net, cause_items, deps, acc_parents, users_of),
                   _cluster_order(net, cause_items, deps)):
-        steps, cost, mx = simulate(order)
+        steps, cost, mx, stats = simulate(order)
         if best is None or cost < best[1]:
-            best = (steps, cost, mx)
-    steps, cost, mx = best
+            best = (steps, cost, mx, order, stats)
+    if best[1] >= SEARCH_FROM:  # heavy pattern: a short local search pays for itself
+        problem = _order_problem(net, cause_items, deps, acc_parents, users_of)
+        order = improve_order(problem, best[3])
+        steps, cost, mx, stats = simulate(order)
+        if cost < best[1]:
+            best = (steps, cost, mx, order, stats)
+    steps, cost, mx, _, stats = best
     plan = Plan(frozenset(fixed_ctx), tuple(sorted(ctx_needed)), tuple(unary), tuple(acc), steps,
                 free_causes, isolated, mx,
                 {c: tuple(v) for c, v in folds.items() if v}, {c: tuple(v) for c, v in deps.items()},
-                cost)
+                cost, stats["stored"], stats["largest"])
     _build_subscripts(plan)
     return plan
+
+
+def _order_problem(net, cause_items, deps, acc_parents, users_of) -> OrderProblem:
+    """The cost model of :mod:`bayesdx.inference.order` for this pattern."""
+    import numpy as np
+
+    col = {c: i for i, c in enumerate(cause_items)}
+    memo: dict[str, set] = {}
+
+    def causes_using(x: str) -> set:  # a context variable is open while any of these is pending
+        if x not in memo:
+            memo[x] = set()
+            for u in users_of[x]:
+                memo[x] |= {u} if u in col else causes_using(u)
+        return memo[x]
+
+    rows, weight = [], []
+    work = np.array([2.0 * (1 + sum(c in ps for ps in acc_parents.values())) for c in cause_items])
+    for f, ps in acc_parents.items():
+        users = set()
+        for p in ps:
+            users |= {p} if p in col else causes_using(p)
+        rows.append(users)
+        weight.append(1.0)
+    for x in users_of:
+        users = causes_using(x)
+        if len(users) == 1:  # open at one step only, whatever the order: a constant factor
+            work[col[next(iter(users))]] *= net.card(x)
+            continue
+        rows.append(users)
+        weight.append(float(np.log2(net.card(x))))
+    uses = np.zeros((len(rows), len(cause_items)), bool)
+    for v, users in enumerate(rows):
+        uses[v, [col[u] for u in users]] = True
+    return OrderProblem(cause_items, uses, np.array(weight), work)
 
 
 def _greedy_order(net, cause_items, deps, acc_parents, users_of) -> list[str]:

@@ -53,7 +53,13 @@ class MappingChecks:
                                      self.near(tgt.node, [*self.findings, *self.context]))
                         continue
                     tables = {"default": tgt.bands.default, **tgt.bands.by_age_group,
-                              **tgt.bands.by_sex}
+                              **tgt.bands.by_sex,
+                              **{f"by_age_months.{k}": row.bands
+                                 for k, row in enumerate(tgt.bands.by_age_months)}}
+                    unders = [row.under_months for row in tgt.bands.by_age_months]
+                    if unders != sorted(set(unders)):
+                        self.add(rel, f"{fpath}.nodes.{i}.bands.by_age_months",
+                                 "must list under_months in increasing order", repr(unders))
                     for key, bands in tables.items():
                         bpath = f"{fpath}.nodes.{i}.bands.{key}"
                         last = float("-inf")

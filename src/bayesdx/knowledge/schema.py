@@ -25,6 +25,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 __all__ = [
+    "AgeBands",
     "BandSpec",
     "CauseCPT",
     "CauseSpec",
@@ -171,15 +172,26 @@ class FindingSpec(Strict):
 # --------------------------------------------------------------------------- case mapping
 
 
+class AgeBands(Strict):
+    """A band table for patients younger than ``under_months`` (finer than age groups)."""
+
+    under_months: float
+    bands: list[tuple[str, float | None]]
+    note: str | None = None
+
+
 class BandSpec(Strict):
     """Cut points turning a number into a state.
 
     ``bands`` lists ``[state, upper]`` pairs in increasing order: a value below
     ``upper`` (and at or above the previous bound) takes ``state``; the last
-    upper bound is ``null`` (no limit).
+    upper bound is ``null`` (no limit). ``by_age_months`` lists tables for young
+    patients in increasing ``under_months``; the first whose ``under_months``
+    exceeds the patient's exact age wins over every other table.
     """
 
     default: list[tuple[str, float | None]]
+    by_age_months: list[AgeBands] = Field(default_factory=list)
     by_age_group: dict[str, list[tuple[str, float | None]]] = Field(default_factory=dict)
     by_sex: dict[str, list[tuple[str, float | None]]] = Field(default_factory=dict)
     source: str | list[str] = "E"

@@ -1,0 +1,111 @@
+"""Search for a cheaper cause order on heavy evidence patterns.
+
+:func:`~bayesdx.inference.plan.compile_plan` orders the causes greedily, which
+is good for light patterns and poor for heavy ones: with 20 or more abnormal
+findings open at once, the greedy order can cost ten times the best order
+found by a short local search. :func:`improve_order` runs that search on a
+vectorised cost model of the frontier (every variable, accumulator or shared
+context, is open from the first to the last cause that uses it; the frontier
+has ``2 ** (accumulators) x (context values)`` states), many candidate orders
+at a time, with a fixed seed and a fixed number of rounds, so the plan is
+deterministic. The plan compiler then rebuilds the steps for the best order
+and keeps it only if its true cost is lower. Only the *order* changes: every
+order gives the same exact posterior.
+
+Examples
+--------
+>>> import numpy as np
+>>> problem = OrderProblem(["a", "b", "c"], np.array([[1, 0, 1], [0, 1, 0]], bool),
+...                        np.array([1.0, 1.0]), np.array([2, 2, 2]))
+>>> float(problem.cost([[0, 1, 2]])[0]) > float(problem.cost([[0, 2, 1]])[0])
+True
+>>> improve_order(problem, ["a", "b", "c"], rounds=5)
+['a', 'c', 'b']
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["SEARCH_FROM", "SEARCH_ROUNDS", "OrderProblem", "improve_order"]
+
+SEARCH_FROM = 2e5
+"""A plan whose greedy order costs at least this many element operations is improved
+by local search (the engine then spends about a millisecond; the search a few)."""
+
+SEARCH_ROUNDS = (10, 200)
+"""Rounds of the search (each scores :data:`_BATCH` candidate orders): the first figure at
+:data:`SEARCH_FROM`, growing with the logarithm of the greedy cost up to the second."""
+
+_BATCH = 128
+
+
+class OrderProblem:
+    """What the cost of a cause order depends on.
+
+    Parameters
+    ----------
+    items : list of str
+        Causes to order.
+    uses : numpy.ndarray
+        ``(V, n)`` bool: variable ``v`` (an accumulator or a shared context
+        variable) is used by item ``i``.
+    weight : numpy.ndarray
+        ``(V,)``: log2 of the number of states of each variable.
+    work : numpy.ndarray
+        ``(n,)``: operations per frontier state when item ``i`` is processed.
+    """
+
+    def __init__(self, items, uses, weight, work):
+        self.items = list(items)
+        self.uses = np.asarray(uses, bool)
+        self.weight = np.asarray(weight, float)
+        self.work = np.asarray(work, float)
+
+    def cost(self, orders) -> np.ndarray:
+        """Modelled cost of each order (rows of item indices), shape ``(M,)``."""
+        orders = np.asarray(orders)
+        M, n = orders.shape
+        pos = np.empty_like(orders)
+        pos[np.arange(M)[:, None], orders] = np.arange(n)[None, :]
+        big = np.where(self.uses[None], pos[:, None, :], n)       # (M, V, n)
+        first = big.min(-1)
+        last = np.where(self.uses[None], pos[:, None, :], -1).max(-1)
+        t = np.arange(n)
+        open_ = (first[..., None] <= t) & (t <= last[..., None])   # (M, V, T)
+        logsize = np.einsum("mvt,v->mt", open_, self.weight)
+        return (np.exp2(logsize) * self.work[orders]).sum(-1)
+
+
+def improve_order(problem: OrderProblem, order: list, *, rounds: int | None = None,
+                  seed: int = 0) -> list:
+    """Best order found from ``order`` by batched random moves (deterministic given ``seed``).
+
+    Each round scores :data:`_BATCH` neighbours of the current order (one to
+    three "move a cause elsewhere" steps each) and moves to the cheapest if it
+    is cheaper. ``rounds`` defaults from :data:`SEARCH_ROUNDS` and the cost.
+    """
+    index = {c: i for i, c in enumerate(problem.items)}
+    cur = np.array([index[c] for c in order])
+    n = len(cur)
+    if n < 3:
+        return list(order)
+    cur_cost = float(problem.cost(cur[None])[0])
+    if rounds is None:
+        lo, hi = SEARCH_ROUNDS
+        grow = max(0.0, np.log10(max(cur_cost, 1.0) / SEARCH_FROM)) / 4
+        rounds = int(lo + (hi - lo) * min(1.0, grow))
+    rng = np.random.default_rng(seed)
+    for _ in range(rounds):
+        cands = np.repeat(cur[None], _BATCH, axis=0)
+        for m in range(_BATCH):
+            row = list(cands[m])
+            for _ in range(1 + m % 3):
+                i, j = rng.integers(n, size=2)
+                row.insert(int(j), row.pop(int(i)))
+            cands[m] = row
+        costs = problem.cost(cands)
+        k = int(np.argmin(costs))
+        if costs[k] < cur_cost:
+            cur, cur_cost = cands[k], float(costs[k])
+    return [problem.items[i] for i in cur]

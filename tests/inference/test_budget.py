@@ -1,0 +1,58 @@
+"""Bounded work: cost estimates, memory chunking, the time budget, searched orders."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bayesdx.inference.budget import Budget, BudgetError
+from bayesdx.inference.engine import Engine
+from bayesdx.uncertainty import draw_tables, interval_estimate
+
+HEAVY = {"anc": "severe", "alc": "low", "hb": "very_low", "plt": "very_low", "retic": "low",
+         "smear_blasts": "present", "smear_macro_ovalocytes": "present", "hx_fever": "present",
+         "hx_splenomegaly": "present", "marrow_dysplasia": "present",
+         "marrow_megaloblastic": "present", "b12_level": "low", "mma": "elevated"}
+
+
+def test_estimate_grows_with_abnormal_findings(engine):
+    light = engine.estimate({"anc": "severe"})
+    heavy = engine.estimate(HEAVY)
+    assert heavy.states > light.states and heavy.bytes > light.bytes
+    assert engine.estimate(HEAVY, draws=10).ops == pytest.approx(10 * heavy.ops)
+
+
+def test_memory_budget_runs_in_chunks_with_the_same_numbers(net, engine):
+    tables = draw_tables(net, 12, seed=3)
+    whole = engine.posterior_batch([HEAVY, {"anc": "mild"}], tables=tables, method="pattern")
+    tight = Engine(net, budget=Budget(memory_bytes=1))  # one (draw, case) at a time
+    parts = tight.posterior_batch([HEAVY, {"anc": "mild"}], tables=tables, method="pattern")
+    assert np.abs(whole.probs - parts.probs).max() < 1e-12
+    assert np.abs(whole.log_evidence - parts.log_evidence).max() < 1e-9
+
+
+def test_time_budget_refuses_before_running(net):
+    eng = Engine(net, budget=Budget(seconds=1e-9))
+    with pytest.raises(BudgetError) as err:
+        eng.posterior(HEAVY)
+    assert "budget" in str(err.value) and "try" in str(err.value)
+
+
+def test_intervals_cut_to_the_budget_state_their_error(net, engine):
+    per = engine.estimate(HEAVY).seconds
+    iv = interval_estimate(engine, HEAVY, draws=400, budget=Budget(seconds=per * 100))
+    assert 40 <= iv.draws < 400 and iv.note and iv.mc_error > 0
+    again = interval_estimate(engine, HEAVY, draws=400, budget=Budget(seconds=per * 100))
+    assert np.array_equal(iv.bounds, again.bounds)  # deterministic by seed
+    none = interval_estimate(engine, HEAVY, draws=400, budget=Budget(seconds=per))
+    assert none.bounds is None and none.draws == 0 and "budget" in none.note
+
+
+def test_searched_order_gives_the_same_posterior(net, monkeypatch):
+    from bayesdx.inference import plan as plan_mod
+
+    searched = Engine(net).posterior(HEAVY)
+    monkeypatch.setattr(plan_mod, "SEARCH_FROM", float("inf"))  # greedy order only
+    greedy = Engine(net).posterior(HEAVY)
+    assert np.abs(searched.probs - greedy.probs).max() < 1e-12
+    assert searched.log_evidence == pytest.approx(greedy.log_evidence, abs=1e-9)
