@@ -116,9 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_validate)
 
     s = sub.add_parser("calibrate", help="calibration on a synthetic cohort sampled from the model")
-    s.add_argument("--n", type=count(1), default=2000, help="patients (default 2000)")
+    s.add_argument("--n", type=int, default=2000, help="patients (default 2000)")
     s.add_argument("--seed", type=count(), default=0)
-    s.add_argument("--bins", type=count(1), default=10)
+    s.add_argument("--bins", type=int, default=10)
     s.add_argument("--p-context", type=float, default=1.0, help="chance each context node is "
                    "observed (default 1)")
     s.add_argument("--p-other", type=float, default=0.25, help="chance each finding outside the "
