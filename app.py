@@ -13,7 +13,7 @@ import streamlit as st
 
 from bayesdx.diagnosis import DISCLAIMER
 from bayesdx.errors import KnowledgeError
-from bayesdx.ui import analysis, entry, page, results, state
+from bayesdx.ui import analysis, entry, explanation, page, results, state
 from bayesdx.ui.scenario import derive
 from bayesdx.ui.share import case_yaml, evidence_to_query
 from bayesdx.ui.spec import form_spec
@@ -23,8 +23,8 @@ st.set_page_config(page_title="bayesdx · causes of leukopenia", page_icon="🩸
                    initial_sidebar_state="collapsed")
 st.markdown(page.CSS, unsafe_allow_html=True)
 
-ANALYSES = {"Why?": analysis.why_panel, "Next best test": analysis.next_tests_panel,
-            "Sensitivity": analysis.sensitivity_panel}
+ANALYSES = {"Why?": analysis.why_panel, "Explanation": explanation.explanation_panel,
+            "Next best test": analysis.next_tests_panel, "Sensitivity": analysis.sensitivity_panel}
 
 try:
     model = state.get_model()

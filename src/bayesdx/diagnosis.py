@@ -87,13 +87,21 @@ class CauseResult:
     prior: float
     posterior: float
     interval: tuple[float, float] | None
+    disablement: float | None = None
+    sufficiency: float | None = None
+    p_needed: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """The cause as in the JSON output of the contract."""
+        """The cause as in the JSON output of the contract, plus the counterfactual
+        scores (``disablement``, ``sufficiency``, ``p_needed``; see
+        :mod:`bayesdx.counterfactual`) when they were computed."""
         d: dict[str, Any] = {"id": self.id, "label": self.label, "family": self.family,
                              "prior": round(self.prior, 6), "posterior": round(self.posterior, 6)}
         d["interval"] = ([round(self.interval[0], 6), round(self.interval[1], 6)]
                          if self.interval is not None else None)
+        for k in ("disablement", "sufficiency", "p_needed"):
+            if getattr(self, k) is not None:
+                d[k] = round(getattr(self, k), 6)
         return d
 
 
@@ -101,7 +109,8 @@ class CauseResult:
 class Diagnosis:
     """Ranked posteriors of every cause for one case.
 
-    ``causes`` is sorted by posterior, highest first.
+    ``causes`` is sorted by posterior, highest first, unless ``rank_by`` names a
+    counterfactual score (``sufficiency``, ``disablement`` or ``needed``).
     """
 
     id: str | None
@@ -111,6 +120,7 @@ class Diagnosis:
     log_evidence: float
     posterior: Posterior = field(repr=False, compare=False)
     intervals: Intervals | None = field(default=None, repr=False, compare=False)
+    rank_by: str = "posterior"
 
     @property
     def inference(self) -> dict[str, Any]:
@@ -131,7 +141,7 @@ class Diagnosis:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object of the case-file contract (plus a disclaimer and the model version)."""
-        return {
+        out = {
             "id": self.id,
             "causes": [c.to_dict() for c in self.causes],
             "evidence": dict(self.evidence),
@@ -140,32 +150,54 @@ class Diagnosis:
             "disclaimer": DISCLAIMER,
             "model": {"bayesdx": __version__},
         }
+        if self.rank_by != "posterior":
+            out["ranked_by"] = self.rank_by
+        return out
 
 
 def diagnose_evidence(model: Model, evidence: Mapping[str, str], *, case_id: str | None = None,
-                      ignored=(), draws: int = DEFAULT_DRAWS, seed: int = 0) -> Diagnosis:
+                      ignored=(), draws: int = DEFAULT_DRAWS, seed: int = 0,
+                      scores: bool = True, rank_by: str = "posterior") -> Diagnosis:
     """Diagnose from evidence already on the network (node -> state)."""
-    return _diagnosis(model, model.engine.posterior(evidence), case_id, ignored, draws, seed)
+    return _diagnosis(model, model.engine.posterior(evidence), case_id, ignored, draws, seed,
+                      scores, rank_by)
 
 
-def _diagnosis(model: Model, post, case_id, ignored, draws: int, seed: int) -> Diagnosis:
+def _diagnosis(model: Model, post, case_id, ignored, draws: int, seed: int,
+               scores: bool = True, rank_by: str = "posterior") -> Diagnosis:
+    from .counterfactual import RANKINGS, counterfactual
+
     evidence = post.evidence
+    if rank_by not in RANKINGS:
+        from .errors import Problem
+        from .voi import QueryError
+
+        raise QueryError(Problem("rank by", "", f"must be one of {', '.join(RANKINGS)}",
+                                 repr(rank_by), "posterior"))
+    cf = counterfactual(model.engine, evidence) if scores or rank_by != "posterior" else None
     ivs = (interval_estimate(model.engine, dict(evidence), draws=draws, seed=seed)
            if draws else None)
     intervals = ivs.bounds if ivs is not None else None
     net = model.net
     rows = []
-    for i in np.argsort(-post.probs, kind="stable"):
+    if cf is not None and rank_by != "posterior":
+        order = [post.causes.index(c) for c, _ in cf.ranked(rank_by)]
+    else:
+        order = np.argsort(-post.probs, kind="stable")
+    for i in order:
         c = post.causes[i]
         iv = (float(intervals[i, 0]), float(intervals[i, 1])) if intervals is not None else None
+        extra = ((float(cf.disablement[i]), float(cf.sufficiency[i]), float(cf.p_needed[i]))
+                 if cf is not None else ())
         rows.append(CauseResult(c, net.labels[c], net.family[c], float(post.priors[i]),
-                                float(post.probs[i]), iv))
+                                float(post.probs[i]), iv, *extra))
     return Diagnosis(case_id, tuple(rows), dict(evidence), tuple(ignored), post.log_evidence, post,
-                     ivs)
+                     ivs, rank_by)
 
 
 def diagnose(case: Mapping[str, Any] | str | Path, *, model: Model | None = None,
-             lenient: bool = False, draws: int = DEFAULT_DRAWS, seed: int = 0) -> Diagnosis:
+             lenient: bool = False, draws: int = DEFAULT_DRAWS, seed: int = 0,
+             scores: bool = True, rank_by: str = "posterior") -> Diagnosis:
     """Diagnose one case given as a dict (contract format) or a path to a case file.
 
     Parameters
@@ -177,6 +209,11 @@ def diagnose(case: Mapping[str, Any] | str | Path, *, model: Model | None = None
         List unknown drug names under ``ignored`` instead of failing.
     draws : int
         Monte-Carlo draws of the priors for the credible ``interval`` (0: none).
+    scores : bool
+        Also compute every cause's exact counterfactual scores
+        (:func:`bayesdx.counterfactual.counterfactual`).
+    rank_by : {"posterior", "sufficiency", "disablement", "needed"}
+        Order of ``causes`` (the contract's default: posterior).
 
     Raises
     ------
@@ -201,7 +238,7 @@ def diagnose(case: Mapping[str, Any] | str | Path, *, model: Model | None = None
     else:
         pc = parse_case(dict(case), model.kb, lenient=lenient)
     return diagnose_evidence(model, pc.evidence, case_id=pc.id, ignored=pc.ignored,
-                             draws=draws, seed=seed)
+                             draws=draws, seed=seed, scores=scores, rank_by=rank_by)
 
 
 def _check_budget(eng: Engine, evidence: Mapping[str, str]) -> None:
@@ -230,7 +267,8 @@ def _check_counts(draws: int, seed: int) -> None:
                                  f"draws={DEFAULT_DRAWS} (the interval's percentiles are stable by then)"))
 
 
-def _score_chunk(model: Model, chunk: list, draws: int, seed: int) -> list:
+def _score_chunk(model: Model, chunk: list, draws: int, seed: int, scores: bool = True,
+                 rank_by: str = "posterior") -> list:
     """Diagnoses (or exceptions) for one chunk of parsed cases, in order."""
     from .errors import BayesdxError
 
@@ -259,14 +297,14 @@ def _score_chunk(model: Model, chunk: list, draws: int, seed: int) -> list:
                                  float(batch.log_evidence[0, j]), dict(pc.evidence))
             else:
                 post = eng.posterior(pc.evidence)  # raises, naming the conflict
-            out[i] = _diagnosis(model, post, pc.id, pc.ignored, draws, seed)
+            out[i] = _diagnosis(model, post, pc.id, pc.ignored, draws, seed, scores, rank_by)
         except Exception as exc:  # noqa: BLE001 - one case never sinks the others
             out[i] = exc
     return out
 
 
 def score_cases(cases: Iterable, *, model: Model | None = None, draws: int = DEFAULT_DRAWS,
-                seed: int = 0, chunk: int = CHUNK,
+                seed: int = 0, scores: bool = True, rank_by: str = "posterior", chunk: int = CHUNK,
                 first_chunk: int = FIRST_CHUNK) -> Iterator[Diagnosis | Exception]:
     """Diagnose parsed cases (:func:`bayesdx.case.read_cases`) as a stream, chunk by chunk.
 
@@ -277,7 +315,8 @@ def score_cases(cases: Iterable, *, model: Model | None = None, draws: int = DEF
     speed and memory stays bounded. A case that cannot be read or scored is yielded as
     its exception (a :class:`~bayesdx.errors.CaseError`, an
     :class:`~bayesdx.errors.ImpossibleEvidenceError`, or an unexpected error):
-    one bad case never sinks the others.
+    one bad case never sinks the others. ``scores`` and ``rank_by`` are as in
+    :func:`diagnose`.
 
     Examples
     --------
@@ -296,15 +335,16 @@ def score_cases(cases: Iterable, *, model: Model | None = None, draws: int = DEF
     for pc in cases:
         pending.append(pc)
         if len(pending) >= size:
-            yield from _score_chunk(model, pending, draws, seed)
+            yield from _score_chunk(model, pending, draws, seed, scores, rank_by)
             pending = []
             size = min(2 * size, chunk)
     if pending:
-        yield from _score_chunk(model, pending, draws, seed)
+        yield from _score_chunk(model, pending, draws, seed, scores, rank_by)
 
 
 def diagnose_many(path: str | Path, *, model: Model | None = None, lenient: bool = False,
-                  draws: int = DEFAULT_DRAWS, seed: int = 0) -> list[Diagnosis | Exception]:
+                  draws: int = DEFAULT_DRAWS, seed: int = 0, scores: bool = True,
+                  rank_by: str = "posterior") -> list[Diagnosis | Exception]:
     """Diagnose every case in a file; a bad case becomes its exception, the rest are scored.
 
     The list of :func:`score_cases` (chunks of up to :data:`CHUNK` cases, each
@@ -316,4 +356,4 @@ def diagnose_many(path: str | Path, *, model: Model | None = None, lenient: bool
     _check_counts(draws, seed)
     model = model or load_model()
     return list(score_cases(read_cases(path, model.kb, lenient=lenient), model=model,
-                            draws=draws, seed=seed))
+                            draws=draws, seed=seed, scores=scores, rank_by=rank_by))

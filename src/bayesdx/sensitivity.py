@@ -37,11 +37,10 @@ from typing import Any
 
 import numpy as np
 
-from .errors import Problem
+from .errors import QueryError, check_cause
 from .jsonout import json_number
-from .voi import QueryError
 
-__all__ = ["ParamSwing", "Sensitivity", "check_cause", "sensitivity"]
+__all__ = ["ParamSwing", "Sensitivity", "sensitivity"]
 
 
 @dataclass(frozen=True)
@@ -134,26 +133,6 @@ class Sensitivity:
         return "\n".join(lines)
 
 
-def check_cause(engine, cause: str, where: str = "sensitivity: cause") -> int:
-    """Index of ``cause``; a :class:`~bayesdx.voi.QueryError` with the nearest ids when unknown.
-
-    >>> from bayesdx.diagnosis import load_model
-    >>> try:
-    ...     check_cause(load_model().engine, "hairy_cel", "--cause")
-    ... except QueryError as err:
-    ...     print(err)
-    --cause: must be a cause id; got 'hairy_cel'; try hairy_cell_leukemia, hepatitis_c
-    """
-    if cause in engine.causes:
-        return engine.causes.index(cause)
-    import difflib
-
-    near = difflib.get_close_matches(cause, engine.causes, n=3, cutoff=0.4)
-    raise QueryError(Problem(where, "", "must be a cause id", repr(cause),
-                             ", ".join(near) if near else
-                             f"one of {', '.join(engine.causes[:5])}, ..."))
-
-
 def _barren(path: str, evidence: Mapping[str, str]) -> bool:
     parts = path.split(".")
     return parts[0] == "findings" and parts[1] not in evidence
@@ -188,7 +167,7 @@ def sensitivity(engine, cause: str, evidence: Mapping[str, str], *,
         The evidence has probability zero with every number at its value.
     """
     net = engine.net
-    ci = check_cause(engine, cause)
+    ci = check_cause(engine, cause, "sensitivity: cause")
     ev = dict(evidence)
     base = float(engine.posterior(ev).probs[ci])
     prefixes = tuple(params) if params is not None else ("",)

@@ -62,22 +62,20 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .errors import Problem, UsageError
+from .errors import Problem, QueryError, check_option, suggest
 from .jsonout import json_number
 from .knowledge.network import Tables
 
-__all__ = ["SORT_KEYS", "NextTests", "Outcome", "QueryError", "TestValue", "binary_entropy",
+__all__ = ["METHODS", "SORT_KEYS", "NextTests", "Outcome", "TestValue", "binary_entropy",
            "next_tests"]
 
 #: ``--by`` choice -> attribute ranked (highest first)
 SORT_KEYS = {"info": "expected_entropy_reduction", "change": "expected_top_change",
              "cost": "value_per_cost"}
+#: how :func:`next_tests` computes (``direct``: one query per outcome, a cross-check)
+METHODS = ("fast", "direct")
 #: below this ``P(f=1 | e)`` a binary outcome is computed directly, not by subtraction
 _DIRECT_BELOW = 1e-4
-
-
-class QueryError(UsageError):
-    """A query argument (cause id, candidate, ranking key) cannot be used; exit code 2."""
 
 
 class Outcome(NamedTuple):
@@ -225,9 +223,7 @@ def _finite(x: float) -> float:
 
 
 def _sort_key(by: str) -> str:
-    if by not in SORT_KEYS:
-        raise QueryError(Problem("next tests: by", "", f"must be one of {', '.join(SORT_KEYS)}",
-                                 repr(by), "info"))
+    check_option("next tests: by", by, SORT_KEYS)
     return SORT_KEYS[by]
 
 
@@ -235,15 +231,13 @@ def _candidates(net, evidence: Mapping[str, str], candidates: Iterable[str] | No
     """Orderable (or the given) findings that are not observed, in model order."""
     if candidates is None:
         return [f for f in net.findings if net.kb.findings[f].orderable and f not in evidence]
-    import difflib
-
     wanted = list(candidates)
     for c in wanted:
         if c not in net.kb.findings:
-            near = difflib.get_close_matches(str(c), net.findings, 3)
             raise QueryError(Problem("next tests: candidates", "",
                                      "must be findings of the network", repr(c),
-                                     ", ".join(near) or "a finding id such as test_ana"))
+                                     suggest(str(c), net.findings, "finding",
+                                             "a finding listed by 'bayesdx nodes --kind finding'")))
     chosen = set(wanted)
     return [f for f in net.findings if f in chosen and f not in evidence]
 
@@ -339,9 +333,7 @@ def next_tests(engine, evidence: Mapping[str, str], *, candidates: Iterable[str]
         The evidence has probability zero.
     """
     key = _sort_key(by)
-    if method not in ("fast", "direct"):
-        raise QueryError(Problem("next tests: method", "", "must be 'fast' or 'direct'",
-                                 repr(method), "fast"))
+    check_option("next tests: method", method, METHODS)
     net = engine.net
     ev = dict(evidence)
     engine.validate(ev)

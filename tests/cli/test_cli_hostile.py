@@ -76,7 +76,7 @@ def test_score_cases_streams_in_growing_chunks(monkeypatch):
 
     monkeypatch.setattr(model.engine, "posterior_batch", spy)
     cases = [parse_case({"id": str(i), "cbc": {"anc": 0.1 + 0.01 * i}}, model.kb) for i in range(20)]
-    stream = score_cases(iter(cases), model=model, draws=0, chunk=8, first_chunk=2)
+    stream = score_cases(iter(cases), model=model, draws=0, scores=False, chunk=8, first_chunk=2)
     first = next(stream)
     assert first.id == "0" and calls == [2]
     rest = list(stream)

@@ -305,7 +305,7 @@ def test_url_rejects_what_the_model_does_not_know():
     assert url_evidence(at) == {"plt": "low"}
     msg = texts(at)
     assert "link parameter 'anc'" in msg and "severe" in msg        # the states are listed
-    assert "link parameter 'ancc'" in msg and "one of anc" in msg          # nearest names
+    assert "link parameter 'ancc'" in msg and "did you mean anc" in msg          # nearest names
     assert "link parameter 'sle'" in msg and "not a cause" in msg
     assert not at.exception
 

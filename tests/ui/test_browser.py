@@ -60,15 +60,9 @@ def labels():
     return load_model().net.labels
 
 
-def top_cause(app: AppPage) -> str:
-    m = re.match(r"Most probable: 1\. (.+?) \d", app.top_text())
-    assert m, app.top_text()
-    return m.group(1).strip()
-
-
 def test_clozapine_agranulocytosis_through_the_widgets(app):
     app.open()
-    assert "not a medical device" in app.page.inner_text("body")
+    app.expect_text("not a medical device")
     app.tab("Blood count")
     app.fill("Neutrophils (ANC)", "0.1")
     app.fill("Lymphocytes (ALC)", "1.8")
@@ -83,12 +77,12 @@ def test_clozapine_agranulocytosis_through_the_widgets(app):
     app.fill("Age (years)", "34")
     app.select("Sex", "male")
     app.choose("Fever", "present")
-    assert top_cause(app) == labels()["drug_antipsychotic"]
-    assert labels()["drug_antipsychotic"] in app.ranking_text()
-    assert "anc=severe" in app.page.url and "exposure_antipsychotic=clozapine_window" in app.page.url
-    app.rerun(lambda: app.page.get_by_role("tab", name="Blood count").click())
-    app.page.wait_for_timeout(400)  # let the tab indicator settle
-    app.page.screenshot(path=str(SHOTS / "clozapine-agranulocytosis.png"))
+    app.expect_top(labels()["drug_antipsychotic"])
+    app.page.wait_for_function(f"() => ({RANKING_TEXT})().includes({labels()['drug_antipsychotic']!r})")
+    app.page.wait_for_url(re.compile(r"anc=severe.*exposure_antipsychotic=clozapine_window|"
+                                     r"exposure_antipsychotic=clozapine_window.*anc=severe"))
+    app.tab("Blood count")
+    app.page.screenshot(path=str(SHOTS / "clozapine-agranulocytosis.png"), animations="disabled")
 
 
 def test_shared_link_why_and_what_if(app):
@@ -97,22 +91,21 @@ def test_shared_link_why_and_what_if(app):
              "&exposure_immunosuppressant=none&exposure_chemotherapy=none&exposure_antiviral=none"
              "&exposure_corticosteroid=none&hx_fever=present")
     app.open(query)
-    assert top_cause(app) == labels()["drug_antipsychotic"]
-    app.page.screenshot(path=str(SHOTS / "shared-link.png"))
+    app.expect_top(labels()["drug_antipsychotic"])
+    app.page.screenshot(path=str(SHOTS / "shared-link.png"), animations="disabled")
     app.click("Pin as A")
     app.tab("Smear")
     app.choose("Hairy cells", "present")
-    app.rerun(lambda: app.page.get_by_role("tab", name="What-if: A vs B").click())
-    assert "Changed since A" in app.page.inner_text("body")
+    app.tab("What-if: A vs B")
+    app.expect_text("Changed since A")
     app.page.locator(".st-key-bdx-ranking").scroll_into_view_if_needed()
     app.page.mouse.wheel(0, 600)
-    app.page.wait_for_timeout(300)
-    app.page.screenshot(path=str(SHOTS / "what-if.png"))
-    app.rerun(lambda: app.page.get_by_role("tab", name="Why?").click())
-    assert "LR" in app.page.inner_text("body")
+    app.page.screenshot(path=str(SHOTS / "what-if.png"), animations="disabled")
+    app.tab("Why?")
+    app.expect_text("Multiplies the odds")
+    app.expect_text("LR")
     app.page.get_by_text("Multiplies the odds").first.scroll_into_view_if_needed()
-    app.page.wait_for_timeout(300)
-    app.page.screenshot(path=str(SHOTS / "why.png"))
+    app.page.screenshot(path=str(SHOTS / "why.png"), animations="disabled")
 
 
 CLOZAPINE_LINK = ("age_group=young&sex=male&anc=severe&alc=normal&hb=normal&plt=normal&smear_blasts=absent"
@@ -129,23 +122,21 @@ def test_intervals_next_test_and_sensitivity(app):
     app.page.wait_for_function(f"() => ({RANKING_TEXT})().includes('96%')")
     before = app.ranking_text()
     app.rerun(lambda: app.page.get_by_text("90% credible intervals").click())
-    app.page.wait_for_function("() => document.body.innerText.includes('Whisker: 90% credible interval')")
+    app.expect_text("Whisker: 90% credible interval")
     assert app.ranking_text() == before  # same bars and labels, whiskers added
-    app.page.locator(".st-key-bdx-ranking").screenshot(path=str(SHOTS / f"intervals-{size}.png"))
-    app.rerun(lambda: app.page.get_by_role("tab", name="Next best test").click())
-    body = app.page.inner_text("body")
-    assert "Leading cause now" in body and "Each result of the first five" in body
+    app.page.locator(".st-key-bdx-ranking").screenshot(path=str(SHOTS / f"intervals-{size}.png"),
+                                                       animations="disabled")
+    app.tab("Next best test")
+    app.expect_text("Leading cause now")
+    app.expect_text("Each result of the first five")
     app.page.get_by_text("Each result of the first five").first.scroll_into_view_if_needed()
-    app.page.wait_for_timeout(300)
-    app.page.screenshot(path=str(SHOTS / f"next-test-{size}.png"))
-    app.rerun(lambda: app.page.get_by_role("tab", name="Sensitivity").click())
-    tornado = app.page.locator('[data-testid="stVegaLiteChart"]').nth(1)
-    tornado.scroll_into_view_if_needed()
-    assert "Prior of Drug: Antipsychotic" in tornado.inner_text() or \
-        "Prior of Drug: Antipsychotic" in app.page.evaluate(
-            "() => document.querySelectorAll('[data-testid=\"stVegaLiteChart\"] svg.marks')[1].textContent")
-    app.page.wait_for_timeout(300)
-    app.page.screenshot(path=str(SHOTS / f"sensitivity-{size}.png"))
+    app.page.screenshot(path=str(SHOTS / f"next-test-{size}.png"), animations="disabled")
+    app.tab("Sensitivity")
+    app.page.locator('[data-testid="stVegaLiteChart"]').nth(1).scroll_into_view_if_needed()
+    app.page.wait_for_function(  # the tornado chart (the second chart) names the prior
+        "() => { const s = document.querySelectorAll('[data-testid=\"stVegaLiteChart\"] svg.marks')[1];"
+        " return !!s && s.textContent.includes('Prior of Drug: Antipsychotic'); }")
+    app.page.screenshot(path=str(SHOTS / f"sensitivity-{size}.png"), animations="disabled")
     assert "Traceback" not in app.page.inner_text("body")
 
 
@@ -164,19 +155,45 @@ def test_case_file_download_and_upload(app, tmp_path):
     text = path.read_text()
     assert "anc: 800 /uL" in text and "hiv: negative" in text
     app.click("Clear all evidence")
-    assert "?" not in app.page.url or app.page.url.endswith("?")
+    app.page.wait_for_url(lambda u: "?" not in u or u.endswith("?"))
     app.page.get_by_role("button", name="Case file").click()
     app.rerun(lambda: app.page.locator('input[type="file"]').set_input_files(str(path)))
     app.page.wait_for_url(re.compile(r"test_hiv=negative"))
     assert app.page.url.split("?", 1)[1] == before
-    assert "Opened" in app.page.inner_text("body")
+    app.expect_text("Opened")
 
 
 def test_bad_input_shows_a_message_not_a_traceback(app):
     app.open()
     app.fill("White cells (WBC)", "1.0")
     app.fill("Neutrophils (ANC)", "3,5")
-    body = app.page.inner_text("body")
-    assert "could not be used" in body and "decimal point" in body
-    assert "Traceback" not in body
+    app.expect_text("could not be used")
+    app.expect_text("decimal point")
+    assert "Traceback" not in app.page.inner_text("body")
     app.page.screenshot(path=str(SHOTS / "input-error.png"))
+
+
+def test_explanation_tab_switch_lists_and_apply_undo(app):
+    app.open(CLOZAPINE_LINK + "&ancestry=african")
+    app.rerun(lambda: app.page.get_by_role("tab", name="Explanation").click())
+    app.page.wait_for_function("() => document.body.innerText.includes('Most probable explanations')")
+    body = app.page.inner_text("body")
+    assert "present and needed" in body and "Tests that would most confirm it" in body
+    assert "Antipsychotic alone" in body or "Antipsychotic (clozapine and others) alone" in body
+    app.page.get_by_text("Most probable explanations").first.scroll_into_view_if_needed()
+    app.page.wait_for_timeout(300)
+    app.page.screenshot(path=str(SHOTS / "explanation.png"))
+    app.rerun(lambda: app.page.get_by_role("radio", name="sufficiency").click()
+              if app.page.get_by_role("radio", name="sufficiency").count()
+              else app.page.get_by_text("sufficiency", exact=True).first.click())
+    assert "still produce at their grade" in app.page.inner_text("body")
+    url_before = app.page.url
+    button = app.page.get_by_role("button", name=re.compile(r"^Assume ")).first
+    button.scroll_into_view_if_needed()
+    app.rerun(lambda: button.click())
+    app.page.wait_for_function("() => document.body.innerText.includes('Undo:')")
+    assert app.page.url != url_before
+    app.page.screenshot(path=str(SHOTS / "explanation-applied.png"))
+    app.rerun(lambda: app.page.get_by_role("button", name=re.compile(r"^Undo:")).click())
+    app.page.wait_for_function("() => !document.body.innerText.includes('Undo:')")
+    assert "Traceback" not in app.page.inner_text("body")

@@ -6,7 +6,10 @@ writes it. :func:`parse_case` turns it into ``node -> state`` evidence using
 (drug classes and timing windows); :func:`read_cases` reads a YAML or JSON
 file holding one case or a batch under ``cases:`` (:func:`iter_cases` one
 case at a time, for streaming); :func:`evidence_to_case`
-goes back from evidence to a case dict (export from the app).
+goes back from evidence to a case dict (export from the app). In a table
+(CSV, Parquet) a case is one row: :func:`row_to_case` / :func:`case_to_row`
+map a row to a case dict and back, and :func:`parse_row` reads a row with the
+same reader (``docs/cohort-format.md``).
 
 Every field and term of the contract is accepted; anything else is a
 :class:`~bayesdx.errors.CaseError` that lists **all** problems of the case,
@@ -89,6 +92,11 @@ The file itself
     than 64 levels, YAML alias bombs and ``cases: []`` are errors
     (:mod:`bayesdx.knowledge.text`).
 
+Labels
+    ``diagnosis: {present: [...], absent: [...]}`` (cause ids; one id may be
+    written as a string) is checked against the model and kept on
+    :attr:`ParsedCase.label`; it never becomes evidence.
+
 Extensions (beyond the contract)
 --------------------------------
 * ``evidence:`` - a mapping ``node: state`` set directly on the network,
@@ -119,11 +127,17 @@ The reader is split by responsibility; only the names above are public.
 
 * :mod:`bayesdx.case.reader` - :class:`ParsedCase`, :func:`parse_case`,
   :func:`read_cases` (files, batches), the ``evidence:`` extension.
+* :mod:`bayesdx.case.collect` - the collect mode :func:`read_case`
+  (:class:`CaseReading`: the evidence of every readable field and every
+  problem, each with its field path as data, e.g. ``("medications", 0,
+  "name")``; the app reads its form this way).
 * :mod:`bayesdx.case.fields` - demographics, numeric CBC / baseline /
   vitamin fields and their bands.
 * :mod:`bayesdx.case.sections` - smear, history, tests and marrow terms.
 * :mod:`bayesdx.case.medications` - drug names, classes and tiers, timing.
 * :mod:`bayesdx.case.inverse` - :func:`evidence_to_case`.
+* :mod:`bayesdx.case.table` - :func:`row_to_case`, :func:`case_to_row`,
+  :func:`parse_row` (the table form).
 * :mod:`bayesdx.case.common` - words, hints, the problem list, numbers with
   units (:mod:`bayesdx.case.units`).
 
@@ -142,6 +156,10 @@ Examples
 from __future__ import annotations
 
 from .inverse import evidence_to_case
+from .collect import CaseReading, read_case
 from .reader import ParsedCase, iter_cases, parse_case, read_cases
+from .table import case_to_row, parse_row, row_to_case
 
-__all__ = ["ParsedCase", "evidence_to_case", "iter_cases", "parse_case", "read_cases"]
+__all__ = ["CaseReading", "ParsedCase", "case_to_row", "evidence_to_case", "iter_cases", "parse_case",
+           "parse_row",
+           "read_case", "read_cases", "row_to_case"]

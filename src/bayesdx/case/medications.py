@@ -34,14 +34,15 @@ A drug may keep its effect longer after stopping than its class (rituximab:
 from __future__ import annotations
 
 import re
+import threading
 from typing import Any
 
 from ..knowledge.load import Knowledge
 from ..knowledge.schema import DrugClassSpec, NumericField
 from .units import Reading, convert
-from .common import ReaderBase, describe, fmt, near, suggest, word
+from .common import ReaderBase, describe, field_path, fmt, nearest, suggest, word
 
-__all__ = ["DAYS", "MED_KEYS", "WEEKS", "MedicationsReader", "drug_lookup"]
+__all__ = ["DAYS", "MED_KEYS", "WEEKS", "MedicationsReader", "drug_lookup", "match_drug", "medication_item"]
 
 #: fields of one medication
 MED_KEYS = ("name", "weeks", "stopped_weeks_ago", "days_since_last_dose", "dose")
@@ -61,19 +62,61 @@ _DRUG_SUFFIXES = {
 }
 _STRENGTH = re.compile(r"^\d+(?:\.\d+)?(?:mg|g|mcg|ug|ml|iu|units?)?$")
 
-_LOOKUPS: dict[int, tuple[Any, tuple[dict[str, str], dict[str, str]]]] = {}
+_LOOKUP: list = [None, None]  # [knowledge, (drugs, aliases)]: the last knowledge seen
+_LOOKUP_LOCK = threading.Lock()
 
 
 def drug_lookup(kb: Knowledge) -> tuple[dict[str, str], dict[str, str]]:
-    """Normalised drug names and aliases of ``kb`` (cached per knowledge object)."""
-    hit = _LOOKUPS.get(id(kb))
-    if hit is None or hit[0] is not kb:
-        drugs = {word(k): k for k in kb.drugs.drugs}
-        aliases = {word(k): v for k, v in kb.drugs.aliases.items()}
-        hit = (kb, (drugs, aliases))
-        _LOOKUPS.clear()
-        _LOOKUPS[id(kb)] = hit
-    return hit[1]
+    """Normalised drug names and aliases of ``kb`` (cached for the last knowledge object; thread-safe)."""
+    with _LOOKUP_LOCK:
+        if _LOOKUP[0] is kb:
+            return _LOOKUP[1]
+    drugs = {word(k): k for k in kb.drugs.drugs}
+    aliases = {word(k): v for k, v in kb.drugs.aliases.items()}
+    with _LOOKUP_LOCK:
+        _LOOKUP[:] = [kb, (drugs, aliases)]
+    return drugs, aliases
+
+
+def medication_item(item: Any) -> dict | Any:
+    """One entry of ``medications:`` as a mapping with ``name``; anything else as given.
+
+    >>> medication_item("clozapine"), medication_item({"clozapine": {"weeks": 9}})
+    ({'name': 'clozapine'}, {'name': 'clozapine', 'weeks': 9})
+    """
+    if isinstance(item, str):
+        return {"name": item}
+    if isinstance(item, dict) and "name" not in item and len(item) == 1:
+        (key, value), = item.items()
+        if key not in MED_KEYS and (value is None or isinstance(value, dict)):
+            return {"name": key, **(value or {})}
+    return item
+
+
+def match_drug(kb: Knowledge, name: str) -> tuple[str, str] | None:
+    """``(the name matched, its generic name)`` for a drug name as written, or None.
+
+    Matched case-insensitively against the generic names and aliases of
+    ``model/drugs.yaml``, dropping salt, formulation and strength words from
+    the end if needed.
+
+    >>> from bayesdx.knowledge.load import load_knowledge
+    >>> match_drug(load_knowledge(), "Clozaril 100mg")
+    ('clozaril', 'clozapine')
+    """
+    drugs, aliases = drug_lookup(kb)
+    parts = word(name).split("_")
+    while parts:
+        w = "_".join(parts)
+        if w in drugs:
+            return w, drugs[w]
+        if w in aliases:
+            return w, aliases[w]
+        if len(parts) > 1 and (parts[-1] in _DRUG_SUFFIXES or _STRENGTH.match(parts[-1])):
+            parts.pop()
+            continue
+        return None
+    return None
 
 
 class MedicationsReader(ReaderBase):
@@ -81,19 +124,8 @@ class MedicationsReader(ReaderBase):
 
     def resolve_drug(self, name: str) -> str | None:
         """The generic name in model/drugs.yaml for a name as written, or None."""
-        drugs, aliases = drug_lookup(self.kb)
-        parts = word(name).split("_")
-        while parts:
-            w = "_".join(parts)
-            if w in drugs:
-                return drugs[w]
-            if w in aliases:
-                return aliases[w]
-            if len(parts) > 1 and (parts[-1] in _DRUG_SUFFIXES or _STRENGTH.match(parts[-1])):
-                parts.pop()
-                continue
-            return None
-        return None
+        hit = match_drug(self.kb, name)
+        return hit[1] if hit else None
 
     def timing(self, value: float, window: tuple[float, float]) -> str:
         lo, hi = window
@@ -121,7 +153,7 @@ class MedicationsReader(ReaderBase):
                 self.add(f"{ipath}.days_since_last_dose",
                          "must not be more recent than the stop (stopped_weeks_ago)",
                          f"last dose {fmt(days)} days ago, stopped {fmt(stopped)} weeks ago",
-                         "checking both values")
+                         "checking both values", related=(field_path(f"{ipath}.stopped_weeks_ago"),))
             if days is None and stopped is not None:
                 days = convert(stopped, "week", "day")
             if days is None:
@@ -162,18 +194,13 @@ class MedicationsReader(ReaderBase):
         lookup_pool = [*d.drugs, *d.aliases]
         for i, item in enumerate(raw):
             ipath = f"medications[{i}]"
-            if isinstance(item, str):
-                item = {"name": item}
+            item = medication_item(item)
             if not isinstance(item, dict):
                 self.add(ipath, "must be a drug name or a mapping {name: ..., weeks: ...}", describe(item))
                 continue
-            if "name" not in item and len(item) == 1:
-                (key, value), = item.items()
-                if key not in MED_KEYS and (value is None or isinstance(value, dict)):
-                    item = {"name": key, **(value or {})}
             for key in item:
                 if key not in MED_KEYS:
-                    self.unknown_key(f"{ipath}.{key}", key, MED_KEYS, "medication field")
+                    self.unknown_key(("medications", i, str(key)), key, MED_KEYS, "medication field")
             name = item.get("name")
             if not isinstance(name, str) or not name.strip():
                 self.add(f"{ipath}.name", "must be a drug name (generic, e.g. clozapine)", describe(name))
@@ -184,7 +211,7 @@ class MedicationsReader(ReaderBase):
                 hint = suggest(label, lookup_pool, "name")
                 if self.lenient:
                     unknown_names = True
-                    close = near(label, lookup_pool)
+                    close = nearest(label, lookup_pool)
                     reason = "unknown drug name, not used (lenient mode)"
                     if close:
                         reason += f"; did you mean {', '.join(close)}?"

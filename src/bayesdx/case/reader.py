@@ -1,17 +1,20 @@
 """Reading cases: one case (a dict) or a YAML / JSON file holding one case or a batch.
 
 Internal to :mod:`bayesdx.case`, which re-exports :class:`ParsedCase`,
-:func:`parse_case` and :func:`read_cases`. :class:`CaseReader` puts the field,
-section and medication readers together and reads the ``evidence:``
-extension; problems are collected for the whole case and raised at once as a
+:func:`parse_case` and :func:`read_cases`. :class:`CaseReader` puts the field, section and medication
+readers together and reads the ``evidence:`` extension; problems are
+collected for the whole case and raised at once as a
 :class:`~bayesdx.errors.CaseError`. In a batch file each case is read on its
 own, so one bad case does not sink the others.
+
+:func:`bayesdx.case.collect.read_case` is the *collect* mode built on
+:class:`CaseReader`.
 """
 
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -20,7 +23,7 @@ import yaml
 from ..errors import CaseError, Problem
 from ..knowledge.load import Knowledge
 from ..knowledge.text import TextError, json_load, read_text, yaml_load
-from .common import CATEGORICAL_NODE, FIELDS, describe, suggest
+from .common import CATEGORICAL_NODE, FIELDS, LABEL_KEYS, describe, suggest
 from .fields import FieldsReader
 from .medications import MedicationsReader
 from .sections import SectionsReader
@@ -42,6 +45,10 @@ class ParsedCase:
         What was accepted but not used, each ``{"field": ..., "reason": ...}``.
     raw : dict
         The case as given (a deep copy).
+    label : dict or None
+        The ``diagnosis:`` label, ``{"present": [...], "absent": [...]}`` (cause
+        ids, checked against the model), or None when the case has none.
+        Scoring ignores it; learning and evaluation read it.
 
     Examples
     --------
@@ -54,6 +61,7 @@ class ParsedCase:
     evidence: dict[str, str]
     ignored: list[dict[str, str]]
     raw: dict
+    label: dict[str, list[str]] | None = field(default=None, repr=False)
 
 
 class CaseReader(FieldsReader, SectionsReader, MedicationsReader):
@@ -66,7 +74,7 @@ class CaseReader(FieldsReader, SectionsReader, MedicationsReader):
             return
         for key in data:
             if key not in FIELDS:
-                self.unknown_key(str(key), key, FIELDS)
+                self.unknown_key((str(key),), key, FIELDS)
         cid = data.get("id")
         if cid is not None and (isinstance(cid, bool) or not isinstance(cid, (str, int))):
             self.add("id", "must be free text (a string)", describe(cid))
@@ -80,12 +88,49 @@ class CaseReader(FieldsReader, SectionsReader, MedicationsReader):
         self.read_baseline(data.get("baseline_cbc"))
         self.read_vitamins(data.get("vitamins"))
         for sname in ("smear", "history", "tests"):
-            self.read_terms(sname, data.get(sname), self.m.sections[sname])
+            if sname in self.m.sections:
+                self.read_terms(sname, data.get(sname), self.m.sections[sname])
+            elif data.get(sname) is not None:  # a model without this section (tests' tiny one)
+                self.add(sname, "must not be given: the model's case mapping has no such section",
+                         describe(data[sname]), "the evidence: extension")
         self.read_marrow(data.get("marrow"))
         if "medications" in data:
             self.read_medications(data["medications"])
         self.read_evidence(data.get("evidence"))
+        self.read_label(data.get("diagnosis"))
         self.drop_inert()
+
+    def read_label(self, raw: Any):
+        """The ``diagnosis:`` label: lists (or one id) of causes present / absent."""
+        self.label = None
+        data = self.mapping("diagnosis", raw, "present: [cause ids], absent: [cause ids]")
+        if data is None:
+            return
+        causes = self.kb.causes
+        out: dict[str, list[str]] = {"present": [], "absent": []}
+        seen: dict[str, str] = {}
+        for key, value in data.items():
+            path = f"diagnosis.{key}"
+            if key not in LABEL_KEYS:
+                self.unknown_key(path, key, LABEL_KEYS, "diagnosis field")
+                continue
+            items = [value] if isinstance(value, str) else [] if value is None else value
+            if not isinstance(items, list):
+                self.add(path, "must be a list of cause ids", describe(value),
+                         f"{path}: [{next(iter(causes))}]")
+                continue
+            for i, cause in enumerate(items):
+                ipath = f"{path}[{i}]"
+                if not isinstance(cause, str) or cause not in causes:
+                    self.add(ipath, "must be a cause id of the model", describe(cause),
+                             suggest(str(cause), causes, "cause id"))
+                elif cause in seen and seen[cause] != key:
+                    self.add(ipath, "must not be both present and absent (a contradiction)",
+                             repr(cause), f"removing it from diagnosis.{seen[cause]} or {path}")
+                elif cause not in seen:
+                    seen[cause] = key
+                    out[key].append(cause)
+        self.label = out
 
     def drop_inert(self):
         """Move observed root context nodes that can change nothing to ``ignored``.
@@ -117,7 +162,7 @@ class CaseReader(FieldsReader, SectionsReader, MedicationsReader):
             return
         nodes = self.kb.nodes
         for node, state in data.items():
-            path = f"evidence.{node}"
+            path = ("evidence", str(node))
             if node not in nodes:
                 self.unknown_key(path, node, nodes, "node")
                 continue
@@ -137,7 +182,7 @@ def _parse(data: Any, kb: Knowledge, lenient: bool, source: str, prefix: str = "
     if reader.problems:
         raise CaseError(reader.problems, cid)
     return ParsedCase(id=cid, evidence=reader.evidence, ignored=reader.ignored,
-                      raw=copy.deepcopy(data))
+                      raw=copy.deepcopy(data), label=getattr(reader, "label", None))
 
 
 def parse_case(data: dict, kb: Knowledge, *, lenient: bool = False, source: str = "<case>") -> ParsedCase:
@@ -180,9 +225,9 @@ def parse_case(data: dict, kb: Knowledge, *, lenient: bool = False, source: str 
     ...     parse_case({"medications": [{"name": "clozapin"}]}, kb)
     ... except CaseError as err:
     ...     print(err.problems[0])
-    <case>: medications[0].name: must be a known drug name; got 'clozapin'; try a known name - did you mean clozapine, clopine, loxapine? (or lenient mode, --lenient, to list unknown drugs under ignored)
+    <case>: medications[0].name: must be a known drug name; got 'clozapin'; try a known name - did you mean clozapine, clopine, clozaril? (or lenient mode, --lenient, to list unknown drugs under ignored)
     >>> parse_case({"medications": [{"name": "clozapin"}]}, kb, lenient=True).ignored[0]["reason"]
-    'unknown drug name, not used (lenient mode); did you mean clozapine, clopine, loxapine?'
+    'unknown drug name, not used (lenient mode); did you mean clozapine, clopine, clozaril?'
     """
     return _parse(data, kb, lenient, source)
 

@@ -13,8 +13,12 @@ from collections import deque
 
 from ..errors import BayesdxError
 
-__all__ = ["case_label", "cmd_calibrate", "cmd_check", "cmd_compare", "cmd_diagnose", "cmd_export",
-           "cmd_next_tests", "cmd_regress", "cmd_sensitivity", "cmd_validate"]
+__all__ = ["NODE_KINDS", "case_label", "cmd_calibrate", "cmd_check", "cmd_compare", "cmd_diagnose", "cmd_explain",
+           "cmd_export", "cmd_next_tests", "cmd_nodes", "cmd_regress", "cmd_score", "cmd_sensitivity",
+           "cmd_validate"]
+
+#: the kinds of node ``bayesdx nodes --kind`` lists (the three layers of the network)
+NODE_KINDS = ("context", "cause", "finding")
 
 
 def _model(args):
@@ -38,6 +42,29 @@ def cmd_check(args) -> int:
     return 0
 
 
+def cmd_nodes(args) -> int:
+    """List the network's nodes (kind, id, readable label, states): all, one kind, or one node."""
+    from ..errors import Problem, QueryError, check_option, suggest
+
+    net = _model(args).net
+    layers = dict(zip(NODE_KINDS, (net.context, net.causes, net.findings)))
+    if args.kind is not None:
+        check_option("--kind", args.kind, NODE_KINDS)
+    if args.node is not None and args.node not in net.states:
+        raise QueryError(Problem("nodes", "", "must be a node of the network", repr(args.node),
+                                 suggest(args.node, net.states, "node")))
+    rows = [(kind, n) for kind in (NODE_KINDS if args.kind is None else (args.kind,))
+            for n in layers[kind] if args.node in (None, n)]
+    if not rows:
+        raise QueryError(Problem("nodes", "", f"must be a {args.kind} node", repr(args.node),
+                                 f"'bayesdx nodes {args.node}' (without --kind)"))
+    w_id = max(len(n) for _, n in rows)
+    w_label = max(len(net.labels.get(n) or n) for _, n in rows)
+    for kind, n in rows:
+        print(f"{kind:<8}  {n:<{w_id}}  {net.labels.get(n) or n:<{w_label}}  {', '.join(net.states[n])}")
+    return 0
+
+
 def _print_table(d, top: int | None, out=None) -> None:
     from ..diagnosis import DISCLAIMER
 
@@ -45,10 +72,16 @@ def _print_table(d, top: int | None, out=None) -> None:
     print(f"Case: {d.id or '(no id)'}", file=out)
     rows = d.causes if top is None else d.causes[:top]
     w = max(len(c.label) for c in rows) if rows else 10
-    print(f"  {'#':>2}  {'cause':<{w}}  {'prior':>7}  {'posterior':>9}  90% interval", file=out)
+    cf = bool(rows) and rows[0].sufficiency is not None
+    head = f"  {'sufficiency':>11}  {'disablement':>11}  {'P(needed)':>9}" if cf else ""
+    if d.rank_by != "posterior":
+        print(f"Ranked by {d.rank_by} (see 'bayesdx diagnose --help')", file=out)
+    print(f"  {'#':>2}  {'cause':<{w}}  {'prior':>7}  {'posterior':>9}{head}  90% interval",
+          file=out)
     for i, c in enumerate(rows, 1):
         iv = f"{c.interval[0]:.3f}-{c.interval[1]:.3f}" if c.interval else "-"
-        print(f"  {i:>2}  {c.label:<{w}}  {c.prior:7.3f}  {c.posterior:9.3f}  {iv}", file=out)
+        sc = (f"  {c.sufficiency:11.3f}  {c.disablement:11.3f}  {c.p_needed:9.3f}" if cf else "")
+        print(f"  {i:>2}  {c.label:<{w}}  {c.prior:7.3f}  {c.posterior:9.3f}{sc}  {iv}", file=out)
     if top is not None and len(d.causes) > top:
         print(f"  ... {len(d.causes) - top} more (use --all)", file=out)
     ev = ", ".join(f"{k}={v}" for k, v in d.evidence.items()) or "(none: the prior)"
@@ -81,7 +114,7 @@ def cmd_diagnose(args) -> int:
     """Rank the causes for each case in a case file, streaming one result per case."""
     from ..case import iter_cases
     from ..diagnosis import score_cases
-    from ..evaluation.report import progress_bar
+    from ..progress import progress_bar
 
     model = _model(args)
     parsed = iter_cases(args.case, model.kb, lenient=args.lenient)
@@ -92,7 +125,8 @@ def cmd_diagnose(args) -> int:
             kept.append(pc)
             yield pc
 
-    results = score_cases(keep(parsed), model=model, draws=args.draws, seed=args.seed)
+    results = score_cases(keep(parsed), model=model, draws=args.draws, seed=args.seed,
+                          rank_by=getattr(args, "rank_by", "posterior"))
     code = 0
     for i, r in enumerate(progress_bar(results, total=len(parsed), label="cases")):
         pc = kept.popleft()
@@ -130,6 +164,23 @@ def _print_set(name: str, score) -> None:
             print(f"    {r.vignette.id}: expected {r.vignette.cause} (rank {rank}); top: {top3}")
 
 
+def _print_rankings(args, model, v, sets) -> None:
+    """Top-1 / top-3 / MRR of every ranking (posterior and counterfactual) per ranked set."""
+    from ..evaluation.suite import set_folder
+    from ..evaluation.vignettes import load_vignettes, score_rankings
+
+    out = sys.stderr if getattr(args, "json", False) else sys.stdout
+    print("rankings side by side (counterfactual scores: docs/counterfactual.md):", file=out)
+    print(f"  {'set':<10} {'ranking':<12} {'top-1':>6} {'top-3':>6} {'MRR':>6}", file=out)
+    for name in ("vignettes", "published"):
+        if name not in sets or getattr(v, name) is None:
+            continue
+        given = getattr(args, name, None)
+        vs = load_vignettes(given or set_folder(name), published=name == "published")
+        for rk, sc in score_rankings(vs, model).items():
+            print(f"  {name:<10} {rk:<12} {sc.top1:6.3f} {sc.top3:6.3f} {sc.mrr:6.3f}", file=out)
+
+
 def cmd_validate(args) -> int:
     """Score the validation sets separately; exit 1 when a probe fails or vignettes miss."""
     from ..evaluation.suite import SETS, run_validation
@@ -152,6 +203,8 @@ def cmd_validate(args) -> int:
             print("published: none (validation/published is absent or empty)")
         if v.probes is not None:
             print(v.probes.format(lambda c: labels.get(c, c)))
+    if not getattr(args, "posterior_only", False):
+        _print_rankings(args, model, v, sets)
     if getattr(args, "report", None):
         from ..evaluation.report_sets import write_validation_report
 
@@ -284,15 +337,45 @@ def cmd_next_tests(args) -> int:
     model = _model(args)
 
     def score(pc):
+        if args.by == "differential" or getattr(args, "pursue", None):
+            from ..differential import differential_tests
+
+            dt = differential_tests(model.engine, pc.evidence, pursue=args.pursue,
+                                    lookahead=getattr(args, "lookahead", False))
+            return dt.to_dict(args.top), dt.format(args.top, model.net.labels)
         nt = next_tests(model.engine, pc.evidence, by=args.by)
         return nt.to_dict(args.top), nt.format(args.top, model.net.labels)
 
     return _each_case(args, model, score)
 
 
+def cmd_explain(args) -> int:
+    """The k most probable explanations and, for one cause, the DXplain-style lists."""
+    from ..differential import cause_workup
+    from ..explanations import joint_explanations
+
+    model = _model(args)
+    labels = model.net.labels
+
+    def score(pc):
+        je = joint_explanations(model.engine, pc.evidence, k=args.k)
+        obj, text = je.to_dict(), je.format(labels)
+        only = sorted(je.only.items(), key=lambda kv: -kv[1])[:3]
+        text += "\nP(only this cause present): " + "; ".join(
+            f"{labels[c]} {p:.3f}" for c, p in only)
+        cause = args.cause or (je.items[0].causes[0] if je.items and je.items[0].causes
+                               else model.engine.posterior(pc.evidence).ranked()[0][0])
+        w = cause_workup(model.engine, cause, pc.evidence)
+        obj["workup"] = w.to_dict()
+        return obj, text + "\n" + w.format(args.top, labels[cause])
+
+    return _each_case(args, model, score)
+
+
 def cmd_sensitivity(args) -> int:
     """Which numbers of priors/ move one cause's posterior most, for each case."""
-    from ..sensitivity import check_cause, sensitivity
+    from ..errors import check_cause
+    from ..sensitivity import sensitivity
 
     model = _model(args)
     check_cause(model.engine, args.cause, "--cause")
@@ -304,3 +387,16 @@ def cmd_sensitivity(args) -> int:
     return _each_case(args, model, score)
 
 
+
+
+def cmd_score(args) -> int:
+    """Score every row of a cohort table; exit 2 when some rows could not be scored."""
+    from ..scoring.files import score_file
+
+    summary = score_file(args.cohort, args.out, jobs=args.jobs, chunk_rows=args.chunk_rows,
+                         intervals=args.intervals, draws=args.draws, seed=args.seed,
+                         lenient=args.lenient, keep=args.keep, root=args.root,
+                         progress=not args.quiet)
+    if not args.quiet or summary.errors:
+        print(summary.format(), file=sys.stderr)
+    return 2 if summary.errors else 0

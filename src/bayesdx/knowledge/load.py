@@ -41,11 +41,11 @@ from .schema import (
     ModelFile,
     PriorsFile,
     Reference,
+    node_states,
 )
 
 __all__ = ["Knowledge", "default_root", "knowledge_hash", "load_knowledge", "yaml_load"]
 
-SUM_TOLERANCE = 0.011
 
 
 def default_root() -> Path:
@@ -105,11 +105,10 @@ class Knowledge:
 
     def states(self, node: str) -> list[str]:
         """States of any node; causes are ``["absent", "present"]``."""
-        if node in self.causes:
-            return ["absent", "present"]
-        if node in self.context:
-            return list(self.context[node].states)
-        return list(self.findings[node].states)
+        states = node_states(node, self.context, self.causes, self.findings)
+        if states is None:
+            raise KeyError(node)
+        return states
 
     @property
     def nodes(self) -> list[str]:

@@ -44,9 +44,27 @@ __all__ = [
     "PriorsFile",
     "Reference",
     "TermSection",
+    "CAUSE_STATES",
+    "node_states",
 ]
 
-NAME = r"^[a-z][a-z0-9_]*$"
+#: the states of every cause node
+CAUSE_STATES = ("absent", "present")
+
+
+def node_states(node: str, context: dict, causes: dict, findings: dict) -> list[str] | None:
+    """The states of ``node`` (None when it is not a node): the one definition.
+
+    ``context`` and ``findings`` map names to specs with ``states``; every
+    cause has :data:`CAUSE_STATES`.
+    """
+    if node in causes:
+        return list(CAUSE_STATES)
+    if node in context:
+        return list(context[node].states)
+    if node in findings:
+        return list(findings[node].states)
+    return None
 
 
 class Strict(BaseModel):

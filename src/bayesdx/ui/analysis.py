@@ -2,9 +2,10 @@
 
 These cost more than the ranking (an explanation runs one query per finding,
 the intervals 1,000 draws of the priors, the sensitivity two runs per number),
-so they run on a second engine with its own lock
-(:func:`bayesdx.ui.state.get_analysis_engine`) and are cached by evidence:
-they never make another session's ranking wait. Every number comes from
+so they run on a second engine with its own plan cache
+(:func:`bayesdx.ui.state.get_analysis_engine`; the engines lock their own
+caches, so sessions never wait for each other's queries) and are cached by
+evidence. Every number comes from
 :mod:`bayesdx.explain`, :mod:`bayesdx.uncertainty`, :mod:`bayesdx.voi` and
 :mod:`bayesdx.sensitivity`; this module only lays them out.
 """
@@ -57,15 +58,13 @@ def _key(evidence) -> EvidenceKey:
 @st.cache_data(max_entries=256, show_spinner=False)
 def _explain_cached(_model: Model, digest: str, cause: str, evidence: EvidenceKey):
     engine = state.get_analysis_engine()
-    with state.analysis_lock():
-        return explain(engine, cause, dict(evidence))
+    return explain(engine, cause, dict(evidence))
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
 def _intervals_cached(_model: Model, digest: str, evidence: EvidenceKey) -> dict[str, tuple[float, float]]:
     engine = state.get_analysis_engine()
-    with state.analysis_lock():
-        iv = credible_intervals(engine, dict(evidence), draws=DRAWS, seed=0)
+    iv = credible_intervals(engine, dict(evidence), draws=DRAWS, seed=0)
     return {c: (float(iv[i, 0]), float(iv[i, 1])) for i, c in enumerate(engine.causes)
             if math.isfinite(iv[i, 0]) and math.isfinite(iv[i, 1])}
 
@@ -73,15 +72,13 @@ def _intervals_cached(_model: Model, digest: str, evidence: EvidenceKey) -> dict
 @st.cache_data(max_entries=128, show_spinner=False)
 def _next_tests_cached(_model: Model, digest: str, evidence: EvidenceKey):
     engine = state.get_analysis_engine()
-    with state.analysis_lock():
-        return next_tests(engine, dict(evidence), by="info")
+    return next_tests(engine, dict(evidence), by="info")
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
 def _sensitivity_cached(_model: Model, digest: str, cause: str, evidence: EvidenceKey, top: int):
     engine = state.get_analysis_engine()
-    with state.analysis_lock():
-        s = sensitivity(engine, cause, dict(evidence))
+    s = sensitivity(engine, cause, dict(evidence))
     shown = [i for i in s.items if math.isfinite(i.swing) and i.swing > 0][:top]
     undefined = sum(1 for i in s.items if not math.isfinite(i.swing))
     return s.posterior, tuple(shown), len(s.items), undefined

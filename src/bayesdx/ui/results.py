@@ -1,7 +1,8 @@
 """The differential (right): the ranking, impossible evidence, A vs B, the evidence used.
 
 The numbers come from :func:`bayesdx.diagnosis.diagnose_evidence` on the shared
-engine (under :func:`bayesdx.ui.state.engine_lock`); this module lays them out.
+engine (safe to query from every session's thread at once; the engine locks
+its own caches); this module lays them out.
 """
 
 from __future__ import annotations
@@ -33,8 +34,7 @@ __all__ = ["compute", "conflict_box", "evidence_list", "ranking_panel", "top_sum
 def compute(model: Model, evidence: dict[str, str]) -> Diagnosis | ImpossibleEvidenceError | BayesdxError:
     """The ranking for the evidence, or the error that explains why there is none."""
     try:
-        with state.engine_lock():
-            d = diagnose_evidence(model, evidence, draws=0)
+        d = diagnose_evidence(model, evidence, draws=0, scores=False)
     except (ImpossibleEvidenceError, BayesdxError) as exc:
         return exc
     if not all(math.isfinite(c.posterior) for c in d.causes):

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import gc
 import itertools
-import threading
-from contextlib import contextmanager
 from typing import Any
 
 import streamlit as st
@@ -35,18 +33,12 @@ from .share import (
 from .spec import FormSpec, form_spec
 from .values import UNKNOWN, case_to_values, default_values, med_keys
 
-__all__ = ["ANALYSIS_LOCK", "ENGINE_LOCK", "VALUES", "K", "W", "analysis_lock", "current_values", "end_of_run",
-           "engine_lock", "get_analysis_engine", "get_model", "init_session", "sync_url"]
-
-ENGINE_LOCK = threading.Lock()
-"""Serialises queries of ``model.engine``: its plan cache is shared by all sessions."""
+__all__ = ["VALUES", "K", "W", "current_values", "end_of_run", "get_analysis_engine", "get_model",
+           "init_session", "sync_url"]
 
 ANALYSIS_PLANS = 512
 """Compiled plans kept by the analysis engine (~0.2 MB each): an explanation
 needs one plan per finding, and compiling costs more than running."""
-
-ANALYSIS_LOCK = threading.Lock()
-"""Serialises queries of the analysis engine (:func:`get_analysis_engine`)."""
 
 PREFIX = "w:"
 
@@ -54,20 +46,6 @@ PREFIX = "w:"
 def K(fid: str) -> str:
     """The session-state key of the widget of field ``fid``."""
     return PREFIX + fid
-
-
-@contextmanager
-def engine_lock():
-    """Hold :data:`ENGINE_LOCK` for one query of ``model.engine``."""
-    with ENGINE_LOCK:
-        yield
-
-
-@contextmanager
-def analysis_lock():
-    """Hold :data:`ANALYSIS_LOCK` for one query of the analysis engine."""
-    with ANALYSIS_LOCK:
-        yield
 
 
 @st.cache_resource(show_spinner="Loading the model ...")
@@ -78,8 +56,7 @@ def get_model() -> Model:
 
     # warm up: the unit registry and the most common evidence patterns
     parse_case({"age_years": 30, "cbc": {"anc": "500 /uL"}, "vitamins": {"b12": "100 pmol/L"}}, model.kb)
-    with ENGINE_LOCK:
-        diagnose_evidence(model, {}, draws=0)
+    diagnose_evidence(model, {}, draws=0)
     # Streamlit runs a full garbage collection after every script run
     # (runner.postScriptGC). With numpy, scipy, pint, altair and the model loaded
     # that took ~85 ms of CPU per rerun; freezing what exists now (modules, the
@@ -120,8 +97,9 @@ def get_analysis_engine() -> Engine:
 
     An explanation runs one query per finding (0.1-0.3 s for a full case),
     the credible intervals 1,000 draws, the sensitivity two runs per number;
-    with its own engine (own plan cache, own lock) none of them makes another
-    session's ranking wait.
+    with its own engine (own plan cache) none of them pushes the ranking's
+    plans out of its cache. Both engines are safe to query from every session's
+    thread at once (they lock their own caches, never a whole query).
     """
     return Engine(get_model().net, cache_size=ANALYSIS_PLANS)
 
@@ -259,8 +237,7 @@ def cb_pin(model: Model) -> None:
     direct = dict(st.session_state.get("bdx.direct", {}))
     d = derive(model, values, direct)
     try:
-        with ENGINE_LOCK:
-            post = model.engine.posterior(d.evidence)
+        post = model.engine.posterior(d.evidence)
     except BayesdxError as exc:
         flash("error", f"Scenario A could not be pinned: {md(exc)}")
         return
