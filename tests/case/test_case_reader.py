@@ -61,7 +61,7 @@ def test_every_evidence_node_and_state_exists(kb):
 
 def test_all_is_the_public_api():
     assert sorted(case_module.__all__) == ["CaseReading", "ParsedCase", "case_to_row", "evidence_to_case",
-                                           "parse_case", "parse_row", "read_case", "read_cases",
+                                           "iter_cases", "parse_case", "parse_row", "read_case", "read_cases",
                                            "row_to_case"]
     for name in case_module.__all__:
         assert getattr(case_module, name).__doc__

@@ -67,11 +67,16 @@ def url_fields(at: AppTest) -> dict[str, str]:
     return {k: (v[-1] if isinstance(v, list) else v) for k, v in at.query_params.items() if k.startswith("f.")}
 
 
+def shown(markdown: str) -> str:
+    """Markdown with the backslash escapes of user text (bayesdx.ui.markup.md) removed: what is read."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace("\u2060", "")
+
+
 def texts(at: AppTest) -> str:
-    """Every message and markdown text on the page."""
+    """Every message and markdown text on the page (escapes removed)."""
     parts = [e.value for e in [*at.error, *at.warning, *at.info, *at.success, *at.markdown, *at.caption,
                                *at.toast]]
-    return "\n".join(str(p) for p in parts)
+    return shown("\n".join(str(p) for p in parts))
 
 
 def tab(at: AppTest, name: str) -> AppTest:
@@ -342,7 +347,7 @@ def test_contradictory_counts_name_both_fields():
     at = new_app()
     at.text_input(key="w:cbc.wbc").input("1.0")
     at.text_input(key="w:cbc.anc").input("3.5").run()
-    warn = "\n".join(w.value for w in at.warning)
+    warn = shown("\n".join(w.value for w in at.warning))
     assert "Neutrophils (ANC)" in warn and "WBC" in warn and "must not exceed" in warn
     assert "anc" not in url_evidence(at) and "wbc" not in url_evidence(at)
     assert top_line(at)  # the ranking is still shown for the rest
@@ -455,7 +460,7 @@ def test_bad_case_files_give_readable_messages(content, expected):
     at.text_input(key="w:cbc.anc").input("0.1").run()
     at.file_uploader(key=_uploader_key(at)).set_value(("bad.yaml", content, "application/x-yaml")).run()
     assert not at.exception
-    err = "\n".join(e.value for e in at.error)
+    err = shown("\n".join(e.value for e in at.error))
     assert "bad.yaml" in err and expected in err
     assert url_evidence(at) == {"anc": "severe"}  # the scenario is left as it was
 

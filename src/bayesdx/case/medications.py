@@ -279,7 +279,11 @@ class MedicationsReader(ReaderBase):
                     self.check_time_vs_age(f"{ipath}.{key}", wk)
             spec = d.drugs[canon]
             shown = canon if canon == label else f"{label} ({canon})"
-            if item.get("dose") is not None:
+            dose = item.get("dose")
+            if isinstance(dose, bool) or not isinstance(dose, (int, float, str, type(None))):
+                self.add(f"{ipath}.dose", "must be a number or text (the dose is not modelled)",
+                         describe(dose), 'dose: "100 mg twice daily"')
+            elif dose is not None:
                 self.ignore(f"medications.{label}.dose", "the dose is not modelled")
             if spec.cls == "none":
                 self.ignore(f"medications.{label}", f"{shown}: {spec.note or 'no marrow effect modelled'}")

@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 import textwrap
 import sys
+from collections import deque
 
 from ..errors import BayesdxError
 
-__all__ = ["NODE_KINDS", "cmd_calibrate", "cmd_check", "cmd_compare", "cmd_diagnose", "cmd_explain",
+__all__ = ["NODE_KINDS", "case_label", "cmd_calibrate", "cmd_check", "cmd_compare", "cmd_diagnose", "cmd_explain",
            "cmd_export", "cmd_next_tests", "cmd_nodes", "cmd_regress", "cmd_score", "cmd_sensitivity",
            "cmd_validate"]
 
@@ -110,9 +111,19 @@ def _print_table(d, top: int | None, out=None) -> None:
     print(DISCLAIMER, file=out)
 
 
+def case_label(path, pc, i: int, n: int) -> str:
+    """Which case of a file a message is about: ``file`` or ``file: cases[i] (id 'x')``."""
+    cid = getattr(pc, "id", None) or getattr(pc, "case_id", None)
+    if n == 1:
+        return f"{path}" + (f" (id {cid!r})" if cid else "")
+    return f"{path}: cases[{i}]" + (f" (id {cid!r})" if cid else "")
+
+
 def cmd_diagnose(args) -> int:
-    """Rank the causes for each case in a case file."""
-    from ..diagnosis import diagnose_many
+    """Rank the causes for each case in a case file, streaming one result per case."""
+    from ..case import iter_cases
+    from ..diagnosis import score_cases
+    from ..progress import progress_bar
 
     model = _model(args)
     budget = None
@@ -120,20 +131,35 @@ def cmd_diagnose(args) -> int:
         from ..inference.budget import Budget
 
         budget = Budget(model.engine.budget.memory_bytes, args.budget_seconds)
-    results = diagnose_many(args.case, model=model, lenient=args.lenient, draws=args.draws,
-                            seed=args.seed, rank_by=getattr(args, "rank_by", "posterior"),
-                            budget=budget, approximate=not args.exact)
+    parsed = iter_cases(args.case, model.kb, lenient=args.lenient)
+    kept: deque = deque()  # each parsed case until its result is out (for the message naming it)
+
+    def keep(stream):
+        for pc in stream:
+            kept.append(pc)
+            yield pc
+
+    results = score_cases(keep(parsed), model=model, draws=args.draws, seed=args.seed,
+                          rank_by=getattr(args, "rank_by", "posterior"),
+                          budget=budget, approximate=not args.exact)
     code = 0
-    for r in results:
+    for i, r in enumerate(progress_bar(results, total=len(parsed), label="cases")):
+        pc = kept.popleft()
         if isinstance(r, Exception):
-            print(f"{args.case}: {r}", file=sys.stderr)
-            code = max(code, getattr(r, "exit_code", 2))
+            where = case_label(args.case, pc, i, len(parsed))
+            if isinstance(r, BayesdxError):
+                print(f"{where}: {r}", file=sys.stderr)
+                code = max(code, r.exit_code)
+            else:  # a bug, but only this case's: the others are still scored
+                print(f"{where}: internal error: {type(r).__name__}: {r}\nthis is a bug in "
+                      "bayesdx; please report it", file=sys.stderr)
+                code = 70
             continue
         if args.json:
-            print(json.dumps(r.to_dict()))
+            print(json.dumps(r.to_dict()), flush=True)
         else:
             _print_table(r, None if args.all else args.top)
-            print()
+            print(flush=True)
     return code
 
 
@@ -298,17 +324,18 @@ def cmd_export(args) -> int:
 
 def _each_case(args, model, score) -> int:
     """Run ``score(parsed_case) -> (json dict, text)`` on every case of ``args.case``."""
-    from ..case import read_cases
+    from ..case import iter_cases
     from ..diagnosis import DISCLAIMER
 
     code = 0
-    for pc in read_cases(args.case, model.kb, lenient=args.lenient):
+    cases = iter_cases(args.case, model.kb, lenient=args.lenient)
+    for i, pc in enumerate(cases):
         try:
             if isinstance(pc, Exception):
                 raise pc
             obj, text = score(pc)
         except BayesdxError as exc:
-            print(f"{args.case}: {exc}", file=sys.stderr)
+            print(f"{case_label(args.case, pc, i, len(cases))}: {exc}", file=sys.stderr)
             code = max(code, exc.exit_code)
             continue
         if args.json:

@@ -48,7 +48,7 @@ from ..errors import BayesdxError
 from ..inference.export import FORMATS
 from ..voi import SORT_KEYS
 
-__all__ = ["main"]
+__all__ = ["count", "main"]
 
 
 # --------------------------------------------------------------------------- parser
@@ -69,6 +69,30 @@ def _seconds(text: str) -> float:
     return value
 
 
+def count(minimum: int = 0):
+    """An argparse type: a whole number >= ``minimum``, with a clear message (exit 2, not 70).
+
+    >>> count()("12")
+    12
+    >>> count()("-1")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: must be a whole number >= 0; got '-1'; try 0 or more
+    """
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < minimum:
+            raise argparse.ArgumentTypeError(f"must be a whole number >= {minimum}; got {text!r}; "
+                                             f"try {minimum} or more")
+        return value
+
+    parse.__name__ = "count"
+    return parse
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="bayesdx", description=(
         "Probabilistic diagnosis of the causes of leukopenia. A research and teaching tool, "
@@ -86,11 +110,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="one JSON object per case (JSON Lines)")
     s.add_argument("--lenient", action="store_true", help="list unknown drug names under "
                    "'ignored' instead of failing")
-    s.add_argument("--top", type=int, default=10, help="rows in the table (default 10)")
+    s.add_argument("--top", type=count(), default=10, help="rows in the table (default 10)")
     s.add_argument("--all", action="store_true", help="show every cause")
-    s.add_argument("--draws", type=int, default=1000, help="Monte-Carlo draws of the priors for "
-                   "the credible interval (0: no interval; default 1000)")
-    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--draws", type=count(), default=1000, help="Monte-Carlo draws of the "
+                   "priors for the credible interval (0: no interval; default 1000)")
+    s.add_argument("--seed", type=count(), default=0)
     s.add_argument("--rank-by", choices=["posterior", "sufficiency", "disablement", "needed"],
                    default="posterior", help="order of the causes: posterior = P(present | "
                    "findings); sufficiency = expected number of abnormal findings the cause "
@@ -111,9 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--jobs", type=int, default=None, help="worker processes (default: every core)")
     s.add_argument("--intervals", action="store_true", help="also the 90%% credible interval of "
                    "every posterior (slower)")
-    s.add_argument("--draws", type=int, default=1000, help="draws of the priors for --intervals "
+    s.add_argument("--draws", type=count(), default=1000, help="draws of the priors for --intervals "
                    "(default 1000)")
-    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--seed", type=count(), default=0)
     s.add_argument("--lenient", action="store_true", help="list unknown drug names under "
                    "'ignored' instead of failing the row")
     s.add_argument("--keep", action="append", default=[], metavar="COLUMN", help="copy COLUMN "
@@ -145,7 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("calibrate", help="calibration on a synthetic cohort sampled from the model")
     s.add_argument("--n", type=int, default=2000, help="patients (default 2000)")
-    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--seed", type=count(), default=0)
     s.add_argument("--bins", type=int, default=10)
     s.add_argument("--p-context", type=float, default=1.0, help="chance each context node is "
                    "observed (default 1)")
@@ -162,7 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "(default validation/golden/posteriors.json)")
     s.add_argument("--tol", type=float, default=1e-6, help="absolute tolerance (default 1e-6)")
     s.add_argument("--update", action="store_true", help="rewrite the pins (a deliberate change)")
-    s.add_argument("--limit", type=int, default=40, help="rows of the diff (default 40)")
+    s.add_argument("--limit", type=count(), default=40, help="rows of the diff (default 40)")
     s.add_argument("--all", action="store_true", help="show every changed posterior")
     s.set_defaults(func=cmd_regress)
 
@@ -174,7 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "with REV (e.g. HEAD)")
     s.add_argument("--vignettes", default=None, help="folder of vignettes "
                    "(default validation/vignettes)")
-    s.add_argument("--limit", type=int, default=15, help="rows per section (default 15)")
+    s.add_argument("--limit", type=count(), default=15, help="rows per section (default 15)")
     s.add_argument("--all", action="store_true", help="show every change")
     s.set_defaults(func=cmd_compare)
 
@@ -201,7 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--lookahead", action="store_true", help="with --by differential or "
                    "--pursue: also the exact two-step value of each test (its result, then the "
                    "best next test) and that next test per result")
-    s.add_argument("--top", type=int, default=10, help="rows (default 10)")
+    s.add_argument("--top", type=count(), default=10, help="rows (default 10)")
     s.add_argument("--json", action="store_true", help="one JSON object per case (JSON Lines)")
     s.add_argument("--lenient", action="store_true", help="list unknown drug names under "
                    "'ignored' instead of failing")
@@ -226,7 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--params", action="append", default=None, metavar="PREFIX",
                    help="only parameters whose path starts with PREFIX (repeatable), "
                    "e.g. causes.sle or findings.test_ana")
-    s.add_argument("--top", type=int, default=15, help="rows (default 15)")
+    s.add_argument("--top", type=count(), default=15, help="rows (default 15)")
     s.add_argument("--json", action="store_true", help="one JSON object per case (JSON Lines)")
     s.add_argument("--lenient", action="store_true", help="list unknown drug names under "
                    "'ignored' instead of failing")

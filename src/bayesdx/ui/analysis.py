@@ -33,6 +33,7 @@ from .labels import (
     reference_text,
     short_reference,
 )
+from .markup import md
 from .scenario import pct
 from .spec import state_text
 
@@ -153,7 +154,7 @@ def _cause_select(d: Diagnosis, key: str, label: str) -> str:
 
 
 def _failed(what: str, exc: BayesdxError) -> None:
-    st.warning(f"The {what} could not be computed for this evidence: {exc}", icon="⚠️")
+    st.warning(f"The {what} could not be computed for this evidence: {md(exc)}", icon="⚠️")
 
 
 # --------------------------------------------------------------------------- why

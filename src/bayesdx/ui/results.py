@@ -26,6 +26,7 @@ from .charts import (
 )
 from ..alerts import check_alerts
 from .labels import cause_label, node_label, reference_text
+from .markup import md
 from .scenario import Derived, compare, conflict_text, evidence_diff, pct
 from .spec import state_text
 
@@ -78,7 +79,7 @@ def conflict_box(model: Model, err: BayesdxError) -> None:
                 st.button(f"Clear {node_label(model, node)}", key=f"bdx.clr.{node}",
                           on_click=state.cb_clear_node, args=(model, node))
     else:
-        st.error(f"No ranking for this evidence: {err}", icon="⛔")
+        st.error(f"No ranking for this evidence: {md(err)}", icon="⛔")
 
 
 def top_summary(model: Model, d: Diagnosis, n: int = 3) -> Callable[[dict | None], None]:
@@ -254,4 +255,4 @@ def evidence_list(model: Model, derived: Derived) -> None:
                  column_config={"Finding": st.column_config.TextColumn(width="large"),
                                 "Counted as": st.column_config.TextColumn(width="medium")})
     for i in derived.ignored:
-        st.caption(f"Not used: {i['field']}: {i['reason']}")
+        st.caption(f"Not used: {md(i['field'])}: {md(i['reason'])}")

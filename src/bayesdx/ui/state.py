@@ -23,6 +23,7 @@ import streamlit as st
 from ..diagnosis import Model, diagnose_evidence, load_model
 from ..inference.engine import Engine
 from ..errors import BayesdxError, CaseError
+from .markup import md
 from .scenario import derive
 from .share import (
     evidence_to_query,
@@ -191,7 +192,7 @@ def init_session(model: Model) -> None:
             _set_values(values)
             ss["bdx.direct"] = direct
             for m in messages:
-                flash("warning", m)
+                flash("warning", md(m))
             if evidence:
                 flash("info", f"Opened a shared scenario: {len(evidence)} findings from the link.")
 
@@ -277,7 +278,7 @@ def cb_pin(model: Model) -> None:
             if isinstance(dx, BayesdxError):
                 raise dx
     except BayesdxError as exc:
-        flash("error", f"Scenario A could not be pinned: {exc}")
+        flash("error", f"Scenario A could not be pinned: {md(exc)}")
         return
     st.session_state["bdx.pin"] = {"values": values, "direct": direct, "evidence": dict(d.evidence),
                                    "post": {c.id: c.posterior for c in dx.causes}}
@@ -310,18 +311,18 @@ def cb_upload(model: Model, key: str) -> None:
         case, notes = load_case_text(text, model, name)
     except CaseError as exc:
         if not exc.problems:
-            flash("error", f"**{name}** could not be opened: it must be a UTF-8 text file "
+            flash("error", f"**{md(name)}** could not be opened: it must be a UTF-8 text file "
                            "(YAML or JSON); try saving it again as plain text.")
         else:
-            lines = "\n".join(f"- {p}" for p in exc.problems)
-            flash("error", f"**{name}** could not be opened; fix these and upload it again:\n{lines}")
+            lines = "\n".join(f"- {md(p)}" for p in exc.problems)
+            flash("error", f"**{md(name)}** could not be opened; fix these and upload it again:\n{lines}")
         return
     spec = form_spec(model.kb)
     values, direct, more = case_to_values(case, spec)
     _set_values(values)
     st.session_state["bdx.direct"] = direct
     d = derive(model, values, direct)
-    msg = f"Opened **{name}**: {len(d.evidence)} findings."
+    msg = f"Opened **{md(name)}**: {len(d.evidence)} findings."
     if notes or more:
-        msg += "\n" + "\n".join(f"- {n}" for n in [*notes, *more])
+        msg += "\n" + "\n".join(f"- {md(n)}" for n in [*notes, *more])
     flash("success", msg)
