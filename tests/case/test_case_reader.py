@@ -77,8 +77,8 @@ CASE_MODULES = [case_module, *(importlib.import_module(m.name)
 
 def test_case_is_a_package_of_small_modules():
     names = sorted(m.__name__ for m in CASE_MODULES)
-    assert names == ["bayesdx.case", "bayesdx.case.collect", "bayesdx.case.common", "bayesdx.case.fields",
-                     "bayesdx.case.inverse",
+    assert names == ["bayesdx.case", "bayesdx.case.baseline", "bayesdx.case.collect", "bayesdx.case.common",
+                     "bayesdx.case.fields", "bayesdx.case.inverse",
                      "bayesdx.case.medications", "bayesdx.case.reader", "bayesdx.case.sections",
                      "bayesdx.case.table", "bayesdx.case.typed", "bayesdx.case.units"]
     for module in CASE_MODULES:

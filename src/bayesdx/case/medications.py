@@ -158,6 +158,8 @@ def best_drug_match(kb: Knowledge, text: str) -> tuple[str | None, tuple[str, ..
 class MedicationsReader(ReaderBase):
     """Reads the ``medications:`` list of a case."""
 
+    drug_starts: tuple = ()  # (cause, weeks since start or None) per listed modelled drug
+
     def resolve_drug(self, name: str) -> str | None:
         """The generic name in model/drugs.yaml for a name as written, or None."""
         hit = match_drug(self.kb, name)
@@ -289,6 +291,7 @@ class MedicationsReader(ReaderBase):
                 self.ignore(f"medications.{label}", f"{shown}: {spec.note or 'no marrow effect modelled'}")
                 continue
             cls = d.classes[spec.cls]
+            self.drug_starts = (*self.drug_starts, (cls.cause, times.get("weeks")))
             state = self.exposure(ipath, shown, cls, spec.tier, times, spec.stopped_effect_weeks)
             per_class.setdefault(spec.cls, []).append((state, ipath))
         for cname, cls in d.classes.items():

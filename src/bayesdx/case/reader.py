@@ -26,6 +26,8 @@ from ..knowledge.text import TextError, json_load, read_text, yaml_load
 from .common import CATEGORICAL_NODE, FIELDS, LABEL_KEYS, describe, suggest
 from .fields import FieldsReader
 from .medications import MedicationsReader
+from .baseline import BaselineReader
+from .units import Reading
 from .sections import SectionsReader
 
 __all__ = ["CaseReader", "CaseStream", "ParsedCase", "iter_cases", "parse_case", "read_cases"]
@@ -64,7 +66,7 @@ class ParsedCase:
     label: dict[str, list[str]] | None = field(default=None, repr=False)
 
 
-class CaseReader(FieldsReader, SectionsReader, MedicationsReader):
+class CaseReader(FieldsReader, SectionsReader, MedicationsReader, BaselineReader):
     """Reads one case: every field in order, then the ``evidence:`` extension."""
 
     def run(self, data: Any):
@@ -96,6 +98,9 @@ class CaseReader(FieldsReader, SectionsReader, MedicationsReader):
         self.read_marrow(data.get("marrow"))
         if "medications" in data:
             self.read_medications(data["medications"])
+        why = self.read_fall()
+        if why is not None and isinstance(self.before_weeks, Reading):
+            self.ignore("baseline_cbc.weeks_ago", why)
         self.read_evidence(data.get("evidence"))
         self.read_label(data.get("diagnosis"))
         self.drop_inert()

@@ -43,7 +43,7 @@ import numpy as np
 from ..errors import CaseError, ImpossibleEvidenceError, Problem, check_option, suggest
 from .budget import Budget, BudgetError, Cost, plan_cost
 from .factors import prepare
-from .pattern import run_frontier
+from .pattern import add_constant_findings, run_frontier
 from ..knowledge.network import Network, Tables
 from .plan import Pattern, Plan, compile_plan
 from .slots import run_slots
@@ -341,6 +341,7 @@ class Engine:
         probs = np.full((T.draws, len(idxs), len(self.causes)), np.nan)
         logz = prep.logz
         prep.sum_out(plan.free_causes, self._cause_index, probs)
+        add_constant_findings(self.net, plan, T, idxs, prep, logz)
         if plan.steps:
             run_frontier(self.net, plan, T, idxs, prep, self._cause_index, probs, logz)
         bad = ~np.isfinite(logz)
