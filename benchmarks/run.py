@@ -403,6 +403,11 @@ def main(argv=None) -> int:
     w = max(len(r[0]) for r in rows)
     for k, v in rows:
         print(f"{k:<{w}}  {v}")
+    import issue12  # the figures of issue 12's table, with their goals (benchmarks/issue12.py)
+
+    res["issue12"] = issue12.measure(model, evs, batch=bt)
+    print()
+    issue12.print_table(res["issue12"])
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps(res, indent=2))
     print(json.dumps(res))

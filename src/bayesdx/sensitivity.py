@@ -117,17 +117,25 @@ class Sensitivity:
                 "parameters": [i.to_dict() for i in self.top(top)]}
 
     def format(self, top: int | None = 15) -> str:
-        """A plain-text table of the largest swings."""
+        """A plain-text table of the largest swings (percentages; lines within 100 columns)."""
         rows = self.top(top)
-        w = max([len(i.path) for i in rows] + [9])
-        lines = [(f"{self.label} ({self.cause}): posterior {self.posterior:.4f} with every "
-                  "number at its value; one number at a time at its low / high:"),
-                 (f"  {'parameter':<{w}}  {'value':>7} {'low':>7} {'high':>7}  {'P(low)':>7} "
-                  f"{'P(high)':>7} {'swing':>7}  source")]
+        w = min(max([len(i.path) for i in rows] + [9]), 40)
+
+        def pc(p: float) -> str:
+            return f"{100 * p:.1f}%"
+
+        lines = [f"{self.label}: {pc(self.posterior)} with every number at its value.",
+                 "Each number in turn at the low / high end of its range (key in priors/):",
+                 (f"  {'number':<{w}} {'value':>6} {'range':>11} {'at low':>7} {'at high':>7} {'swing':>6}"
+                  "  source")]
         for i in rows:
-            lines.append(f"  {i.path:<{w}}  {i.value:7.4g} {i.low:7.4g} {i.high:7.4g}  "
-                         f"{i.posterior_low:7.4f} {i.posterior_high:7.4f} {i.swing:7.4f}  "
-                         f"{', '.join(i.sources)}")
+            path = i.path
+            if len(path) > w:  # the whole key on its own line: it is what to edit
+                lines.append(f"  {path}")
+                path = ""
+            rng = f"{i.low:.3g}-{i.high:.3g}"
+            lines.append(f"  {path:<{w}} {i.value:6.3g} {rng:>11} {pc(i.posterior_low):>7} "
+                         f"{pc(i.posterior_high):>7} {100 * i.swing:5.1f}p  {', '.join(i.sources)}"[:100])
         if top is not None and len(self.items) > top:
             lines.append(f"  ... {len(self.items) - top} more (use --top)")
         return "\n".join(lines)

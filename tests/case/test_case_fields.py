@@ -97,7 +97,7 @@ def test_hb_units_and_bands(kb, hb, sex, age, state):
     ("1100 /uL", "mild"), ("1.1 x10^9/L", "mild"), ("1.1 ×10⁹/L", "mild"), ("1.1 10^3/uL", "mild"),
     ("1100/mm3", "mild"), ("1100 cells/uL", "mild"), ("1.1 K/uL", "mild"), ("1.1 G/L", "mild"),
     ("450 /uL", "severe"), (0.5, "moderate"), (1.5, "normal"), ("1500 /uL", "normal"),
-    (1.4999, "mild"), (0.0, "severe"),
+    (1.4999, "mild"), (0.0, "very_severe"), (0.2, "severe"), ("150 /uL", "very_severe"),
 ])
 def test_count_units_and_anc_bands(kb, anc, state):
     assert ev({"cbc": {"anc": anc}}, kb) == {"anc": state}

@@ -48,7 +48,14 @@ def test_evidence_to_case_round_trip_random(kb):
         chosen = rng.sample(nodes, rng.randint(0, min(25, len(nodes))))
         evidence = {n: rng.choice(kb.states(n)) for n in chosen}
         case = evidence_to_case(evidence, kb)
-        assert parse_case(case, kb).evidence == evidence, case
+        # a root context node whose every child is observed context changes nothing and is
+        # moved to `ignored` by the reader (hyperthyroidism next to a known antithyroid state)
+        kids = {n: [c for g in (kb.context, kb.causes, kb.findings) for c, s in g.items()
+                    if n in s.parents] for n in kb.context}
+        inert = {n for n in evidence if n in kb.context and not kb.context[n].parents and kids[n]
+                 and all(k in kb.context and k in evidence for k in kids[n])}
+        want = {n: s for n, s in evidence.items() if n not in inert}
+        assert parse_case(case, kb).evidence == want, case
 
 
 def test_evidence_to_case_rejects_unknown_names(kb):

@@ -61,7 +61,7 @@ def test_every_evidence_node_and_state_exists(kb):
 
 def test_all_is_the_public_api():
     assert sorted(case_module.__all__) == ["CaseReading", "ParsedCase", "case_to_row", "evidence_to_case",
-                                           "parse_case", "parse_row", "read_case", "read_cases",
+                                           "iter_cases", "parse_case", "parse_row", "read_case", "read_cases",
                                            "row_to_case"]
     for name in case_module.__all__:
         assert getattr(case_module, name).__doc__
@@ -77,10 +77,10 @@ CASE_MODULES = [case_module, *(importlib.import_module(m.name)
 
 def test_case_is_a_package_of_small_modules():
     names = sorted(m.__name__ for m in CASE_MODULES)
-    assert names == ["bayesdx.case", "bayesdx.case.collect", "bayesdx.case.common", "bayesdx.case.fields",
-                     "bayesdx.case.inverse",
+    assert names == ["bayesdx.case", "bayesdx.case.baseline", "bayesdx.case.collect", "bayesdx.case.common",
+                     "bayesdx.case.fields", "bayesdx.case.inverse",
                      "bayesdx.case.medications", "bayesdx.case.reader", "bayesdx.case.sections",
-                     "bayesdx.case.table", "bayesdx.case.units"]
+                     "bayesdx.case.table", "bayesdx.case.typed", "bayesdx.case.units"]
     for module in CASE_MODULES:
         assert module.__doc__ and module.__all__, module.__name__
         assert len(Path(module.__file__).read_text(encoding="utf-8").splitlines()) < 400, module.__name__

@@ -37,11 +37,7 @@ def test_vignettes_cover_every_cause_at_least_twice():
     causes = load_model().net.causes
     assert len(vs) >= 80
     counts = Counter(v.cause for v in vs)
-    # causes added by issue 10 are covered by the behaviour probes and the published cases;
-    # vignettes of their own are still to be written (listed so that none is forgotten)
-    awaiting = {"idiopathic_cd4_lymphocytopenia", "cmv", "drug_other_agranulocytosis", "lymphoma",
-                "myelofibrosis", "iron_deficiency", "autoimmune_thyroid"}
-    assert {c for c in causes if counts[c] < 2} == awaiting - {c for c in awaiting if counts[c] >= 2}
+    assert {c for c in causes if counts[c] < 2} == set()
     assert len({v.id for v in vs}) == len(vs)
     for v in vs:
         assert v.id == v.case.get("id") == vignette_dir().joinpath(v.id + ".yaml").stem

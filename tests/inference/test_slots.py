@@ -91,3 +91,39 @@ def test_auto_uses_both_paths_and_agrees(net, engine, cohort):
 def test_unknown_method_is_a_clear_error(engine):
     with pytest.raises(ValueError, match="method: must be one of auto, pattern, slots, union; got 'fast'"):
         engine.posterior_batch([{}], method="fast")
+
+
+def test_abnormal_finding_with_only_observed_parents(tiny_copy):
+    """A finding whose parents are all observed context nodes is a constant factor.
+
+    The slot engine used to give it an empty span (``min()`` of no parent steps) and
+    crash; it now multiplies its likelihood into the evidence and leaves the
+    posteriors alone. Checked against brute force on the tiny network with a
+    trait test whose only parent is the (observed) age group.
+    """
+    from bayesdx.inference.engine import Engine
+    from bayesdx.knowledge.load import load_knowledge
+    from bayesdx.knowledge.network import Network
+
+    model = tiny_copy / "model" / "network.yaml"
+    model.write_text(model.read_text().replace(
+        "  test_m:", "  test_trait: {label: Trait, group: tests, states: [negative, positive], "
+        "parents: [age_group]}\n  test_m:"))
+    numbers = tiny_copy / "priors" / "numbers.yaml"
+    numbers.write_text(numbers.read_text().replace(
+        "  test_m:", "  test_trait:\n    leak: {value: 0.1, range: [0.05, 0.2], source: E}\n"
+        "    links: {age_group: {child: {value: 0.6, range: [0.4, 0.8], source: E}}}\n  test_m:"))
+    net = Network(load_knowledge(tiny_copy))
+    engine = Engine(net)
+    evs = [{"age_group": a, "test_trait": t, "anc": s, "hx_drug": "present"}
+           for a in ("child", "adult") for t in ("negative", "positive")
+           for s in ("normal", "mild", "severe")]
+    evs += [{"age_group": "child", "test_trait": "positive"}, {"test_trait": "positive"}]
+    probs, logz = _run(engine, evs)
+    for b, ev in enumerate(evs):
+        ref, ref_z = brute_force(net, ev)
+        assert np.abs(probs[0, b] - ref).max() < 1e-12
+        assert abs(logz[0, b] - ref_z) < 1e-10
+    pattern = engine.posterior_batch(evs, method="pattern")
+    assert np.abs(pattern.probs[0] - probs[0]).max() < 1e-12
+    assert np.abs(pattern.log_evidence[0] - logz[0]).max() < 1e-10

@@ -277,12 +277,8 @@ class AppPage:
         self.rerun(lambda: self.page.get_by_role("option", name=option, exact=True).first.click())
 
     def add_drug(self, name: str) -> None:
-        """Type a drug name into the medication list and pick it, wait for the run."""
-        box = self.page.get_by_label("Current and recent drugs").first
-        box.click()
-        box.fill(name)
-        self.rerun(lambda: self.page.get_by_role("option", name=name, exact=True).first.click())
-        self.page.keyboard.press("Escape")
+        """Type a drug name (or its first letters) into the drug box and press Enter, wait for the run."""
+        self.fill("Add a drug", name)
 
     def click(self, name: str) -> None:
         """Click a button by its text, wait for the run."""

@@ -14,6 +14,9 @@ Examples
 'a known name - did you mean clozapine?'
 >>> describe([1, 2]), describe("x"), fmt(0.50)
 ('a list', "'x'", '0.5')
+>>> describe(10 ** 100)
+'1000000000000000000000000000000000000000... (101 characters)'
+
 """
 
 from __future__ import annotations
@@ -94,7 +97,13 @@ def describe(raw: Any) -> str:
     """What was given, for a message: ``repr``, or the type of a mapping or list."""
     if isinstance(raw, (dict, list)):
         return f"a {type(raw).__name__}"
-    return repr(raw)
+    try:
+        text = repr(raw)
+    except ValueError:  # an integer of more than 4,300 digits
+        return "a very large integer"
+    if len(text) > 60:  # a 400-digit number or a pasted paragraph: show its start
+        text = f"{text[:40]}... ({len(text)} characters)"
+    return text
 
 
 class ReaderBase:
@@ -118,7 +127,9 @@ class ReaderBase:
     def add(self, path: str | tuple, expected: str, got: str | None = None, hint: str | None = None,
             related: tuple = ()):
         """Record a problem at ``path`` (a path string, or a tuple when it holds a key of the case)."""
-        self.problems.append(Problem(self.source, f"{self.prefix}{path_text(path)}", expected, got, hint,
+        text = path_text(path)
+        where = f"{self.prefix}{text}" if text else self.prefix.removesuffix(".")  # no stray dot
+        self.problems.append(Problem(self.source, where, expected, got, hint,
                                      field_path(path), tuple(related)))
 
     def ignore(self, field: str | tuple, reason: str):
@@ -186,7 +197,7 @@ class ReaderBase:
             r = read_value(raw, nf.unit, molar_mass=nf.molar_mass)
         except UnitError as exc:
             got = describe(raw)
-            if exc.kind in ("dimension", "unit"):
+            if exc.kind in ("dimension", "unit", "notation"):
                 got += f" ({exc.detail})"
             elif exc.kind == "nonfinite":
                 got += " (not a finite number)"

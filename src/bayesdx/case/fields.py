@@ -180,6 +180,7 @@ class FieldsReader(ReaderBase):
                     self.ignore(path, "not used when ANC or ALC is given (the differential is more specific)")
                 continue
             readings[key] = self.numeric(path, value, specs[key])
+        self.anc_now = readings.get("anc")
         self.check_differential("cbc", readings)
 
     def read_baseline(self, raw: Any):
@@ -196,10 +197,11 @@ class FieldsReader(ReaderBase):
             if readings[key] is None:
                 continue
             if nf.unit in TIME_UNITS:
-                self.ignore(path, "the timing of the baseline count is not modelled")
+                self.before_weeks = readings[key]  # dates the baseline against drug starts
             else:
                 used = [f"baseline_cbc.{k}" for k, s in specs.items() if s.nodes]
                 self.ignore(path, f"not modelled: only {', '.join(used) or 'none'} of the baseline count is used")
+        self.anc_before = readings.get("anc")
         if readings.get("weeks_ago") is not None and isinstance(readings["weeks_ago"], Reading):
             self.check_time_vs_age("baseline_cbc.weeks_ago", readings["weeks_ago"].value)
         self.check_differential("baseline_cbc", readings)

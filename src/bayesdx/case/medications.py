@@ -42,7 +42,8 @@ from ..knowledge.schema import DrugClassSpec, NumericField
 from .units import Reading, convert
 from .common import ReaderBase, describe, field_path, fmt, nearest, suggest, word
 
-__all__ = ["DAYS", "MED_KEYS", "WEEKS", "MedicationsReader", "drug_lookup", "match_drug", "medication_item"]
+__all__ = ["DAYS", "MED_KEYS", "WEEKS", "MedicationsReader", "best_drug_match", "drug_lookup", "match_drug",
+           "medication_item"]
 
 #: fields of one medication
 MED_KEYS = ("name", "weeks", "stopped_weeks_ago", "days_since_last_dose", "dose")
@@ -119,8 +120,45 @@ def match_drug(kb: Knowledge, name: str) -> tuple[str, str] | None:
     return None
 
 
+def best_drug_match(kb: Knowledge, text: str) -> tuple[str | None, tuple[str, ...]]:
+    """The one generic name that best matches what was typed, and the other candidates.
+
+    An exact generic or brand name (brands resolve to their generic) wins;
+    then the generics whose own name starts with the text, then those of a
+    brand that does (shortest first); then the closest spelling. Used when a
+    person types part of a name and presses Enter: one drug, never several.
+
+    >>> from bayesdx.knowledge import load_knowledge
+    >>> kb = load_knowledge()
+    >>> best_drug_match(kb, "cloza")[0], best_drug_match(kb, "Clozaril")[0], best_drug_match(kb, "clozapine 100 mg")[0]
+    ('clozapine', 'clozapine', 'clozapine')
+    >>> best_drug_match(kb, "xyzzy")
+    (None, ())
+    """
+    t = word(text or "")
+    if not t:
+        return None, ()
+    hit = match_drug(kb, text)
+    exact = hit[1] if hit else None
+    drugs, aliases = drug_lookup(kb)
+    ranked: list[str] = []
+    if exact:
+        ranked.append(exact)
+    ranked += sorted((g for w, g in drugs.items() if w.startswith(t)), key=lambda g: (len(g), g))
+    ranked += [g for w, g in sorted(aliases.items(), key=lambda kv: (len(kv[0]), kv[0])) if w.startswith(t)]
+    if not ranked:
+        import difflib
+
+        close = difflib.get_close_matches(t, [*drugs, *aliases], n=3, cutoff=0.75)
+        ranked = [drugs.get(w) or aliases[w] for w in close]
+    ranked = list(dict.fromkeys(g for g in ranked if g in kb.drugs.drugs))
+    return (ranked[0], tuple(ranked[1:6])) if ranked else (None, ())
+
+
 class MedicationsReader(ReaderBase):
     """Reads the ``medications:`` list of a case."""
+
+    drug_starts: tuple = ()  # (cause, weeks since start or None) per listed modelled drug
 
     def resolve_drug(self, name: str) -> str | None:
         """The generic name in model/drugs.yaml for a name as written, or None."""
@@ -243,12 +281,17 @@ class MedicationsReader(ReaderBase):
                     self.check_time_vs_age(f"{ipath}.{key}", wk)
             spec = d.drugs[canon]
             shown = canon if canon == label else f"{label} ({canon})"
-            if item.get("dose") is not None:
+            dose = item.get("dose")
+            if isinstance(dose, bool) or not isinstance(dose, (int, float, str, type(None))):
+                self.add(f"{ipath}.dose", "must be a number or text (the dose is not modelled)",
+                         describe(dose), 'dose: "100 mg twice daily"')
+            elif dose is not None:
                 self.ignore(f"medications.{label}.dose", "the dose is not modelled")
             if spec.cls == "none":
                 self.ignore(f"medications.{label}", f"{shown}: {spec.note or 'no marrow effect modelled'}")
                 continue
             cls = d.classes[spec.cls]
+            self.drug_starts = (*self.drug_starts, (cls.cause, times.get("weeks")))
             state = self.exposure(ipath, shown, cls, spec.tier, times, spec.stopped_effect_weeks)
             per_class.setdefault(spec.cls, []).append((state, ipath))
         for cname, cls in d.classes.items():

@@ -14,21 +14,23 @@ own, so one bad case does not sink the others.
 from __future__ import annotations
 
 import copy
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import yaml
 
 from ..errors import CaseError, Problem
-from ..knowledge.load import Knowledge, yaml_load
+from ..knowledge.load import Knowledge
+from ..knowledge.text import TextError, json_load, read_text, yaml_load
 from .common import CATEGORICAL_NODE, FIELDS, LABEL_KEYS, describe, suggest
 from .fields import FieldsReader
 from .medications import MedicationsReader
+from .baseline import BaselineReader
+from .units import Reading
 from .sections import SectionsReader
 
-__all__ = ["CaseReader", "ParsedCase", "parse_case", "read_cases"]
+__all__ = ["CaseReader", "CaseStream", "ParsedCase", "iter_cases", "parse_case", "read_cases"]
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,7 @@ class ParsedCase:
     label: dict[str, list[str]] | None = field(default=None, repr=False)
 
 
-class CaseReader(FieldsReader, SectionsReader, MedicationsReader):
+class CaseReader(FieldsReader, SectionsReader, MedicationsReader, BaselineReader):
     """Reads one case: every field in order, then the ``evidence:`` extension."""
 
     def run(self, data: Any):
@@ -96,6 +98,9 @@ class CaseReader(FieldsReader, SectionsReader, MedicationsReader):
         self.read_marrow(data.get("marrow"))
         if "medications" in data:
             self.read_medications(data["medications"])
+        why = self.read_fall()
+        if why is not None and isinstance(self.before_weeks, Reading):
+            self.ignore("baseline_cbc.weeks_ago", why)
         self.read_evidence(data.get("evidence"))
         self.read_label(data.get("diagnosis"))
         self.drop_inert()
@@ -234,19 +239,15 @@ def parse_case(data: dict, kb: Knowledge, *, lenient: bool = False, source: str 
 
 def _load_file(p: Path) -> Any:
     try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = read_text(p)
+        if p.suffix.lower() == ".json":
+            return json_load(text)
+        return yaml_load(text)
+    except OSError as exc:
         raise CaseError([Problem(str(p), "", "must be a readable case file", str(exc),
                                  "checking the path")]) from None
-    if p.suffix.lower() == ".json":
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise CaseError([Problem(str(p), f"line {exc.lineno}, column {exc.colno}",
-                                     "must be valid JSON", exc.msg,
-                                     "checking brackets, commas and quotes near that line")]) from None
-    try:
-        return yaml_load(text)
+    except TextError as exc:
+        raise CaseError([exc.problem(str(p))]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -255,8 +256,31 @@ def _load_file(p: Path) -> Any:
                                  "checking indentation and quoting near that line")]) from None
 
 
-def read_cases(path: str | Path, kb: Knowledge, *, lenient: bool = False) -> list[ParsedCase | CaseError]:
-    """Read a YAML or JSON case file: one case, or a list under ``cases:``.
+class CaseStream:
+    """The cases of a file, parsed one at a time as they are iterated (:func:`iter_cases`)."""
+
+    def __init__(self, items: list, prefix: str | None, kb: Knowledge, lenient: bool, source: str):
+        self._items, self._prefix = items, prefix
+        self._kb, self._lenient, self._source = kb, lenient, source
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self) -> Iterator[ParsedCase | CaseError]:
+        for i, item in enumerate(self._items):
+            pre = "" if self._prefix is None else f"{self._prefix}[{i}]."
+            try:
+                yield _parse(item, self._kb, self._lenient, self._source, pre)
+            except CaseError as exc:
+                yield exc
+
+
+def iter_cases(path: str | Path, kb: Knowledge, *, lenient: bool = False) -> CaseStream:
+    """The cases of a YAML or JSON file (one case, or a list under ``cases:``), read one by one.
+
+    The file is loaded at once (a syntax error is raised here); each case is
+    parsed only when the stream reaches it, so a batch of 10,000 cases can be
+    scored and written as it is read.
 
     Parameters
     ----------
@@ -269,15 +293,15 @@ def read_cases(path: str | Path, kb: Knowledge, *, lenient: bool = False) -> lis
 
     Returns
     -------
-    list of ParsedCase or CaseError
-        One entry per case, in file order; a case that cannot be read is its
-        :class:`~bayesdx.errors.CaseError` (problem paths start with
-        ``cases[i].``), so one bad case does not sink the others.
+    CaseStream
+        ``len()`` is the number of cases; iterating yields a ParsedCase or a
+        :class:`~bayesdx.errors.CaseError` per case, in file order.
 
     Raises
     ------
     CaseError
-        If the file itself cannot be read or parsed, or ``cases:`` is not a list.
+        If the file itself cannot be read or parsed, ``cases:`` is not a list, or
+        the batch is empty.
 
     Examples
     --------
@@ -287,7 +311,7 @@ def read_cases(path: str | Path, kb: Knowledge, *, lenient: bool = False) -> lis
     >>> with tempfile.TemporaryDirectory() as d:
     ...     f = os.path.join(d, "batch.yaml")
     ...     _ = open(f, "w").write(text)
-    ...     out = read_cases(f, load_knowledge())
+    ...     out = list(iter_cases(f, load_knowledge()))
     >>> out[0].evidence
     {'sex': 'female'}
     >>> print(out[1].problems[0].path)
@@ -311,12 +335,23 @@ def read_cases(path: str | Path, kb: Knowledge, *, lenient: bool = False) -> lis
         items, prefix = data, ""
     else:
         items, prefix = [data], None
-    out: list[ParsedCase | CaseError] = []
-    for i, item in enumerate(items):
-        pre = "" if prefix is None else f"{prefix}[{i}]."
-        try:
-            out.append(_parse(item, kb, lenient, str(p), pre))
-        except CaseError as exc:
-            out.append(exc)
-    return out
+    if prefix is not None and not items:
+        raise CaseError([Problem(str(p), prefix or "", "must hold at least one case", "an empty list",
+                                 "cases:\n  - {id: a, ...} (an empty case {} gives the prior)")])
+    return CaseStream(items, prefix, kb, lenient, str(p))
+
+
+def read_cases(path: str | Path, kb: Knowledge, *, lenient: bool = False) -> list[ParsedCase | CaseError]:
+    """Read a YAML or JSON case file: one case, or a list under ``cases:``.
+
+    The list of :func:`iter_cases` (see there).
+
+    Returns
+    -------
+    list of ParsedCase or CaseError
+        One entry per case, in file order; a case that cannot be read is its
+        :class:`~bayesdx.errors.CaseError` (problem paths start with
+        ``cases[i].``), so one bad case does not sink the others.
+    """
+    return list(iter_cases(path, kb, lenient=lenient))
 

@@ -8,11 +8,13 @@ raised as :class:`~bayesdx.errors.BayesdxError` and turned into exit codes by
 from __future__ import annotations
 
 import json
+import textwrap
 import sys
+from collections import deque
 
 from ..errors import BayesdxError
 
-__all__ = ["NODE_KINDS", "cmd_calibrate", "cmd_check", "cmd_compare", "cmd_diagnose", "cmd_explain",
+__all__ = ["NODE_KINDS", "case_label", "cmd_calibrate", "cmd_check", "cmd_compare", "cmd_diagnose", "cmd_explain",
            "cmd_export", "cmd_fit", "cmd_next_tests", "cmd_nodes", "cmd_regress", "cmd_score", "cmd_sensitivity",
            "cmd_validate"]
 
@@ -75,18 +77,26 @@ def _print_table(d, top: int | None, out=None) -> None:
     head = f"  {'sufficiency':>11}  {'disablement':>11}  {'P(needed)':>9}" if cf else ""
     if d.rank_by != "posterior":
         print(f"Ranked by {d.rank_by} (see 'bayesdx diagnose --help')", file=out)
-    print(f"  {'#':>2}  {'cause':<{w}}  {'prior':>7}  {'posterior':>9}{head}  90% interval",
-          file=out)
+    approx = not d.exact
+    post_head = "  posterior (approx.)  ± s.e." if approx else f"  {'posterior':>9}"
+    print(f"  {'#':>2}  {'cause':<{w}}  {'prior':>7}{post_head}{head}  90% interval", file=out)
     for i, c in enumerate(rows, 1):
         iv = f"{c.interval[0]:.3f}-{c.interval[1]:.3f}" if c.interval else "-"
         sc = (f"  {c.sufficiency:11.3f}  {c.disablement:11.3f}  {c.p_needed:9.3f}" if cf else "")
-        print(f"  {i:>2}  {c.label:<{w}}  {c.prior:7.3f}  {c.posterior:9.3f}{sc}  {iv}", file=out)
+        post = f"{c.posterior:19.3f}  ±{c.se:6.3f}" if approx else f"{c.posterior:9.3f}"
+        print(f"  {i:>2}  {c.label:<{w}}  {c.prior:7.3f}  {post}{sc}  {iv}", file=out)
     if top is not None and len(d.causes) > top:
         print(f"  ... {len(d.causes) - top} more (use --all)", file=out)
     ev = ", ".join(f"{k}={v}" for k, v in d.evidence.items()) or "(none: the prior)"
     print(f"Evidence: {ev}", file=out)
     inf = d.inference
     line = f"Inference: {inf['method']} posterior"
+    if not inf["exact"]:
+        smp = inf["sampler"]
+        line = (f"Inference: APPROXIMATE posterior ({inf['method'].capitalize()} sampling, "
+                f"{smp['chains']} chains x {smp['sweeps']} sweeps, seed {smp['seed']}), Monte-Carlo "
+                f"standard error up to {inf['posterior_error']:.4f} (± s.e.); the exact posterior "
+                f"({inf['exact_cost']}) is over the time budget (--budget-seconds)")
     if "interval" in inf:
         iv = inf["interval"]
         line += f"; intervals from {iv['draws']} of {iv['requested']} parameter draws"
@@ -101,24 +111,55 @@ def _print_table(d, top: int | None, out=None) -> None:
     print(DISCLAIMER, file=out)
 
 
+def case_label(path, pc, i: int, n: int) -> str:
+    """Which case of a file a message is about: ``file`` or ``file: cases[i] (id 'x')``."""
+    cid = getattr(pc, "id", None) or getattr(pc, "case_id", None)
+    if n == 1:
+        return f"{path}" + (f" (id {cid!r})" if cid else "")
+    return f"{path}: cases[{i}]" + (f" (id {cid!r})" if cid else "")
+
+
 def cmd_diagnose(args) -> int:
-    """Rank the causes for each case in a case file."""
-    from ..diagnosis import diagnose_many
+    """Rank the causes for each case in a case file, streaming one result per case."""
+    from ..case import iter_cases
+    from ..diagnosis import score_cases
+    from ..progress import progress_bar
 
     model = _model(args)
-    results = diagnose_many(args.case, model=model, lenient=args.lenient, draws=args.draws,
-                            seed=args.seed, rank_by=getattr(args, "rank_by", "posterior"))
+    budget = None
+    if args.budget_seconds is not None:
+        from ..inference.budget import Budget
+
+        budget = Budget(model.engine.budget.memory_bytes, args.budget_seconds)
+    parsed = iter_cases(args.case, model.kb, lenient=args.lenient)
+    kept: deque = deque()  # each parsed case until its result is out (for the message naming it)
+
+    def keep(stream):
+        for pc in stream:
+            kept.append(pc)
+            yield pc
+
+    results = score_cases(keep(parsed), model=model, draws=args.draws, seed=args.seed,
+                          rank_by=getattr(args, "rank_by", "posterior"),
+                          budget=budget, approximate=not args.exact)
     code = 0
-    for r in results:
+    for i, r in enumerate(progress_bar(results, total=len(parsed), label="cases")):
+        pc = kept.popleft()
         if isinstance(r, Exception):
-            print(f"{args.case}: {r}", file=sys.stderr)
-            code = max(code, getattr(r, "exit_code", 2))
+            where = case_label(args.case, pc, i, len(parsed))
+            if isinstance(r, BayesdxError):
+                print(f"{where}: {r}", file=sys.stderr)
+                code = max(code, r.exit_code)
+            else:  # a bug, but only this case's: the others are still scored
+                print(f"{where}: internal error: {type(r).__name__}: {r}\nthis is a bug in "
+                      "bayesdx; please report it", file=sys.stderr)
+                code = 70
             continue
         if args.json:
-            print(json.dumps(r.to_dict()))
+            print(json.dumps(r.to_dict()), flush=True)
         else:
             _print_table(r, None if args.all else args.top)
-            print()
+            print(flush=True)
     return code
 
 
@@ -283,23 +324,24 @@ def cmd_export(args) -> int:
 
 def _each_case(args, model, score) -> int:
     """Run ``score(parsed_case) -> (json dict, text)`` on every case of ``args.case``."""
-    from ..case import read_cases
+    from ..case import iter_cases
     from ..diagnosis import DISCLAIMER
 
     code = 0
-    for pc in read_cases(args.case, model.kb, lenient=args.lenient):
+    cases = iter_cases(args.case, model.kb, lenient=args.lenient)
+    for i, pc in enumerate(cases):
         try:
             if isinstance(pc, Exception):
                 raise pc
             obj, text = score(pc)
         except BayesdxError as exc:
-            print(f"{args.case}: {exc}", file=sys.stderr)
+            print(f"{case_label(args.case, pc, i, len(cases))}: {exc}", file=sys.stderr)
             code = max(code, exc.exit_code)
             continue
         if args.json:
             print(json.dumps({"id": pc.id, **obj, "disclaimer": DISCLAIMER}))
         else:
-            print(f"Case: {pc.id or '(no id)'}\n{text}\n{DISCLAIMER}\n")
+            print(f"Case: {pc.id or '(no id)'}\n{text}\n" + "\n".join(textwrap.wrap(DISCLAIMER, 100)) + "\n")
     return code
 
 
@@ -364,10 +406,16 @@ def cmd_sensitivity(args) -> int:
     from ..sensitivity import sensitivity
 
     model = _model(args)
-    check_cause(model.engine, args.cause, "--cause")
+    if args.cause:
+        check_cause(model.engine, args.cause, "--cause")
 
     def score(pc):
-        s = sensitivity(model.engine, args.cause, pc.evidence, params=args.params)
+        if args.cause:
+            cause = args.cause
+        else:
+            post = model.engine.posterior(pc.evidence)
+            cause = max(post.causes, key=post.of)
+        s = sensitivity(model.engine, cause, pc.evidence, params=args.params)
         return s.to_dict(args.top), s.format(args.top)
 
     return _each_case(args, model, score)

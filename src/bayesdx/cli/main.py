@@ -49,10 +49,49 @@ from ..errors import BayesdxError
 from ..inference.export import FORMATS
 from ..voi import SORT_KEYS
 
-__all__ = ["main"]
+__all__ = ["count", "main"]
 
 
 # --------------------------------------------------------------------------- parser
+
+
+def _seconds(text: str) -> float:
+    """``--budget-seconds``: a positive number of seconds."""
+    import argparse
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds; got {text!r}; "
+                                         "try 8")
+    return value
+
+
+def count(minimum: int = 0):
+    """An argparse type: a whole number >= ``minimum``, with a clear message (exit 2, not 70).
+
+    >>> count()("12")
+    12
+    >>> count()("-1")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: must be a whole number >= 0; got '-1'; try 0 or more
+    """
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < minimum:
+            raise argparse.ArgumentTypeError(f"must be a whole number >= {minimum}; got {text!r}; "
+                                             f"try {minimum} or more")
+        return value
+
+    parse.__name__ = "count"
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -72,17 +111,22 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="one JSON object per case (JSON Lines)")
     s.add_argument("--lenient", action="store_true", help="list unknown drug names under "
                    "'ignored' instead of failing")
-    s.add_argument("--top", type=int, default=10, help="rows in the table (default 10)")
+    s.add_argument("--top", type=count(), default=10, help="rows in the table (default 10)")
     s.add_argument("--all", action="store_true", help="show every cause")
-    s.add_argument("--draws", type=int, default=1000, help="Monte-Carlo draws of the priors for "
-                   "the credible interval (0: no interval; default 1000)")
-    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--draws", type=count(), default=1000, help="Monte-Carlo draws of the "
+                   "priors for the credible interval (0: no interval; default 1000)")
+    s.add_argument("--seed", type=count(), default=0)
     s.add_argument("--rank-by", choices=["posterior", "sufficiency", "disablement", "needed"],
                    default="posterior", help="order of the causes: posterior = P(present | "
                    "findings); sufficiency = expected number of abnormal findings the cause "
                    "alone would produce; disablement = expected number that would become less "
                    "abnormal without it; needed = P(present and at least one abnormal finding "
                    "needs it). Default posterior (the contract's order)")
+    s.add_argument("--budget-seconds", type=_seconds, default=None, metavar="S",
+                   help="estimated seconds the exact posterior may take (default 8); beyond it "
+                   "the posterior is a labelled approximation with its Monte-Carlo error")
+    s.add_argument("--exact", action="store_true", help="refuse (exit 3) rather than approximate "
+                   "a case whose exact posterior is over the budget")
     s.set_defaults(func=cmd_diagnose)
 
     s = sub.add_parser("score", help="score a cohort table (CSV or Parquet, one row a patient; "
@@ -92,9 +136,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--jobs", type=int, default=None, help="worker processes (default: every core)")
     s.add_argument("--intervals", action="store_true", help="also the 90%% credible interval of "
                    "every posterior (slower)")
-    s.add_argument("--draws", type=int, default=1000, help="draws of the priors for --intervals "
+    s.add_argument("--draws", type=count(), default=1000, help="draws of the priors for --intervals "
                    "(default 1000)")
-    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--seed", type=count(), default=0)
     s.add_argument("--lenient", action="store_true", help="list unknown drug names under "
                    "'ignored' instead of failing the row")
     s.add_argument("--keep", action="append", default=[], metavar="COLUMN", help="copy COLUMN "
@@ -126,7 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("calibrate", help="calibration on a synthetic cohort sampled from the model")
     s.add_argument("--n", type=int, default=2000, help="patients (default 2000)")
-    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--seed", type=count(), default=0)
     s.add_argument("--bins", type=int, default=10)
     s.add_argument("--p-context", type=float, default=1.0, help="chance each context node is "
                    "observed (default 1)")
@@ -143,7 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "(default validation/golden/posteriors.json)")
     s.add_argument("--tol", type=float, default=1e-6, help="absolute tolerance (default 1e-6)")
     s.add_argument("--update", action="store_true", help="rewrite the pins (a deliberate change)")
-    s.add_argument("--limit", type=int, default=40, help="rows of the diff (default 40)")
+    s.add_argument("--limit", type=count(), default=40, help="rows of the diff (default 40)")
     s.add_argument("--all", action="store_true", help="show every changed posterior")
     s.set_defaults(func=cmd_regress)
 
@@ -155,7 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "with REV (e.g. HEAD)")
     s.add_argument("--vignettes", default=None, help="folder of vignettes "
                    "(default validation/vignettes)")
-    s.add_argument("--limit", type=int, default=15, help="rows per section (default 15)")
+    s.add_argument("--limit", type=count(), default=15, help="rows per section (default 15)")
     s.add_argument("--all", action="store_true", help="show every change")
     s.set_defaults(func=cmd_compare)
 
@@ -196,7 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--lookahead", action="store_true", help="with --by differential or "
                    "--pursue: also the exact two-step value of each test (its result, then the "
                    "best next test) and that next test per result")
-    s.add_argument("--top", type=int, default=10, help="rows (default 10)")
+    s.add_argument("--top", type=count(), default=10, help="rows (default 10)")
     s.add_argument("--json", action="store_true", help="one JSON object per case (JSON Lines)")
     s.add_argument("--lenient", action="store_true", help="list unknown drug names under "
                    "'ignored' instead of failing")
@@ -217,11 +261,11 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("sensitivity", help="which numbers of priors/ move one cause's "
                        "posterior most for a case file")
     s.add_argument("case", help="case file: one case, or a list under 'cases:'")
-    s.add_argument("--cause", required=True, help="cause id, e.g. sle")
+    s.add_argument("--cause", default=None, help="cause id, e.g. sle (default: each case's top cause)")
     s.add_argument("--params", action="append", default=None, metavar="PREFIX",
                    help="only parameters whose path starts with PREFIX (repeatable), "
                    "e.g. causes.sle or findings.test_ana")
-    s.add_argument("--top", type=int, default=15, help="rows (default 15)")
+    s.add_argument("--top", type=count(), default=15, help="rows (default 15)")
     s.add_argument("--json", action="store_true", help="one JSON object per case (JSON Lines)")
     s.add_argument("--lenient", action="store_true", help="list unknown drug names under "
                    "'ignored' instead of failing")

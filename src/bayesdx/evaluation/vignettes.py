@@ -44,6 +44,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import BayesdxError, CaseError, Problem
+from ..knowledge.text import TextError, read_text, yaml_load
 
 __all__ = ["SCORE_DEFINITION", "Calibration", "CalibrationBin", "Score", "Vignette",
            "VignetteResult", "calibration", "load_vignettes", "score_rankings", "score_vignettes",
@@ -322,8 +323,11 @@ def load_vignettes(folder: str | Path | None = None, *, published: bool = False
     out, problems = [], []
     for path in sorted(folder.glob("*.yaml")):
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = yaml_load(read_text(path))
             v = _VignetteFile.model_validate(data)
+        except TextError as exc:
+            problems.append(exc.problem(str(path)))
+            continue
         except yaml.YAMLError as exc:
             problems.append(Problem(str(path), "", "must be valid YAML", str(exc).splitlines()[0]))
             continue

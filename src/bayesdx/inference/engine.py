@@ -43,7 +43,7 @@ import numpy as np
 from ..errors import CaseError, ImpossibleEvidenceError, Problem, check_option, suggest
 from .budget import Budget, BudgetError, Cost, plan_cost
 from .factors import prepare
-from .pattern import run_frontier
+from .pattern import add_constant_findings, run_frontier
 from ..knowledge.network import Network, Tables
 from .plan import Pattern, Plan, compile_plan
 from .slots import run_slots
@@ -203,7 +203,7 @@ class Engine:
         idx = self.validate(evidence)
         budget = budget or self.budget
         cost = plan_cost(self.plan(Pattern.of(self.net, [idx])), tables.draws if tables else 1)
-        if cost.seconds > budget.seconds:
+        if not cost.within(budget):  # time or memory
             raise BudgetError("evidence", cost, budget)
         probs, logz = self._run([idx], tables)
         if not np.isfinite(logz[0, 0]):
@@ -348,6 +348,7 @@ class Engine:
         probs = np.full((T.draws, len(idxs), len(self.causes)), np.nan)
         logz = prep.logz
         prep.sum_out(plan.free_causes, self._cause_index, probs)
+        add_constant_findings(self.net, plan, T, idxs, prep, logz)
         if plan.steps:
             run_frontier(self.net, plan, T, idxs, prep, self._cause_index, probs, logz)
         bad = ~np.isfinite(logz)

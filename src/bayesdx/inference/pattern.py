@@ -14,7 +14,7 @@ from .factors import Prepared, acc_tables, ctx_factor
 from ..knowledge.network import Network, Tables
 from .plan import Plan
 
-__all__ = ["rescale", "run_frontier"]
+__all__ = ["add_constant_findings", "rescale", "run_frontier"]
 
 
 def rescale(arr: np.ndarray, D: int, B: int):
@@ -22,6 +22,23 @@ def rescale(arr: np.ndarray, D: int, B: int):
     s = arr.reshape(D, B, -1).max(axis=-1) if arr.ndim > 2 else arr
     safe = np.where(s > 0, s, 1.0)
     return arr / safe.reshape((D, B) + (1,) * (arr.ndim - 2)), s
+
+
+def add_constant_findings(net: Network, plan: Plan, T: Tables, idxs, prep: Prepared,
+                          logz: np.ndarray) -> None:
+    """Add to ``logz`` the accumulated findings whose parents are all observed.
+
+    Such a finding is a constant factor per case (no step carries it); it moves
+    the evidence, never a posterior.
+    """
+    const = [f for f in plan.acc if all(p in prep.fixed_idx for p in net.parents[f])]
+    if not const:
+        return
+    acc_tab = acc_tables(net, const, prep.fixed_idx, T, idxs)
+    for f in const:
+        init, final, _ = acc_tab[f]
+        with np.errstate(divide="ignore"):
+            logz += np.log((init * final).sum(-1))
 
 
 def run_frontier(net: Network, plan: Plan, T: Tables, idxs, prep: Prepared,

@@ -89,7 +89,11 @@ def _abnormal(net, e: dict[str, int]) -> list[str]:
 def _run_group(engine, cases, members, T, free, probs, logz) -> None:
     net = engine.net
     fixed = frozenset(x for x in net.context if x not in free)
-    abn = [_abnormal(net, e) for e in cases]
+    # an abnormal finding whose parents are all observed is a constant factor per case:
+    # it needs no slot (and has no span); its likelihood goes straight into logz
+    every = [_abnormal(net, e) for e in cases]
+    abn = [[f for f in a if any(p not in fixed for p in net.parents[f])] for a in every]
+    const = [[f for f in a if all(p in fixed for p in net.parents[f])] for a in every]
     abn_any = {f for a in abn for f in a}
     unary = tuple(f for f in net.findings if any(e.get(f, -1) == 0 for e in cases))
     ctx_acc = tuple(f for f in net.findings if f in abn_any
@@ -114,7 +118,7 @@ def _run_group(engine, cases, members, T, free, probs, logz) -> None:
         for start in range(0, len(same), per):
             chunk = [int(i) for i in same[start:start + per]]
             p, lz = _run_chunk(engine, plan, base, [cases[i] for i in chunk],
-                               [abn[i] for i in chunk], fixed, T)
+                               [abn[i] for i in chunk], fixed, T, [const[i] for i in chunk])
             rows = [members[i] for i in chunk]
             probs[:, rows] = p
             logz[:, rows] = lz
@@ -147,11 +151,13 @@ def _colour(spans) -> tuple[list[int], int]:
     return slot_of, len(ends)
 
 
-def _run_chunk(engine, plan, base, cases, abn, fixed, T):
+def _run_chunk(engine, plan, base, cases, abn, fixed, T, const=None):
     net = engine.net
     D, B = T.draws, len(cases)
     prep: Prepared = prepare(net, plan, cases, T)
     logz = prep.logz
+    if const and any(const):
+        _add_constants(net, cases, const, prep, T, logz)
     probs = np.full((D, B, len(engine.causes)), np.nan)
     abn_any = {f for a in abn for f in a}
     base_items = {st.item for st in base}
@@ -172,6 +178,16 @@ def _run_chunk(engine, plan, base, cases, abn, fixed, T):
             ctx_factor(net, st.item, T, plan, prep)[0] for st in steps]
     _forward_backward(engine, steps, owns, maps, S, D, B, probs, logz)
     return probs, logz
+
+
+def _add_constants(net, cases, const, prep, T, logz) -> None:
+    """Add to ``logz`` the log-likelihood of abnormal findings with only observed parents."""
+    for f in sorted({f for a in const for f in a}):
+        init, final, _ = acc_tables(net, [f], prep.fixed_idx, T, cases)[f]
+        like = (init * final).sum(-1)  # (D, B): P(finding = observed | observed parents)
+        mine = np.array([f in a for a in const])
+        with np.errstate(divide="ignore"):
+            logz += np.where(mine[None, :], np.log(like), 0.0)
 
 
 def _slot_maps(net, steps, pos, abn, colours, acc, fixed, D, B) -> list[dict[int, _Map]]:

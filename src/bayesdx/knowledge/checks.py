@@ -33,8 +33,11 @@ class Checker(NumberChecks):
     list are checked here; the numbers in :class:`~bayesdx.knowledge.numbers.NumberChecks`.
     """
 
-    def __init__(self, root: Path, sections: dict, problems: list[Problem]):
+    def __init__(self, root: Path, sections: dict, problems: list[Problem],
+                 lost: set[str] = frozenset(), broken: dict[str, set[str]] | None = None):
         self.root = root
+        self.lost = set(lost)  # folders ("model", "priors") with an unread file; "references" too
+        self.broken = broken or {}  # folder -> names of entries that failed validation
         self.s = sections
         self.problems = problems
         self.context: dict[str, ContextSpec] = {k: v for k, (_, v) in sections["context"].items()}
@@ -45,6 +48,10 @@ class Checker(NumberChecks):
     # helpers
     def add(self, rel, path, expected, got=None, hint=None):
         self.problems.append(Problem(rel, path, expected, got, hint))
+
+    def gone(self, name: str, folder: str = "model") -> bool:
+        """Whether ``name`` may be missing only because a file or entry already reported is unread."""
+        return folder in self.lost or name in self.broken.get(folder, ())
 
     def states(self, node: str) -> list[str] | None:
         return node_states(node, self.context, self.causes, self.findings)
@@ -72,17 +79,17 @@ class Checker(NumberChecks):
 
         for name, (rel, spec) in self.s["context"].items():
             for p in spec.parents:
-                if p not in self.context:
+                if p not in self.context and not self.gone(p):
                     self.add(rel, f"context.{name}.parents", "must name context nodes",
                              repr(p), self.near(p, self.context))
         for name, (rel, spec) in self.s["causes"].items():
             for p in spec.parents:
-                if p not in self.context:
+                if p not in self.context and not self.gone(p):
                     self.add(rel, f"causes.{name}.parents", "must name context nodes",
                              repr(p), self.near(p, self.context))
         for name, (rel, spec) in self.s["findings"].items():
             for p in spec.parents:
-                if p not in self.context and p not in self.causes:
+                if p not in self.context and p not in self.causes and not self.gone(p):
                     self.add(rel, f"findings.{name}.parents", "must name causes or context nodes",
                              repr(p), self.near(p, [*self.causes, *self.context]))
             if len(set(spec.parents)) != len(spec.parents):
@@ -110,7 +117,7 @@ class Checker(NumberChecks):
                 if p in children:
                     children[p] += 1
         for c, n in children.items():
-            if n == 0:
+            if n == 0 and not self.lost and not self.broken.get("model"):
                 rel = self.s["causes"][c][0]
                 self.add(rel, f"causes.{c}", "must be a parent of at least one finding",
                          "no finding lists it", "add it to the parents of a finding")
@@ -120,7 +127,8 @@ class Checker(NumberChecks):
         base = "case_mapping"
         age_states = self.states("age_group")
         if age_states is None:
-            self.add(rel, f"{base}.age", "needs a context node 'age_group'", "none")
+            if not self.gone("age_group"):
+                self.add(rel, f"{base}.age", "needs a context node 'age_group'", "none")
         elif list(m.age) != age_states:
             self.add(rel, f"{base}.age", "must list the states of age_group in order",
                      str(list(m.age)), str(age_states))
@@ -132,7 +140,8 @@ class Checker(NumberChecks):
                 continue
             st = self.states(node)
             if st is None:
-                self.add(rel, f"{base}.categorical.{field_name}", f"needs a node {node!r}", "none")
+                if not self.gone(node):
+                    self.add(rel, f"{base}.categorical.{field_name}", f"needs a node {node!r}", "none")
                 continue
             for word, state in values.items():
                 if state is not None and state not in st:
@@ -148,8 +157,9 @@ class Checker(NumberChecks):
                 for i, tgt in enumerate(nf.nodes):
                     st = self.states(tgt.node)
                     if st is None:
-                        self.add(rel, f"{fpath}.nodes.{i}.node", "must name a node", repr(tgt.node),
-                                 self.near(tgt.node, [*self.findings, *self.context]))
+                        if not self.gone(tgt.node):
+                            self.add(rel, f"{fpath}.nodes.{i}.node", "must name a node", repr(tgt.node),
+                                     self.near(tgt.node, [*self.findings, *self.context]))
                         continue
                     tables = {"default": tgt.bands.default, **tgt.bands.by_age_group,
                               **tgt.bands.by_sex,
@@ -183,15 +193,16 @@ class Checker(NumberChecks):
                 for word, assign in nf.categorical.items():
                     for node, state in assign.items():
                         st = self.states(node)
-                        if st is None or state not in st:
+                        if (st is None and not self.gone(node)) or (st and state not in st):
                             self.add(rel, f"{fpath}.categorical.{word}.{node}",
                                      "must assign a state of a node", f"{node}={state}")
         for sname, sec in m.sections.items():
             for term, node in sec.terms.items():
                 st = self.states(node)
                 if st is None:
-                    self.add(rel, f"{base}.sections.{sname}.terms.{term}", "must name a node",
-                             repr(node), self.near(node, [*self.findings, *self.context]))
+                    if not self.gone(node):
+                        self.add(rel, f"{base}.sections.{sname}.terms.{term}", "must name a node",
+                                 repr(node), self.near(node, [*self.findings, *self.context]))
                     continue
                 for word, state in sec.values.items():
                     if state not in st:
@@ -200,7 +211,7 @@ class Checker(NumberChecks):
         for cell, assign in m.marrow_cellularity.items():
             for node, state in assign.items():
                 st = self.states(node)
-                if st is None or state not in st:
+                if (st is None and not self.gone(node)) or (st and state not in st):
                     self.add(rel, f"{base}.marrow_cellularity.{cell}.{node}",
                              "must assign a state of a node", f"{node}={state}")
 
@@ -209,9 +220,10 @@ class Checker(NumberChecks):
             st = self.states(cls.node)
             path = f"drugs.classes.{cname}"
             if st is None:
-                self.add(rel, f"{path}.node", "must name a context node", repr(cls.node))
+                if not self.gone(cls.node):
+                    self.add(rel, f"{path}.node", "must name a context node", repr(cls.node))
                 continue
-            if cls.cause is not None and cls.cause not in self.causes:
+            if cls.cause is not None and cls.cause not in self.causes and not self.gone(cls.cause):
                 self.add(rel, f"{path}.cause", "must name a cause", repr(cls.cause))
             for s in cls.precedence:
                 if s not in st:
@@ -230,7 +242,9 @@ class Checker(NumberChecks):
                 self.add(rel, f"{path}.class", "must be an exposure class or 'none'", repr(drug.cls),
                          f"one of {', '.join(d.classes)}")
                 continue
-            st = self.states(d.classes[drug.cls].node) or []
+            st = self.states(d.classes[drug.cls].node)
+            if st is None:
+                continue  # the class's node is missing: reported with the class
             for timing in ("early", "window", "late", "unknown"):
                 if f"{drug.tier}_{timing}" not in st:
                     self.add(rel, f"{path}.tier",

@@ -22,20 +22,20 @@ class NumberChecks:
 
     def param(self, rel, path, p: Param, kind="probability"):
         lo, hi = p.range
+        bad = False  # every problem of the entry at once (the source too)
         if kind == "probability":
-            for label, v in (("value", p.value), ("range", lo), ("range", hi)):
-                if not (0.0 <= v <= 1.0):
+            for label, v in (("value", p.value), ("range", [lo, hi])):
+                if not all(0.0 <= x <= 1.0 for x in (v if label == "range" else [v])):
                     self.add(rel, f"{path}.{label}", "must be a probability in [0, 1]", repr(v))
-                    return
-        else:
-            if p.value < 0 or lo < 0:
-                self.add(rel, f"{path}", "must be a relative risk >= 0", f"{p.value} {p.range}")
-                return
-        if not (lo <= p.value <= hi):
+                    bad = True
+        elif p.value < 0 or lo < 0:
+            self.add(rel, f"{path}", "must be a relative risk >= 0", f"{p.value} {p.range}")
+            bad = True
+        if not bad and not (lo <= p.value <= hi):
             self.add(rel, f"{path}.range", "must contain the value (low <= value <= high)",
                      f"value {p.value}, range [{lo}, {hi}]", "widen the range or fix the value")
         for src in p.source_list:
-            if src != "E" and src not in self.refs:
+            if src != "E" and src not in self.refs and "references" not in self.lost:
                 self.add(rel, f"{path}.source", "must be 'E' or a reference id in priors/references.yaml",
                          repr(src), self.near(src, self.refs) if self.refs else "E")
 
@@ -46,11 +46,11 @@ class NumberChecks:
             nodes = self.s[kind]
             nums = self.s[pkind]
             for name, (rel, _) in nodes.items():
-                if name not in nums:
+                if name not in nums and not self.gone(name, "priors"):
                     self.add("priors/", f"{kind}.{name}", "must have numbers",
                              "none", f"add '{name}:' under '{kind}:' in a priors file")
             for name, (rel, _) in nums.items():
-                if name not in nodes:
+                if name not in nodes and not self.gone(name):
                     self.add(rel, f"{kind}.{name}", f"must name a node in model/ ({kind})",
                              repr(name), self.near(name, nodes))
         for name, (rel, cp) in self.s["context_p"].items():
@@ -85,6 +85,8 @@ class NumberChecks:
             if cp.given is None or cp.prior is not None:
                 self.add(rel, path, f"must give 'given:' (one distribution per state of {spec.parents[0]})",
                          "'prior:'" if cp.prior is not None else "nothing")
+                return
+            if self.states(spec.parents[0]) is None and self.gone(spec.parents[0]):
                 return
             pstates = self.states(spec.parents[0]) or []
             for ps in pstates:
@@ -123,6 +125,8 @@ class NumberChecks:
             if p not in spec.parents:
                 self.add(rel, f"{path}.rr.{p}", "must name a parent listed in model/",
                          repr(p), f"one of {', '.join(spec.parents) or '(no parents)'}")
+                continue
+            if self.states(p) is None and self.gone(p):
                 continue
             pstates = self.states(p) or []
             for s, prm in table.items():
@@ -173,7 +177,7 @@ class NumberChecks:
                 continue
             if p in self.causes:
                 self.effect(rel, f"{path}.links.{p}", eff, spec.states)
-            else:
+            elif not (self.states(p) is None and self.gone(p)):
                 pstates = self.states(p) or []
                 if not isinstance(eff, dict):
                     self.add(rel, f"{path}.links.{p}", f"must map states of {p} to effects",

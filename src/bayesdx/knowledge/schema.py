@@ -26,6 +26,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 __all__ = [
     "AgeBands",
+    "AlertsSpec",
+    "ConsistencySpec",
+    "DoNotMissSpec",
     "BandSpec",
     "CauseCPT",
     "CauseSpec",
@@ -148,6 +151,7 @@ class PriorsFile(Strict):
     context: dict[str, ContextPrior] | None = None
     causes: dict[str, CauseCPT] | None = None
     findings: dict[str, FindingCPT] | None = None
+    alerts: dict[str, Param] | None = None
 
 
 # --------------------------------------------------------------------------- structure
@@ -301,6 +305,30 @@ class DrugsSpec(Strict):
         return v
 
 
+class DoNotMissSpec(Strict):
+    """A dangerous cause to name while it is plausible (threshold: a key of ``priors`` alerts)."""
+
+    label: str
+    causes: list[str] = Field(min_length=1)
+    threshold: str
+    action: str
+    when: dict[str, list[str]] = Field(default_factory=dict)
+
+
+class ConsistencySpec(Strict):
+    """Entries that contradict each other: every node of ``all`` in one of its states."""
+
+    all: dict[str, list[str]] = Field(min_length=2)
+    message: str
+
+
+class AlertsSpec(Strict):
+    """``model/alerts.yaml``: the "do not miss" causes and the consistency checks."""
+
+    do_not_miss: dict[str, DoNotMissSpec] = Field(default_factory=dict)
+    consistency: dict[str, ConsistencySpec] = Field(default_factory=dict)
+
+
 class ModelFile(Strict):
     """A file under ``model/``."""
 
@@ -310,3 +338,4 @@ class ModelFile(Strict):
     findings: dict[str, FindingSpec] | None = None
     case_mapping: MappingSpec | None = None
     drugs: DrugsSpec | None = None
+    alerts: AlertsSpec | None = None

@@ -54,29 +54,25 @@ APPLIED = "bdx.applied"
 @st.cache_data(max_entries=128, show_spinner=False)
 def _scores_cached(_model: Model, digest: str, evidence):
     engine = state.get_analysis_engine()
-    with state.analysis_lock():
-        return counterfactual(engine, dict(evidence))
+    return counterfactual(engine, dict(evidence))
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
 def _joint_cached(_model: Model, digest: str, evidence):
     engine = state.get_analysis_engine()
-    with state.analysis_lock():
-        return joint_explanations(engine, dict(evidence), k=5)
+    return joint_explanations(engine, dict(evidence), k=5)
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
 def _workup_cached(_model: Model, digest: str, cause: str, evidence):
     engine = state.get_analysis_engine()
-    with state.analysis_lock():
-        return cause_workup(engine, cause, dict(evidence), top=5)
+    return cause_workup(engine, cause, dict(evidence), top=5)
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
 def _difftests_cached(_model: Model, digest: str, evidence):
     engine = state.get_analysis_engine()
-    with state.analysis_lock():
-        return differential_tests(engine, dict(evidence))
+    return differential_tests(engine, dict(evidence))
 
 
 def cf_key(rank: str) -> str:
