@@ -13,8 +13,9 @@ import streamlit as st
 
 from bayesdx.diagnosis import DISCLAIMER
 from bayesdx.errors import KnowledgeError
-from bayesdx.ui import analysis, entry, page, results, state
+from bayesdx.ui import analysis, entry, explanation, page, results, state
 from bayesdx.ui.scenario import derive
+from bayesdx.ui.link import values_to_params
 from bayesdx.ui.share import case_yaml, evidence_to_query
 from bayesdx.ui.spec import form_spec
 from bayesdx.ui.values import values_to_case
@@ -23,8 +24,8 @@ st.set_page_config(page_title="bayesdx · causes of leukopenia", page_icon="🩸
                    initial_sidebar_state="collapsed")
 st.markdown(page.CSS, unsafe_allow_html=True)
 
-ANALYSES = {"Why?": analysis.why_panel, "Next best test": analysis.next_tests_panel,
-            "Sensitivity": analysis.sensitivity_panel}
+ANALYSES = {"Why?": analysis.why_panel, "Explanation": explanation.explanation_panel,
+            "Next best test": analysis.next_tests_panel, "Sensitivity": analysis.sensitivity_panel}
 
 try:
     model = state.get_model()
@@ -36,32 +37,31 @@ except KnowledgeError as exc:
 spec = form_spec(model.kb)
 state.init_session(model)
 
-values = state.current_values(spec)
+values = entry.normalised(state.current_values(spec), spec)
 direct = dict(st.session_state.get("bdx.direct") or {})
 derived = derive(model, values, direct)
-state.sync_url(derived.evidence, model.kb)
+state.sync_url(derived.evidence, model.kb, values)
 
 # ---------------------------------------------------------------- layout
 # The skeleton is laid out first and filled in order of urgency: after a change
 # the browser receives the ranking first, then the form, then the toolbar, then
 # the open analysis tab and the credible intervals (the slow parts).
-head, tools = st.columns([1.15, 1], vertical_alignment="bottom")
+head, tools = st.columns([1, 1.15], vertical_alignment="bottom")
 flash = st.container(key="bdx-flash")  # always present, so the tabs below keep their place
 left, right = st.columns([1.05, 1], gap="large")
 
 with right:
-    st.markdown("#### Differential")
     problems = st.container(key="bdx-problems")
     result = results.compute(model, derived.evidence)
     if not hasattr(result, "causes"):
         results.conflict_box(model, result)
     else:
-        results.top_summary(model, result)
-        add_intervals = results.ranking_panel(model, result)
+        top = results.top_summary(model, result)
+        results.safety_lines(model, result)
+        add_intervals = results.ranking_panel(model, result, top)
         tabs = st.tabs([*ANALYSES, "What-if: A vs B", "Evidence used"], key="bdx.rtab", on_change="rerun")
 
-with left:
-    st.markdown("#### Evidence")
+with left, st.container(key="bdx-form"):  # hidden in print: printing gives the results, not a blank form
     entry.evidence_panel(model, spec, values, derived)
 
 with problems:
@@ -69,7 +69,6 @@ with problems:
 with flash:
     page.flashes()
 with head:
-    st.markdown("### bayesdx · causes of a low white-cell count")
     page.note()
 with tools, st.container(horizontal=True, horizontal_alignment="right"):
     st.button("Clear all evidence", key="bdx.clear", on_click=state.cb_clear, args=(model,),
@@ -83,7 +82,8 @@ with tools, st.container(horizontal=True, horizontal_alignment="right"):
                   icon=":material/undo:")
         st.button("Unpin", key="bdx.unpin", on_click=state.cb_unpin, type="tertiary", icon=":material/close:")
     page.case_file_controls(model, case_yaml(values_to_case(values, spec, direct), DISCLAIMER))
-    page.share_controls(evidence_to_query(derived.evidence, model.kb))
+    page.share_controls({**evidence_to_query(derived.evidence, model.kb), **values_to_params(values, spec)})
+    page.summary_controls(model, derived.evidence, page.entered_lines(derived.case))
 
 
 # ---------------------------------------------------------------- slower panels, last
@@ -106,8 +106,10 @@ with st.expander("About this model"):
     st.markdown(f"**Reference population.** {model.kb.reference_population}")
     st.markdown(f"{len(model.net.causes)} causes, {len(model.net.findings)} findings, "
                 f"{len(model.net.context)} context nodes; knowledge version `{model.kb.digest[:12]}`. "
-                "Posteriors are exact (no sampling); only the credible intervals draw the uncertain "
-                "numbers of the model, 1,000 times. Share a scenario by copying the address bar; "
-                "it holds the evidence as `node=state` pairs only.")
+                "Posteriors are exact (no sampling) unless the page says *Approximate ranking* (too many "
+                "abnormal findings at once for the page's time budget: Gibbs sampling, with its error "
+                "stated); the credible intervals draw the uncertain numbers of the model, 1,000 times. "
+                "Share a scenario by copying the address bar; it holds the values you typed "
+                "(`f.field=text`) and the evidence (`node=state`), no names.")
 
 state.end_of_run()  # last: keeps the post-run garbage collection cheap

@@ -37,8 +37,8 @@ TOGGLES = [
     ("Tests", "HIV", "positive"), ("Tests", "EBV VCA IgM", "positive"), ("Tests", "ANA", "positive"),
     ("Tests", "Duffy-null phenotype", "positive"), ("Tests", "BRAF V600E", "positive"),
     ("Marrow", "Dysplasia", "present"), ("Marrow", "Increased blasts", "present"),
-    ("Context & history", "Splenomegaly", "present"), ("Context & history", "Fever", "present"),
-    ("Context & history", "Known rheumatoid arthritis", "present"),
+    ("History", "Splenomegaly", "present"), ("History", "Fever", "present"),
+    ("History", "Known rheumatoid arthritis", "present"),
 ]
 ANC_VALUES = ["0.9", "0.1", "1.4", "0.3", "2.5", "0.1"]
 

@@ -43,7 +43,9 @@ from harness import (
     CHROMIUM_ARGS,
     IDLE,
     LATENCY_PROBE,
+    MARK,
     OBSERVER,
+    RAN_SINCE,
     process_cpu_seconds,
     serve_app,
 )
@@ -80,17 +82,14 @@ class Expected:
         return self.memo[key]
 
 
-async def wait_run(page, r0: int, m0: int) -> None:
-    try:
-        await page.wait_for_function(f"() => window.__bdx.runs > {r0}", polling=POLL_MS, timeout=20_000)
-    except Exception:  # noqa: BLE001 - a run too quick to show in the DOM
-        await page.wait_for_function(f"() => window.__bdx.msgs > {m0}", polling=POLL_MS, timeout=TIMEOUT_MS)
+async def wait_run(page, mark: int) -> None:
+    """Wait for a run that started after a rerun request sent after ``mark`` (harness.RAN_SINCE)."""
+    await page.wait_for_function(RAN_SINCE, arg=mark, polling=POLL_MS, timeout=TIMEOUT_MS)
+
+
+async def mark(page) -> int:
     await page.wait_for_function(IDLE, polling=POLL_MS, timeout=TIMEOUT_MS)
-
-
-async def counters(page) -> tuple[int, int]:
-    r = await page.evaluate("() => [window.__bdx.runs, window.__bdx.msgs]")
-    return int(r[0]), int(r[1])
+    return int(await page.evaluate(MARK))
 
 
 SAME_EVIDENCE = """(want) => {
@@ -118,11 +117,10 @@ async def session(i: int, browser, url: str, changes: int, expected: Expected, s
     query = "&".join(f"{k}={v}" for k, v in evidence.items())
     try:
         await page.goto(f"{url}/?{query}")
-        await page.wait_for_function("() => window.__bdx && window.__bdx.runs > 0", timeout=TIMEOUT_MS)
-        await page.wait_for_function(IDLE, polling=POLL_MS, timeout=TIMEOUT_MS)
-        r0, m0 = await counters(page)
+        await wait_run(page, 0)
+        m = await mark(page)
         await page.get_by_role("tab", name="Smear").first.click()
-        await wait_run(page, r0, m0)
+        await wait_run(page, m)
         await page.evaluate(LATENCY_PROBE)
         order = list(SMEAR)
         rng.shuffle(order)
@@ -133,10 +131,10 @@ async def session(i: int, browser, url: str, changes: int, expected: Expected, s
                 evidence[node] = "present"
             else:
                 evidence.pop(node, None)
-            r0, m0 = await counters(page)
+            m = await mark(page)
             group = page.get_by_role("radiogroup", name=label, exact=True).first
             await group.get_by_role("radio", name=option, exact=True).click()
-            await wait_run(page, r0, m0)
+            await wait_run(page, m)
             # the address bar must reach exactly this session's evidence ...
             with contextlib.suppress(Exception):  # a mismatch is reported below
                 await page.wait_for_function(SAME_EVIDENCE, arg=evidence, polling=POLL_MS, timeout=TIMEOUT_MS)

@@ -217,6 +217,7 @@ def batch_throughput(model, evs, n=5000):
     patients when only age, sex and drug exposures are recorded (the rest unknown).
     """
     from bayesdx.evaluation.cohort import observe, sample_cohort
+    from bayesdx.inference.plan import Pattern
 
     reps = -(-n // len(evs))
     out = {}
@@ -231,7 +232,7 @@ def batch_throughput(model, evs, n=5000):
     cbc = {f for f in net.findings if net.kb.findings[f].group == "cbc"}
     counts = [{k: v for k, v in e.items() if k in net.context or k in cbc} for e in cohort]
     out["blood_counts"] = (n, _timed_batch(model, counts))
-    out["cohort_patterns"] = len({model.engine._pattern_key([model.engine.validate(e)]) for e in cohort})
+    out["cohort_patterns"] = len({Pattern.of(model.net, [model.engine.validate(e)]) for e in cohort})
     return out
 
 
@@ -402,6 +403,11 @@ def main(argv=None) -> int:
     w = max(len(r[0]) for r in rows)
     for k, v in rows:
         print(f"{k:<{w}}  {v}")
+    import issue12  # the figures of issue 12's table, with their goals (benchmarks/issue12.py)
+
+    res["issue12"] = issue12.measure(model, evs, batch=bt)
+    print()
+    issue12.print_table(res["issue12"])
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps(res, indent=2))
     print(json.dumps(res))

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from bayesdx.errors import CaseError
+from bayesdx.errors import CaseError, QueryError
 from bayesdx.explain import explain
 
 
@@ -33,5 +33,5 @@ def test_gate_gives_infinite_or_zero_weight(tiny_engine):
 
 
 def test_unknown_cause(tiny_engine):
-    with pytest.raises(CaseError, match="must be a cause id"):
+    with pytest.raises(QueryError, match="must be a cause id"):
         explain(tiny_engine, "flue", {})

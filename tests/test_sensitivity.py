@@ -12,7 +12,7 @@ from bayesdx.case import parse_case
 from bayesdx.cli.main import main
 from bayesdx.diagnosis import load_model
 from bayesdx.sensitivity import sensitivity
-from bayesdx.voi import QueryError
+from bayesdx.errors import QueryError
 
 EV = {"plt": "low", "anc": "mild"}
 
@@ -82,7 +82,7 @@ def test_prefix_filter_serialisation_and_errors(tiny_engine, tiny_sens):
     assert len(bars) == 3 and bars[0]["parameter"] == tiny_sens.items[0].path
     json.dumps(tiny_sens.to_dict(top=5), allow_nan=False)
     assert "P(high)" in tiny_sens.format(5)
-    with pytest.raises(QueryError, match="try marrow"):
+    with pytest.raises(QueryError, match="did you mean marrow"):
         sensitivity(tiny_engine, "marow", EV)
 
 

@@ -14,7 +14,8 @@ from bayesdx.case import parse_case
 from bayesdx.cli.main import main
 from bayesdx.diagnosis import load_model
 from bayesdx.evaluation.vignettes import load_vignettes
-from bayesdx.voi import QueryError, binary_entropy, next_tests
+from bayesdx.errors import QueryError
+from bayesdx.voi import binary_entropy, next_tests
 
 HCL_CASE = {"id": "spleen", "age_years": 55, "sex": "male", "history": ["splenomegaly"],
             "medications": [], "cbc": {"anc": 0.9, "alc": 1.0, "amc": 0.02, "hb": 10.5, "plt": 80}}
@@ -102,7 +103,7 @@ def test_subtraction_fallback_is_exact(tiny_engine, tiny_net, monkeypatch):
 
 
 def test_errors(tiny_engine):
-    with pytest.raises(QueryError, match="try test_m"):
+    with pytest.raises(QueryError, match="did you mean test_m"):
         next_tests(tiny_engine, {}, candidates=["test_mm"])
     with pytest.raises(QueryError, match="must be one of info, change, cost"):
         next_tests(tiny_engine, {}, by="price")

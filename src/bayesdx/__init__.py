@@ -11,7 +11,9 @@ The package is layered; each layer imports only from those below it:
   :mod:`bayesdx.voi`, :mod:`bayesdx.sensitivity`, :mod:`bayesdx.uncertainty`;
 * the edges: :mod:`bayesdx.evaluation`, :mod:`bayesdx.cli`, :mod:`bayesdx.ui`.
 
-The flat public API below is what the case-file contract promises.
+The flat public API below is what the case-file contract promises, plus
+:func:`score_frame` (a pandas DataFrame of patients in the table form of the
+contract, ``docs/cohort-format.md``, scored row by row).
 
 Examples
 --------
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from .counterfactual import CounterfactualScores, counterfactual, counterfactual_batch
 from .diagnosis import CauseResult, Diagnosis, Model, diagnose, diagnose_many, load_model
 from .errors import (
     BayesdxError,
@@ -35,6 +38,8 @@ from .errors import (
     Problem,
     UsageError,
 )
+from .differential import CauseWorkup, DifferentialTests, cause_workup, differential_tests
+from .explanations import JointExplanation, JointExplanations, joint_explanations, only_cause
 from .inference.engine import BatchPosterior, Engine, Posterior
 
 __all__ = [
@@ -42,6 +47,11 @@ __all__ = [
     "BayesdxError",
     "CaseError",
     "CauseResult",
+    "CauseWorkup",
+    "CounterfactualScores",
+    "DifferentialTests",
+    "JointExplanation",
+    "JointExplanations",
     "Diagnosis",
     "Engine",
     "ImpossibleEvidenceError",
@@ -51,7 +61,23 @@ __all__ = [
     "Problem",
     "UsageError",
     "__version__",
+    "cause_workup",
+    "counterfactual",
+    "counterfactual_batch",
+    "differential_tests",
+    "joint_explanations",
+    "only_cause",
     "diagnose",
     "diagnose_many",
     "load_model",
+    "score_frame",
 ]
+
+
+def __getattr__(name: str):
+    """``bayesdx.score_frame`` is imported on first use (it needs pandas)."""
+    if name == "score_frame":
+        from .scoring.frame import score_frame
+
+        return score_frame
+    raise AttributeError(f"module 'bayesdx' has no attribute {name!r}")

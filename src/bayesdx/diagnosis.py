@@ -21,20 +21,40 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 import numpy as np
 
 from . import __version__
+from .inference.approx import Approximate
+from .inference.budget import Budget, BudgetError, Cost
 from .inference.engine import Engine, Posterior
 from .knowledge.load import Knowledge, default_root, knowledge_hash, load_knowledge
 from .knowledge.network import Network
 from .uncertainty import DEFAULT_DRAWS, Intervals, interval_estimate
 
-__all__ = ["DISCLAIMER", "CauseResult", "Diagnosis", "Model", "diagnose", "load_model"]
+__all__ = ["CHUNK", "DISCLAIMER", "FIRST_CHUNK", "MAX_DRAWS", "CauseResult", "Diagnosis", "Model", "diagnose",
+           "diagnose_many", "load_model", "score_cases"]
+
+CHUNK = 2048
+"""Most cases per batched engine call when scoring a batch (:func:`score_cases`).
+
+Chunks start at :data:`FIRST_CHUNK` cases (the first results appear at once)
+and double up to this size: on 8,192 distinct cases, chunks of 256 took about
+1.7x the time of one call, chunks of 1,024 to 2,048 about 1.1-1.2x
+(``benchmarks/stream_chunks.py``)."""
+FIRST_CHUNK = 64
+"""Cases in the first chunk of :func:`score_cases`."""
+MAX_DRAWS = 100_000
+"""Most Monte-Carlo draws of the priors a diagnosis may ask for."""
 
 DISCLAIMER = ("bayesdx is a research and teaching tool, not a medical device; it must not "
               "be used to diagnose or treat patients.")
+
+
+APPROX_SHARE = 0.25
+"""Share of the time budget the approximate posterior may use (estimated before it runs):
+the exact cost estimate (plan compilation) has already used some of it."""
 
 
 @dataclass(frozen=True)
@@ -74,13 +94,23 @@ class CauseResult:
     prior: float
     posterior: float
     interval: tuple[float, float] | None
+    disablement: float | None = None
+    sufficiency: float | None = None
+    p_needed: float | None = None
+    se: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """The cause as in the JSON output of the contract."""
+        """The cause as in the JSON output of the contract, plus the counterfactual
+        scores (``disablement``, ``sufficiency``, ``p_needed``; see
+        :mod:`bayesdx.counterfactual`) when they were computed, and ``se``, the
+        Monte-Carlo standard error of the posterior, when it is approximate."""
         d: dict[str, Any] = {"id": self.id, "label": self.label, "family": self.family,
                              "prior": round(self.prior, 6), "posterior": round(self.posterior, 6)}
         d["interval"] = ([round(self.interval[0], 6), round(self.interval[1], 6)]
                          if self.interval is not None else None)
+        for k in ("disablement", "sufficiency", "p_needed", "se"):
+            if getattr(self, k) is not None:
+                d[k] = round(getattr(self, k), 6)
         return d
 
 
@@ -88,7 +118,8 @@ class CauseResult:
 class Diagnosis:
     """Ranked posteriors of every cause for one case.
 
-    ``causes`` is sorted by posterior, highest first.
+    ``causes`` is sorted by posterior, highest first, unless ``rank_by`` names a
+    counterfactual score (``sufficiency``, ``disablement`` or ``needed``).
     """
 
     id: str | None
@@ -98,14 +129,35 @@ class Diagnosis:
     log_evidence: float
     posterior: Posterior = field(repr=False, compare=False)
     intervals: Intervals | None = field(default=None, repr=False, compare=False)
+    rank_by: str = "posterior"
+    approx: Approximate | None = field(default=None, repr=False, compare=False)
+    exact_cost: Cost | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def exact(self) -> bool:
+        """False when the posteriors are a labelled approximation (see :attr:`inference`)."""
+        return self.approx is None
 
     @property
     def inference(self) -> dict[str, Any]:
         """How the numbers were computed: ``method``, ``exact``, the posterior's error
-        (0: exact) and, for the intervals, draws used and asked for, their
-        Monte-Carlo error and a note when the time budget cut them."""
+        (0: exact; else the largest Monte-Carlo standard error over the causes, each
+        cause's own under ``se``) and, for the intervals, draws used and asked for,
+        their Monte-Carlo error and a note when the time budget cut them.
+        An approximate result also says why (``note``: the exact cost over the
+        budget) and how it was sampled (``sampler``)."""
         iv = self.intervals
-        out: dict[str, Any] = {"method": "exact", "exact": True, "posterior_error": 0.0}
+        a = self.approx
+        if a is None:
+            out: dict[str, Any] = {"method": "exact", "exact": True, "posterior_error": 0.0}
+        else:
+            out = {"method": a.method, "exact": False, "posterior_error": round(a.max_se, 6),
+                   "sampler": {"chains": a.chains, "sweeps": a.sweeps, "burn_in": a.burn_in,
+                               "seed": a.seed},
+                   "exact_cost": self.exact_cost.describe() if self.exact_cost else None,
+                   "note": "approximate: the exact posterior is over the time budget; Gibbs "
+                           "sampling, each cause's posterior with its Monte-Carlo standard error "
+                           "(se)"}
         if iv is not None:
             out["interval"] = {"draws": iv.draws, "requested": iv.requested,
                                "mc_error": None if iv.mc_error is None else round(iv.mc_error, 6),
@@ -118,7 +170,7 @@ class Diagnosis:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object of the case-file contract (plus a disclaimer and the model version)."""
-        return {
+        out = {
             "id": self.id,
             "causes": [c.to_dict() for c in self.causes],
             "evidence": dict(self.evidence),
@@ -127,32 +179,104 @@ class Diagnosis:
             "disclaimer": DISCLAIMER,
             "model": {"bayesdx": __version__},
         }
+        if self.rank_by != "posterior":
+            out["ranked_by"] = self.rank_by
+        return out
 
 
 def diagnose_evidence(model: Model, evidence: Mapping[str, str], *, case_id: str | None = None,
-                      ignored=(), draws: int = DEFAULT_DRAWS, seed: int = 0) -> Diagnosis:
-    """Diagnose from evidence already on the network (node -> state)."""
-    return _diagnosis(model, model.engine.posterior(evidence), case_id, ignored, draws, seed)
+                      ignored=(), draws: int = DEFAULT_DRAWS, seed: int = 0,
+                      scores: bool = True, rank_by: str = "posterior",
+                      budget: Budget | None = None, approximate: bool = True,
+                      cancel=None, progress=None) -> Diagnosis:
+    """Diagnose from evidence already on the network (node -> state).
+
+    When the exact posterior is estimated over the time budget (default: the
+    engine's), the result is the labelled approximation of
+    :func:`approximate_posterior` (``approximate=False``: raise
+    :class:`~bayesdx.inference.budget.BudgetError` instead); ``cancel`` and
+    ``progress`` go to the sampler (:func:`bayesdx.inference.approx.gibbs_posterior`).
+    An approximate diagnosis has no counterfactual scores and no intervals (both
+    need exact posteriors) and is ranked by posterior.
+    """
+    budget = budget or model.engine.budget
+    try:
+        post = model.engine.posterior(evidence, budget=budget)
+    except BudgetError as exc:
+        if not approximate:
+            raise
+        return _approx_diagnosis(model, evidence, exc.cost, budget, case_id, ignored, draws, seed,
+                                 cancel, progress)
+    return _diagnosis(model, post, case_id, ignored, draws, seed, scores, rank_by, budget)
 
 
-def _diagnosis(model: Model, post, case_id, ignored, draws: int, seed: int) -> Diagnosis:
+def approximate_posterior(model: Model, evidence: Mapping[str, str], budget: Budget | None = None,
+                          seed: int = 0, cancel=None, progress=None) -> tuple[Posterior, Approximate]:
+    """The Gibbs approximation (:mod:`bayesdx.inference.approx`) within :data:`APPROX_SHARE` of
+    ``budget``'s seconds, as a :class:`Posterior` (``log_evidence`` NaN: not estimated) and
+    the sampler's result."""
+    from .inference.approx import approximate
+
+    budget = budget or model.engine.budget
+    eng = model.engine
+    eng.validate(evidence)
+    a = approximate(model.net, evidence, budget.seconds * APPROX_SHARE, seed=seed, cancel=cancel,
+                    progress=progress)
+    return Posterior(eng.causes, a.probs, eng.priors, float("nan"), dict(evidence)), a
+
+
+def _approx_diagnosis(model, evidence, cost, budget, case_id, ignored, draws, seed,
+                      cancel=None, progress=None) -> Diagnosis:
+    post, a = approximate_posterior(model, evidence, budget, seed, cancel, progress)
+    ivs = None
+    if draws:
+        ivs = Intervals(None, 0, draws, None, "no interval: the posterior is approximate "
+                        "(credible intervals need an exact posterior for every parameter draw)")
+    net = model.net
+    rows = tuple(CauseResult(c, net.labels[c], net.family[c], float(post.priors[i]),
+                             float(post.probs[i]), None, se=float(a.se[i]))
+                 for i in np.argsort(-post.probs, kind="stable") for c in (post.causes[i],))
+    return Diagnosis(case_id, rows, dict(post.evidence), tuple(ignored), post.log_evidence, post,
+                     ivs, "posterior", a, cost)
+
+
+def _diagnosis(model: Model, post, case_id, ignored, draws: int, seed: int,
+               scores: bool = True, rank_by: str = "posterior",
+               budget: Budget | None = None) -> Diagnosis:
+    from .counterfactual import RANKINGS, counterfactual
+
     evidence = post.evidence
-    ivs = (interval_estimate(model.engine, dict(evidence), draws=draws, seed=seed)
+    if rank_by not in RANKINGS:
+        from .errors import Problem
+        from .voi import QueryError
+
+        raise QueryError(Problem("rank by", "", f"must be one of {', '.join(RANKINGS)}",
+                                 repr(rank_by), "posterior"))
+    cf = counterfactual(model.engine, evidence) if scores or rank_by != "posterior" else None
+    ivs = (interval_estimate(model.engine, dict(evidence), draws=draws, seed=seed, budget=budget)
            if draws else None)
     intervals = ivs.bounds if ivs is not None else None
     net = model.net
     rows = []
-    for i in np.argsort(-post.probs, kind="stable"):
+    if cf is not None and rank_by != "posterior":
+        order = [post.causes.index(c) for c, _ in cf.ranked(rank_by)]
+    else:
+        order = np.argsort(-post.probs, kind="stable")
+    for i in order:
         c = post.causes[i]
         iv = (float(intervals[i, 0]), float(intervals[i, 1])) if intervals is not None else None
+        extra = ((float(cf.disablement[i]), float(cf.sufficiency[i]), float(cf.p_needed[i]))
+                 if cf is not None else ())
         rows.append(CauseResult(c, net.labels[c], net.family[c], float(post.priors[i]),
-                                float(post.probs[i]), iv))
+                                float(post.probs[i]), iv, *extra))
     return Diagnosis(case_id, tuple(rows), dict(evidence), tuple(ignored), post.log_evidence, post,
-                     ivs)
+                     ivs, rank_by)
 
 
 def diagnose(case: Mapping[str, Any] | str | Path, *, model: Model | None = None,
-             lenient: bool = False, draws: int = DEFAULT_DRAWS, seed: int = 0) -> Diagnosis:
+             lenient: bool = False, draws: int = DEFAULT_DRAWS, seed: int = 0,
+             scores: bool = True, rank_by: str = "posterior", budget: Budget | None = None,
+             approximate: bool = True) -> Diagnosis:
     """Diagnose one case given as a dict (contract format) or a path to a case file.
 
     Parameters
@@ -164,6 +288,16 @@ def diagnose(case: Mapping[str, Any] | str | Path, *, model: Model | None = None
         List unknown drug names under ``ignored`` instead of failing.
     draws : int
         Monte-Carlo draws of the priors for the credible ``interval`` (0: none).
+    scores : bool
+        Also compute every cause's exact counterfactual scores
+        (:func:`bayesdx.counterfactual.counterfactual`).
+    rank_by : {"posterior", "sufficiency", "disablement", "needed"}
+        Order of ``causes`` (the contract's default: posterior).
+    budget : Budget, optional
+        Time and memory budget (default: the engine's, 8 s and 1 GiB).
+    approximate : bool
+        Beyond the budget, give a labelled approximation (default) rather than
+        raising :class:`~bayesdx.inference.budget.BudgetError`.
 
     Raises
     ------
@@ -175,6 +309,7 @@ def diagnose(case: Mapping[str, Any] | str | Path, *, model: Model | None = None
     from .case import parse_case, read_cases
     from .errors import CaseError, Problem
 
+    _check_counts(draws, seed)
     model = model or load_model()
     if isinstance(case, (str, Path)):
         parsed = read_cases(case, model.kb, lenient=lenient)
@@ -187,60 +322,143 @@ def diagnose(case: Mapping[str, Any] | str | Path, *, model: Model | None = None
     else:
         pc = parse_case(dict(case), model.kb, lenient=lenient)
     return diagnose_evidence(model, pc.evidence, case_id=pc.id, ignored=pc.ignored,
-                             draws=draws, seed=seed)
+                             draws=draws, seed=seed, scores=scores, rank_by=rank_by,
+                             budget=budget, approximate=approximate)
 
 
-def _check_budget(eng: Engine, evidence: Mapping[str, str]) -> None:
-    """Raise :class:`~bayesdx.inference.budget.BudgetError` for a heavy case over the time budget
+def _check_budget(eng: Engine, evidence: Mapping[str, str], budget: Budget) -> None:
+    """Raise :class:`~bayesdx.inference.budget.BudgetError` for a heavy case over the budget
     (light cases are not estimated: they cost milliseconds and share slot passes)."""
-    from .inference.budget import BudgetError
     from .inference.engine import HEAVY
 
     net = eng.net
     findings = set(net.findings)
     if sum(1 for f, s in evidence.items() if f in findings and s != net.states[f][0]) >= HEAVY:
         cost = eng.estimate(evidence)
-        if cost.seconds > eng.budget.seconds:
-            raise BudgetError("evidence", cost, eng.budget)
+        if not cost.within(budget):
+            raise BudgetError("evidence", cost, budget)
 
 
-def diagnose_many(path: str | Path, *, model: Model | None = None, lenient: bool = False,
-                  draws: int = DEFAULT_DRAWS, seed: int = 0) -> list[Diagnosis | Exception]:
-    """Diagnose every case in a file; a bad case becomes its exception, the rest are scored.
+def _check_counts(draws: int, seed: int) -> None:
+    from .errors import Problem, UsageError
 
-    The posteriors of all readable cases come from one batched engine call
-    (:meth:`~bayesdx.inference.engine.Engine.posterior_batch`); an impossible case is
-    asked again on its own, which names its conflicting findings.
+    for name, value, example in (("draws", draws, DEFAULT_DRAWS), ("seed", seed, 0)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+            raise UsageError(Problem("diagnose", name, "must be a whole number >= 0", repr(value),
+                                     f"{name}={example}"))
+    if draws > MAX_DRAWS:
+        raise UsageError(Problem("diagnose", "draws", f"must be at most {MAX_DRAWS:,}", repr(draws),
+                                 f"draws={DEFAULT_DRAWS} (the interval's percentiles are stable by then)"))
+
+
+def _score_chunk(model: Model, chunk: list, draws: int, seed: int, scores: bool = True,
+                 rank_by: str = "posterior", budget: Budget | None = None,
+                 approximate: bool = True) -> list:
+    """Diagnoses (or exceptions) for one chunk of parsed cases, in order.
+
+    A case whose exact posterior is over the budget gets the labelled
+    approximation (see :func:`diagnose_evidence`), or its
+    :class:`~bayesdx.inference.budget.BudgetError` when ``approximate`` is false.
     """
-    from .case import read_cases
     from .errors import BayesdxError
 
-    model = model or load_model()
     eng = model.engine
-    out: list[Diagnosis | Exception] = []
-    todo = []
-    for pc in read_cases(path, model.kb, lenient=lenient):
+    budget = budget or eng.budget
+    out: list = []
+    for pc in chunk:
         if not isinstance(pc, Exception):
             try:
                 eng.validate(pc.evidence)
-                _check_budget(eng, pc.evidence)
+                _check_budget(eng, pc.evidence, budget)
+            except BudgetError as exc:
+                if approximate:
+                    try:
+                        pc = _approx_diagnosis(model, pc.evidence, exc.cost, budget, pc.id,
+                                               pc.ignored, draws, seed)
+                    except BayesdxError as exc2:
+                        pc = exc2
+                else:
+                    pc = exc
             except BayesdxError as exc:
                 pc = exc
         out.append(pc)
-        if not isinstance(pc, Exception):
-            todo.append(len(out) - 1)
-    if not todo:
-        return out
-    batch = eng.posterior_batch([out[i].evidence for i in todo])
+    todo = [i for i, pc in enumerate(out) if not isinstance(pc, (Exception, Diagnosis))]
+    batch = None
+    if todo:
+        try:
+            batch = eng.posterior_batch([out[i].evidence for i in todo])
+        except Exception:  # noqa: BLE001 - e.g. memory: score the cases one by one instead
+            batch = None
     for j, i in enumerate(todo):
         pc = out[i]
         try:
-            if np.isfinite(batch.log_evidence[0, j]):
+            if batch is not None and np.isfinite(batch.log_evidence[0, j]):
                 post = Posterior(eng.causes, batch.probs[0, j], eng.priors,
                                  float(batch.log_evidence[0, j]), dict(pc.evidence))
             else:
                 post = eng.posterior(pc.evidence)  # raises, naming the conflict
-            out[i] = _diagnosis(model, post, pc.id, pc.ignored, draws, seed)
-        except BayesdxError as exc:
+            out[i] = _diagnosis(model, post, pc.id, pc.ignored, draws, seed, scores, rank_by, budget)
+        except Exception as exc:  # noqa: BLE001 - one case never sinks the others
             out[i] = exc
     return out
+
+
+def score_cases(cases: Iterable, *, model: Model | None = None, draws: int = DEFAULT_DRAWS,
+                seed: int = 0, scores: bool = True, rank_by: str = "posterior", chunk: int = CHUNK,
+                first_chunk: int = FIRST_CHUNK, budget: Budget | None = None,
+                approximate: bool = True) -> Iterator[Diagnosis | Exception]:
+    """Diagnose parsed cases (:func:`bayesdx.case.read_cases`) as a stream, chunk by chunk.
+
+    Each chunk of cases is scored in one batched engine call
+    (:meth:`~bayesdx.inference.engine.Engine.posterior_batch`), then yielded
+    case by case in order; chunks grow from ``first_chunk`` to ``chunk``
+    cases, so the first results appear at once, the batched engine keeps its
+    speed and memory stays bounded. A case that cannot be read or scored is yielded as
+    its exception (a :class:`~bayesdx.errors.CaseError`, an
+    :class:`~bayesdx.errors.ImpossibleEvidenceError`, or an unexpected error):
+    one bad case never sinks the others. ``scores``, ``rank_by``, ``budget`` and
+    ``approximate`` are as in :func:`diagnose`.
+
+    Examples
+    --------
+    >>> from bayesdx.case import parse_case
+    >>> m = load_model()
+    >>> cases = [parse_case({"cbc": {"anc": 0.3}}, m.kb), parse_case({}, m.kb)]
+    >>> [type(d).__name__ for d in score_cases(cases, model=m, draws=0, first_chunk=1)]
+    ['Diagnosis', 'Diagnosis']
+    """
+    _check_counts(draws, seed)
+    if chunk < 1 or first_chunk < 1:
+        raise ValueError(f"chunk and first_chunk must be >= 1; got {chunk}, {first_chunk}")
+    model = model or load_model()
+    pending: list = []
+    size = min(first_chunk, chunk)
+    for pc in cases:
+        pending.append(pc)
+        if len(pending) >= size:
+            yield from _score_chunk(model, pending, draws, seed, scores, rank_by, budget, approximate)
+            pending = []
+            size = min(2 * size, chunk)
+    if pending:
+        yield from _score_chunk(model, pending, draws, seed, scores, rank_by, budget, approximate)
+
+
+def diagnose_many(path: str | Path, *, model: Model | None = None, lenient: bool = False,
+                  draws: int = DEFAULT_DRAWS, seed: int = 0, scores: bool = True,
+                  rank_by: str = "posterior", budget: Budget | None = None,
+                  approximate: bool = True) -> list[Diagnosis | Exception]:
+    """Diagnose every case in a file; a bad case becomes its exception, the rest are scored.
+
+    The list of :func:`score_cases` (chunks of up to :data:`CHUNK` cases, each
+    one batched engine call); an impossible case is asked again on its own, which
+    names its conflicting findings; a case over the budget gets the labelled
+    approximation (or its :class:`~bayesdx.inference.budget.BudgetError` when
+    ``approximate`` is false).
+    """
+    from .case import read_cases
+
+    _check_counts(draws, seed)
+    model = model or load_model()
+    return list(score_cases(read_cases(path, model.kb, lenient=lenient), model=model,
+                            draws=draws, seed=seed, scores=scores, rank_by=rank_by,
+                            budget=budget, approximate=approximate))

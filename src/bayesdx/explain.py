@@ -92,19 +92,16 @@ def explain(engine, cause: str, evidence: Mapping[str, str], *, tables=None) -> 
 
     Raises
     ------
+    QueryError
+        For an unknown cause.
     CaseError
-        For an unknown cause, node or state.
+        For an unknown node or state.
     ImpossibleEvidenceError
         When the evidence is impossible.
     """
-    from .errors import CaseError, Problem
+    from .errors import check_cause
 
-    if cause not in engine.causes:
-        import difflib
-
-        near = difflib.get_close_matches(cause, engine.causes, n=3)
-        raise CaseError([Problem("explain", "cause", "must be a cause id", repr(cause),
-                                 f"one of {', '.join(near) or ', '.join(engine.causes[:5])}")])
+    check_cause(engine, cause, "explain: cause")
     evidence = dict(evidence)
     full = engine.posterior(evidence, tables)
     i = engine.causes.index(cause)

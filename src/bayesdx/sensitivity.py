@@ -37,11 +37,10 @@ from typing import Any
 
 import numpy as np
 
-from .errors import Problem
+from .errors import QueryError, check_cause
 from .jsonout import json_number
-from .voi import QueryError
 
-__all__ = ["ParamSwing", "Sensitivity", "check_cause", "sensitivity"]
+__all__ = ["ParamSwing", "Sensitivity", "sensitivity"]
 
 
 @dataclass(frozen=True)
@@ -118,40 +117,28 @@ class Sensitivity:
                 "parameters": [i.to_dict() for i in self.top(top)]}
 
     def format(self, top: int | None = 15) -> str:
-        """A plain-text table of the largest swings."""
+        """A plain-text table of the largest swings (percentages; lines within 100 columns)."""
         rows = self.top(top)
-        w = max([len(i.path) for i in rows] + [9])
-        lines = [(f"{self.label} ({self.cause}): posterior {self.posterior:.4f} with every "
-                  "number at its value; one number at a time at its low / high:"),
-                 (f"  {'parameter':<{w}}  {'value':>7} {'low':>7} {'high':>7}  {'P(low)':>7} "
-                  f"{'P(high)':>7} {'swing':>7}  source")]
+        w = min(max([len(i.path) for i in rows] + [9]), 40)
+
+        def pc(p: float) -> str:
+            return f"{100 * p:.1f}%"
+
+        lines = [f"{self.label}: {pc(self.posterior)} with every number at its value.",
+                 "Each number in turn at the low / high end of its range (key in priors/):",
+                 (f"  {'number':<{w}} {'value':>6} {'range':>11} {'at low':>7} {'at high':>7} {'swing':>6}"
+                  "  source")]
         for i in rows:
-            lines.append(f"  {i.path:<{w}}  {i.value:7.4g} {i.low:7.4g} {i.high:7.4g}  "
-                         f"{i.posterior_low:7.4f} {i.posterior_high:7.4f} {i.swing:7.4f}  "
-                         f"{', '.join(i.sources)}")
+            path = i.path
+            if len(path) > w:  # the whole key on its own line: it is what to edit
+                lines.append(f"  {path}")
+                path = ""
+            rng = f"{i.low:.3g}-{i.high:.3g}"
+            lines.append(f"  {path:<{w}} {i.value:6.3g} {rng:>11} {pc(i.posterior_low):>7} "
+                         f"{pc(i.posterior_high):>7} {100 * i.swing:5.1f}p  {', '.join(i.sources)}"[:100])
         if top is not None and len(self.items) > top:
             lines.append(f"  ... {len(self.items) - top} more (use --top)")
         return "\n".join(lines)
-
-
-def check_cause(engine, cause: str, where: str = "sensitivity: cause") -> int:
-    """Index of ``cause``; a :class:`~bayesdx.voi.QueryError` with the nearest ids when unknown.
-
-    >>> from bayesdx.diagnosis import load_model
-    >>> try:
-    ...     check_cause(load_model().engine, "hairy_cel", "--cause")
-    ... except QueryError as err:
-    ...     print(err)
-    --cause: must be a cause id; got 'hairy_cel'; try hairy_cell_leukemia, hepatitis_c
-    """
-    if cause in engine.causes:
-        return engine.causes.index(cause)
-    import difflib
-
-    near = difflib.get_close_matches(cause, engine.causes, n=3, cutoff=0.4)
-    raise QueryError(Problem(where, "", "must be a cause id", repr(cause),
-                             ", ".join(near) if near else
-                             f"one of {', '.join(engine.causes[:5])}, ..."))
 
 
 def _barren(path: str, evidence: Mapping[str, str]) -> bool:
@@ -188,7 +175,7 @@ def sensitivity(engine, cause: str, evidence: Mapping[str, str], *,
         The evidence has probability zero with every number at its value.
     """
     net = engine.net
-    ci = check_cause(engine, cause)
+    ci = check_cause(engine, cause, "sensitivity: cause")
     ev = dict(evidence)
     base = float(engine.posterior(ev).probs[ci])
     prefixes = tuple(params) if params is not None else ("",)

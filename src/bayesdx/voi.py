@@ -55,6 +55,9 @@ True
 
 from __future__ import annotations
 
+import re
+import textwrap
+
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -62,22 +65,20 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .errors import Problem, UsageError
+from .errors import Problem, QueryError, check_option, suggest
 from .jsonout import json_number
 from .knowledge.network import Tables
 
-__all__ = ["SORT_KEYS", "NextTests", "Outcome", "QueryError", "TestValue", "binary_entropy",
+__all__ = ["METHODS", "SORT_KEYS", "NextTests", "Outcome", "TestValue", "binary_entropy",
            "next_tests"]
 
 #: ``--by`` choice -> attribute ranked (highest first)
 SORT_KEYS = {"info": "expected_entropy_reduction", "change": "expected_top_change",
              "cost": "value_per_cost"}
+#: how :func:`next_tests` computes (``direct``: one query per outcome, a cross-check)
+METHODS = ("fast", "direct")
 #: below this ``P(f=1 | e)`` a binary outcome is computed directly, not by subtraction
 _DIRECT_BELOW = 1e-4
-
-
-class QueryError(UsageError):
-    """A query argument (cause id, candidate, ranking key) cannot be used; exit code 2."""
 
 
 class Outcome(NamedTuple):
@@ -181,30 +182,34 @@ class NextTests:
                 "tests": [t.to_dict() for t in self.top(top)]}
 
     def format(self, top: int | None = None, labels: Mapping[str, str] | None = None) -> str:
-        """A plain-text table, one test per line."""
+        """A plain-text table, one test per line and its results below (within 100 columns)."""
         labels = labels or {}
         rows = self.top(top)
-        w = max([len(t.label) for t in rows] + [4])
-        lines = [(f"Leading cause: {labels.get(self.lead, self.lead)} {self.lead_prob:.3f}; "
-                  f"uncertainty {self.entropy:.3f} bits (sum over causes); ranked by {self.by}"),
-                 (f"  {'#':>2}  {'test':<{w}}  {'group':<8} {'cost':>5}  {'bits':>6}  "
-                  f"{'E|dlead|':>8}  {'bits/cost':>9}  outcomes: P -> leading cause")]
+        w = min(max([len(labels.get(t.finding, t.label)) for t in rows] + [4]), 40)
+        lines = [*textwrap.wrap(f"Leading cause: {labels.get(self.lead, self.lead)} {100 * self.lead_prob:.1f}%; "
+                                f"uncertainty {self.entropy:.2f} bits (sum over causes); ranked by {self.by}", 100),
+                 (f"  {'#':>2}  {'test':<{w}}  {'group':<8} {'cost':>4}  {'info (bits)':>11}  "
+                  f"{'lead moves (pts)':>16}  {'bits per cost':>13}")]
         for i, t in enumerate(rows, 1):
-            outs = "; ".join(_outcome_text(o) for o in t.outcomes)
-            lines.append(f"  {i:>2}  {t.label:<{w}}  {t.group:<8} {t.cost:>5g}  "
-                         f"{t.expected_entropy_reduction:6.3f}  {t.expected_top_change:8.3f}  "
-                         f"{t.value_per_cost:9.4f}  {outs}")
+            name = labels.get(t.finding, t.label)[:w]
+            lines.append(f"  {i:>2}  {name:<{w}}  {t.group:<8} {t.cost:>4g}  "
+                         f"{t.expected_entropy_reduction:11.3f}  {100 * t.expected_top_change:16.1f}  "
+                         f"{t.value_per_cost:13.4f}")
+            outs = "; ".join(_outcome_text(o, labels) for o in t.outcomes)
+            lines += textwrap.wrap(outs, 100, initial_indent="      if ", subsequent_indent="        ")
         if top is not None and len(self.items) > top:
             lines.append(f"  ... {len(self.items) - top} more (use --top)")
         return "\n".join(lines)
 
 
-def _outcome_text(o: Outcome) -> str:
+def _outcome_text(o: Outcome, labels: Mapping[str, str] | None = None) -> str:
+    labels = labels or {}
     if not o.top_cause:
-        return f"{o.state} 0"
-    text = f"{o.state} {o.prob:.2f} -> {o.top_cause} {o.top_prob:.2f}"
+        return f"{o.state.replace('_', ' ')} (0%)"
+    name = (lambda c: re.sub(r"\s*\([^)]*\)$", "", labels.get(c, c)))
+    text = f"{o.state.replace('_', ' ')} ({100 * o.prob:.0f}%): {name(o.top_cause)} {100 * o.top_prob:.0f}%"
     if o.mover and o.mover != o.top_cause:
-        text += f" (moves {o.mover} to {o.mover_prob:.2f})"
+        text += f", {name(o.mover)} to {100 * o.mover_prob:.0f}%"
     return text
 
 
@@ -225,9 +230,7 @@ def _finite(x: float) -> float:
 
 
 def _sort_key(by: str) -> str:
-    if by not in SORT_KEYS:
-        raise QueryError(Problem("next tests: by", "", f"must be one of {', '.join(SORT_KEYS)}",
-                                 repr(by), "info"))
+    check_option("next tests: by", by, SORT_KEYS)
     return SORT_KEYS[by]
 
 
@@ -235,15 +238,13 @@ def _candidates(net, evidence: Mapping[str, str], candidates: Iterable[str] | No
     """Orderable (or the given) findings that are not observed, in model order."""
     if candidates is None:
         return [f for f in net.findings if net.kb.findings[f].orderable and f not in evidence]
-    import difflib
-
     wanted = list(candidates)
     for c in wanted:
         if c not in net.kb.findings:
-            near = difflib.get_close_matches(str(c), net.findings, 3)
             raise QueryError(Problem("next tests: candidates", "",
                                      "must be findings of the network", repr(c),
-                                     ", ".join(near) or "a finding id such as test_ana"))
+                                     suggest(str(c), net.findings, "finding",
+                                             "a finding listed by 'bayesdx nodes --kind finding'")))
     chosen = set(wanted)
     return [f for f in net.findings if f in chosen and f not in evidence]
 
@@ -339,9 +340,7 @@ def next_tests(engine, evidence: Mapping[str, str], *, candidates: Iterable[str]
         The evidence has probability zero.
     """
     key = _sort_key(by)
-    if method not in ("fast", "direct"):
-        raise QueryError(Problem("next tests: method", "", "must be 'fast' or 'direct'",
-                                 repr(method), "fast"))
+    check_option("next tests: method", method, METHODS)
     net = engine.net
     ev = dict(evidence)
     engine.validate(ev)

@@ -9,7 +9,8 @@ from __future__ import annotations
 import pytest
 
 from bayesdx.case import parse_case
-from bayesdx.case.common import describe, fmt, near, suggest, word
+from bayesdx.case.common import describe, fmt, word
+from bayesdx.errors import nearest, suggest
 from bayesdx.errors import CaseError
 from bayesdx.knowledge.load import load_knowledge
 
@@ -180,7 +181,10 @@ def test_words_are_normalised():
 
 
 def test_suggestions_and_descriptions():
-    assert near("clozapin", ["clozapine", "clozapine", "loxapine", "zzz"]) == ["clozapine", "loxapine"]
+    assert nearest("clozapin", ["clozapine", "clozapine", "loxapine", "zzz"]) == ["clozapine", "loxapine"]
+    # the nearest name first, not the first in alphabetical order
+    assert nearest("loxapin", ["clozapine", "loxapine"]) == ["loxapine", "clozapine"]
+    assert nearest("abd", ["abc", "abe"]) == ["abc", "abe"]   # equally near: alphabetical
     assert suggest("clozapin", ["clozapine"]) == "a known name - did you mean clozapine?"
     assert suggest("q", ["a", "b"], "word") == "one of a, b"
     assert suggest("q", [f"n{i:02d}" for i in range(20)]).endswith("n14, ...")

@@ -14,7 +14,7 @@ import yaml
 
 import bayesdx.case as case_module
 import bayesdx.case.units as units_module
-from bayesdx.case import ParsedCase, parse_case, read_cases
+from bayesdx.case import ParsedCase, parse_case, read_case, read_cases
 from bayesdx.errors import CaseError
 from bayesdx.knowledge.load import load_knowledge
 
@@ -60,7 +60,9 @@ def test_every_evidence_node_and_state_exists(kb):
 
 
 def test_all_is_the_public_api():
-    assert sorted(case_module.__all__) == ["ParsedCase", "evidence_to_case", "parse_case", "read_cases"]
+    assert sorted(case_module.__all__) == ["CaseReading", "ParsedCase", "case_to_row", "evidence_to_case",
+                                           "iter_cases", "parse_case", "parse_row", "read_case", "read_cases",
+                                           "row_to_case"]
     for name in case_module.__all__:
         assert getattr(case_module, name).__doc__
     assert sorted(units_module.__all__) == ["Reading", "UnitError", "convert", "parse_unit",
@@ -75,9 +77,10 @@ CASE_MODULES = [case_module, *(importlib.import_module(m.name)
 
 def test_case_is_a_package_of_small_modules():
     names = sorted(m.__name__ for m in CASE_MODULES)
-    assert names == ["bayesdx.case", "bayesdx.case.baseline", "bayesdx.case.common", "bayesdx.case.fields", "bayesdx.case.inverse",
+    assert names == ["bayesdx.case", "bayesdx.case.baseline", "bayesdx.case.collect", "bayesdx.case.common",
+                     "bayesdx.case.fields", "bayesdx.case.inverse",
                      "bayesdx.case.medications", "bayesdx.case.reader", "bayesdx.case.sections",
-                     "bayesdx.case.units"]
+                     "bayesdx.case.table", "bayesdx.case.typed", "bayesdx.case.units"]
     for module in CASE_MODULES:
         assert module.__doc__ and module.__all__, module.__name__
         assert len(Path(module.__file__).read_text(encoding="utf-8").splitlines()) < 400, module.__name__
@@ -230,3 +233,74 @@ def test_unreadable_files_raise_case_error(kb, tmp_path, name, text, where):
     p = info.value.problems[0]
     assert p.file == str(f)
     assert p.path.startswith(where)
+
+
+def test_diagnosis_label_is_read_and_checked_but_not_evidence():
+    """The contract's ``diagnosis:`` label: cause ids present / absent; scoring ignores it."""
+    from bayesdx.case import parse_case
+    from bayesdx.errors import CaseError
+    from bayesdx.knowledge.load import load_knowledge
+
+    kb = load_knowledge()
+    pc = parse_case({"cbc": {"anc": 0.4}, "diagnosis": {"present": ["b12_deficiency"],
+                                                         "absent": "mds"}}, kb)
+    assert pc.label == {"present": ["b12_deficiency"], "absent": ["mds"]}
+    assert pc.evidence == parse_case({"cbc": {"anc": 0.4}}, kb).evidence
+    assert parse_case({}, kb).label is None
+    with pytest.raises(CaseError) as err:
+        parse_case({"diagnosis": {"present": ["b12_deficency"], "absent": ["mds"],
+                                  "maybe": ["sle"]}}, kb)
+    text = str(err.value)
+    assert "diagnosis.present[0]" in text and "did you mean b12_deficiency" in text
+    assert "diagnosis.maybe" in text
+    with pytest.raises(CaseError, match="both present and absent"):
+        parse_case({"diagnosis": {"present": ["mds"], "absent": ["mds"]}}, kb)
+
+
+# --------------------------------------------------------------------------- collect mode
+
+
+def test_collect_mode_returns_the_same_problems_as_parse_case(kb):
+    case = {"age_years": "two", "sex": "femal", "cbc": {"anc": "1,2", "plt": 30, "a.b": 1},
+            "smear": {"blasts": "maybe"}, "medications": ["clozapin", {"name": "omeprazole", "dose": 20}],
+            "evidence": {"ghost": "x"}}
+    with pytest.raises(CaseError) as err:
+        parse_case(case, kb)
+    reading = read_case(case, kb)
+    assert [str(p) for p in reading.problems] == [str(p) for p in err.value.problems]
+    fields = [p.field for p in reading.problems]
+    assert fields == [("age_years",), ("sex",), ("cbc", "a.b"), ("cbc", "anc"), ("smear", "blasts"),
+                      ("medications", 0, "name"), ("evidence", "ghost")]
+    assert reading.evidence["plt"] == "very_low" and "anc" not in reading.evidence
+    assert reading.evidence["exposure_antipsychotic"] == "none"  # the list still counts as complete
+    assert not reading.ok
+
+
+def test_collect_mode_leaves_out_what_a_problem_involves(kb):
+    # a count larger than the WBC leaves out both; the rest still counts
+    r = read_case({"cbc": {"wbc": 1.0, "alc": 3.0, "plt": 30}}, kb)
+    assert [(p.field, p.related) for p in r.problems] == [(("cbc", "alc"), (("cbc", "wbc"),))]
+    assert "alc" not in r.evidence and "wbc" not in r.evidence and r.evidence["plt"] == "very_low"
+    # 'present' beside 'normal': the term is left out, so 'normal' sets it absent
+    r = read_case({"smear": {"normal": "present", "blasts": "present"}}, kb)
+    assert r.problems[0].field == ("smear", "blasts") and r.evidence["smear_blasts"] == "absent"
+    # a stop later than the start: the stop is left out, the drug counts from its start
+    r = read_case({"medications": [{"name": "clozapine", "weeks": 9, "stopped_weeks_ago": 20}]}, kb)
+    assert r.problems[0].field == ("medications", 0, "stopped_weeks_ago")
+    assert r.evidence["exposure_antipsychotic"] == "clozapine_window"
+
+
+def test_collect_mode_maps_paths_back_to_the_case_as_given(kb):
+    # the unknown drugs are left out after the first pass; what the second pass reads
+    # from the second entry still names medications[1] (the case as given)
+    r = read_case({"medications": ["clozapin", {"name": "clozapine", "weeks": 9}, "methimazol"]}, kb)
+    assert [p.field for p in r.problems] == [("medications", 0, "name"), ("medications", 2, "name")]
+    assert r.evidence["exposure_antipsychotic"] == "clozapine_window"
+    assert r.origin["exposure_antipsychotic"] == ("medications", 1)
+
+
+def test_collect_mode_of_a_good_case_equals_parse_case(kb):
+    case = {"age_years": 34, "cbc": {"anc": "800 /uL"}, "smear": ["normal"],
+            "medications": [{"name": "clozapine", "weeks": 9}]}
+    r, p = read_case(case, kb), parse_case(case, kb)
+    assert r.ok and r.evidence == p.evidence and r.ignored == p.ignored

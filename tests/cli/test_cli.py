@@ -90,3 +90,43 @@ def test_lenient_lists_unknown_drugs(tmp_path, capsys):
     assert main(["diagnose", str(case), "--json", "--draws", "0", "--lenient"]) == 0
     d = json.loads(capsys.readouterr().out)
     assert any("zyxalin" in json.dumps(i) for i in d["ignored"])
+
+
+def test_nodes_lists_ids_labels_and_states(capsys):
+    from bayesdx.diagnosis import load_model
+
+    net = load_model().net
+    assert main(["nodes"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == len(net.context) + len(net.causes) + len(net.findings)
+    assert main(["nodes", "--kind", "cause"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == len(net.causes) and all(line.startswith("cause") for line in out)
+    assert main(["nodes", "anc"]) == 0
+    (line,) = capsys.readouterr().out.splitlines()
+    assert line.split()[:2] == ["finding", "anc"] and net.labels["anc"] in line
+    assert line.endswith(", ".join(net.states["anc"]))
+
+
+def test_nodes_unknown_node_or_kind_is_a_clear_error(capsys):
+    assert main(["nodes", "ancc"]) == 2
+    assert "did you mean anc" in capsys.readouterr().err
+    assert main(["nodes", "--kind", "causes"]) == 2        # argparse lists the choices
+    assert "context, cause, finding" in capsys.readouterr().err.replace("'", "")
+    assert main(["nodes", "--kind", "cause", "anc"]) == 2
+    assert "must be a cause node" in capsys.readouterr().err
+
+
+def test_messages_point_to_commands_that_exist(capsys):
+    """Every 'bayesdx <command>' a message suggests is a real subcommand."""
+    import re
+    from pathlib import Path
+
+    import bayesdx
+    from bayesdx.cli.main import build_parser
+
+    parser = build_parser()
+    commands = set(parser._subparsers._group_actions[0].choices)  # noqa: SLF001 - argparse has no API
+    src = Path(bayesdx.__file__).parent
+    named = {m for f in src.rglob("*.py") for m in re.findall(r"'bayesdx ([a-z-]+)", f.read_text())}
+    assert named and named <= commands, named - commands

@@ -11,7 +11,8 @@ import pytest
 
 from bayesdx.cli.main import main
 from bayesdx.diagnosis import load_model
-from bayesdx.evaluation.report import ReportError, progress_bar, write_report
+from bayesdx.evaluation.report import ReportError, write_report
+from bayesdx.progress import progress_bar
 from bayesdx.evaluation.vignettes import load_vignettes, score_vignettes
 
 

@@ -61,7 +61,7 @@ def test_unknown_node_state_and_parent(tiny_copy):
     _edit(tiny_copy, "model/network.yaml", model)
     _edit(tiny_copy, "priors/numbers.yaml", priors)
     msg = _problems(tiny_copy)
-    assert "findings.plt.parents: must name causes or context nodes; got 'marow'; try one of marrow" in msg
+    assert "findings.plt.parents: must name causes or context nodes; got 'marow'; try a known name - did you mean marrow?" in msg
     assert "causes.flu.rr.age_group.elderly: must be a state of age_group" in msg
     assert "findings.ghost: must name a node in model/" in msg
     # all problems at once

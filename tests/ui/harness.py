@@ -24,7 +24,8 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "IDLE", "LATENCY_PROBE", "OBSERVER", "RANKING_TEXT", "AppPage", "AppURL", "free_port", "launch_chromium", "process_cpu_seconds", "serve_app"]
+__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "IDLE", "LATENCY_PROBE", "MARK", "OBSERVER", "RANKING_TEXT", "RAN_SINCE",
+           "AppPage", "AppURL", "free_port", "launch_chromium", "process_cpu_seconds", "serve_app"]
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -104,19 +105,44 @@ def launch_chromium(playwright, **kwargs):
 
 
 OBSERVER = """
-window.__bdx = {runs: 0, finished: 0, msgs: 0, lastMsg: 0};
-new MutationObserver((muts) => {
-  for (const m of muts) {
-    if (m.target.getAttribute && m.target.getAttribute('data-test-script-state') === 'notRunning') {
-      window.__bdx.runs += 1; window.__bdx.finished = performance.now();
+window.__bdx = {sends: 0, runs: [], msgs: 0, finished: 0};
+(() => {
+  // the top-level field numbers of a protobuf message (and the value of varint fields)
+  const fields = (u8) => {
+    const out = {};
+    let i = 0;
+    const varint = () => { let x = 0, s = 0, b;
+                           do { b = u8[i++]; x += (b & 0x7f) * 2 ** s; s += 7; } while (b & 0x80 && i < u8.length);
+                           return x; };
+    while (i < u8.length) {
+      const key = varint(), f = Math.floor(key / 8), wt = key % 8;
+      if (wt === 0) out[f] = varint();
+      else if (wt === 2) { const n = varint(); out[f] = true; i += n; }
+      else if (wt === 1) i += 8; else if (wt === 5) i += 4; else break;
     }
-  }
-}).observe(document, {attributes: true, subtree: true, attributeFilter: ['data-test-script-state']});
-(() => {  // count messages from the server: every script run sends some
+    return out;
+  };
+  const bytes = (d) => d instanceof ArrayBuffer ? new Uint8Array(d)
+                       : ArrayBuffer.isView(d) ? new Uint8Array(d.buffer, d.byteOffset, d.byteLength) : null;
+  const B = window.__bdx;
   const Orig = window.WebSocket;
   function Counted(...args) {
     const ws = new Orig(...args);
-    ws.addEventListener('message', () => { window.__bdx.msgs += 1; window.__bdx.lastMsg = performance.now(); });
+    const send = ws.send.bind(ws);
+    ws.send = (data) => {  // BackMsg field 11: rerun_script (a widget changed, a button, a tab)
+      const u8 = bytes(data);
+      if (u8 && fields(u8)[11]) B.sends += 1;
+      return send(data);
+    };
+    ws.addEventListener('message', (e) => {
+      B.msgs += 1;
+      const u8 = bytes(e.data);
+      if (!u8) return;
+      const f = fields(u8);
+      // ForwardMsg field 4: new_session (a script run starts); 6: script_finished (its status)
+      if (f[4]) B.runs.push({after: B.sends, done: false, status: null});
+      if (6 in f && B.runs.length) { const r = B.runs[B.runs.length - 1]; r.done = true; r.status = f[6]; B.finished += 1; }
+    });
     return ws;
   }
   Counted.prototype = Orig.prototype;
@@ -125,10 +151,19 @@ new MutationObserver((muts) => {
 })();
 """
 
+#: JavaScript: the page shows a finished run (no run under way, no stale element)
 IDLE = """() => { const a = document.querySelector('[data-testid="stApp"]');
-  return a && a.getAttribute('data-test-script-state') === 'notRunning'
-         && document.querySelectorAll('[data-stale="true"]').length === 0
-         && performance.now() - window.__bdx.lastMsg > 80; }"""
+  return !!a && a.getAttribute('data-test-script-state') === 'notRunning'
+         && document.querySelectorAll('[data-stale="true"]').length === 0; }"""
+
+#: JavaScript: how many rerun requests the page has sent (call before an action)
+MARK = "() => window.__bdx ? window.__bdx.sends : 0"
+
+#: JavaScript (argument: a :data:`MARK`): the newest script run started after a request sent
+#: after the mark, it has finished (not cut short for another rerun) and the page shows it
+RAN_SINCE = """(mark) => { const B = window.__bdx; if (!B) return false;
+  const r = B.runs[B.runs.length - 1];
+  return !!r && r.after > mark && r.done && r.status !== 2 && (""" + IDLE + """)(); }"""
 
 #: JavaScript: the text of the ranking chart (its SVG), which changes when the ranking is redrawn
 RANKING_TEXT = """() => { const s = document.querySelector('.st-key-bdx-ranking [data-testid="stVegaLiteChart"] svg.marks');
@@ -161,13 +196,17 @@ LATENCY_PROBE = """
 class AppPage:
     """The app in one browser page, driven like a user would.
 
-    Every action that reruns the app waits until the run has finished
-    (``data-test-script-state`` back to ``notRunning``).
+    Every action that reruns the app goes through :meth:`rerun`, which waits
+    for a script run that *started after* the action's rerun request and has
+    finished (seen in the websocket traffic: Streamlit's ``new_session`` and
+    ``script_finished`` messages, see :data:`OBSERVER`), and for the page to
+    show it. Nothing waits a fixed time; assertions wait for the text they
+    expect (:meth:`expect_text`, :meth:`expect_top`).
     """
 
     TOP = ".st-key-bdx-top"
 
-    def __init__(self, page, url: str, *, timeout: float = 30_000):
+    def __init__(self, page, url: str, *, timeout: float = 60_000):
         self.page = page
         self.url = url
         self.timeout = timeout
@@ -176,34 +215,50 @@ class AppPage:
 
     def counters(self) -> tuple[int, int]:
         """(finished script runs seen, messages received from the server)."""
-        r = self.page.evaluate("() => window.__bdx ? [window.__bdx.runs, window.__bdx.msgs] : [0, 0]")
+        r = self.page.evaluate("() => window.__bdx ? [window.__bdx.finished, window.__bdx.msgs] : [0, 0]")
         return int(r[0]), int(r[1])
 
     def open(self, query: str = "") -> AppPage:
-        """Load the app and wait until the first run has finished and the ranking is drawn."""
+        """Load the app and wait until its first run has finished and the ranking is drawn."""
         self.page.goto(self.url + ("/?" + query if query else "/"))
-        self.page.wait_for_function("() => window.__bdx && window.__bdx.msgs > 0")
-        self.wait_idle()
+        self.page.wait_for_function(RAN_SINCE, arg=0, polling=20)  # the page's first request
         self.page.locator(self.TOP).wait_for()
         return self
 
     def wait_idle(self) -> None:
-        """Wait until no script run is under way and the server has been quiet for a moment."""
+        """Wait until no script run is under way and no element is stale."""
         self.page.wait_for_function(IDLE, polling=20)
 
     def rerun(self, action) -> None:
-        """Do ``action()`` (which must rerun the app) and wait for the run to finish."""
-        r0, m0 = self.counters()
-        action()
-        try:  # a finished run flips data-test-script-state back to notRunning ...
-            self.page.wait_for_function(f"() => window.__bdx.runs > {r0}", polling=10, timeout=5_000)
-        except Exception:  # noqa: BLE001 - ... unless the run was too quick for the DOM to show it
-            self.page.wait_for_function(f"() => window.__bdx.msgs > {m0}", polling=10)
+        """Do ``action()`` (which must rerun the app) and wait for the run it caused to finish.
+
+        The run counts only if it started after a rerun request sent after the
+        action began, so the previous action's run (or the gap before the new
+        one starts) is never taken for it.
+        """
         self.wait_idle()
+        mark = int(self.page.evaluate(MARK))
+        action()
+        self.page.wait_for_function(RAN_SINCE, arg=mark, polling=20)
 
     def tab(self, name: str) -> None:
-        """Open an evidence tab by its title (no rerun)."""
-        self.page.get_by_role("tab", name=name).first.click()
+        """Open a tab by its title (the app reruns on a tab change) and wait for the run."""
+        tab = self.page.get_by_role("tab", name=name).first
+        if tab.get_attribute("aria-selected") == "true":
+            return  # already open: a click would not rerun
+        self.rerun(tab.click)
+
+    def expect_text(self, text: str) -> None:
+        """Wait until the page shows ``text`` (fails after the timeout)."""
+        from playwright.sync_api import expect
+
+        expect(self.page.locator("body")).to_contain_text(text, timeout=self.timeout)
+
+    def expect_top(self, label: str) -> None:
+        """Wait until the 'Most probable' line names ``label`` first."""
+        from playwright.sync_api import expect
+
+        expect(self.page.locator(self.TOP)).to_contain_text(f"Most probable: 1. {label}", timeout=self.timeout)
 
     def fill(self, label: str, text: str) -> None:
         """Type into a text input (by its label), commit with Enter, wait for the run."""
@@ -222,12 +277,8 @@ class AppPage:
         self.rerun(lambda: self.page.get_by_role("option", name=option, exact=True).first.click())
 
     def add_drug(self, name: str) -> None:
-        """Type a drug name into the medication list and pick it, wait for the run."""
-        box = self.page.get_by_label("Current and recent drugs").first
-        box.click()
-        box.fill(name)
-        self.rerun(lambda: self.page.get_by_role("option", name=name, exact=True).first.click())
-        self.page.keyboard.press("Escape")
+        """Type a drug name (or its first letters) into the drug box and press Enter, wait for the run."""
+        self.fill("Add a drug", name)
 
     def click(self, name: str) -> None:
         """Click a button by its text, wait for the run."""

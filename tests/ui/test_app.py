@@ -22,7 +22,7 @@ import yaml
 from bayesdx.case import parse_case
 from bayesdx.diagnosis import diagnose_evidence, load_model
 from bayesdx.errors import ImpossibleEvidenceError
-from bayesdx.ui.labels import finding_label
+from bayesdx.ui.labels import cause_label, finding_label
 from bayesdx.uncertainty import credible_intervals
 
 st_testing = pytest.importorskip("streamlit.testing.v1")
@@ -59,13 +59,24 @@ def top_label(at: AppTest) -> str:
 
 
 def url_evidence(at: AppTest) -> dict[str, str]:
-    return {k: (v[-1] if isinstance(v, list) else v) for k, v in at.query_params.items()}
+    return {k: (v[-1] if isinstance(v, list) else v) for k, v in at.query_params.items() if not k.startswith("f.")}
+
+
+def url_fields(at: AppTest) -> dict[str, str]:
+    """The form's fields in the address bar (``f.<field>=<text>``)."""
+    return {k: (v[-1] if isinstance(v, list) else v) for k, v in at.query_params.items() if k.startswith("f.")}
+
+
+def shown(markdown: str) -> str:
+    """Markdown with the backslash escapes of user text (bayesdx.ui.markup.md) removed: what is read."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace("\u2060", "")
 
 
 def texts(at: AppTest) -> str:
-    """Every message and markdown text on the page."""
-    parts = [e.value for e in [*at.error, *at.warning, *at.info, *at.success, *at.markdown, *at.caption]]
-    return "\n".join(str(p) for p in parts)
+    """Every message and markdown text on the page (escapes removed)."""
+    parts = [e.value for e in [*at.error, *at.warning, *at.info, *at.success, *at.markdown, *at.caption,
+                               *at.toast]]
+    return shown("\n".join(str(p) for p in parts))
 
 
 def tab(at: AppTest, name: str) -> AppTest:
@@ -92,7 +103,7 @@ def result_tab(at: AppTest, name: str) -> AppTest:
 def enter_clozapine_case(at: AppTest) -> None:
     tab(at, "Blood count")
     at.text_input(key="w:cbc.anc").input("0.1").run()
-    tab(at, "Context & history")
+    tab(at, "History")
     at.text_input(key="w:age_years").input("34").run()
     tab(at, "Medication")
     at.multiselect(key="w:meds").select("clozapine").run()
@@ -106,7 +117,7 @@ def enter_clozapine_case(at: AppTest) -> None:
 def test_no_evidence_shows_the_priors_and_the_note(model):
     at = new_app()
     d = diagnose_evidence(model, {}, draws=0)
-    assert top_label(at) == d.causes[0].label
+    assert top_label(at) == cause_label(model, d.causes[0].id)
     note = texts(at)
     assert "not a medical device" in note and "Nothing you enter is stored or sent anywhere" in note
     assert url_evidence(at) == {}
@@ -116,7 +127,7 @@ def test_entering_evidence_changes_the_ranking(model):
     at = new_app()
     before = top_label(at)
     enter_clozapine_case(at)
-    assert top_label(at) == model.net.labels["drug_antipsychotic"] != before
+    assert top_label(at) == cause_label(model, "drug_antipsychotic") != before
     ev = url_evidence(at)
     assert ev["anc"] == "severe" and ev["exposure_antipsychotic"] == "clozapine_window"
     assert ev["exposure_antithyroid"] == "none"  # the medication list is complete
@@ -148,7 +159,7 @@ def test_toggling_a_finding_moves_the_differential(model):
     ev = url_evidence(at)
     d = diagnose_evidence(model, ev, draws=0)
     assert d.causes[0].id != "hairy_cell_leukemia" or "Hairy" in top_line(at)
-    labels = [c.label for c in d.causes[:3]]
+    labels = [cause_label(model, c.id) for c in d.causes[:3]]
     assert all(label in top_line(at) for label in labels)
 
 
@@ -181,8 +192,10 @@ def test_why_lists_findings_with_likelihood_ratios(model):
     at = new_app()
     enter_clozapine_case(at)
     assert at.selectbox(key="bdx.why").value == "drug_antipsychotic"
-    line = next(m.value for m in at.markdown if "prior" in m.value and "posterior" in m.value)
-    assert model.net.labels["drug_antipsychotic"] in line
+    line = next(m.value for m in at.markdown if "likely given these findings" in m.value)
+    assert cause_label(model, "drug_antipsychotic") in line and "before any" in line
+    assert "e+0" not in line and "P(" not in line  # plain words, no scientific notation
+    assert any(e.label == "The numbers behind this chart" for e in at.expander)  # one click away
     charts = at.get("vega_lite_chart")
     assert len(charts) >= 2  # ranking and why
 
@@ -286,7 +299,7 @@ def test_url_round_trips_a_scenario(model):
     at = new_app(ev)
     assert url_evidence(at) == ev
     assert at.text_input(key="w:cbc.anc").value == "moderate"
-    assert tab(at, "Context & history").segmented_control(key="w:history.splenomegaly").value == "present"
+    assert tab(at, "History").segmented_control(key="w:history.splenomegaly").value == "present"
     assert tab(at, "Marrow").selectbox(key="w:marrow.cellularity").value == "hypercellular"
     assert url_evidence(at) == ev
     assert top_label(at) == diagnose_evidence(model, ev, draws=0).causes[0].label
@@ -300,7 +313,7 @@ def test_url_rejects_what_the_model_does_not_know():
     assert url_evidence(at) == {"plt": "low"}
     msg = texts(at)
     assert "link parameter 'anc'" in msg and "severe" in msg        # the states are listed
-    assert "link parameter 'ancc'" in msg and "one of anc" in msg          # nearest names
+    assert "link parameter 'ancc'" in msg and "did you mean anc" in msg          # nearest names
     assert "link parameter 'sle'" in msg and "not a cause" in msg
     assert not at.exception
 
@@ -334,7 +347,7 @@ def test_contradictory_counts_name_both_fields():
     at = new_app()
     at.text_input(key="w:cbc.wbc").input("1.0")
     at.text_input(key="w:cbc.anc").input("3.5").run()
-    warn = "\n".join(w.value for w in at.warning)
+    warn = shown("\n".join(w.value for w in at.warning))
     assert "Neutrophils (ANC)" in warn and "WBC" in warn and "must not exceed" in warn
     assert "anc" not in url_evidence(at) and "wbc" not in url_evidence(at)
     assert top_line(at)  # the ranking is still shown for the rest
@@ -346,10 +359,10 @@ def test_impossible_evidence_names_the_conflict(monkeypatch, model):
     engine_cls = type(model.engine)
     original = engine_cls.posterior
 
-    def posterior(self, evidence, tables=None):
+    def posterior(self, evidence, tables=None, **kw):
         if evidence.get("smear_absent_neutrophils") == "present" and evidence.get("anc") == "normal":
             raise ImpossibleEvidenceError({"anc": "normal", "smear_absent_neutrophils": "present"})
-        return original(self, evidence, tables)
+        return original(self, evidence, tables, **kw)
 
     monkeypatch.setattr(engine_cls, "posterior", posterior)
     at = new_app()
@@ -405,7 +418,7 @@ def test_download_and_upload_round_trip_a_case(model, media):
     at.selectbox(key="w:vitamins.b12@unit").select("pmol/L").run()
     tab(at, "Tests").segmented_control(key="w:tests.hiv").set_value("negative").run()
     tab(at, "Smear").segmented_control(key="w:smear.blasts").set_value("absent").run()
-    tab(at, "Context & history").selectbox(key="w:sex").select("male").run()
+    tab(at, "History").selectbox(key="w:sex").select("male").run()
     evidence = url_evidence(at)
     text = downloaded(at, media)
     assert "not a medical device" in text.splitlines()[1]
@@ -447,6 +460,65 @@ def test_bad_case_files_give_readable_messages(content, expected):
     at.text_input(key="w:cbc.anc").input("0.1").run()
     at.file_uploader(key=_uploader_key(at)).set_value(("bad.yaml", content, "application/x-yaml")).run()
     assert not at.exception
-    err = "\n".join(e.value for e in at.error)
+    err = shown("\n".join(e.value for e in at.error))
     assert "bad.yaml" in err and expected in err
     assert url_evidence(at) == {"anc": "severe"}  # the scenario is left as it was
+
+
+# --------------------------------------------------------------------------- issue 13: entry, link, safety
+
+
+def test_shared_link_restores_the_same_widgets(model):
+    at = new_app()
+    enter_clozapine_case(at)
+    query = {k: (v[-1] if isinstance(v, list) else v) for k, v in at.query_params.items()}
+    assert url_fields(at)["f.cbc.anc"] == "0.1" and url_fields(at)["f.meds"] == "clozapine"
+    again = new_app(query)
+    assert f"{len(url_fields(at))} entries from the link" in texts(again)  # what was entered, not 10 findings
+    assert again.session_state["bdx.direct"] == {}  # no chips under "Other evidence"
+    assert url_evidence(again) == url_evidence(at)
+    assert again.text_input(key="w:age_years").value == "34"  # the age, not "Age group: young"
+    tab(again, "Medication")
+    assert again.multiselect(key="w:meds").value == ["clozapine"]
+    assert again.text_input(key="w:med.clozapine.weeks").value == "9"  # editable, as entered
+
+
+def test_link_values_are_checked_never_evaluated():
+    at = new_app({"f.sex": "__import__('os')", "f.cbc.anc": "0.1", "f.nope": "1", "f.meds": "clozapine,xyz"})
+    assert at.selectbox(key="w:sex").value == "unknown"
+    assert url_evidence(at)["anc"] == "severe"
+    assert sum("left out" in w.value for w in at.warning) == 3
+
+
+def test_drug_box_enter_adds_one_generic():
+    at = new_app()
+    tab(at, "Medication")
+    at.text_input(key="bdx.add_drug").input("cloza").run()
+    assert at.multiselect(key="w:meds").value == ["clozapine"]
+    at.text_input(key="bdx.add_drug").input("Tegretol").run()
+    assert at.multiselect(key="w:meds").value == ["clozapine", "carbamazepine"]
+    at.text_input(key="bdx.add_drug").input("zzqx").run()
+    assert "No drug in the list matches" in texts(at) and "medications[" not in texts(at)
+
+
+def test_paste_box_reads_then_applies(model):
+    at = new_app()
+    tab(at, "Blood count")
+    at.text_area(key="bdx.paste").input("WBC 2.4, ANC 0,2; Hb 121 g/L, PLT 240").run()
+    at.button(key="bdx.paste_read").click().run()
+    assert "Understood" in texts(at) and "anc" not in url_evidence(at)  # shown, not applied yet
+    at.button(key="bdx.paste_apply").click().run()
+    assert url_evidence(at)["anc"] == "severe" and at.text_input(key="w:cbc.hb").value == "121 g/L"
+
+
+def test_consistency_warning_and_do_not_miss(model):
+    at = new_app()
+    tab(at, "Blood count")
+    at.text_input(key="w:cbc.anc").input("3.5").run()
+    tab(at, "Smear")
+    at.segmented_control(key="w:smear.absent_neutrophils").set_value("present").run()
+    assert any("Check these entries" in w.value for w in at.warning)
+    tab(at, "Blood count")
+    at.text_input(key="w:cbc.anc").input("0.05").run()
+    assert not any("Check these entries" in w.value for w in at.warning)
+    assert any(m.value.startswith("**Do not miss**") for m in at.markdown)

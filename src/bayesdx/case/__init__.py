@@ -4,8 +4,12 @@ A case is one patient's evidence written the way a clinician or a data export
 writes it. :func:`parse_case` turns it into ``node -> state`` evidence using
 ``model/case_mapping.yaml`` (bands, units, terms) and ``model/drugs.yaml``
 (drug classes and timing windows); :func:`read_cases` reads a YAML or JSON
-file holding one case or a batch under ``cases:``; :func:`evidence_to_case`
-goes back from evidence to a case dict (export from the app).
+file holding one case or a batch under ``cases:`` (:func:`iter_cases` one
+case at a time, for streaming); :func:`evidence_to_case`
+goes back from evidence to a case dict (export from the app). In a table
+(CSV, Parquet) a case is one row: :func:`row_to_case` / :func:`case_to_row`
+map a row to a case dict and back, and :func:`parse_row` reads a row with the
+same reader (``docs/cohort-format.md``).
 
 Every field and term of the contract is accepted; anything else is a
 :class:`~bayesdx.errors.CaseError` that lists **all** problems of the case,
@@ -79,6 +83,20 @@ Medications: timing
     * Drugs of class ``none`` (propranolol, metformin, ...) are accepted and
       listed under ``ignored`` with the reason.
 
+The file itself
+    Read as UTF-8 (a byte-order mark is accepted in YAML and JSON alike).
+    A key given twice in one mapping is an error naming both lines (YAML and
+    JSON would otherwise keep the last one silently: ``medications:`` twice
+    would drop the drugs). Numbers are decimal: YAML 1.1's ``0x10``, ``010``,
+    ``1:30`` and ``1_000`` are errors, not 16, 8, 90 and 1000. Nesting deeper
+    than 64 levels, YAML alias bombs and ``cases: []`` are errors
+    (:mod:`bayesdx.knowledge.text`).
+
+Labels
+    ``diagnosis: {present: [...], absent: [...]}`` (cause ids; one id may be
+    written as a string) is checked against the model and kept on
+    :attr:`ParsedCase.label`; it never becomes evidence.
+
 Extensions (beyond the contract)
 --------------------------------
 * ``evidence:`` - a mapping ``node: state`` set directly on the network,
@@ -109,11 +127,17 @@ The reader is split by responsibility; only the names above are public.
 
 * :mod:`bayesdx.case.reader` - :class:`ParsedCase`, :func:`parse_case`,
   :func:`read_cases` (files, batches), the ``evidence:`` extension.
+* :mod:`bayesdx.case.collect` - the collect mode :func:`read_case`
+  (:class:`CaseReading`: the evidence of every readable field and every
+  problem, each with its field path as data, e.g. ``("medications", 0,
+  "name")``; the app reads its form this way).
 * :mod:`bayesdx.case.fields` - demographics, numeric CBC / baseline /
   vitamin fields and their bands.
 * :mod:`bayesdx.case.sections` - smear, history, tests and marrow terms.
 * :mod:`bayesdx.case.medications` - drug names, classes and tiers, timing.
 * :mod:`bayesdx.case.inverse` - :func:`evidence_to_case`.
+* :mod:`bayesdx.case.table` - :func:`row_to_case`, :func:`case_to_row`,
+  :func:`parse_row` (the table form).
 * :mod:`bayesdx.case.common` - words, hints, the problem list, numbers with
   units (:mod:`bayesdx.case.units`).
 
@@ -132,6 +156,10 @@ Examples
 from __future__ import annotations
 
 from .inverse import evidence_to_case
-from .reader import ParsedCase, parse_case, read_cases
+from .collect import CaseReading, read_case
+from .reader import ParsedCase, iter_cases, parse_case, read_cases
+from .table import case_to_row, parse_row, row_to_case
 
-__all__ = ["ParsedCase", "evidence_to_case", "parse_case", "read_cases"]
+__all__ = ["CaseReading", "ParsedCase", "case_to_row", "evidence_to_case", "iter_cases", "parse_case",
+           "parse_row",
+           "read_case", "read_cases", "row_to_case"]

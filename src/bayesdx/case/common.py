@@ -14,54 +14,78 @@ Examples
 'a known name - did you mean clozapine?'
 >>> describe([1, 2]), describe("x"), fmt(0.50)
 ('a list', "'x'", '0.5')
+>>> describe(10 ** 100)
+'1000000000000000000000000000000000000000... (101 characters)'
+
 """
 
 from __future__ import annotations
 
-import difflib
 import re
 from typing import Any
 
-from ..errors import Problem
+from ..errors import Problem, nearest, suggest
 from ..knowledge.load import Knowledge
 from ..knowledge.schema import NumericField
 from .units import Reading, UnitError, convert, read_value
 
-__all__ = ["CATEGORICAL_NODE", "FIELDS", "TIME_UNITS", "ReaderBase", "describe", "fmt", "near",
-           "suggest", "word"]
+__all__ = ["CATEGORICAL_NODE", "FIELDS", "LABEL_KEYS", "TIME_UNITS", "ReaderBase", "describe", "field_path",
+           "fmt", "nearest", "path_text", "suggest", "word"]
 
 #: top-level fields of a case (the contract, plus the documented extensions)
 FIELDS = (
     "id", "age_years", "sex", "ancestry", "duration", "cbc", "baseline_cbc", "smear",
     "medications", "history", "tests", "vitamins", "marrow", "evidence", "note", "description",
+    "diagnosis",
 )
+#: fields of the ``diagnosis:`` label (the contract's label for learning and evaluation)
+LABEL_KEYS = ("present", "absent")
 #: categorical case field -> its node
 CATEGORICAL_NODE = {"sex": "sex", "ancestry": "ancestry", "duration": "course"}
 #: units of the time fields (their example is written as a duration)
 TIME_UNITS = ("week", "day", "month", "year")
 
 _WORD_SEP = re.compile(r"[\s\-/+]+")
+_INDEX = re.compile(r"\[(\d+)\]")
+
+
+def field_path(path: str | tuple) -> tuple:
+    """A path as written in messages, as data: ``"medications[0].name"`` -> ``("medications", 0, "name")``.
+
+    Only for paths the reader writes itself; a path holding a key from the
+    case (which may contain a dot) is built as a tuple from the start.
+
+    >>> field_path("marrow.findings[1]"), field_path(("cbc", "a.b"))
+    (('marrow', 'findings', 1), ('cbc', 'a.b'))
+    """
+    if isinstance(path, tuple):
+        return path
+    out: list = []
+    for part in path.split(".") if path else ():
+        head = part.split("[", 1)[0]
+        if head or "[" not in part:
+            out.append(head)
+        out += [int(i) for i in _INDEX.findall(part[len(head):])]
+    return tuple(out)
+
+
+def path_text(path: str | tuple) -> str:
+    """A field path as written in messages (the inverse of :func:`field_path`).
+
+    >>> path_text(("medications", 0, "name")), path_text("cbc.anc")
+    ('medications[0].name', 'cbc.anc')
+    """
+    if isinstance(path, str):
+        return path
+    text = ""
+    for x in path:
+        text += f"[{x}]" if isinstance(x, int) else (f".{x}" if text else str(x))
+    return text
 
 
 def word(x: str) -> str:
     """Normalise a word: lower case, spaces/hyphens/slashes/'+' to '_'."""
     return _WORD_SEP.sub("_", x.strip().lower()).strip("_")
-
-
-def near(name: str, pool) -> list[str]:
-    """Up to three names of ``pool`` close to ``name``."""
-    return difflib.get_close_matches(str(name), sorted(set(pool)), n=3, cutoff=0.6)
-
-
-def suggest(name: str, pool, what: str = "name") -> str:
-    """A hint: the nearest names, or the whole (short) list."""
-    m = near(name, pool)
-    if m:
-        return f"a known {what} - did you mean {', '.join(m)}?"
-    pool = sorted(set(pool))
-    if len(pool) <= 15:
-        return f"one of {', '.join(pool)}"
-    return f"one of {', '.join(pool[:15])}, ..."
 
 
 def fmt(x: float) -> str:
@@ -73,7 +97,13 @@ def describe(raw: Any) -> str:
     """What was given, for a message: ``repr``, or the type of a mapping or list."""
     if isinstance(raw, (dict, list)):
         return f"a {type(raw).__name__}"
-    return repr(raw)
+    try:
+        text = repr(raw)
+    except ValueError:  # an integer of more than 4,300 digits
+        return "a very large integer"
+    if len(text) > 60:  # a 400-digit number or a pasted paragraph: show its start
+        text = f"{text[:40]}... ({len(text)} characters)"
+    return text
 
 
 class ReaderBase:
@@ -87,29 +117,34 @@ class ReaderBase:
         self.prefix = prefix
         self.problems: list[Problem] = []
         self.evidence: dict[str, str] = {}
-        self.origin: dict[str, str] = {}
+        self.origin: dict[str, str | tuple] = {}
         self.ignored: list[dict[str, str]] = []
         self.age_group: str | None = None
         self.age_years: float | None = None
         self.sex: str | None = None
 
     # ---------------------------------------------------------------- plumbing
-    def add(self, path: str, expected: str, got: str | None = None, hint: str | None = None):
-        self.problems.append(Problem(self.source, f"{self.prefix}{path}", expected, got, hint))
+    def add(self, path: str | tuple, expected: str, got: str | None = None, hint: str | None = None,
+            related: tuple = ()):
+        """Record a problem at ``path`` (a path string, or a tuple when it holds a key of the case)."""
+        text = path_text(path)
+        where = f"{self.prefix}{text}" if text else self.prefix.removesuffix(".")  # no stray dot
+        self.problems.append(Problem(self.source, where, expected, got, hint,
+                                     field_path(path), tuple(related)))
 
-    def ignore(self, field: str, reason: str):
-        self.ignored.append({"field": field, "reason": reason})
+    def ignore(self, field: str | tuple, reason: str):
+        self.ignored.append({"field": path_text(field), "reason": reason})
 
     def set(self, node: str, state: str, path: str):
         if node in self.evidence:
             if self.evidence[node] != state:
-                self.add(path, f"must agree with {self.origin[node]} ({node}={self.evidence[node]})",
+                self.add(path, f"must agree with {path_text(self.origin[node])} ({node}={self.evidence[node]})",
                          f"{node}={state}", "removing one of the two")
             return
         self.evidence[node] = state
         self.origin[node] = path
 
-    def mapping(self, path: str, raw: Any, what: str) -> dict | None:
+    def mapping(self, path: str | tuple, raw: Any, what: str) -> dict | None:
         if raw is None:
             return None
         if not isinstance(raw, dict):
@@ -117,7 +152,7 @@ class ReaderBase:
             return None
         return raw
 
-    def unknown_key(self, path: str, key: Any, allowed, what: str = "field"):
+    def unknown_key(self, path: str | tuple, key: Any, allowed, what: str = "field"):
         self.add(path, f"must be a known {what}", repr(key), suggest(str(key), allowed, what))
 
     # ---------------------------------------------------------------- numbers
@@ -162,7 +197,7 @@ class ReaderBase:
             r = read_value(raw, nf.unit, molar_mass=nf.molar_mass)
         except UnitError as exc:
             got = describe(raw)
-            if exc.kind in ("dimension", "unit"):
+            if exc.kind in ("dimension", "unit", "notation"):
                 got += f" ({exc.detail})"
             elif exc.kind == "nonfinite":
                 got += " (not a finite number)"

@@ -139,7 +139,7 @@ class FieldsReader(ReaderBase):
         out = {}
         for key, value in data.items():
             if key not in specs:
-                self.unknown_key(f"{group}.{key}", key, specs, f"{group} field")
+                self.unknown_key((group, str(key)), key, specs, f"{group} field")
             elif value is not None:
                 out[key] = value
         return out
@@ -158,12 +158,14 @@ class FieldsReader(ReaderBase):
             if v is not None and v > wbc * 1.05 + 0.05:
                 bad = True
                 self.add(f"{group}.{k}", f"must not exceed the WBC ({fmt(wbc)} x10^9/L)",
-                         fmt(v), "checking both values and their units (counts in 10^9/L)")
+                         fmt(v), "checking both values and their units (counts in 10^9/L)",
+                         related=((group, "wbc"),))
         given = [v for v in parts.values() if v is not None]
         total = sum(given)
         if not bad and len(given) >= 2 and total > wbc * 1.1 + 0.1:
             self.add(group, "must have a differential (anc + alc + amc + eos) no larger than the WBC",
-                     f"{fmt(total)} > {fmt(wbc)} x10^9/L", "checking the values and their units")
+                     f"{fmt(total)} > {fmt(wbc)} x10^9/L", "checking the values and their units",
+                     related=tuple((group, k) for k in ("wbc", *parts) if k in readings))
 
     def read_cbc(self, raw: Any):
         specs = self.m.cbc

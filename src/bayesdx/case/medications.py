@@ -34,14 +34,16 @@ A drug may keep its effect longer after stopping than its class (rituximab:
 from __future__ import annotations
 
 import re
+import threading
 from typing import Any
 
 from ..knowledge.load import Knowledge
 from ..knowledge.schema import DrugClassSpec, NumericField
 from .units import Reading, convert
-from .common import ReaderBase, describe, fmt, near, suggest, word
+from .common import ReaderBase, describe, field_path, fmt, nearest, suggest, word
 
-__all__ = ["DAYS", "MED_KEYS", "WEEKS", "MedicationsReader", "drug_lookup"]
+__all__ = ["DAYS", "MED_KEYS", "WEEKS", "MedicationsReader", "best_drug_match", "drug_lookup", "match_drug",
+           "medication_item"]
 
 #: fields of one medication
 MED_KEYS = ("name", "weeks", "stopped_weeks_ago", "days_since_last_dose", "dose")
@@ -61,19 +63,96 @@ _DRUG_SUFFIXES = {
 }
 _STRENGTH = re.compile(r"^\d+(?:\.\d+)?(?:mg|g|mcg|ug|ml|iu|units?)?$")
 
-_LOOKUPS: dict[int, tuple[Any, tuple[dict[str, str], dict[str, str]]]] = {}
+_LOOKUP: list = [None, None]  # [knowledge, (drugs, aliases)]: the last knowledge seen
+_LOOKUP_LOCK = threading.Lock()
 
 
 def drug_lookup(kb: Knowledge) -> tuple[dict[str, str], dict[str, str]]:
-    """Normalised drug names and aliases of ``kb`` (cached per knowledge object)."""
-    hit = _LOOKUPS.get(id(kb))
-    if hit is None or hit[0] is not kb:
-        drugs = {word(k): k for k in kb.drugs.drugs}
-        aliases = {word(k): v for k, v in kb.drugs.aliases.items()}
-        hit = (kb, (drugs, aliases))
-        _LOOKUPS.clear()
-        _LOOKUPS[id(kb)] = hit
-    return hit[1]
+    """Normalised drug names and aliases of ``kb`` (cached for the last knowledge object; thread-safe)."""
+    with _LOOKUP_LOCK:
+        if _LOOKUP[0] is kb:
+            return _LOOKUP[1]
+    drugs = {word(k): k for k in kb.drugs.drugs}
+    aliases = {word(k): v for k, v in kb.drugs.aliases.items()}
+    with _LOOKUP_LOCK:
+        _LOOKUP[:] = [kb, (drugs, aliases)]
+    return drugs, aliases
+
+
+def medication_item(item: Any) -> dict | Any:
+    """One entry of ``medications:`` as a mapping with ``name``; anything else as given.
+
+    >>> medication_item("clozapine"), medication_item({"clozapine": {"weeks": 9}})
+    ({'name': 'clozapine'}, {'name': 'clozapine', 'weeks': 9})
+    """
+    if isinstance(item, str):
+        return {"name": item}
+    if isinstance(item, dict) and "name" not in item and len(item) == 1:
+        (key, value), = item.items()
+        if key not in MED_KEYS and (value is None or isinstance(value, dict)):
+            return {"name": key, **(value or {})}
+    return item
+
+
+def match_drug(kb: Knowledge, name: str) -> tuple[str, str] | None:
+    """``(the name matched, its generic name)`` for a drug name as written, or None.
+
+    Matched case-insensitively against the generic names and aliases of
+    ``model/drugs.yaml``, dropping salt, formulation and strength words from
+    the end if needed.
+
+    >>> from bayesdx.knowledge.load import load_knowledge
+    >>> match_drug(load_knowledge(), "Clozaril 100mg")
+    ('clozaril', 'clozapine')
+    """
+    drugs, aliases = drug_lookup(kb)
+    parts = word(name).split("_")
+    while parts:
+        w = "_".join(parts)
+        if w in drugs:
+            return w, drugs[w]
+        if w in aliases:
+            return w, aliases[w]
+        if len(parts) > 1 and (parts[-1] in _DRUG_SUFFIXES or _STRENGTH.match(parts[-1])):
+            parts.pop()
+            continue
+        return None
+    return None
+
+
+def best_drug_match(kb: Knowledge, text: str) -> tuple[str | None, tuple[str, ...]]:
+    """The one generic name that best matches what was typed, and the other candidates.
+
+    An exact generic or brand name (brands resolve to their generic) wins;
+    then the generics whose own name starts with the text, then those of a
+    brand that does (shortest first); then the closest spelling. Used when a
+    person types part of a name and presses Enter: one drug, never several.
+
+    >>> from bayesdx.knowledge import load_knowledge
+    >>> kb = load_knowledge()
+    >>> best_drug_match(kb, "cloza")[0], best_drug_match(kb, "Clozaril")[0], best_drug_match(kb, "clozapine 100 mg")[0]
+    ('clozapine', 'clozapine', 'clozapine')
+    >>> best_drug_match(kb, "xyzzy")
+    (None, ())
+    """
+    t = word(text or "")
+    if not t:
+        return None, ()
+    hit = match_drug(kb, text)
+    exact = hit[1] if hit else None
+    drugs, aliases = drug_lookup(kb)
+    ranked: list[str] = []
+    if exact:
+        ranked.append(exact)
+    ranked += sorted((g for w, g in drugs.items() if w.startswith(t)), key=lambda g: (len(g), g))
+    ranked += [g for w, g in sorted(aliases.items(), key=lambda kv: (len(kv[0]), kv[0])) if w.startswith(t)]
+    if not ranked:
+        import difflib
+
+        close = difflib.get_close_matches(t, [*drugs, *aliases], n=3, cutoff=0.75)
+        ranked = [drugs.get(w) or aliases[w] for w in close]
+    ranked = list(dict.fromkeys(g for g in ranked if g in kb.drugs.drugs))
+    return (ranked[0], tuple(ranked[1:6])) if ranked else (None, ())
 
 
 class MedicationsReader(ReaderBase):
@@ -83,19 +162,8 @@ class MedicationsReader(ReaderBase):
 
     def resolve_drug(self, name: str) -> str | None:
         """The generic name in model/drugs.yaml for a name as written, or None."""
-        drugs, aliases = drug_lookup(self.kb)
-        parts = word(name).split("_")
-        while parts:
-            w = "_".join(parts)
-            if w in drugs:
-                return drugs[w]
-            if w in aliases:
-                return aliases[w]
-            if len(parts) > 1 and (parts[-1] in _DRUG_SUFFIXES or _STRENGTH.match(parts[-1])):
-                parts.pop()
-                continue
-            return None
-        return None
+        hit = match_drug(self.kb, name)
+        return hit[1] if hit else None
 
     def timing(self, value: float, window: tuple[float, float]) -> str:
         lo, hi = window
@@ -123,7 +191,7 @@ class MedicationsReader(ReaderBase):
                 self.add(f"{ipath}.days_since_last_dose",
                          "must not be more recent than the stop (stopped_weeks_ago)",
                          f"last dose {fmt(days)} days ago, stopped {fmt(stopped)} weeks ago",
-                         "checking both values")
+                         "checking both values", related=(field_path(f"{ipath}.stopped_weeks_ago"),))
             if days is None and stopped is not None:
                 days = convert(stopped, "week", "day")
             if days is None:
@@ -164,18 +232,13 @@ class MedicationsReader(ReaderBase):
         lookup_pool = [*d.drugs, *d.aliases]
         for i, item in enumerate(raw):
             ipath = f"medications[{i}]"
-            if isinstance(item, str):
-                item = {"name": item}
+            item = medication_item(item)
             if not isinstance(item, dict):
                 self.add(ipath, "must be a drug name or a mapping {name: ..., weeks: ...}", describe(item))
                 continue
-            if "name" not in item and len(item) == 1:
-                (key, value), = item.items()
-                if key not in MED_KEYS and (value is None or isinstance(value, dict)):
-                    item = {"name": key, **(value or {})}
             for key in item:
                 if key not in MED_KEYS:
-                    self.unknown_key(f"{ipath}.{key}", key, MED_KEYS, "medication field")
+                    self.unknown_key(("medications", i, str(key)), key, MED_KEYS, "medication field")
             name = item.get("name")
             if not isinstance(name, str) or not name.strip():
                 self.add(f"{ipath}.name", "must be a drug name (generic, e.g. clozapine)", describe(name))
@@ -186,7 +249,7 @@ class MedicationsReader(ReaderBase):
                 hint = suggest(label, lookup_pool, "name")
                 if self.lenient:
                     unknown_names = True
-                    close = near(label, lookup_pool)
+                    close = nearest(label, lookup_pool)
                     reason = "unknown drug name, not used (lenient mode)"
                     if close:
                         reason += f"; did you mean {', '.join(close)}?"
@@ -218,7 +281,11 @@ class MedicationsReader(ReaderBase):
                     self.check_time_vs_age(f"{ipath}.{key}", wk)
             spec = d.drugs[canon]
             shown = canon if canon == label else f"{label} ({canon})"
-            if item.get("dose") is not None:
+            dose = item.get("dose")
+            if isinstance(dose, bool) or not isinstance(dose, (int, float, str, type(None))):
+                self.add(f"{ipath}.dose", "must be a number or text (the dose is not modelled)",
+                         describe(dose), 'dose: "100 mg twice daily"')
+            elif dose is not None:
                 self.ignore(f"medications.{label}.dose", "the dose is not modelled")
             if spec.cls == "none":
                 self.ignore(f"medications.{label}", f"{shown}: {spec.note or 'no marrow effect modelled'}")

@@ -24,7 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..knowledge.schema import TermSection
-from .common import ReaderBase, describe, suggest, word
+from .common import ReaderBase, describe, field_path, suggest, word
 
 __all__ = ["MARROW_KEYS", "SECTION_FIELD", "SectionsReader"]
 
@@ -50,8 +50,8 @@ class SectionsReader(ReaderBase):
             raw = [raw]
         vocab = [*sec.terms, *(["normal"] if sec.has_normal else [])]
         words = ", ".join(sec.values)
-        explicit: dict[str, tuple[str, str]] = {}
-        normal_path: str | None = None
+        explicit: dict[str, tuple[str, str | tuple]] = {}
+        normal_path: str | tuple | None = None
         if isinstance(raw, list):
             for i, item in enumerate(raw):
                 ipath = f"{path}[{i}]"
@@ -67,7 +67,7 @@ class SectionsReader(ReaderBase):
                     self.unknown_key(ipath, item, vocab, f"{path} term")
         elif isinstance(raw, dict):
             for key, value in raw.items():
-                kpath = f"{path}.{key}"
+                kpath = (*field_path(path), str(key))
                 term = word(str(key))
                 if term not in sec.terms and not (sec.has_normal and term == "normal"):
                     self.unknown_key(kpath, key, vocab, f"{path} term")
@@ -111,7 +111,7 @@ class SectionsReader(ReaderBase):
             return
         for key in data:
             if key not in MARROW_KEYS:
-                self.unknown_key(f"marrow.{key}", key, MARROW_KEYS, "marrow field")
+                self.unknown_key(("marrow", str(key)), key, MARROW_KEYS, "marrow field")
         cell = data.get("cellularity")
         if cell is not None:
             options = self.m.marrow_cellularity
@@ -121,4 +121,8 @@ class SectionsReader(ReaderBase):
             else:
                 for node, state in options[word(cell)].items():
                     self.set(node, state, "marrow.cellularity")
-        self.read_terms("marrow_findings", data.get("findings"), self.m.sections["marrow_findings"])
+        if "marrow_findings" in self.m.sections:
+            self.read_terms("marrow_findings", data.get("findings"), self.m.sections["marrow_findings"])
+        elif data.get("findings") is not None:  # a model without marrow terms (tests' tiny one)
+            self.add("marrow.findings", "must not be given: the model's case mapping has no marrow "
+                     "terms", describe(data["findings"]), "the evidence: extension")

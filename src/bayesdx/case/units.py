@@ -59,7 +59,8 @@ class UnitError(ValueError):
     Attributes
     ----------
     kind : str
-        ``"syntax"`` (not a number with a unit), ``"unit"`` (unknown unit),
+        ``"syntax"`` (not a number with a unit), ``"notation"`` (``0x10``,
+        ``010``, ``1:30``: not a plain decimal number), ``"unit"`` (unknown unit),
         ``"dimension"`` (a unit of the wrong kind) or ``"nonfinite"``
         (NaN or infinity).
     detail : str
@@ -139,6 +140,11 @@ pint converts ``value unit`` to ``value * factor``, bit for bit."""
 _NUMBER = re.compile(
     r"^\s*(?P<op><=|>=|<|>|≤|≥)?\s*(?P<num>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(?P<unit>.*?)\s*$"
 )
+
+
+_NOT_DECIMAL = re.compile(
+    r"^[-+]?(?:0[xob][0-9a-f_]*|0[0-9_]+|[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?"
+    r"|[0-9]+_[0-9_]*(?:\.[0-9_]*)?)(?:\s|$)", re.IGNORECASE)
 
 
 @lru_cache(maxsize=256)
@@ -304,10 +310,18 @@ def read_value(raw: object, unit: str, *, molar_mass: str | None = None) -> Read
     if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
         raise UnitError(f"{raw!r} is not a number", "syntax")
     if isinstance(raw, (int, float)):
-        if not math.isfinite(raw):
+        try:
+            value = float(raw)
+        except OverflowError:  # an integer of hundreds of digits
+            raise UnitError("an integer too large to be a measurement", "nonfinite") from None
+        if not math.isfinite(value):
             raise UnitError(f"{raw} is not a finite number", "nonfinite")
-        return Reading(float(raw))
+        return Reading(value)
     text = raw.strip()
+    if _NOT_DECIMAL.match(text):
+        raise UnitError(f"{raw!r} is not a plain decimal number", "notation",
+                        "not a plain decimal number: YAML 1.1 would read it as hexadecimal, octal, "
+                        "binary or base 60; write the value in decimal")
     if "," in text:
         raise UnitError(f"{raw!r} contains a comma", "syntax")
     m = _NUMBER.match(text)

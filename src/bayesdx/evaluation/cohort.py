@@ -247,7 +247,7 @@ def check_cohort(model, n: int = 2000, seed: int = 0, *, bins: int = 10, p_conte
     patients are always drawn from the model's point estimate. Passing other
     tables simulates a wrong engine, which must show up as miscalibration.
     """
-    from .report import progress_bar
+    from ..progress import progress_bar
 
     net, eng = model.net, model.engine
     cohort = sample_cohort(net, n, seed)

@@ -188,7 +188,7 @@ def _ranking(case: dict, model, source: str) -> Ranking:
 def score_probes(probes: list[Probe], model=None, *, progress: bool = False) -> ProbeScore:
     """Run every probe on ``model`` (default: the repository's) and check its expectations."""
     from ..diagnosis import load_model
-    from .report import progress_bar
+    from ..progress import progress_bar
 
     model = model or load_model()
     labels = getattr(model.net, "labels", {})

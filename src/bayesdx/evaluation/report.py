@@ -15,7 +15,6 @@ a reviewer reads (``bayesdx validate --report DIR``):
     the reliability diagram (needs matplotlib, a ``dev`` extra; without it the
     other files are still written and the summary says why the plot is missing).
 
-:func:`progress_bar` is the small stderr progress bar of long runs.
 
 Examples
 --------
@@ -34,21 +33,16 @@ import csv
 import datetime as _dt
 import json
 import math
-import sys
-import time
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from .. import __version__
 from ..errors import Problem, UsageError
 from .vignettes import SCORE_DEFINITION, Calibration, Score
 
-__all__ = ["Report", "ReportError", "plot_reliability", "progress_bar", "report_dict",
+__all__ = ["Report", "ReportError", "plot_reliability", "report_dict",
            "write_report"]
-
-T = TypeVar("T")
 
 
 class ReportError(UsageError):
@@ -69,37 +63,6 @@ class Report:
     def files(self) -> tuple[Path, ...]:
         """Every file written."""
         return tuple(p for p in (self.summary, self.cases, self.json, self.plot) if p)
-
-
-def progress_bar(items: Iterable[T], total: int | None = None, label: str = "",
-                 stream=None) -> Iterator[T]:
-    """Yield ``items``, drawing a bar on ``stream`` (stderr) only when it is a terminal.
-
-    >>> list(progress_bar([1, 2, 3], label="demo"))   # not a terminal here: silent
-    [1, 2, 3]
-    """
-    stream = stream if stream is not None else sys.stderr
-    try:
-        total = total if total is not None else len(items)  # type: ignore[arg-type]
-    except TypeError:
-        total = None
-    tty = bool(getattr(stream, "isatty", lambda: False)())
-    last = 0.0
-    i = 0
-    for i, item in enumerate(items, 1):
-        yield item
-        now = time.monotonic()
-        if tty and (now - last > 0.1 or i == total):
-            last = now
-            if total:
-                done = int(30 * i / total)
-                stream.write(f"\r{label} [{'#' * done}{'.' * (30 - done)}] {i}/{total}")
-            else:
-                stream.write(f"\r{label} {i}")
-            stream.flush()
-    if tty and i:
-        stream.write("\n")
-        stream.flush()
 
 
 def _num(x: float | None, nd: int = 6):

@@ -44,9 +44,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import BayesdxError, CaseError, Problem
+from ..knowledge.text import TextError, read_text, yaml_load
 
 __all__ = ["SCORE_DEFINITION", "Calibration", "CalibrationBin", "Score", "Vignette",
-           "VignetteResult", "calibration", "load_vignettes", "score_vignettes", "vignette_dir"]
+           "VignetteResult", "calibration", "load_vignettes", "score_rankings", "score_vignettes",
+           "vignette_dir"]
 
 SCORE_DEFINITION = (
     "Brier score and log loss treat every cause of a vignette as a binary forecast with "
@@ -240,11 +242,6 @@ class CalibrationBin:
     observed: float
     z: float = float("nan")
 
-    @property
-    def gap(self) -> float:
-        """``observed - predicted`` (NaN for an empty bin)."""
-        return self.observed - self.predicted
-
 
 @dataclass(frozen=True)
 class Calibration:
@@ -326,8 +323,11 @@ def load_vignettes(folder: str | Path | None = None, *, published: bool = False
     out, problems = [], []
     for path in sorted(folder.glob("*.yaml")):
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = yaml_load(read_text(path))
             v = _VignetteFile.model_validate(data)
+        except TextError as exc:
+            problems.append(exc.problem(str(path)))
+            continue
         except yaml.YAMLError as exc:
             problems.append(Problem(str(path), "", "must be valid YAML", str(exc).splitlines()[0]))
             continue
@@ -357,7 +357,7 @@ def score_vignettes(vignettes: list[Vignette], model=None, *, progress: bool = F
     """
     from ..case import parse_case
     from ..diagnosis import load_model
-    from .report import progress_bar
+    from ..progress import progress_bar
 
     model = model or load_model()
     family = model.net.family
@@ -375,3 +375,33 @@ def score_vignettes(vignettes: list[Vignette], model=None, *, progress: bool = F
         results.append(VignetteResult(v, tuple(c for c, _ in ranked),
                                       tuple(p for _, p in ranked), None, fam))
     return Score(tuple(results))
+
+
+def score_rankings(vignettes: list[Vignette], model=None) -> dict[str, Score]:
+    """Score every ranking of :data:`bayesdx.counterfactual.RANKINGS` on the vignettes.
+
+    One exact counterfactual computation per vignette gives all rankings; each
+    :class:`Score`'s ``probs`` hold that ranking's score (not a probability
+    except for ``posterior`` and ``needed``), so only top-k and MRR are meaningful.
+    """
+    from ..case import parse_case
+    from ..counterfactual import RANKINGS, counterfactual
+    from ..diagnosis import load_model
+
+    model = model or load_model()
+    family = model.net.family
+    out: dict[str, list] = {k: [] for k in RANKINGS}
+    for v in vignettes:
+        fam = family.get(v.cause)
+        try:
+            pc = parse_case(v.case, model.kb, source=v.path)
+            cf = counterfactual(model.engine, pc.evidence)
+        except BayesdxError as exc:
+            for k in RANKINGS:
+                out[k].append(VignetteResult(v, (), (), str(exc), fam))
+            continue
+        for k in RANKINGS:
+            ranked = cf.ranked(k)
+            out[k].append(VignetteResult(v, tuple(c for c, _ in ranked),
+                                         tuple(p for _, p in ranked), None, fam))
+    return {k: Score(tuple(r)) for k, r in out.items()}

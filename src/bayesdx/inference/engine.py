@@ -13,7 +13,14 @@ inclusion–exclusion and no cancellation.
 
 Every query has one signature, :meth:`Engine.posterior`, and batches over
 evidence sets and parameter draws. Plans are compiled per evidence *pattern*
-(which nodes are observed, which findings are at baseline) and cached.
+(:class:`~bayesdx.inference.plan.Pattern`: which nodes are observed, which
+findings are at baseline) and cached.
+
+Thread safety: one engine may be queried from many threads at once. The plan
+cache is the engine's only mutable state; a lock guards each lookup and each
+insertion, never a compilation or a query, so threads wait for each other
+only for a dictionary operation. (The derived caches of the numeric tables
+have their own lock, :class:`~bayesdx.knowledge.network.Tables`.)
 
 Examples
 --------
@@ -26,21 +33,25 @@ True
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import CaseError, ImpossibleEvidenceError, Problem
+from ..errors import CaseError, ImpossibleEvidenceError, Problem, check_option, suggest
 from .budget import Budget, BudgetError, Cost, plan_cost
 from .factors import prepare
 from .pattern import add_constant_findings, run_frontier
 from ..knowledge.network import Network, Tables
-from .plan import Plan, compile_plan
+from .plan import Pattern, Plan, compile_plan
 from .slots import run_slots
 
-__all__ = ["HEAVY", "REPEATED", "SLOTS_MIN", "BatchPosterior", "Engine", "Posterior"]
+__all__ = ["HEAVY", "METHODS", "REPEATED", "SLOTS_MIN", "BatchPosterior", "Engine", "Posterior"]
+
+METHODS = ("auto", "pattern", "slots", "union")
+"""The ways :meth:`Engine.posterior_batch` can share work (all exact)."""
 
 REPEATED = 128
 """In :meth:`Engine.posterior_batch` (``auto``), a pattern gets its own plan when its
@@ -111,7 +122,8 @@ class Engine:
     """Compiled exact engine over a :class:`~bayesdx.knowledge.network.Network`.
 
     The engine validates evidence against the network when it is queried and
-    caches one plan per evidence pattern.
+    caches one plan per evidence pattern. It is safe to query from several
+    threads at once (see the module docstring).
 
     Parameters
     ----------
@@ -128,20 +140,12 @@ class Engine:
         self.budget = budget or Budget()
         self.causes = tuple(network.causes)
         self._cause_index = {c: i for i, c in enumerate(self.causes)}
-        self._plans: OrderedDict = OrderedDict()
+        self._plans: OrderedDict[Pattern, Plan] = OrderedDict()
+        self._plans_lock = threading.Lock()
         self._cache_size = cache_size
         net = network
-        self._finding_ctx_parents = {f: [p for p in net.parents[f] if p in net.kb.context]
-                                     for f in net.findings}
-        self._finding_cause_parents = {f: [p for p in net.parents[f] if p in net.kb.causes]
-                                       for f in net.findings}
-        self._ctx_children = {x: [c for c in net.children[x] if c in net.kb.context]
-                              for x in net.context}
-        self._ctx_cause_children = {x: [c for c in net.children[x] if c in net.kb.causes]
-                                    for x in net.context}
         self._priors = np.array([network.cause_priors()[c] for c in self.causes])
         self._state_index = {n: {s: i for i, s in enumerate(st)} for n, st in net.states.items()}
-        self._finding_set = frozenset(net.findings)
 
     # ----------------------------------------------------------------- public API
 
@@ -158,8 +162,6 @@ class Engine:
         CaseError
             Naming every unknown node or state, with the nearest valid names.
         """
-        import difflib
-
         problems = []
         out = {}
         for node, state in evidence.items():
@@ -168,10 +170,9 @@ class Engine:
                                         repr(state), "enter the findings that point to it instead"))
                 continue
             if node not in self._state_index:
-                near = difflib.get_close_matches(node, list(self._state_index), n=3)
-                problems.append(Problem("evidence", node, "must be a node of the network",
-                                        repr(node), f"one of {', '.join(near)}" if near else
-                                        "a name listed by 'bayesdx nodes'"))
+                problems.append(Problem("evidence", node, "must be a node of the network", repr(node),
+                                        suggest(node, self._state_index, "node",
+                                                "a name listed by 'bayesdx nodes'")))
                 continue
             idx = self._state_index[node].get(state)
             if idx is None:
@@ -201,8 +202,8 @@ class Engine:
         """
         idx = self.validate(evidence)
         budget = budget or self.budget
-        cost = plan_cost(self._plan(self._pattern_key([idx])), tables.draws if tables else 1)
-        if cost.seconds > budget.seconds:
+        cost = plan_cost(self.plan(Pattern.of(self.net, [idx])), tables.draws if tables else 1)
+        if not cost.within(budget):  # time or memory
             raise BudgetError("evidence", cost, budget)
         probs, logz = self._run([idx], tables)
         if not np.isfinite(logz[0, 0]):
@@ -210,7 +211,8 @@ class Engine:
         return Posterior(self.causes, probs[0, 0], self._priors, float(logz[0, 0]), dict(evidence))
 
     def posterior_batch(self, evidences: Sequence[Mapping[str, str]],
-                        tables: Tables | None = None, *, method: str = "auto") -> BatchPosterior:
+                        tables: Tables | None = None, *, method: str = "auto",
+                        labels: Sequence[Mapping[str, int]] | None = None) -> BatchPosterior:
         """Posteriors for many evidence sets (and, through ``tables``, many draws).
 
         Every method is exact; they differ in how cases share work:
@@ -228,12 +230,17 @@ class Engine:
             findings) reach :data:`REPEATED`; the rest share slot passes when
             there are at least :data:`SLOTS_MIN` of them.
 
+        ``labels`` (one mapping per case, cause -> 1 present / 0 absent) conditions
+        each case on known causes: its posteriors are then given evidence and
+        label, and ``log_evidence`` is ``log P(evidence, label)``.
+
         Impossible evidence yields NaN rows with ``log_evidence == -inf``; use
         :meth:`posterior` for a single case to get the explanation.
         """
-        if method not in ("auto", "pattern", "slots", "union"):
-            raise ValueError(f"posterior_batch: method must be auto, pattern, slots or union; got {method!r}")
+        check_option("posterior_batch: method", method, METHODS)
         idxs = [self.validate(e) for e in evidences]
+        for e, lab in zip(idxs, labels or ()):
+            e.update({self.causes[self._cause_index[c]]: int(bool(k)) for c, k in lab.items()})
         tables = tables or self.net.tables()
         D = tables.draws
         out = np.full((D, len(idxs), len(self.causes)), np.nan)
@@ -241,21 +248,16 @@ class Engine:
         if method == "union":
             p, lz = self._run(idxs, tables)
             return BatchPosterior(self.causes, p, lz)
-        groups: dict = {}
-        findings = self._finding_set
-        heavy = []
-        for i, ev in enumerate(idxs):  # same key <=> same pattern (see _pattern_key)
-            key = frozenset((n, n in findings and k > 0) for n, k in ev.items())
-            groups.setdefault(key, []).append(i)
-            if sum(flag for _, flag in key) >= HEAVY:
-                heavy.append(key)
+        groups: dict[Pattern, list[int]] = {}
+        for i, ev in enumerate(idxs):
+            groups.setdefault(Pattern.of(self.net, [ev]), []).append(i)
         # a plan pays for its compilation when the pattern is frequent, sooner when
         # it is heavy (the slot pass's fixed cause order costs more there)
         own, shared = [], []
-        for key, members in groups.items():
-            weight = len(members) * (1 + sum(flag for _, flag in key))
+        for pattern, members in groups.items():
+            weight = len(members) * (1 + len(pattern.acc))
             planned = method == "pattern" or (method == "auto" and (weight >= REPEATED
-                                                                    or key in heavy))
+                                                                    or len(pattern.acc) >= HEAVY))
             (own if planned else shared).append(members)
         if method == "auto" and sum(map(len, shared)) < SLOTS_MIN:
             own, shared = own + shared, []
@@ -276,7 +278,7 @@ class Engine:
         >>> eng.estimate({"anc": "severe"}).within(eng.budget)
         True
         """
-        return plan_cost(self._plan(self._pattern_key([self.validate(evidence)])), draws)
+        return plan_cost(self.plan(Pattern.of(self.net, [self.validate(evidence)])), draws)
 
     def log_evidence(self, evidence: Mapping[str, str], tables: Tables | None = None) -> float:
         """``log P(evidence)`` (``-inf`` when impossible)."""
@@ -299,31 +301,24 @@ class Engine:
 
     # ----------------------------------------------------------------- compile
 
-    def _pattern_key(self, idxs: list[dict[str, int]]):
-        net = self.net
-        observed_all = set.intersection(*[set(e) for e in idxs]) if idxs else set()
-        observed_any = set().union(*[set(e) for e in idxs]) if idxs else set()
-        fixed_ctx = frozenset(n for n in net.context if n in observed_all)
-        free_ctx = frozenset(n for n in net.context if n not in observed_all)
-        unary, acc = [], []
-        for f in net.findings:
-            if f not in observed_any:
-                continue
-            if f in observed_all and all(e[f] == 0 for e in idxs):
-                unary.append(f)
-            else:
-                acc.append(f)
-        return (fixed_ctx, free_ctx, tuple(unary), tuple(acc))
+    def plan(self, pattern: Pattern) -> Plan:
+        """The compiled plan of an evidence pattern (cached, least recently used dropped).
 
-    def _plan(self, key) -> Plan:
-        plan = self._plans.get(key)
-        if plan is not None:
-            self._plans.move_to_end(key)
-            return plan
-        plan = compile_plan(self.net, *key)
-        self._plans[key] = plan
-        if len(self._plans) > self._cache_size:
-            self._plans.popitem(last=False)
+        Thread-safe: the lock covers the cache lookup and the insertion only;
+        two threads that miss the same pattern at once may both compile it
+        (the same plan: compilation is deterministic) and the first stored wins.
+        """
+        with self._plans_lock:
+            plan = self._plans.get(pattern)
+            if plan is not None:
+                self._plans.move_to_end(pattern)
+                return plan
+        plan = compile_plan(self.net, pattern)
+        with self._plans_lock:
+            plan = self._plans.setdefault(pattern, plan)
+            self._plans.move_to_end(pattern)
+            while len(self._plans) > self._cache_size:
+                self._plans.popitem(last=False)
         return plan
 
     # ----------------------------------------------------------------- run
@@ -331,7 +326,7 @@ class Engine:
     def _run(self, idxs: list[dict[str, int]], tables: Tables | None):
         """Posterior probs ``(D, B, C)`` and log-evidence ``(D, B)``."""
         T = tables or self.net.tables()
-        plan = self._plan(self._pattern_key(idxs))
+        plan = self.plan(Pattern.of(self.net, idxs))
         D, B = T.draws, len(idxs)
         per = plan_cost(plan).bytes
         fit = max(1, self.budget.memory_bytes // per)  # (draw, case) pairs per chunk

@@ -23,9 +23,13 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import check_option
 from ..knowledge.network import Network, Tables
 
-__all__ = ["MAX_DIRECT_PARENTS", "finding_table", "to_pgmpy", "write_network"]
+__all__ = ["FORMATS", "MAX_DIRECT_PARENTS", "finding_table", "to_pgmpy", "write_network"]
+
+FORMATS = ("bif", "xmlbif")
+"""File formats of :func:`write_network` (``bayesdx export --format``)."""
 
 MAX_DIRECT_PARENTS = 4
 
@@ -140,17 +144,14 @@ def write_network(net: Network, path: str | Path, fmt: str = "bif") -> Path:
 
     Raises
     ------
-    ValueError
-        For a format other than ``bif`` or ``xmlbif``.
+    QueryError
+        For a format other than those of :data:`FORMATS`.
     """
     from pgmpy.readwrite import BIFWriter, XMLBIFWriter
 
+    check_option("export: format", fmt, FORMATS)
     path = Path(path)
     model = to_pgmpy(net)
-    if fmt == "bif":
-        BIFWriter(model).write(str(path))
-    elif fmt == "xmlbif":
-        XMLBIFWriter(model).write(str(path))
-    else:
-        raise ValueError(f"--format: must be bif or xmlbif; got {fmt!r}; try --format bif")
+    writer = BIFWriter if fmt == "bif" else XMLBIFWriter
+    writer(model).write(str(path))
     return path

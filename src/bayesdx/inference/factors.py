@@ -157,6 +157,16 @@ def prepare(net: Network, plan: Plan, idxs: list[dict[str, int]], T: Tables) -> 
         keep = [p for p in par if p not in plan.fixed_ctx]
         arr = _slice_fixed(T.cause_cpt[c], par, fixed_idx, B)  # (D, B, *kept cards)
         f2 = np.stack([1.0 - arr, arr], axis=2)  # (D, B, 2, *kept)
+        clamp = [e.get(c) for e in idxs]  # a label on the cause (Engine.posterior_batch labels=)
+        if any(k is not None for k in clamp):
+            m = np.ones((B, 2))
+            for b, k in enumerate(clamp):
+                if k is not None:
+                    m[b, 1 - k] = 0.0
+            f2 = f2 * m.reshape((1, B, 2) + (1,) * len(keep))
+        w = T.cause_weight.get(c)
+        if w is not None:  # a likelihood on the cause itself (conditioning)
+            f2 = f2 * w.reshape((w.shape[0], 1, 2) + (1,) * len(keep))
         if c in unary:
             u = unary[c]
             f2 = f2 * u.reshape(u.shape + (1,) * len(keep))
@@ -194,8 +204,8 @@ def ctx_factor(net: Network, x: str, T: Tables, plan: Plan, prep: Prepared):
 
 def _stacked(net: Network, T: Tables, f: str):
     """Effects of every parent of ``f`` stacked: (pmf, cdf) of shape (D, n, Kmax, S)."""
-    cache = T.__dict__.setdefault("_stacked_cache", {})
-    if f not in cache:
+
+    def build():
         parents = net.parents[f]
         D, S = T.finding_leak[f].shape
         kmax = max(net.card(p) for p in parents)
@@ -203,8 +213,9 @@ def _stacked(net: Network, T: Tables, f: str):
         for i, p in enumerate(parents):
             e = T.link(f, p)
             eff[:, i, :e.shape[1]] = e
-        cache[f] = (eff, np.cumsum(eff, axis=-1), np.cumsum(T.finding_leak[f], axis=-1))
-    return cache[f]
+        return eff, np.cumsum(eff, axis=-1), np.cumsum(T.finding_leak[f], axis=-1)
+
+    return T.derived(("stacked", f), build)
 
 
 def acc_tables(net: Network, findings: Sequence[str], fixed_idx: dict, T: Tables,

@@ -1,6 +1,6 @@
 """Compile an evidence pattern into an ordered plan of einsum steps.
 
-A *pattern* says which context nodes are observed in every case of a batch
+A *pattern* (:class:`~bayesdx.inference.evidence.Pattern`) says which context nodes are observed in every case of a batch
 (fixed), which are not (free), which findings are observed at baseline in
 every case (unary factors) and which need an accumulator. The plan orders the
 causes greedily so that the frontier (open context variables and
@@ -12,11 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..knowledge.network import Network
+from .evidence import Pattern
 from .order import SEARCH_FROM, OrderProblem, improve_order
 
-__all__ = ["Plan", "Step", "compile_plan"]
-
-
+__all__ = ["Pattern", "Plan", "Step", "compile_plan"]
 
 
 @dataclass
@@ -49,7 +48,7 @@ class Plan:
     largest: int = 0    # numbers in the largest Y
 
 
-def compile_plan(net: Network, fixed_ctx, free_ctx, unary, acc) -> Plan:
+def compile_plan(net: Network, pattern: Pattern) -> Plan:
     """Order the causes and build the einsum steps for one evidence pattern.
 
     Free context variables used by a single cause are summed into that
@@ -57,6 +56,7 @@ def compile_plan(net: Network, fixed_ctx, free_ctx, unary, acc) -> Plan:
     first and last user. Two cause orders are simulated (a greedy one and one
     that keeps causes sharing context variables together); the cheaper wins.
     """
+    fixed_ctx, free_ctx, unary, acc = pattern.fixed_ctx, pattern.free_ctx, pattern.unary, pattern.acc
     ctx_set = set(net.context)
     acc_set = set(acc)
     free_ctx = set(free_ctx)

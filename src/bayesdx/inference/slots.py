@@ -25,6 +25,7 @@ import numpy as np
 
 from .factors import Prepared, acc_tables, ctx_factor, prepare
 from .pattern import rescale
+from .plan import Pattern
 from ..knowledge.network import Tables
 
 __all__ = ["CHUNK_ELEMENTS", "run_slots"]
@@ -97,7 +98,7 @@ def _run_group(engine, cases, members, T, free, probs, logz) -> None:
     unary = tuple(f for f in net.findings if any(e.get(f, -1) == 0 for e in cases))
     ctx_acc = tuple(f for f in net.findings if f in abn_any
                     and any(p in free for p in net.parents[f]))
-    plan = engine._plan((fixed, free, unary, ctx_acc))
+    plan = engine.plan(Pattern(fixed, free, unary, ctx_acc))
     ctxset = set(plan.free_ctx)
     base = [_Step(st.item, st.kind, st.own_axes,
                   tuple(a for a in st.in_axes if a in ctxset),

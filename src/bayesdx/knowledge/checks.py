@@ -1,5 +1,8 @@
 """Checks that span knowledge files: names, parents, cycles, numbers, mappings.
 
+The numbers (every prior, relative risk, leak and link with its range and
+source) are checked by :mod:`bayesdx.knowledge.numbers`.
+
 Pydantic validates each file alone; :class:`Checker` validates what connects
 them and appends every problem to one list, so that
 :func:`bayesdx.knowledge.load.load_knowledge` can report all of them at once.
@@ -9,30 +12,32 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import Problem
+from ..errors import Problem, suggest
+from .numbers import NumberChecks
 from .schema import (
-    CauseCPT,
     CauseSpec,
-    ContextPrior,
     ContextSpec,
     DrugsSpec,
-    FindingCPT,
     FindingSpec,
     MappingSpec,
-    Param,
+    node_states,
 )
 
 __all__ = ["Checker"]
 
-SUM_TOLERANCE = 0.011
 
+class Checker(NumberChecks):
+    """Cross-file checks; appends to ``problems``.
 
+    The structure (names, parents, cycles), the case mapping and the drug
+    list are checked here; the numbers in :class:`~bayesdx.knowledge.numbers.NumberChecks`.
+    """
 
-class Checker:
-    """Cross-file checks; appends to ``problems``."""
-
-    def __init__(self, root: Path, sections: dict, problems: list[Problem]):
+    def __init__(self, root: Path, sections: dict, problems: list[Problem],
+                 lost: set[str] = frozenset(), broken: dict[str, set[str]] | None = None):
         self.root = root
+        self.lost = set(lost)  # folders ("model", "priors") with an unread file; "references" too
+        self.broken = broken or {}  # folder -> names of entries that failed validation
         self.s = sections
         self.problems = problems
         self.context: dict[str, ContextSpec] = {k: v for k, (_, v) in sections["context"].items()}
@@ -44,20 +49,15 @@ class Checker:
     def add(self, rel, path, expected, got=None, hint=None):
         self.problems.append(Problem(rel, path, expected, got, hint))
 
+    def gone(self, name: str, folder: str = "model") -> bool:
+        """Whether ``name`` may be missing only because a file or entry already reported is unread."""
+        return folder in self.lost or name in self.broken.get(folder, ())
+
     def states(self, node: str) -> list[str] | None:
-        if node in self.causes:
-            return ["absent", "present"]
-        if node in self.context:
-            return list(self.context[node].states)
-        if node in self.findings:
-            return list(self.findings[node].states)
-        return None
+        return node_states(node, self.context, self.causes, self.findings)
 
     def near(self, name: str, pool) -> str:
-        import difflib
-
-        m = difflib.get_close_matches(name, list(pool), n=3)
-        return f"one of {', '.join(m)}" if m else "a name defined in model/"
+        return suggest(name, pool, fallback="a name defined in model/")
 
     # structure
     def check_structure(self):
@@ -79,17 +79,17 @@ class Checker:
 
         for name, (rel, spec) in self.s["context"].items():
             for p in spec.parents:
-                if p not in self.context:
+                if p not in self.context and not self.gone(p):
                     self.add(rel, f"context.{name}.parents", "must name context nodes",
                              repr(p), self.near(p, self.context))
         for name, (rel, spec) in self.s["causes"].items():
             for p in spec.parents:
-                if p not in self.context:
+                if p not in self.context and not self.gone(p):
                     self.add(rel, f"causes.{name}.parents", "must name context nodes",
                              repr(p), self.near(p, self.context))
         for name, (rel, spec) in self.s["findings"].items():
             for p in spec.parents:
-                if p not in self.context and p not in self.causes:
+                if p not in self.context and p not in self.causes and not self.gone(p):
                     self.add(rel, f"findings.{name}.parents", "must name causes or context nodes",
                              repr(p), self.near(p, [*self.causes, *self.context]))
             if len(set(spec.parents)) != len(spec.parents):
@@ -117,184 +117,18 @@ class Checker:
                 if p in children:
                     children[p] += 1
         for c, n in children.items():
-            if n == 0:
+            if n == 0 and not self.lost and not self.broken.get("model"):
                 rel = self.s["causes"][c][0]
                 self.add(rel, f"causes.{c}", "must be a parent of at least one finding",
                          "no finding lists it", "add it to the parents of a finding")
-
-    # numbers
-    def param(self, rel, path, p: Param, kind="probability"):
-        lo, hi = p.range
-        if kind == "probability":
-            for label, v in (("value", p.value), ("range", lo), ("range", hi)):
-                if not (0.0 <= v <= 1.0):
-                    self.add(rel, f"{path}.{label}", "must be a probability in [0, 1]", repr(v))
-                    return
-        else:
-            if p.value < 0 or lo < 0:
-                self.add(rel, f"{path}", "must be a relative risk >= 0", f"{p.value} {p.range}")
-                return
-        if not (lo <= p.value <= hi):
-            self.add(rel, f"{path}.range", "must contain the value (low <= value <= high)",
-                     f"value {p.value}, range [{lo}, {hi}]", "widen the range or fix the value")
-        for src in p.source_list:
-            if src != "E" and src not in self.refs:
-                self.add(rel, f"{path}.source", "must be 'E' or a reference id in priors/references.yaml",
-                         repr(src), self.near(src, self.refs) if self.refs else "E")
-
-    def check_numbers(self):
-        # every node has numbers, and only nodes have numbers
-        for kind, pkind in (("context", "context_p"), ("causes", "causes_p"),
-                            ("findings", "findings_p")):
-            nodes = self.s[kind]
-            nums = self.s[pkind]
-            for name, (rel, _) in nodes.items():
-                if name not in nums:
-                    self.add("priors/", f"{kind}.{name}", "must have numbers",
-                             "none", f"add '{name}:' under '{kind}:' in a priors file")
-            for name, (rel, _) in nums.items():
-                if name not in nodes:
-                    self.add(rel, f"{kind}.{name}", f"must name a node in model/ ({kind})",
-                             repr(name), self.near(name, nodes))
-        for name, (rel, cp) in self.s["context_p"].items():
-            if name in self.context:
-                self.check_context(rel, name, cp)
-        for name, (rel, cp) in self.s["causes_p"].items():
-            if name in self.causes:
-                self.check_cause(rel, name, cp)
-        for name, (rel, fp) in self.s["findings_p"].items():
-            if name in self.findings:
-                self.check_finding(rel, name, fp)
-
-    def dist(self, rel, path, dist: dict[str, Param], states: list[str]):
-        for s, p in dist.items():
-            if s not in states:
-                self.add(rel, f"{path}.{s}", "must be a state of the node", repr(s),
-                         f"one of {', '.join(states)}")
-            else:
-                self.param(rel, f"{path}.{s}", p)
-        missing = [s for s in states if s not in dist]
-        if missing:
-            self.add(rel, path, "must give every state", f"missing {', '.join(missing)}")
-        total = sum(p.value for p in dist.values())
-        if abs(total - 1.0) > SUM_TOLERANCE:
-            self.add(rel, path, "must sum to 1 over the states", f"{total:.4f}",
-                     "adjust the values")
-
-    def check_context(self, rel, name, cp: ContextPrior):
-        spec = self.context[name]
-        path = f"context.{name}"
-        if spec.parents:
-            if cp.given is None or cp.prior is not None:
-                self.add(rel, path, f"must give 'given:' (one distribution per state of {spec.parents[0]})",
-                         "'prior:'" if cp.prior is not None else "nothing")
-                return
-            pstates = self.states(spec.parents[0]) or []
-            for ps in pstates:
-                if ps not in cp.given:
-                    self.add(rel, f"{path}.given", f"must give a row for {spec.parents[0]}={ps}", "none")
-            for ps, row in cp.given.items():
-                if ps not in pstates:
-                    self.add(rel, f"{path}.given.{ps}", f"must be a state of {spec.parents[0]}",
-                             repr(ps), f"one of {', '.join(pstates)}")
-                else:
-                    self.dist(rel, f"{path}.given.{ps}", row, spec.states)
-        else:
-            if cp.prior is None or cp.given is not None:
-                self.add(rel, path, "must give 'prior:' (a distribution over the states)",
-                         "'given:'" if cp.given is not None else "nothing")
-                return
-            self.dist(rel, f"{path}.prior", cp.prior, spec.states)
-
-    def check_cause(self, rel, name, cp: CauseCPT):
-        spec = self.causes[name]
-        path = f"causes.{name}"
-        if (cp.prior is None) == (cp.base is None):
-            self.add(rel, path, "must give exactly one of 'prior' and 'base'",
-                     "both" if cp.prior is not None else "neither")
-        if cp.prior is not None:
-            self.param(rel, f"{path}.prior", cp.prior)
-        if cp.base is not None:
-            self.param(rel, f"{path}.base", cp.base)
-        if not (0 < cp.cap <= 1):
-            self.add(rel, f"{path}.cap", "must be in (0, 1]", repr(cp.cap))
-        for p in spec.parents:
-            if p not in cp.rr:
-                self.add(rel, f"{path}.rr", f"must give relative risks for parent {p}", "none",
-                         f"add '{p}: {{state: {{value: ..}}}}' for every state")
-        for p, table in cp.rr.items():
-            if p not in spec.parents:
-                self.add(rel, f"{path}.rr.{p}", "must name a parent listed in model/",
-                         repr(p), f"one of {', '.join(spec.parents) or '(no parents)'}")
-                continue
-            pstates = self.states(p) or []
-            for s, prm in table.items():
-                if s not in pstates:
-                    self.add(rel, f"{path}.rr.{p}.{s}", f"must be a state of {p}", repr(s),
-                             f"one of {', '.join(pstates)}")
-                else:
-                    self.param(rel, f"{path}.rr.{p}.{s}", prm, kind="rr")
-            missing = [s for s in pstates if s not in table]
-            if missing:
-                self.add(rel, f"{path}.rr.{p}", "must give every state of the parent",
-                         f"missing {', '.join(missing)}")
-
-    def effect(self, rel, path, eff, states: list[str]):
-        """An effect: a Param (binary) or a mapping of non-baseline state -> Param."""
-        active = states[1:]
-        if isinstance(eff, Param):
-            if len(active) != 1:
-                self.add(rel, path, f"must give one probability per state ({', '.join(active)})",
-                         "a single number")
-                return
-            self.param(rel, path, eff)
-            return
-        if not isinstance(eff, dict) or not all(isinstance(v, Param) for v in eff.values()):
-            self.add(rel, path, "must map states to numbers", type(eff).__name__)
-            return
-        for s, p in eff.items():
-            if s not in active:
-                self.add(rel, f"{path}.{s}", "must be a non-baseline state", repr(s),
-                         f"one of {', '.join(active)}")
-            else:
-                self.param(rel, f"{path}.{s}", p)
-        total = sum(p.value for p in eff.values())
-        if total > 1.0 + 1e-9:
-            self.add(rel, path, "must sum to at most 1", f"{total:.4f}")
-
-    def check_finding(self, rel, name, fp: FindingCPT):
-        spec = self.findings[name]
-        path = f"findings.{name}"
-        self.effect(rel, f"{path}.leak", fp.leak, spec.states)
-        for p in spec.parents:
-            if p not in fp.links:
-                self.add(rel, f"{path}.links", f"must give the effect of parent {p}", "none")
-        for p, eff in fp.links.items():
-            if p not in spec.parents:
-                self.add(rel, f"{path}.links.{p}", "must name a parent listed in model/",
-                         repr(p), self.near(p, spec.parents))
-                continue
-            if p in self.causes:
-                self.effect(rel, f"{path}.links.{p}", eff, spec.states)
-            else:
-                pstates = self.states(p) or []
-                if not isinstance(eff, dict):
-                    self.add(rel, f"{path}.links.{p}", f"must map states of {p} to effects",
-                             type(eff).__name__)
-                    continue
-                for ps, sub in eff.items():
-                    if ps not in pstates:
-                        self.add(rel, f"{path}.links.{p}.{ps}", f"must be a state of {p}",
-                                 repr(ps), f"one of {', '.join(pstates)}")
-                    else:
-                        self.effect(rel, f"{path}.links.{p}.{ps}", sub, spec.states)
 
     # case mapping
     def check_mapping(self, rel, m: MappingSpec):
         base = "case_mapping"
         age_states = self.states("age_group")
         if age_states is None:
-            self.add(rel, f"{base}.age", "needs a context node 'age_group'", "none")
+            if not self.gone("age_group"):
+                self.add(rel, f"{base}.age", "needs a context node 'age_group'", "none")
         elif list(m.age) != age_states:
             self.add(rel, f"{base}.age", "must list the states of age_group in order",
                      str(list(m.age)), str(age_states))
@@ -306,7 +140,8 @@ class Checker:
                 continue
             st = self.states(node)
             if st is None:
-                self.add(rel, f"{base}.categorical.{field_name}", f"needs a node {node!r}", "none")
+                if not self.gone(node):
+                    self.add(rel, f"{base}.categorical.{field_name}", f"needs a node {node!r}", "none")
                 continue
             for word, state in values.items():
                 if state is not None and state not in st:
@@ -322,8 +157,9 @@ class Checker:
                 for i, tgt in enumerate(nf.nodes):
                     st = self.states(tgt.node)
                     if st is None:
-                        self.add(rel, f"{fpath}.nodes.{i}.node", "must name a node", repr(tgt.node),
-                                 self.near(tgt.node, [*self.findings, *self.context]))
+                        if not self.gone(tgt.node):
+                            self.add(rel, f"{fpath}.nodes.{i}.node", "must name a node", repr(tgt.node),
+                                     self.near(tgt.node, [*self.findings, *self.context]))
                         continue
                     tables = {"default": tgt.bands.default, **tgt.bands.by_age_group,
                               **tgt.bands.by_sex,
@@ -357,15 +193,16 @@ class Checker:
                 for word, assign in nf.categorical.items():
                     for node, state in assign.items():
                         st = self.states(node)
-                        if st is None or state not in st:
+                        if (st is None and not self.gone(node)) or (st and state not in st):
                             self.add(rel, f"{fpath}.categorical.{word}.{node}",
                                      "must assign a state of a node", f"{node}={state}")
         for sname, sec in m.sections.items():
             for term, node in sec.terms.items():
                 st = self.states(node)
                 if st is None:
-                    self.add(rel, f"{base}.sections.{sname}.terms.{term}", "must name a node",
-                             repr(node), self.near(node, [*self.findings, *self.context]))
+                    if not self.gone(node):
+                        self.add(rel, f"{base}.sections.{sname}.terms.{term}", "must name a node",
+                                 repr(node), self.near(node, [*self.findings, *self.context]))
                     continue
                 for word, state in sec.values.items():
                     if state not in st:
@@ -374,7 +211,7 @@ class Checker:
         for cell, assign in m.marrow_cellularity.items():
             for node, state in assign.items():
                 st = self.states(node)
-                if st is None or state not in st:
+                if (st is None and not self.gone(node)) or (st and state not in st):
                     self.add(rel, f"{base}.marrow_cellularity.{cell}.{node}",
                              "must assign a state of a node", f"{node}={state}")
 
@@ -383,9 +220,10 @@ class Checker:
             st = self.states(cls.node)
             path = f"drugs.classes.{cname}"
             if st is None:
-                self.add(rel, f"{path}.node", "must name a context node", repr(cls.node))
+                if not self.gone(cls.node):
+                    self.add(rel, f"{path}.node", "must name a context node", repr(cls.node))
                 continue
-            if cls.cause is not None and cls.cause not in self.causes:
+            if cls.cause is not None and cls.cause not in self.causes and not self.gone(cls.cause):
                 self.add(rel, f"{path}.cause", "must name a cause", repr(cls.cause))
             for s in cls.precedence:
                 if s not in st:
@@ -404,7 +242,9 @@ class Checker:
                 self.add(rel, f"{path}.class", "must be an exposure class or 'none'", repr(drug.cls),
                          f"one of {', '.join(d.classes)}")
                 continue
-            st = self.states(d.classes[drug.cls].node) or []
+            st = self.states(d.classes[drug.cls].node)
+            if st is None:
+                continue  # the class's node is missing: reported with the class
             for timing in ("early", "window", "late", "unknown"):
                 if f"{drug.tier}_{timing}" not in st:
                     self.add(rel, f"{path}.tier",

@@ -25,9 +25,13 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from .alerts import alert_problems
 from .checks import Checker
+from .pydantic_problems import pydantic_problems
+from .text import TextError, read_text, yaml_load
 from ..errors import KnowledgeError, Problem
 from .schema import (
+    AlertsSpec,
     CauseCPT,
     CauseSpec,
     ContextPrior,
@@ -37,34 +41,14 @@ from .schema import (
     FindingSpec,
     MappingSpec,
     ModelFile,
+    Param,
     PriorsFile,
     Reference,
+    node_states,
 )
 
 __all__ = ["Knowledge", "default_root", "knowledge_hash", "load_knowledge", "yaml_load"]
 
-SUM_TOLERANCE = 0.011
-
-_FAST_LOADER = getattr(yaml, "CSafeLoader", None)
-
-
-def yaml_load(text: str) -> Any:
-    """``yaml.safe_load(text)``, parsed by libyaml when PyYAML has it (about 7x faster).
-
-    Only the scanner and parser are in C; the constructor is the same safe one,
-    so the result is the same. On an error the text is parsed again by the
-    pure-Python loader, so the exception (message, line and column) is exactly
-    the one ``yaml.safe_load`` raises.
-
-    >>> yaml_load("a: [1, 2.5, yes, null]")
-    {'a': [1, 2.5, True, None]}
-    """
-    if _FAST_LOADER is not None:
-        try:
-            return yaml.load(text, Loader=_FAST_LOADER)  # noqa: S506 - CSafeLoader is the safe loader
-        except yaml.YAMLError:
-            pass
-    return yaml.safe_load(text)
 
 
 def default_root() -> Path:
@@ -121,14 +105,15 @@ class Knowledge:
     mapping: MappingSpec
     drugs: DrugsSpec
     digest: str = field(default="")
+    alerts: AlertsSpec = field(default_factory=AlertsSpec)
+    alert_thresholds: dict[str, Param] = field(default_factory=dict)
 
     def states(self, node: str) -> list[str]:
         """States of any node; causes are ``["absent", "present"]``."""
-        if node in self.causes:
-            return ["absent", "present"]
-        if node in self.context:
-            return list(self.context[node].states)
-        return list(self.findings[node].states)
+        states = node_states(node, self.context, self.causes, self.findings)
+        if states is None:
+            raise KeyError(node)
+        return states
 
     @property
     def nodes(self) -> list[str]:
@@ -150,14 +135,16 @@ def _rel(path: Path, root: Path) -> str:
         return str(path)
 
 
-def _read_yaml(path: Path, rel: str, problems: list[Problem]) -> Any:
+def _read_yaml(path: Path, rel: str, problems: list[Problem], lines: dict | None = None) -> Any:
+    duplicates: list[TextError] = []
     try:
-        text = path.read_text(encoding="utf-8")
+        data = yaml_load(read_text(path), duplicates=duplicates, lines=lines)
     except OSError as exc:
         problems.append(Problem(rel, "", "must be a readable file", str(exc)))
         return None
-    try:
-        data = yaml_load(text)
+    except TextError as exc:
+        problems.append(exc.problem(rel))
+        return None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -166,6 +153,7 @@ def _read_yaml(path: Path, rel: str, problems: list[Problem]) -> Any:
                     "check indentation and quoting near that line")
         )
         return None
+    problems.extend(d.problem(rel) for d in duplicates)
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -175,88 +163,42 @@ def _read_yaml(path: Path, rel: str, problems: list[Problem]) -> Any:
     return data
 
 
-def _allowed_keys(model: type[BaseModel], loc: tuple) -> list[str] | None:
-    """Field names allowed where an unknown key was found (best effort)."""
-    import typing
-
-    current: Any = model
-    for part in loc[:-1]:
-        if isinstance(part, int):
-            continue
-        if isinstance(current, type) and issubclass(current, BaseModel):
-            info = current.model_fields.get(part)
-            if info is None:
-                return None
-            current = info.annotation
-        else:
-            args = [a for a in typing.get_args(current) if a is not type(None)]
-            # dict[str, X] / list[X] / X | None: descend into the value type
-            nxt = None
-            for a in args:
-                if isinstance(a, type) and issubclass(a, BaseModel):
-                    nxt = a
-                    break
-                sub = [s for s in typing.get_args(a) if isinstance(s, type) and issubclass(s, BaseModel)]
-                if sub:
-                    nxt = sub[0]
-                    break
-            if nxt is None and args:
-                nxt = args[-1]
-            if isinstance(nxt, type) and issubclass(nxt, BaseModel) and part in nxt.model_fields:
-                current = nxt.model_fields[part].annotation
-            else:
-                current = nxt
-    while not (isinstance(current, type) and issubclass(current, BaseModel)):
-        args = [a for a in typing.get_args(current) if a is not type(None)]
-        if not args:
-            return None
-        current = args[-1]
-    return sorted(current.model_fields)
+_ENTRY_SECTIONS = ("context", "causes", "findings", "references")
 
 
-def _pydantic_problems(exc: ValidationError, rel: str, schema: type[BaseModel]) -> list[Problem]:
-    out = []
-    for err in exc.errors():
-        loc = tuple(err["loc"])
-        path = ".".join(str(p) for p in loc)
-        kind = err["type"]
-        if kind == "extra_forbidden":
-            allowed = _allowed_keys(schema, loc)
-            hint = f"one of {', '.join(allowed)}" if allowed else "check the spelling"
-            out.append(Problem(rel, path, "must not be here (unknown key)", repr(loc[-1]), hint))
-        elif kind == "missing":
-            out.append(Problem(rel, path, "is required but missing", None,
-                               "add it (see docs/knowledge-format.md)"))
-        else:
-            got = err.get("input")
-            got_s = repr(got) if not isinstance(got, (dict, list)) else (
-                f"an empty {type(got).__name__}" if not got else type(got).__name__)
-            ctx = err.get("ctx") or {}
-            expected = {
-                "too_short": f"must have at least {ctx.get('min_length')} item(s)",
-                "too_long": f"must have at most {ctx.get('max_length')} item(s)",
-                "float_parsing": "must be a number",
-                "float_type": "must be a number",
-                "string_type": "must be text",
-                "list_type": "must be a list",
-                "dict_type": "must be a mapping",
-                "tuple_type": "must be a list of two numbers [low, high]",
-                "literal_error": f"must be one of {ctx.get('expected')}",
-            }.get(kind, f"must be valid ({err['msg'].lower()})")
-            out.append(Problem(rel, path, expected, got_s))
-    return out
+def _parse(path: Path, root: Path, schema: type[BaseModel], problems: list[Problem],
+           broken: set[str], lines: dict | None = None):
+    """Validate one file; an invalid entry is reported, added to ``broken`` and left out.
 
-
-def _parse(path: Path, root: Path, schema: type[BaseModel], problems: list[Problem]):
+    The rest of the file is still loaded (so one typo does not drop the whole
+    file and every entry in it). None when the file cannot be read at all.
+    """
     rel = _rel(path, root)
-    data = _read_yaml(path, rel, problems)
+    data = _read_yaml(path, rel, problems, lines)
     if data is None:
         return None
-    try:
-        return schema.model_validate(data)
-    except ValidationError as exc:
-        problems.extend(_pydantic_problems(exc, rel, schema))
-        return None
+    seen: set[str] = set()
+    for _ in range(4):
+        try:
+            return schema.model_validate(data)
+        except ValidationError as exc:
+            new = [p for p in pydantic_problems(exc, rel, schema) if str(p) not in seen]
+            seen.update(map(str, new))
+            problems.extend(new)
+            dropped = False
+            for err in exc.errors():
+                loc = err["loc"]
+                top = loc[0] if loc else None
+                if top in _ENTRY_SECTIONS and len(loc) > 1 and isinstance(data.get(top), dict):
+                    dropped |= data[top].pop(loc[1], None) is not None
+                    broken.add(str(loc[1]))
+                elif top in data:
+                    data.pop(top)
+                    broken.add(str(top))
+                    dropped = True
+            if not dropped:
+                return None
+    return None
 
 
 def knowledge_hash(root: Path | None = None) -> str:
@@ -274,6 +216,24 @@ def knowledge_hash(root: Path | None = None) -> str:
             h.update(p.read_bytes())
             h.update(b"\0")
     return h.hexdigest()
+
+
+def _companions(root: Path, problems: list[Problem], lost: set[str]) -> None:
+    """A file of model/ without its priors/ twin (or the reverse): one problem naming it.
+
+    Only where the knowledge follows the convention of one name in both folders
+    (``model/causes.yaml`` and ``priors/causes.yaml``).
+    """
+    names = {f: {p.name for p in _files(root / f)} for f in ("model", "priors")}
+    if not names["model"] & names["priors"]:
+        return
+    only = {"model": {"population.yaml", "case_mapping.yaml", "drugs.yaml"},
+            "priors": {"references.yaml"}}
+    for folder, other in (("model", "priors"), ("priors", "model")):
+        for name in sorted(names[other] - names[folder] - only[other]):
+            problems.append(Problem(f"{folder}/{name}", "", f"must exist beside {other}/{name}",
+                                    "no such file", f"restoring it (git checkout -- {folder}/{name})"))
+            lost.add(folder)
 
 
 # --------------------------------------------------------------------------- loading
@@ -309,18 +269,25 @@ def _load_cached(root: Path, digest: str) -> Knowledge:
 
     sections: dict[str, dict[str, tuple[str, Any]]] = {
         k: {} for k in ("context", "causes", "findings", "context_p", "causes_p",
-                        "findings_p", "references")
+                        "findings_p", "references", "alerts_p")
     }
     singles: dict[str, tuple[str, Any]] = {}
+    lost: set[str] = set()  # folders with a file that could not be read
+    broken: dict[str, set[str]] = {"model": set(), "priors": set()}
+    lines: dict[str, dict[str, int]] = {}
+
+    def at(rel: str, key: str) -> str:
+        line = lines.get(rel, {}).get(key)
+        return f"{rel} line {line}" if line else rel
 
     def merge(kind: str, rel: str, mapping: dict | None):
         if not mapping:
             return
         for name, value in mapping.items():
             if name in sections[kind]:
-                other = sections[kind][name][0]
-                problems.append(Problem(rel, f"{kind.removesuffix('_p')}.{name}",
-                                        "must be defined once", f"also defined in {other}",
+                key = f"{kind.removesuffix('_p')}.{name}"
+                problems.append(Problem(at(rel, key), key, "must be defined once",
+                                        f"also defined in {at(sections[kind][name][0], key)}",
                                         "keep one definition"))
             else:
                 sections[kind][name] = (rel, value)
@@ -334,10 +301,12 @@ def _load_cached(root: Path, digest: str) -> Knowledge:
         else:
             singles[kind] = (rel, value)
 
+    _companions(root, problems, lost)
     for path in _files(root / "model"):
         rel = _rel(path, root)
-        mf = _parse(path, root, ModelFile, problems)
+        mf = _parse(path, root, ModelFile, problems, broken["model"], lines.setdefault(rel, {}))
         if mf is None:
+            lost.add("model")
             continue
         merge("context", rel, mf.context)
         merge("causes", rel, mf.causes)
@@ -345,24 +314,38 @@ def _load_cached(root: Path, digest: str) -> Knowledge:
         single("reference_population", rel, mf.reference_population)
         single("case_mapping", rel, mf.case_mapping)
         single("drugs", rel, mf.drugs)
+        single("alerts", rel, mf.alerts)
 
     for path in _files(root / "priors"):
         rel = _rel(path, root)
-        pf = _parse(path, root, PriorsFile, problems)
+        pf = _parse(path, root, PriorsFile, problems, broken["priors"], lines.setdefault(rel, {}))
         if pf is None:
+            lost.update({"priors", "references"} if path.name == "references.yaml" else {"priors"})
             continue
         merge("context_p", rel, pf.context)
         merge("causes_p", rel, pf.causes)
         merge("findings_p", rel, pf.findings)
         merge("references", rel, pf.references)
+        merge("alerts_p", rel, pf.alerts)
 
-    for kind, where in (("reference_population", "model/"), ("case_mapping", "model/"),
-                        ("drugs", "model/")):
-        if kind not in singles:
-            problems.append(Problem(where, kind, "must be defined in one model file",
-                                    "none", f"add a top-level '{kind}:' section"))
+    for kind, name in (("reference_population", "population"), ("case_mapping", "case_mapping"),
+                       ("drugs", "drugs")):
+        if kind not in singles and "model" not in lost and kind not in broken["model"]:
+            problems.append(Problem("model/", kind, "must be defined in one model file", "none",
+                                    f"restoring model/{name}.yaml, or adding a top-level "
+                                    f"'{kind}:' section"))
+    for kind, folder, name in (("context", "model", "context"), ("causes", "model", "causes"),
+                               ("findings", "model", "findings_*"), ("context_p", "priors", "context"),
+                               ("causes_p", "priors", "causes"), ("findings_p", "priors", "findings_*"),
+                               ("references", "priors", "references")):
+        if not sections[kind] and folder not in lost:  # one line, not one per node that needs it
+            section = kind.removesuffix("_p")
+            problems.append(Problem(f"{folder}/", section, f"must be defined in a {folder} file",
+                                    f"no file has a '{section}:' section",
+                                    f"restoring {folder}/{name}.yaml"))
+            lost.add(folder)
 
-    checker = Checker(root, sections, problems)
+    checker = Checker(root, sections, problems, lost, broken)
     checker.check_structure()
     checker.check_numbers()
     if "case_mapping" in singles:
@@ -375,7 +358,7 @@ def _load_cached(root: Path, digest: str) -> Knowledge:
     def values(kind):
         return {k: v for k, (_, v) in sections[kind].items()}
 
-    return Knowledge(
+    kb = Knowledge(
         root=root,
         reference_population=singles["reference_population"][1],
         context=values("context"),
@@ -388,4 +371,10 @@ def _load_cached(root: Path, digest: str) -> Knowledge:
         mapping=singles["case_mapping"][1],
         drugs=singles["drugs"][1],
         digest=digest,
+        alerts=singles["alerts"][1] if "alerts" in singles else AlertsSpec(),
+        alert_thresholds=values("alerts_p"),
     )
+    problems += alert_problems(kb, singles["alerts"][0] if "alerts" in singles else "model/")
+    if problems:
+        raise KnowledgeError(problems)
+    return kb

@@ -24,17 +24,18 @@ True
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
 
 from .baselines import solve_base, with_baseline
-from ..errors import KnowledgeError, Problem
+from ..errors import KnowledgeError, Problem, suggest
 from .load import Knowledge, load_knowledge
 from .schema import Param
 
-__all__ = ["Network", "ParamInfo", "Tables"]
+__all__ = ["DERIVED_LOCK", "Network", "ParamInfo", "Tables"]
 
 
 @dataclass(frozen=True)
@@ -58,9 +59,17 @@ class ParamInfo:
         return self.sources == ("E",)
 
 
+DERIVED_LOCK = threading.Lock()
+"""Guards every :meth:`Tables.derived` cache (held for a dictionary operation only)."""
+
+
 @dataclass
 class Tables:
-    """Numeric CPTs for ``D`` parameter draws (``D == 1`` for the point estimate)."""
+    """Numeric CPTs for ``D`` parameter draws (``D == 1`` for the point estimate).
+
+    Arrays derived from the tables (the engine's stacked link tables) are
+    cached with :meth:`derived`, which is safe to call from several threads.
+    """
 
     draws: int
     context_cpt: dict[str, np.ndarray]
@@ -68,14 +77,39 @@ class Tables:
     finding_leak: dict[str, np.ndarray]
     finding_links: dict[str, dict[str, np.ndarray]]
     cause_base: dict[str, np.ndarray] = field(default_factory=dict)
+    cause_weight: dict[str, np.ndarray] = field(default_factory=dict)
+    """Optional likelihood weights ``(D, 2)`` (absent, present) multiplying a cause's
+    factor in the engine: weight ``(0, 1)`` conditions on the cause being present.
+    Not part of the model; used by analyses such as joint explanations."""
+    _derived: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def link(self, finding: str, parent: str) -> np.ndarray:
         """Effect distributions of ``parent`` on ``finding``: ``(D, parent card, S)``."""
         return self.finding_links[finding][parent]
 
+    def derived(self, key, build):
+        """The value ``build()`` derived from these tables, computed once per ``key``.
+
+        A lock (:data:`DERIVED_LOCK`) covers the lookup and the insertion, not
+        ``build()``: two threads that miss at once both build (the same arrays)
+        and the first stored wins.
+
+        >>> t = Network.from_knowledge().tables()
+        >>> t.derived("x", lambda: 1), t.derived("x", lambda: 2)
+        (1, 1)
+        """
+        with DERIVED_LOCK:
+            hit = self._derived.get(key)
+        if hit is None:
+            value = build()
+            with DERIVED_LOCK:
+                hit = self._derived.setdefault(key, value)
+        return hit
+
     def invalidate(self) -> None:
         """Drop derived caches; call after changing any array in place."""
-        self.__dict__.pop("_stacked_cache", None)
+        with DERIVED_LOCK:
+            self._derived.clear()
 
     def draw_slice(self, start: int, stop: int) -> Tables:
         """Draws ``start:stop`` as tables of their own (views, no copy).
@@ -92,7 +126,7 @@ class Tables:
         n = len(range(*slice(start, stop).indices(self.draws)))
         return Tables(n, cut(self.context_cpt), cut(self.cause_cpt), cut(self.finding_leak),
                       {f: cut(links) for f, links in self.finding_links.items()},
-                      cut(self.cause_base))
+                      cut(self.cause_base), cut(self.cause_weight))
 
 
 class Network:
@@ -133,6 +167,11 @@ class Network:
     def card(self, node: str) -> int:
         """Number of states of ``node``."""
         return len(self.states[node])
+
+    @cached_property
+    def position(self) -> dict[str, int]:
+        """Every node's position in model order (context, causes, findings)."""
+        return {n: i for i, n in enumerate([*self.context, *self.causes, *self.findings])}
 
     @cached_property
     def children(self) -> dict[str, tuple[str, ...]]:
@@ -200,10 +239,8 @@ class Network:
         try:
             return self._index[path]
         except KeyError:
-            import difflib
-
-            near = difflib.get_close_matches(path, list(self._index), n=3)
-            raise KeyError(f"parameter {path!r}: must be a parameter path; try {near}") from None
+            raise KeyError(f"parameter {path!r}: must be a parameter path; try "
+                           f"{suggest(path, self._index, 'parameter path')}") from None
 
     @cached_property
     def theta0(self) -> np.ndarray:
@@ -352,10 +389,6 @@ class Network:
         for n in self.context:
             get(n)
         return out
-
-    def context_marginals(self) -> dict[str, np.ndarray]:
-        """Prior marginal of every context node (point estimate), ``(card,)``."""
-        return {k: v[0] for k, v in self._context_marginals(self._point.context_cpt).items()}
 
     def cause_priors(self) -> dict[str, float]:
         """Prior probability of every cause in the reference population."""

@@ -26,6 +26,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 __all__ = [
     "AgeBands",
+    "AlertsSpec",
+    "ConsistencySpec",
+    "DoNotMissSpec",
     "BandSpec",
     "CauseCPT",
     "CauseSpec",
@@ -44,9 +47,27 @@ __all__ = [
     "PriorsFile",
     "Reference",
     "TermSection",
+    "CAUSE_STATES",
+    "node_states",
 ]
 
-NAME = r"^[a-z][a-z0-9_]*$"
+#: the states of every cause node
+CAUSE_STATES = ("absent", "present")
+
+
+def node_states(node: str, context: dict, causes: dict, findings: dict) -> list[str] | None:
+    """The states of ``node`` (None when it is not a node): the one definition.
+
+    ``context`` and ``findings`` map names to specs with ``states``; every
+    cause has :data:`CAUSE_STATES`.
+    """
+    if node in causes:
+        return list(CAUSE_STATES)
+    if node in context:
+        return list(context[node].states)
+    if node in findings:
+        return list(findings[node].states)
+    return None
 
 
 class Strict(BaseModel):
@@ -130,6 +151,7 @@ class PriorsFile(Strict):
     context: dict[str, ContextPrior] | None = None
     causes: dict[str, CauseCPT] | None = None
     findings: dict[str, FindingCPT] | None = None
+    alerts: dict[str, Param] | None = None
 
 
 # --------------------------------------------------------------------------- structure
@@ -283,6 +305,30 @@ class DrugsSpec(Strict):
         return v
 
 
+class DoNotMissSpec(Strict):
+    """A dangerous cause to name while it is plausible (threshold: a key of ``priors`` alerts)."""
+
+    label: str
+    causes: list[str] = Field(min_length=1)
+    threshold: str
+    action: str
+    when: dict[str, list[str]] = Field(default_factory=dict)
+
+
+class ConsistencySpec(Strict):
+    """Entries that contradict each other: every node of ``all`` in one of its states."""
+
+    all: dict[str, list[str]] = Field(min_length=2)
+    message: str
+
+
+class AlertsSpec(Strict):
+    """``model/alerts.yaml``: the "do not miss" causes and the consistency checks."""
+
+    do_not_miss: dict[str, DoNotMissSpec] = Field(default_factory=dict)
+    consistency: dict[str, ConsistencySpec] = Field(default_factory=dict)
+
+
 class ModelFile(Strict):
     """A file under ``model/``."""
 
@@ -292,3 +338,4 @@ class ModelFile(Strict):
     findings: dict[str, FindingSpec] | None = None
     case_mapping: MappingSpec | None = None
     drugs: DrugsSpec | None = None
+    alerts: AlertsSpec | None = None

@@ -2,9 +2,10 @@
 
 These cost more than the ranking (an explanation runs one query per finding,
 the intervals 1,000 draws of the priors, the sensitivity two runs per number),
-so they run on a second engine with its own lock
-(:func:`bayesdx.ui.state.get_analysis_engine`) and are cached by evidence:
-they never make another session's ranking wait. Every number comes from
+so they run on a second engine with its own plan cache
+(:func:`bayesdx.ui.state.get_analysis_engine`; the engines lock their own
+caches, so sessions never wait for each other's queries) and are cached by
+evidence. Every number comes from
 :mod:`bayesdx.explain`, :mod:`bayesdx.uncertainty`, :mod:`bayesdx.voi` and
 :mod:`bayesdx.sensitivity`; this module only lays them out.
 """
@@ -22,7 +23,7 @@ from ..explain import explain
 from ..sensitivity import sensitivity
 from ..uncertainty import credible_intervals
 from ..voi import next_tests
-from . import state
+from . import jobs, state
 from .charts import chart_height, tornado_chart, why_chart, why_rows
 from .labels import (
     cause_label,
@@ -30,17 +31,23 @@ from .labels import (
     node_label,
     param_text,
     reference_text,
+    short_reference,
 )
+from .markup import md
 from .scenario import pct
 from .spec import state_text
 
-__all__ = ["DRAWS", "TORNADO_TOP", "intervals", "next_tests_panel", "sensitivity_panel", "why_panel"]
+__all__ = ["ANALYSIS_SECONDS", "DRAWS", "TORNADO_TOP", "intervals", "next_tests_panel", "sensitivity_panel",
+           "too_heavy", "why_panel", "why_sentence"]
 
 DRAWS = 1000
 """Draws of the uncertain numbers of ``priors/`` behind each credible interval."""
 
 TORNADO_TOP = 10
 """Numbers shown in the sensitivity tornado."""
+
+ANALYSIS_SECONDS = 8.0
+"""Estimated seconds an analysis of heavy evidence may take (see :func:`too_heavy`)."""
 
 EvidenceKey = tuple[tuple[str, str], ...]
 
@@ -56,15 +63,13 @@ def _key(evidence) -> EvidenceKey:
 @st.cache_data(max_entries=256, show_spinner=False)
 def _explain_cached(_model: Model, digest: str, cause: str, evidence: EvidenceKey):
     engine = state.get_analysis_engine()
-    with state.analysis_lock():
-        return explain(engine, cause, dict(evidence))
+    return explain(engine, cause, dict(evidence))
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
 def _intervals_cached(_model: Model, digest: str, evidence: EvidenceKey) -> dict[str, tuple[float, float]]:
     engine = state.get_analysis_engine()
-    with state.analysis_lock():
-        iv = credible_intervals(engine, dict(evidence), draws=DRAWS, seed=0)
+    iv = credible_intervals(engine, dict(evidence), draws=DRAWS, seed=0)
     return {c: (float(iv[i, 0]), float(iv[i, 1])) for i, c in enumerate(engine.causes)
             if math.isfinite(iv[i, 0]) and math.isfinite(iv[i, 1])}
 
@@ -72,15 +77,13 @@ def _intervals_cached(_model: Model, digest: str, evidence: EvidenceKey) -> dict
 @st.cache_data(max_entries=128, show_spinner=False)
 def _next_tests_cached(_model: Model, digest: str, evidence: EvidenceKey):
     engine = state.get_analysis_engine()
-    with state.analysis_lock():
-        return next_tests(engine, dict(evidence), by="info")
+    return next_tests(engine, dict(evidence), by="info")
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
 def _sensitivity_cached(_model: Model, digest: str, cause: str, evidence: EvidenceKey, top: int):
     engine = state.get_analysis_engine()
-    with state.analysis_lock():
-        s = sensitivity(engine, cause, dict(evidence))
+    s = sensitivity(engine, cause, dict(evidence))
     shown = [i for i in s.items if math.isfinite(i.swing) and i.swing > 0][:top]
     undefined = sum(1 for i in s.items if not math.isfinite(i.swing))
     return s.posterior, tuple(shown), len(s.items), undefined
@@ -96,6 +99,38 @@ def intervals(model: Model, evidence) -> dict[str, tuple[float, float]] | None:
         return _intervals_cached(model, model.kb.digest, _key(evidence))
     except BayesdxError:
         return None
+
+
+# --------------------------------------------------------------------------- bounded work
+
+
+def too_heavy(model: Model, d: Diagnosis) -> str | None:
+    """Why the deeper analyses are not run for this ranking (``None``: they are).
+
+    They run one exact query per finding (or per number): not for an
+    approximate ranking, and not when the estimated cost of one query times
+    the queries exceeds :data:`ANALYSIS_SECONDS`.
+    """
+    if not d.exact:
+        return ("The deeper analyses need exact probabilities, and this ranking is approximate "
+                "(too many abnormal findings at once for this page's time budget).")
+    if jobs.is_light(model, d.evidence):
+        return None
+    per = jobs.session_model(model, st.session_state).engine.estimate(d.evidence).seconds
+    total = per * (len(d.evidence) + 1)
+    if total > ANALYSIS_SECONDS:
+        return (f"The deeper analyses run one exact query per finding; with "
+                f"{jobs.abnormal_count(model, d.evidence)} abnormal findings that would take about "
+                f"{total:,.0f} s here. The command line runs them without this limit "
+                "(`bayesdx explain`, `bayesdx next`, `bayesdx sensitivity`).")
+    return None
+
+
+def _declined(model: Model, d: Diagnosis) -> bool:
+    why = too_heavy(model, d)
+    if why:
+        st.info(why, icon=":material/hourglass_disabled:")
+    return bool(why)
 
 
 # --------------------------------------------------------------------------- the chosen cause
@@ -119,7 +154,7 @@ def _cause_select(d: Diagnosis, key: str, label: str) -> str:
 
 
 def _failed(what: str, exc: BayesdxError) -> None:
-    st.warning(f"The {what} could not be computed for this evidence: {exc}", icon="⚠️")
+    st.warning(f"The {what} could not be computed for this evidence: {md(exc)}", icon="⚠️")
 
 
 # --------------------------------------------------------------------------- why
@@ -127,6 +162,8 @@ def _failed(what: str, exc: BayesdxError) -> None:
 
 def why_panel(model: Model, d: Diagnosis) -> None:
     """Which findings pushed the selected cause up or down, by exact likelihood ratios."""
+    if _declined(model, d):
+        return
     cause = _cause_select(d, "bdx.why", "Explain")
     if not d.evidence:
         st.info("Enter some findings: with no evidence every cause sits at its prior.")
@@ -136,19 +173,43 @@ def why_panel(model: Model, d: Diagnosis) -> None:
     except BayesdxError as exc:
         _failed("explanation", exc)
         return
-    odds = (lambda p: p / (1 - p) if p < 1 else math.inf)
-    ratio = odds(ex.posterior) / odds(ex.prior) if 0 < ex.prior < 1 and ex.posterior < 1 else None
-    st.markdown(f"**{ex.label}**: prior {pct(ex.prior)} → posterior **{pct(ex.posterior)}**"
-                + (f" (odds ×{ratio:.3g})" if ratio else ""))
+    st.markdown(why_sentence(model, ex))
     strong = [c for c in ex.items if not (abs(c.weight) < 0.01)]
     weak = len(ex.items) - len(strong)
     if strong:
-        rows = why_rows(strong, lambda c: f"{node_label(model, c.node)} = {state_text(c.state)}")
+        rows = why_rows(strong, lambda c: f"{node_label(model, c.node)}: {state_text(c.state)}")
         spec, df = why_chart(rows)
-        st.vega_lite_chart(df, spec, width="stretch", height=chart_height(spec, 100))
-    st.caption("Each bar is the exact likelihood ratio of one finding given all the others "
-               "(green raises, red lowers the odds of the cause; ×10 = weight of evidence +1)."
+        st.vega_lite_chart(df, spec, width="stretch", height=chart_height(spec, 120))
+    st.caption("Each bar: how much one finding multiplies the odds of this cause when all the others "
+               "are known (green raises, red lowers; ×10 = ten times the odds)."
                + (f" {weak} findings change the odds by less than 2% and are not shown." if weak else ""))
+    with st.expander("The numbers behind this chart"):
+        st.dataframe(pd.DataFrame([{"Finding": f"{node_label(model, c.node)}: {state_text(c.state)}",
+                                    "Likelihood ratio": c.lr, "Weight (log10)": c.weight,
+                                    f"{ex.label} without it %": 100 * c.without} for c in ex.items]),
+                     hide_index=True, width="stretch",
+                     column_config={"Likelihood ratio": st.column_config.NumberColumn(format="%.4g"),
+                                    "Weight (log10)": st.column_config.NumberColumn(format="%+.2f"),
+                                    f"{ex.label} without it %": st.column_config.NumberColumn(format="%.1f")})
+
+
+def why_sentence(model: Model, ex) -> str:
+    """The explanation in one sentence a clinician reads in one pass (Markdown)."""
+    def names(items) -> str:
+        return "; ".join(f"{_lower(node_label(model, c.node))}: {state_text(c.state)}" for c in items[:3])
+
+    text = (f"**{cause_label(model, ex.cause)}** is **{pct(ex.posterior)}** likely given these findings, "
+            f"{'up' if ex.posterior >= ex.prior else 'down'} from {pct(ex.prior)} before any.")
+    if ex.supporting:
+        text += f" Raised most by {names(ex.supporting)}."
+    if ex.against:
+        text += f" Lowered by {names(ex.against)}."
+    return text
+
+
+def _lower(text: str) -> str:
+    first = text.split(" ", 1)[0]
+    return text if first.isupper() or ":" in first else text[:1].lower() + text[1:]
 
 
 # --------------------------------------------------------------------------- next best test
@@ -170,6 +231,8 @@ def _outcomes_text(model: Model, t) -> str:
 
 def next_tests_panel(model: Model, d: Diagnosis) -> None:
     """The unobserved orderable tests ranked by exact expected information (and per cost)."""
+    if _declined(model, d):
+        return
     try:
         nt = _next_tests_cached(model, model.kb.digest, _key(d.evidence))
     except BayesdxError as exc:
@@ -218,6 +281,8 @@ def next_tests_panel(model: Model, d: Diagnosis) -> None:
 
 def sensitivity_panel(model: Model, d: Diagnosis) -> None:
     """Tornado: which numbers of ``priors/`` move the selected cause most for this evidence."""
+    if _declined(model, d):
+        return
     cause = _cause_select(d, "bdx.sens", "Sensitivity of")
     try:
         base, items, n_all, undefined = _sensitivity_cached(model, model.kb.digest, cause,
@@ -228,7 +293,7 @@ def sensitivity_panel(model: Model, d: Diagnosis) -> None:
     if not items:
         st.info("No number of the knowledge files moves this cause for this evidence.")
         return
-    rows = [{"name": param_text(model, i.path), "source": "source: " + (", ".join(i.sources) or "none"),
+    rows = [{"name": param_text(model, i.path), "source": "source: " + short_reference(model, i.sources),
              "path": i.path, "value": i.value, "low": i.low, "high": i.high,
              "at_low": i.posterior_low, "at_high": i.posterior_high,
              "reference": reference_text(model, i.sources)} for i in items]
@@ -239,8 +304,8 @@ def sensitivity_panel(model: Model, d: Diagnosis) -> None:
     spec, df = tornado_chart(rows, base, f"Probability of {name}")
     st.vega_lite_chart(df, spec, width="stretch", height=chart_height(spec, 95))
     st.caption(f"The {len(items)} numbers (of {n_all} with a range) that move this cause most for this "
-               "evidence, one at a time, every other number at its value. Sources are the ids of "
-               "priors/references.yaml (E = estimate, expert judgement); the table below cites them. "
+               "evidence, one at a time, every other number at its value. The table below gives each "
+               "source in full (an estimate is expert judgement). "
                "A long bar resting on an estimate is where better data would matter most."
                + (f" {undefined} numbers make the evidence impossible at one end and are left out."
                   if undefined else ""))

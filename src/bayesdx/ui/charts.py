@@ -27,7 +27,7 @@ import pandas as pd
 from .scenario import pct
 
 __all__ = ["FAMILIES", "FAMILY_COLORS", "chart_height", "compare_chart", "family_legend_html", "ranking_chart",
-           "tornado_chart", "why_chart", "why_rows"]
+           "effect_text", "tornado_chart", "why_chart", "why_rows"]
 
 FAMILIES = ("marrow", "autoimmune", "infection", "drug", "nutritional", "congenital", "other")
 FAMILY_COLORS = ("#7b3294", "#e08214", "#c51b7d", "#2166ac", "#1b7837", "#8c510a", "#6b6b6b")
@@ -36,7 +36,8 @@ _LABEL_LIMIT = 300
 WEIGHT_CLIP = 3.0
 INSIDE = 0.8  # a bar longer than this carries its label inside
 WHISKER = "#333333"  # the credible interval
-PRIOR_NEAR = 0.06  # a prior tick this close right of a label pushes the label past it
+PRIOR_NEAR = 0.02  # a prior tick this close right of a bar's end pushes its label past it
+WHISKER_DY = 7  # px below the bar's centre: the interval runs along the bar's lower edge
 
 
 def family_legend_html(families: Sequence[str] = FAMILIES) -> str:
@@ -92,30 +93,29 @@ def _ranking_spec(n: int) -> dict[str, Any]:
                 axis=alt.Axis(format="%", title="Probability the cause is present",
                               titleFontWeight="normal", grid=True, tickCount=5)),
         color=_family_color(legend=False))
-    prior = base.mark_tick(color="#111111", thickness=2, size=ROW - 3).encode(x="prior:Q")
-    # the credible interval: a thin whisker with short caps (no data - NaN - draws nothing)
-    whisker = base.mark_rule(color=WHISKER, strokeWidth=1.5).encode(x="lo:Q", x2="hi:Q")
-    caps = [base.mark_tick(color=WHISKER, thickness=1.5, size=9).encode(x=f"{end}:Q") for end in ("lo", "hi")]
-    outside = base.transform_filter("!datum.inside").mark_text(
-        align="left", dx=5, fontSize=12, fontWeight="bold", color="#222222").encode(x="tx:Q", text="text:N")
+    prior = base.mark_tick(color="#111111", thickness=2.5, size=ROW - 3).encode(x="prior:Q")
+    # the credible interval: a thin line along the lower edge of the bar with round ends, so that it
+    # cannot be mistaken for the prior tick nor cross the percentage (no data - NaN - draws nothing)
+    whisker = base.mark_rule(color=WHISKER, strokeWidth=1.5, yOffset=WHISKER_DY).encode(x="lo:Q", x2="hi:Q")
+    caps = [base.mark_point(shape="circle", filled=True, size=22, color=WHISKER, opacity=1,
+                            yOffset=WHISKER_DY).encode(x=f"{end}:Q") for end in ("lo", "hi")]
+    text = {"fontSize": 12, "fontWeight": "bold", "baseline": "middle", "dy": -1}
+    out = base.transform_filter("!datum.inside")
+    halo = out.mark_text(align="left", dx=5, stroke="#ffffff", strokeWidth=4, strokeJoin="round",
+                         color="#ffffff", **text).encode(x="tx:Q", text="text:N")
+    outside = out.mark_text(align="left", dx=5, color="#222222", **text).encode(x="tx:Q", text="text:N")
     inside = base.transform_filter("datum.inside").mark_text(
-        align="right", dx=-6, fontSize=12, fontWeight="bold", color="#ffffff").encode(x="tx:Q", text="text:N")
-    return _spec(alt.layer(bars, prior, whisker, *caps, outside, inside).properties(height=max(ROW * n, 40)))
+        align="right", dx=-6, color="#ffffff", **text).encode(x="tx:Q", text="text:N")
+    return _spec(alt.layer(bars, whisker, *caps, prior, halo, outside, inside).properties(height=max(ROW * n, 40)))
 
 
-def _label_place(post: float, lo: float, hi: float, prior: float) -> tuple[float, bool]:
-    """Where the percentage goes: (x, inside the bar?), clear of the whisker and of a nearby prior tick."""
-    if math.isnan(lo) or math.isnan(hi):
-        x, inside = (post, True) if post >= INSIDE else (post, False)
-    elif hi < INSIDE + 0.05:
-        x, inside = hi, False  # to the right of the whisker
-    elif lo >= 0.12:
-        x, inside = lo, True  # inside the bar, left of the whisker
-    else:
-        x, inside = post, post >= INSIDE
-    if not inside and x <= prior < x + PRIOR_NEAR:
-        x = prior  # start after the tick rather than on it
-    return x, inside
+def _label_place(post: float, prior: float) -> tuple[float, bool]:
+    """Where the percentage goes: (x, inside the bar?): at the end of the bar, past a prior tick just there."""
+    if post >= INSIDE:
+        return post, True
+    if post <= prior < post + PRIOR_NEAR:
+        return prior, False  # start after the tick rather than on it
+    return post, False
 
 
 def ranking_chart(rows: Sequence[dict], *, by_family: bool = False) -> tuple[dict[str, Any], pd.DataFrame]:
@@ -139,7 +139,7 @@ def ranking_chart(rows: Sequence[dict], *, by_family: bool = False) -> tuple[dic
     df["Interval"] = [f"{pct(lo)} to {pct(hi)}" if math.isfinite(lo) and math.isfinite(hi) else "not shown"
                       for lo, hi in zip(df["lo"], df["hi"])]
     df["text"] = df["Posterior"]
-    place = [_label_place(p, lo, hi, pr) for p, lo, hi, pr in zip(df["posterior"], df["lo"], df["hi"], df["prior"])]
+    place = [_label_place(p, pr) for p, pr in zip(df["posterior"], df["prior"])]
     df["tx"] = [x for x, _ in place]
     df["inside"] = [inside for _, inside in place]
     return copy.deepcopy(_ranking_spec(len(df))), df
@@ -148,18 +148,21 @@ def ranking_chart(rows: Sequence[dict], *, by_family: bool = False) -> tuple[dic
 # --------------------------------------------------------------------------- why
 
 
-def _lr_text(lr: float) -> str:
+def effect_text(lr: float) -> str:
+    """A likelihood ratio as what it does to the odds, in words a clinician reads at once.
+
+    >>> effect_text(83.2), effect_text(1.37), effect_text(0.25), effect_text(0.0), effect_text(float("inf"))
+    ('odds ×83', 'odds ×1.37', 'odds ÷4', 'rules it out', 'required')
+    """
     if math.isinf(lr):
-        return "LR ∞ (required)"
+        return "required"
     if lr == 0:
-        return "LR 0 (rules out)"
-    if lr >= 100:
-        return f"LR {lr:,.0f}"
-    if lr >= 10:
-        return f"LR {lr:.0f}"
-    if lr >= 0.1:
-        return f"LR {lr:.2f}"
-    return f"LR {lr:.2g}"
+        return "rules it out"
+    if math.isnan(lr):
+        return "no effect"
+    x = lr if lr >= 1 else 1 / lr
+    num = f"{x:,.0f}" if x >= 10 else f"{x:.3g}"
+    return f"odds {'×' if lr >= 1 else '÷'}{num}"
 
 
 def why_rows(items, label) -> list[dict]:
@@ -168,10 +171,13 @@ def why_rows(items, label) -> list[dict]:
     for c in items:
         w = c.weight
         shown = 0.0 if math.isnan(w) else max(-WEIGHT_CLIP, min(WEIGHT_CLIP, w))
-        rows.append({"finding": label(c), "weight": shown, "lr": _lr_text(c.lr),
+        rows.append({"finding": label(c), "weight": shown, "lr": effect_text(c.lr),
                      "direction": "raises" if w > 0 else "lowers",
                      "without": pct(c.without), "exact": f"{c.lr:.4g}"})
     return rows
+
+
+WHY_ROW = 40  # each row: the finding's name on a line, its bar below (never dropped, never overprinted)
 
 
 @lru_cache(maxsize=64)
@@ -179,32 +185,47 @@ def _why_spec(n: int, lim: float) -> dict[str, Any]:
     label_expr = ("datum.value == 0 ? '×1' : datum.value > 0 ? '×' + format(pow(10, datum.value), '~g')"
                   " : '÷' + format(pow(10, -datum.value), '~g')")
     ticks = [float(v) for v in range(-int(lim), int(lim) + 1)]
+    x_scale = alt.Scale(domain=[-lim, lim], nice=False)
     base = alt.Chart().encode(
-        y=_y("finding", 12),
+        y=alt.Y("key:N", sort=alt.EncodingSortField("rank", op="min", order="ascending"), title=None, axis=None),
         tooltip=[alt.Tooltip("finding:N", title="Finding"), alt.Tooltip("exact:N", title="Likelihood ratio"),
                  alt.Tooltip("weight:Q", title="Weight (log10 LR)", format="+.2f"),
-                 alt.Tooltip("without:N", title="Posterior without it")])
-    bars = base.mark_bar(height=ROW - 8).encode(
-        x=alt.X("weight:Q", scale=alt.Scale(domain=[-lim, lim]),
+                 alt.Tooltip("without:N", title="Probability without it")])
+    bars = base.mark_bar(height=14, yOffset=8).encode(
+        x=alt.X("weight:Q", scale=x_scale,
                 axis=alt.Axis(title="Multiplies the odds of the cause by (log scale)", labelExpr=label_expr,
-                              values=ticks, titleFontWeight="normal")),
+                              values=ticks, titleFontWeight="normal", grid=True)),
         color=alt.Color("direction:N", scale=alt.Scale(domain=["raises", "lowers"],
                                                        range=["#1a7f37", "#c62828"]),
                         legend=alt.Legend(orient="top", title=None)))
+    name = base.mark_text(align="left", baseline="bottom", dy=-2, fontSize=12, color="#222222").encode(
+        x=alt.X("x0:Q", scale=x_scale), text="finding:N")
     pos = base.transform_filter("datum.weight >= 0").mark_text(
-        fontSize=11, color="#222222", align="left", dx=4).encode(x="weight:Q", text="lr:N")
+        fontSize=11, color="#222222", align="left", dx=4, dy=8).encode(x="weight:Q", text="lr:N")
     neg = base.transform_filter("datum.weight < 0").mark_text(
-        fontSize=11, color="#222222", align="right", dx=-4).encode(x="weight:Q", text="lr:N")
+        fontSize=11, color="#222222", align="right", dx=-4, dy=8).encode(x="weight:Q", text="lr:N")
     zero = alt.Chart().mark_rule(color="#444444").encode(x=alt.datum(0))
-    return _spec(alt.layer(bars, pos, neg, zero).properties(height=max(ROW * n, 40)))
+    return _spec(alt.layer(bars, name, pos, neg, zero).properties(height=max(WHY_ROW * n, 40)))
 
 
 def why_chart(rows: Sequence[dict]) -> tuple[dict[str, Any], pd.DataFrame]:
-    """Diverging bars of the weight of evidence (log10 likelihood ratio) per finding: (spec, data)."""
+    """Diverging bars of the weight of evidence (log10 likelihood ratio) per finding: (spec, data).
+
+    Every bar carries its finding's name on the line above it (text, not an
+    axis label, so none is dropped or overprinted at any width) and its
+    effect on the odds at its end.
+
+    >>> spec, df = why_chart([{"finding": "Neutrophil count: severe", "weight": 0.84, "lr": "odds ×6.9",
+    ...                        "direction": "raises", "without": "40%", "exact": "6.87"}])
+    >>> list(df["finding"]), spec["height"]
+    (['Neutrophil count: severe'], 40)
+    """
     df = pd.DataFrame(list(rows), columns=["finding", "weight", "lr", "direction", "without", "exact"])
     df["rank"] = range(len(df))
+    df["key"] = [f"{i}: {f}" for i, f in enumerate(df["finding"])]  # one band per row even if names repeat
     biggest = max([abs(w) for w in df["weight"]] or [1.0])
-    lim = float(max(1, math.ceil(biggest + 0.6)))  # room for the LR labels
+    lim = float(max(1, math.ceil(biggest + 0.6)))  # room for the effect labels
+    df["x0"] = -lim
     return copy.deepcopy(_why_spec(len(df), lim)), df
 
 
@@ -249,7 +270,7 @@ def compare_chart(rows: Sequence[dict]) -> tuple[dict[str, Any], pd.DataFrame]:
 
 LOW_HIGH_COLORS = ("#4575b4", "#d6604d")  # the number at its low, at its high
 TORNADO_ROW = 46  # each row: the number's name and source on a line, its bar below
-NAME_LIMIT = 370  # px; a longer name ends in an ellipsis (the tooltip and the table have it whole)
+NAME_LIMIT = 520  # px; a longer line ends in an ellipsis (the tooltip and the table have it whole)
 
 
 def _num(x: float) -> str:
@@ -278,12 +299,12 @@ def _tornado_spec(n: int, lo: float, hi: float, fmt: str, title: str) -> dict[st
     left = base.transform_filter("datum.p < datum.base").mark_text(
         align="right", dx=-4, dy=8, fontSize=11, color="#222222").encode(x="p:Q", text="number:N")
     first = base.transform_filter("datum.end == 'its low'")
+    # the name and its source on one line, never overprinting each other (an ellipsis when too long;
+    # the tooltip and the table below have both whole)
     name = first.mark_text(align="left", baseline="bottom", dy=-3, fontSize=12, color="#222222",
-                           limit=NAME_LIMIT).encode(x=alt.X("x0:Q", scale=x_scale), text="name:N")
-    source = first.mark_text(align="right", baseline="bottom", dy=-3, fontSize=11, color="#666666").encode(
-        x=alt.X("x1:Q", scale=x_scale), text="source:N")
+                           limit=NAME_LIMIT).encode(x=alt.X("x0:Q", scale=x_scale), text="headline:N")
     at_value = first.mark_tick(color="#111111", thickness=2, size=24, yOffset=8).encode(x="base:Q")
-    return _spec(alt.layer(bars, right, left, name, source, at_value).properties(height=max(TORNADO_ROW * n, 40)))
+    return _spec(alt.layer(bars, right, left, name, at_value).properties(height=max(TORNADO_ROW * n, 40)))
 
 
 def tornado_chart(rows: Sequence[dict], base: float, title: str) -> tuple[dict[str, Any], pd.DataFrame]:
@@ -302,10 +323,11 @@ def tornado_chart(rows: Sequence[dict], base: float, title: str) -> tuple[dict[s
         for end, p, x in (("its low", r["at_low"], r["low"]), ("its high", r["at_high"], r["high"])):
             long.append({"label": label, "rank": rank, "end": end, "p": float(p), "base": float(base),
                          "number": _num(x), "name": r["name"], "source": r["source"], "path": r["path"],
+                         "headline": f"{r['name']} · {r['source']}",
                          "values": f"{_num(r['value'])} ({_num(r['low'])} to {_num(r['high'])})",
                          "P": pct(float(p)), "reference": r["reference"]})
     df = pd.DataFrame(long, columns=["label", "rank", "end", "p", "base", "number", "name", "source", "path",
-                                     "values", "P", "reference"])
+                                     "headline", "values", "P", "reference"])
     xs = [float(base), *df["p"]]
     span = max(xs) - min(xs)
     pad = max(0.2 * span, 0.004)

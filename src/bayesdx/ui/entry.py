@@ -7,6 +7,7 @@ them. No probabilities here.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import streamlit as st
@@ -14,6 +15,7 @@ import streamlit as st
 from ..diagnosis import Model
 from . import state
 from .labels import node_label
+from .markup import md
 from .scenario import Derived
 from .spec import (
     TEST_GROUPS,
@@ -25,10 +27,15 @@ from .spec import (
     human,
     state_text,
 )
+from ..case.typed import normalise_number, read_typed
+from .quick import cb_add_drug, paste_box, tab_value_to_value
 from .values import UNKNOWN, med_keys
 
 __all__ = [
     "EVIDENCE_TABS",
+    "context_row",
+    "form_words",
+    "normalised",
     "evidence_panel",
     "problems_box",
     "tab_cbc",
@@ -48,9 +55,36 @@ def _badge(node_state: str, baseline: bool, severe: bool) -> str:
     return f":{color}-badge[{state_text(node_state)}]"
 
 
+def form_words(msg: str) -> str:
+    """A reader's message in the form's words: ``try hb: 10 or hb: "100 g/L"`` -> ``try 10 or 100 g/L``.
+
+    >>> form_words('must be 1 to 25 g/dL; got 89; try checking the value and its unit, e.g. hb: 10 or hb: "100 g/L"')
+    'must be 1 to 25 g/dL; got 89; try checking the value and its unit, e.g. 10 or 100 g/L'
+    >>> form_words("must list each drug once (also medications[0])")
+    'must list each drug once (also listed above)'
+    """
+    msg = re.sub(r'\b[a-z_]+: "([^"]*)"', r"\1", msg)
+    msg = re.sub(r"\b[a-z_]+: (?=[<>0-9])", "", msg)
+    msg = re.sub(r"medications\[\d+\](\.\w+)?", "listed above", msg)
+    return msg.replace("a string \"value unit\"", "a number with its unit")
+
+
 def _field_errors(derived: Derived, fid: str) -> None:
     for msg in derived.field_errors.get(fid, []):
-        st.markdown(f":red[**Not used:** {msg}]")
+        st.markdown(f":red[**Not used:** {md(form_words(msg))}]")
+
+
+def normalised(values: dict[str, Any], spec: FormSpec) -> dict[str, Any]:
+    """The form values with decimal commas read as points (``0,2`` -> ``0.2``)."""
+    out = dict(values)
+    for fid in spec.numeric:
+        if isinstance(out.get(fid), str) and "," in out[fid]:
+            out[fid] = normalise_number(out[fid])
+    return out
+
+
+def _use_unit(fid: str, unit: str) -> None:
+    state.set_field(f"{fid}@unit", unit)
 
 
 # --------------------------------------------------------------------------- evidence entry
@@ -60,12 +94,14 @@ def _numeric_row(model: Model, nin: NumericInput, values: dict[str, Any], derive
                  placeholder: str) -> None:
     """One measure on one line: name, value, unit, the band the model uses; errors below."""
     c0, c1, c2, c3 = st.columns([1.75, 1.25, 1.05, 1.15], vertical_alignment="center")
-    c0.markdown(f"**{nin.label}**", help=band_text(nin) or None)
+    c0.markdown(f"**{nin.label}**", help="  \n".join(band_text(nin).splitlines()) or None)  # one line per band
     c1.text_input(nin.label, key=W(nin.fid), placeholder=placeholder, label_visibility="collapsed")
     c2.selectbox(f"{nin.label}: unit", nin.units, key=W(f"{nin.fid}@unit", nin.unit),
                  label_visibility="collapsed")
     typed = str(values.get(nin.fid) or "").strip()
     badge = ""
+    t = read_typed(model.kb, nin.section, nin.key, typed, values.get(f"{nin.fid}@unit") or nin.unit) \
+        if typed and typed[:1] in "<>0123456789" else None
     if typed and nin.fid in derived.field_errors:
         badge = ":red-badge[:material/error: check the value]"
     elif typed:
@@ -79,9 +115,23 @@ def _numeric_row(model: Model, nin: NumericInput, values: dict[str, Any], derive
                     continue  # e.g. "monocytosis absent" beside a normal/low AMC
                 shown.append(_badge(s, s == states[0], s == states[-1] and len(states) > 2))
         badge = ":gray-badge[not used]" if ignored else " ".join(shown)
+        if t is not None and t.shown and not ignored:
+            badge = f":gray[{t.shown}] " + badge
     c3.markdown(badge or "&nbsp;")
+    # everything below the row goes into one container that is always there: the rows keep their
+    # places in the page, so a message appearing above never remounts (and unfocuses) the next field
+    below = st.container(key=f"bdx-below-{nin.fid.replace('.', '-')}", gap=None)
     if typed:
-        _field_errors(derived, nin.fid)
+        with below:
+            _field_errors(derived, nin.fid)
+            for i in derived.ignored:
+                if i.get("field") == nin.fid:
+                    st.caption(f"Not used: {form_words(str(i.get('reason', '')))}")
+    if t is not None and t.alternatives and nin.fid in derived.field_errors:
+        with below, st.container(horizontal=True):
+            for u in t.alternatives:
+                st.button(f"Read {typed} as {typed} {u}", key=f"bdx.unit.{nin.fid}.{u}", on_click=_use_unit,
+                          args=(nin.fid, u), icon=":material/swap_horiz:")
 
 
 def _numeric_section(model: Model, spec: FormSpec, section: str, values: dict[str, Any], derived: Derived,
@@ -112,16 +162,19 @@ def _section_buttons(spec: FormSpec, section: str, normal_label: str) -> None:
 
 
 def tab_cbc(model: Model, spec: FormSpec, values: dict[str, Any], derived: Derived) -> None:
-    st.caption("Type a number and pick its unit (or a band word such as *severe*); the band the "
-               "model uses appears on the right. The **?** beside a name shows the cut-offs.")
-    _numeric_section(model, spec, "cbc", values, derived,
-                     {"wbc": "e.g. 3.2", "anc": "e.g. 0.8", "alc": "e.g. 1.5", "amc": "e.g. 0.4",
-                      "hb": "e.g. 12.9", "plt": "e.g. 245", "mcv": "e.g. 88", "retic": "e.g. 50",
-                      "eos": "e.g. 0.1"})
-    if spec.section_numeric("baseline_cbc"):
-        st.markdown("**Earlier count** (before the problem or the suspect drug)")
-        _numeric_section(model, spec, "baseline_cbc", values, derived,
-                         {"anc": "e.g. 3.8", "weeks_ago": "e.g. 12"})
+    with st.container(key="bdx-cbc"):
+        paste_box(model, spec)
+        st.caption("Type a number and pick its unit (or a band word such as *severe*); the band the "
+                   "model uses appears on the right. The **?** beside a name shows the cut-offs.")
+        _numeric_section(model, spec, "cbc", values, derived,
+                         {"wbc": "e.g. 3.2", "anc": "e.g. 0.8", "alc": "e.g. 1.5", "amc": "e.g. 0.4",
+                          "hb": "e.g. 12.9", "plt": "e.g. 245", "mcv": "e.g. 88", "retic": "e.g. 50",
+                          "eos": "e.g. 0.1"})
+        if spec.section_numeric("baseline_cbc"):
+            st.markdown("**Earlier count** (before the problem or the suspect drug)")
+            _numeric_section(model, spec, "baseline_cbc", values, derived,
+                             {"anc": "e.g. 3.8", "weeks_ago": "e.g. 12"})
+    tab_value_to_value()
 
 
 def tab_smear(model: Model, spec: FormSpec, values: dict[str, Any], derived: Derived) -> None:
@@ -130,12 +183,19 @@ def tab_smear(model: Model, spec: FormSpec, values: dict[str, Any], derived: Der
 
 
 def tab_medication(model: Model, spec: FormSpec, values: dict[str, Any], derived: Derived) -> None:
-    st.caption("Type a generic or brand name. When any drug is listed the list counts as complete: "
-               "drug classes not listed are taken as not taken.")
-    st.multiselect("Current and recent drugs", list(spec.drugs), key=W("meds", []),
-                   format_func=lambda n: spec.drugs[n].display if n in spec.drugs else n,
-                   placeholder="Start typing a drug name ...")
+    st.caption("Type a generic or brand name (or its first letters) and press Enter: the best match is "
+               "added as its generic name. When any drug is listed the list counts as complete: drug "
+               "classes not listed are taken as not taken.")
+    st.text_input("Add a drug", key="bdx.add_drug", on_change=cb_add_drug, args=(model,),
+                  placeholder="e.g. cloza, Tegretol, metamizole ... then Enter")
+    note = st.session_state.get("bdx.drug_note")
+    if note:
+        st.markdown(note)
     meds = values.get("meds") or []
+    generics = [n for n, d in spec.drugs.items() if d.canonical == n]
+    st.multiselect("Current and recent drugs", list(dict.fromkeys([*generics, *meds])), key=W("meds", []),
+                   format_func=lambda n: spec.drugs[n].display if n in spec.drugs else n,
+                   placeholder="none listed", help="Remove a drug with its ×; add one in the box above.")
     if not meds:
         st.checkbox("Takes none of these drugs (medication history taken)", key=W("meds.none", False))
     classes = model.kb.drugs.classes
@@ -166,7 +226,7 @@ def tab_medication(model: Model, spec: FormSpec, values: dict[str, Any], derived
     _field_errors(derived, "meds")
     for i in derived.ignored:
         if str(i.get("field", "")).startswith("medications"):
-            st.caption(f"ℹ️ {i['reason']}")
+            st.caption(f"ℹ️ {md(i['reason'])}")
 
 
 def tab_tests(model: Model, spec: FormSpec, values: dict[str, Any], derived: Derived) -> None:
@@ -199,18 +259,20 @@ def tab_marrow(model: Model, spec: FormSpec, values: dict[str, Any], derived: De
     _term_grid(spec.section_terms("marrow_findings"), derived)
 
 
+def context_row(model: Model, spec: FormSpec, values: dict[str, Any], derived: Derived) -> None:
+    """Age, sex, ancestry and duration: above the tabs, always visible (they change everything)."""
+    with st.container(key="bdx-context"):
+        c1, c2, c3, c4 = st.columns(4)
+        c1.text_input("Age (years)", key=W("age_years"), placeholder="e.g. 34 or 9 months")
+        fmt = {"sex": "Sex", "ancestry": "Ancestry", "duration": "Duration"}
+        for col, key in ((c2, "sex"), (c3, "ancestry"), (c4, "duration")):
+            opts = [UNKNOWN, *[o for o in spec.categorical.get(key, ()) if o != UNKNOWN]]
+            col.selectbox(fmt[key], opts, key=W(key, UNKNOWN), format_func=lambda s: s.replace("_", " "))
+        for fid in ("age_years", "sex", "ancestry", "duration"):
+            _field_errors(derived, fid)
+
+
 def tab_context(model: Model, spec: FormSpec, values: dict[str, Any], derived: Derived) -> None:
-    c1, c2, c3, c4 = st.columns(4)
-    c1.text_input("Age (years)", key=W("age_years"), placeholder="e.g. 34 or 9 months")
-    age_group = derived.evidence.get("age_group")
-    if age_group and str(values.get("age_years") or "").strip():
-        c1.caption(f"age group: {age_group}")
-    fmt = {"sex": "Sex", "ancestry": "Ancestry", "duration": "Duration"}
-    for col, key in ((c2, "sex"), (c3, "ancestry"), (c4, "duration")):
-        opts = [UNKNOWN, *[o for o in spec.categorical.get(key, ()) if o != UNKNOWN]]
-        col.selectbox(fmt[key], opts, key=W(key, UNKNOWN), format_func=lambda s: s.replace("_", " "))
-    for fid in ("age_years", "sex", "ancestry", "duration"):
-        _field_errors(derived, fid)
     st.markdown("**Known conditions and exposures**")
     _term_grid(spec.section_terms("history", context=True), derived)
     st.markdown("**Symptoms and signs**")
@@ -219,7 +281,7 @@ def tab_context(model: Model, spec: FormSpec, values: dict[str, Any], derived: D
 
 EVIDENCE_TABS = (("Blood count", tab_cbc), ("Smear", tab_smear), ("Medication", tab_medication),
                  ("Tests", tab_tests), ("Vitamins", tab_vitamins), ("Marrow", tab_marrow),
-                 ("Context & history", tab_context))
+                 ("History", tab_context))
 
 
 def evidence_panel(model: Model, spec: FormSpec, values: dict[str, Any], derived: Derived) -> None:
@@ -229,6 +291,7 @@ def evidence_panel(model: Model, spec: FormSpec, values: dict[str, Any], derived
     the other tabs live in :data:`bayesdx.ui.state.VALUES`. Tab titles must not
     change between reruns: a new title resets the open tab.)
     """
+    context_row(model, spec, values, derived)
     tabs = st.tabs([name for name, _ in EVIDENCE_TABS], key="bdx.etab", on_change="rerun")
     for tab, (_, draw) in zip(tabs, EVIDENCE_TABS):
         if tab.open:
@@ -258,7 +321,7 @@ def problems_box(model: Model, spec: FormSpec, derived: Derived) -> None:
         return
     lines = []
     for fid, _path, msg in derived.problems:
-        lines.append(f"- **{_field_label(model, spec, fid)}**: {msg}")
+        lines.append(f"- **{_field_label(model, spec, fid)}**: {md(form_words(msg))}")
     st.warning("Some inputs could not be used and are left out of the ranking until fixed:\n"
                + "\n".join(lines), icon="⚠️")
 

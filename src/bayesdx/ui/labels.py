@@ -13,13 +13,15 @@ Examples
 >>> param_text(m, "causes.drug_antipsychotic.prior")
 'Prior of Drug: Antipsychotic'
 >>> param_text(m, "findings.anc.links.drug_antipsychotic.severe")
-'P(Neutrophil count = severe | Drug: Antipsychotic)'
+'How often Drug: Antipsychotic gives neutrophil count: severe'
 >>> param_text(m, "context.exposure_antipsychotic.prior.clozapine_window")
 'Population share: antipsychotic exposure = clozapine, in risk window'
 >>> finding_label(m, "test_duffy_null"), finding_label(m, "smear_auer_rods")
 ('Duffy-null phenotype', 'Smear: Auer rods')
 >>> reference_text(m, ("R22", "E"))[:40]
 'R22: Alvir et al., Clozapine-induced agr'
+>>> short_reference(m, ("R22", "E"))
+'Alvir et al. 1993; estimate'
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from collections.abc import Sequence
 
 from .spec import form_spec, state_text
 
-__all__ = ["cause_label", "finding_label", "node_label", "param_text", "reference_text"]
+__all__ = ["cause_label", "finding_label", "node_label", "param_text", "reference_text", "short_reference"]
 
 _SECTION_PREFIX = {"smear": "Smear: ", "marrow_findings": "Marrow: ", "tests": "", "history": ""}
 
@@ -80,6 +82,8 @@ def param_text(model, path: str) -> str:
     try:
         if p[0] == "causes" and p[2] == "prior" and len(p) == 3:
             return f"Prior of {cause_label(model, p[1])}"
+        if p[0] == "causes" and p[2] == "base" and len(p) == 3:
+            return f"Base probability of {cause_label(model, p[1])} (every relative risk 1)"
         if p[0] == "causes" and p[2] == "rr" and len(p) == 5:
             return (f"Relative risk of {cause_label(model, p[1])} if "
                     f"{_lower(_node(model, p[3]))} = {state_text(p[4])}")
@@ -87,15 +91,15 @@ def param_text(model, path: str) -> str:
             return f"Population share: {_lower(node_label(model, p[1]))} = {state_text(p[3])}"
         if p[0] == "context" and p[2] == "given" and len(p) == 5:
             parent = net.parents[p[1]][0]
-            return (f"P({node_label(model, p[1])} = {state_text(p[4])} | "
-                    f"{_lower(node_label(model, parent))} = {state_text(p[3])})")
+            return (f"Share with {_lower(node_label(model, p[1]))}: {state_text(p[4])} when "
+                    f"{_lower(node_label(model, parent))} is {state_text(p[3])}")
         if p[0] == "findings" and p[2] == "leak" and len(p) == 4:
-            return f"Leak: P({finding_label(model, p[1])} = {state_text(p[3])}) with no modelled cause"
+            return f"How often {_lower(finding_label(model, p[1]))}: {state_text(p[3])} occurs with no modelled cause"
         if p[0] == "findings" and p[2] == "links" and len(p) == 5:
-            return f"P({finding_label(model, p[1])} = {state_text(p[4])} | {cause_label(model, p[3])})"
+            return f"How often {cause_label(model, p[3])} gives {_lower(finding_label(model, p[1]))}: {state_text(p[4])}"
         if p[0] == "findings" and p[2] == "links" and len(p) == 6:
-            return (f"P({finding_label(model, p[1])} = {state_text(p[5])} | "
-                    f"{_lower(_node(model, p[3]))} = {state_text(p[4])})")
+            return (f"How often {_lower(finding_label(model, p[1]))}: {state_text(p[5])} when "
+                    f"{_lower(_node(model, p[3]))} is {state_text(p[4])}")
     except (IndexError, KeyError):
         pass
     return path
@@ -113,3 +117,19 @@ def reference_text(model, sources: Sequence[str]) -> str:
         else:
             out.append(s)
     return "; ".join(out)
+
+
+def short_reference(model, sources: Sequence[str]) -> str:
+    """Short citations (first author and year) of reference ids, for a chart line; ``E``: estimate."""
+    refs = model.kb.references
+    out = []
+    for s in sources:
+        if s == "E":
+            out.append("estimate")
+        elif s in refs:
+            cite = refs[s].citation
+            year = re.search(r"\b(19|20)\d\d\b", cite)
+            out.append(cite.split(",")[0].split(":")[0].strip() + (f" {year.group(0)}" if year else ""))
+        else:
+            out.append(s)
+    return "; ".join(dict.fromkeys(out)) or "none"

@@ -7,11 +7,23 @@ import streamlit as st
 from ..diagnosis import DISCLAIMER, Model
 from . import state
 
-__all__ = ["CSS", "PRIVACY", "case_file_controls", "flashes", "note", "share_controls"]
+__all__ = ["CSS", "PRIVACY", "case_file_controls", "entered_lines", "flashes", "note", "share_controls",
+           "summary_controls"]
 
 CSS = """<style>
-.block-container {padding-top: 1.4rem; padding-bottom: 1rem;}
+.block-container {padding-top: 0.9rem; padding-bottom: 1rem;}
+[data-testid="stHeader"] {height: 0; min-height: 0;}
 .st-key-bdx-top p {font-size: 1.02rem;}
+.bdx-title {font-size: 1.3rem; font-weight: 700; line-height: 1.5; margin: 0;}
+/* the chart toolbar would cover the text above a chart; the numbers are in the tables */
+[data-testid="stElementContainer"]:has([data-testid="stVegaLiteChart"]) [data-testid="stElementToolbar"] {
+  display: none;}
+@media print {  /* printing the page: the summary, not the form */
+  .st-key-bdx-form, [data-testid="stHeader"], .stButton, [data-testid="stPopover"],
+  [data-testid="stToolbar"], .st-key-bdx-direct {display: none !important;}
+  [data-testid="stColumn"]:has(.st-key-bdx-form) {display: none !important;}
+  [data-testid="stColumn"] {width: 100% !important; flex: 1 1 100% !important;}
+}
 /* three-state findings: compact, and coloured by the chosen state */
 .stElementContainer[class*="st-key-w-"] [data-variant="segmented_control"] {
   min-height: 1.75rem; padding: 0 0.55rem;}
@@ -26,19 +38,24 @@ CSS = """<style>
 </style>"""
 
 PRIVACY = ("Nothing you enter is stored or sent anywhere: it stays in this browser tab and the "
-           "local app process. The address bar holds the findings (no names, no numbers) so a "
-           "scenario can be shared; case files are saved only where you download them.")
+           "local app process. The address bar holds the findings and the values you typed (no "
+           "names) so that a link reopens the same form; case files are saved only where you download them.")
 
 
 def note() -> None:
-    """The visible disclaimer and privacy note."""
-    st.caption(f"**{DISCLAIMER}** {PRIVACY}")
+    """The title and the visible disclaimer (one line; the privacy note behind its ?)."""
+    st.markdown('<p class="bdx-title">bayesdx · causes of a low white-cell count</p>', unsafe_allow_html=True)
+    st.caption(f"**{DISCLAIMER}** Nothing you enter is stored or sent anywhere.", help=PRIVACY)
 
 
 def flashes() -> None:
-    """One-shot messages from callbacks (upload, link, pin)."""
+    """One-shot messages from callbacks (upload, link, pin): good news as a toast that does not push
+    the page down; warnings and errors in place, until the next change."""
     for kind, text in st.session_state.pop("bdx.flash", []):
-        getattr(st, kind)(text)
+        if kind in ("success", "info"):
+            st.toast(text, icon=":material/check_circle:" if kind == "success" else ":material/info:")
+        else:
+            getattr(st, kind)(text)
 
 
 def case_file_controls(model: Model, yaml_text: str) -> None:
@@ -62,7 +79,53 @@ def share_controls(query: dict[str, str]) -> None:
     with st.popover("Share", icon=":material/link:"):
         base = (getattr(st.context, "url", None) or "").split("?", 1)[0]
         link = (base or "") + ("?" + urlencode(query) if query else "")
-        st.caption("This link opens the same findings (node=state pairs; no numbers, no names). "
-                   "It is also in the address bar.")
+        st.caption("This link reopens the form as you filled it in: the values you typed (f.field=text) "
+                   "and the findings (node=state); no names. It is also in the address bar.")
         st.code(link or "(no findings yet)", language=None, wrap_lines=True)
 
+
+
+def entered_lines(case) -> list[tuple[str, str]]:
+    """What the person entered (the form's case), as (field, value) lines for the summary.
+
+    >>> entered_lines({"cbc": {"anc": "0.1"}, "medications": [{"name": "clozapine", "weeks": 9}], "sex": "male"})
+    [('cbc: anc', '0.1'), ('medication', 'clozapine, weeks 9'), ('sex', 'male')]
+    """
+    out: list[tuple[str, str]] = []
+    for key, value in (case or {}).items():
+        if key == "medications" and isinstance(value, list):
+            for m in value:
+                if isinstance(m, dict):
+                    rest = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in m.items() if k != "name")
+                    out.append(("medication", f"{m.get('name', '')}" + (f", {rest}" if rest else "")))
+                else:
+                    out.append(("medication", str(m)))
+        elif isinstance(value, dict):
+            out += [(f"{key.replace('_', ' ')}: {k.replace('_', ' ')}", str(v)) for k, v in value.items()]
+        else:
+            out.append((key.replace("_", " "), str(value)))
+    return out
+
+
+def summary_controls(model: Model, evidence: dict[str, str], entered: list[tuple[str, str]]) -> None:
+    """One-page summary for the notes: printable HTML and PDF, made when the button is clicked."""
+    from ..summary import build_summary, to_html, to_pdf
+    from .analysis import DRAWS
+    from .labels import finding_label
+
+    engine = state.get_analysis_engine()
+    evidence = dict(evidence)
+
+    def summary():
+        return build_summary(model, evidence, entered=entered, engine=engine, draws=DRAWS,
+                             label=lambda n: finding_label(model, n))
+
+    with st.popover("Summary", icon=":material/print:"):
+        st.caption("A one-page summary for the notes: the evidence, the ranking with its 90% credible "
+                   "intervals, why the top causes rank, the tests that would tell the most, the model "
+                   "version and the disclaimer. Takes a few seconds (the intervals).")
+        st.download_button("Printable page (HTML)", lambda: to_html(summary()), file_name="bayesdx-summary.html",
+                           mime="text/html", key="bdx.sum_html", on_click="ignore", icon=":material/print:")
+        st.download_button("PDF", lambda: to_pdf(summary()), file_name="bayesdx-summary.pdf",
+                           mime="application/pdf", key="bdx.sum_pdf", on_click="ignore",
+                           icon=":material/picture_as_pdf:")

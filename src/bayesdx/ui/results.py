@@ -1,7 +1,9 @@
 """The differential (right): the ranking, impossible evidence, A vs B, the evidence used.
 
-The numbers come from :func:`bayesdx.diagnosis.diagnose_evidence` on the shared
-engine (under :func:`bayesdx.ui.state.engine_lock`); this module lays them out.
+The numbers come from :func:`bayesdx.diagnosis.diagnose_evidence`: light evidence on
+the shared engine (safe to query from every session's thread at once; the engine locks
+its own caches), heavy evidence in the session's own job (:mod:`bayesdx.ui.jobs`); this
+module lays them out.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import streamlit as st
 
 from ..diagnosis import Diagnosis, Model, diagnose_evidence
 from ..errors import BayesdxError, ImpossibleEvidenceError
-from . import analysis, state
+from . import analysis, jobs, state
 from .charts import (
     FAMILIES,
     chart_height,
@@ -22,20 +24,44 @@ from .charts import (
     family_legend_html,
     ranking_chart,
 )
-from .labels import node_label
+from ..alerts import check_alerts
+from .labels import cause_label, node_label, reference_text
+from .markup import md
 from .scenario import Derived, compare, conflict_text, evidence_diff, pct
 from .spec import state_text
 
-__all__ = ["compute", "conflict_box", "evidence_list", "ranking_panel", "top_summary", "whatif_panel"]
+__all__ = ["POLL_S", "approx_text", "compute", "conflict_box", "evidence_list", "ranking_panel",
+           "safety_lines", "top_summary", "whatif_panel"]
+
+
+POLL_S = 0.1
+"""Seconds between two looks at a running heavy ranking (progress redrawn)."""
 
 
 def compute(model: Model, evidence: dict[str, str]) -> Diagnosis | ImpossibleEvidenceError | BayesdxError:
-    """The ranking for the evidence, or the error that explains why there is none."""
-    try:
-        with state.engine_lock():
-            d = diagnose_evidence(model, evidence, draws=0)
-    except (ImpossibleEvidenceError, BayesdxError) as exc:
-        return exc
+    """The ranking for the evidence, or the error that explains why there is none.
+
+    Light evidence runs on the shared engine (its lock held for milliseconds);
+    heavy evidence runs in this session's own job (:mod:`bayesdx.ui.jobs`) under
+    the app's budget, exact or a labelled approximation, with a progress bar
+    while it runs and without making any other session wait.
+    """
+    if jobs.is_light(model, evidence):
+        try:
+            d = diagnose_evidence(model, evidence, draws=0, scores=False, budget=jobs.APP_BUDGET)
+        except (ImpossibleEvidenceError, BayesdxError) as exc:
+            return exc
+    else:
+        job = jobs.start(model, evidence, st.session_state)
+        if not job.wait(POLL_S):
+            n = jobs.abnormal_count(model, evidence)
+            with st.empty():
+                while not job.wait(POLL_S):  # a click in this session reruns from here
+                    st.progress(job.progress, text=f"Computing the ranking for {n} abnormal "
+                                "findings (exact when it fits the time budget, else approximate) ...")
+        d = job.outcome()
+        if isinstance(d, BayesdxError):
+            return d
     if not all(math.isfinite(c.posterior) for c in d.causes):
         return BayesdxError("the model returned no finite probability for this evidence; "
                             "remove the last finding you entered")
@@ -53,14 +79,51 @@ def conflict_box(model: Model, err: BayesdxError) -> None:
                 st.button(f"Clear {node_label(model, node)}", key=f"bdx.clr.{node}",
                           on_click=state.cb_clear_node, args=(model, node))
     else:
-        st.error(f"No ranking for this evidence: {err}", icon="⛔")
+        st.error(f"No ranking for this evidence: {md(err)}", icon="⛔")
 
 
-def top_summary(model: Model, d: Diagnosis, n: int = 3) -> None:
-    """The top causes in one line, readable at a glance."""
-    parts = [f"{i + 1}. **{c.label}** {pct(c.posterior)}" for i, c in enumerate(d.causes[:n])]
-    with st.container(key="bdx-top"):
-        st.markdown("Most probable: " + " &nbsp;·&nbsp; ".join(parts))
+def top_summary(model: Model, d: Diagnosis, n: int = 3) -> Callable[[dict | None], None]:
+    """The top causes in one line, readable at a glance; returns a function that redraws the
+    line with each cause's 90% credible interval in words (``96%, 80-99%``) once they are known."""
+    slot = st.container(key="bdx-top").empty()
+
+    def draw(iv: dict[str, tuple[float, float]] | None = None) -> None:
+        parts = []
+        for i, c in enumerate(d.causes[:n]):
+            rng = f", {pct(iv[c.id][0])}–{pct(iv[c.id][1])}" if iv and c.id in iv else ""
+            parts.append(f"{i + 1}. **{cause_label(model, c.id)}** {pct(c.posterior)}{rng}")
+        slot.markdown("Most probable: " + " &nbsp;·&nbsp; ".join(parts))
+
+    draw(None)
+    if not d.exact:
+        st.warning(approx_text(d), icon=":material/casino:")
+    return draw
+
+
+def safety_lines(model: Model, d: Diagnosis) -> None:
+    """Contradictory entries and the "do not miss" causes (from :mod:`bayesdx.alerts`)."""
+    a = check_alerts(model.kb, d.evidence, {c.id: c.posterior for c in d.causes})
+    for bad in a.inconsistent:
+        st.warning(f"**Check these entries:** {bad.message}.", icon=":material/report:")
+    if a.do_not_miss:
+        with st.container(key="bdx-dnm"):
+            st.markdown("**Do not miss** " + " ".join(
+                f":red-badge[{x.label} {pct(x.probability)}]" for x in a.do_not_miss),
+                help="\n\n".join(f"**{x.text}** Threshold source: {reference_text(model, x.sources)}."
+                                   for x in a.do_not_miss))
+
+
+def approx_text(d: Diagnosis) -> str:
+    """What an approximate ranking is, in words (shown above it)."""
+    inf = d.inference
+    return (f"**Approximate ranking.** With {len(d.evidence)} findings the exact computation "
+            f"({inf.get('exact_cost') or 'over budget'}) would take longer than this page may "
+            "spend, so these probabilities come from Gibbs sampling "
+            f"({inf['sampler']['chains']} chains x {inf['sampler']['sweeps']} sweeps). Each is within "
+            f"about ±{100 * 2 * inf['posterior_error']:.1f} percentage points (two Monte-Carlo "
+            "standard errors) of the exact value. No credible intervals or deeper analyses for an "
+            "approximate ranking; `bayesdx diagnose` with a larger `--budget-seconds` gives the "
+            "exact one.")
 
 
 CI_HELP = ("The whisker on each bar is a 90% credible interval: the 5th to 95th percentile of the "
@@ -70,7 +133,7 @@ CI_HELP = ("The whisker on each bar is a 90% credible interval: the 5th to 95th 
            "for each new set of findings, after the ranking is shown.")
 
 
-def ranking_panel(model: Model, d: Diagnosis) -> Callable[[], None]:
+def ranking_panel(model: Model, d: Diagnosis, top: Callable[[dict | None], None] | None = None) -> Callable[[], None]:
     """Controls (families, how many, order, intervals) and the ranking chart.
 
     The chart is drawn before its controls (into a slot above it), so that it
@@ -113,28 +176,35 @@ def ranking_panel(model: Model, d: Diagnosis) -> Callable[[], None]:
                      "up to 100%." + (f" {hidden} more causes not shown." if hidden else ""))
 
     draw(None)
-    caption(" Computing the 90% credible intervals ..." if with_ci else "")
+    caption("")
     legend.markdown(family_legend_html(), unsafe_allow_html=True)
-    with controls:
-        st.pills("Families", list(FAMILIES), selection_mode="multi", key="bdx.families",
-                 default=list(FAMILIES), label_visibility="collapsed",
-                 help="Show only the causes of these families")
-        with st.container(horizontal=True, vertical_alignment="center"):
-            st.segmented_control("Show", ["top 10", "top 20", "all"], key="bdx.show", default="top 10",
-                                 required=True, label_visibility="collapsed")
-            st.segmented_control("Order", ["by probability", "by family"], key="bdx.order",
-                                 default="by probability", required=True, label_visibility="collapsed")
-            st.toggle("90% credible intervals", key="bdx.ci", help=CI_HELP)
+    with controls, st.container(horizontal=True, vertical_alignment="center", gap="small"):
+        st.segmented_control("Show", ["top 10", "top 20", "all"], key="bdx.show", default="top 10",
+                             required=True, label_visibility="collapsed")
+        st.segmented_control("Order", ["by probability", "by family"], key="bdx.order",
+                             default="by probability", required=True, label_visibility="collapsed")
+        with st.popover("Families" if len(fams or []) == len(FAMILIES) else f"Families ({len(fams or [])})"):
+            st.pills("Families", list(FAMILIES), selection_mode="multi", key="bdx.families",
+                     default=list(FAMILIES), label_visibility="collapsed",
+                     help="Show only the causes of these families")
+        st.toggle("90% credible intervals", key="bdx.ci", help=CI_HELP)
 
     def add_intervals() -> None:
         if not (with_ci and shown):
             caption("")
             return
-        iv = analysis.intervals(model, d.evidence)
+        if not d.exact:
+            caption(" No credible intervals for an approximate ranking.")
+            return
+        with note, st.spinner("Computing the 90% credible intervals (1,000 draws of the model's "
+                              "uncertain numbers; a few seconds for new findings) ...", show_time=True):
+            iv = analysis.intervals(model, d.evidence)
         if iv is None:
             caption(" The credible intervals could not be computed for this evidence.")
         else:
             draw(iv)
+            if top:
+                top(iv)
             caption(" Whisker: 90% credible interval (5th-95th percentile over 1,000 draws of the "
                     "uncertain numbers of the model within their ranges).")
 
@@ -179,8 +249,10 @@ def evidence_list(model: Model, derived: Derived) -> None:
     if not derived.evidence:
         st.caption("No evidence yet.")
         return
-    st.dataframe(pd.DataFrame([{"Finding": node_label(model, n), "State": state_text(s), "Node": n,
-                                "Value": s} for n, s in derived.evidence.items()]),
-                 hide_index=True, width="stretch", height=min(36 * len(derived.evidence) + 38, 420))
+    st.dataframe(pd.DataFrame([{"Finding": node_label(model, n), "Counted as": state_text(s)}
+                               for n, s in derived.evidence.items()]),
+                 hide_index=True, width="stretch", height=min(36 * len(derived.evidence) + 38, 420),
+                 column_config={"Finding": st.column_config.TextColumn(width="large"),
+                                "Counted as": st.column_config.TextColumn(width="medium")})
     for i in derived.ignored:
-        st.caption(f"Not used: {i['field']}: {i['reason']}")
+        st.caption(f"Not used: {md(i['field'])}: {md(i['reason'])}")

@@ -1,10 +1,10 @@
 """The scenario's evidence: form values -> network evidence, and the A/B comparison.
 
 :func:`derive` writes the form values as a case
-(:func:`~bayesdx.ui.values.values_to_case`) and turns it into network evidence
-with :func:`bayesdx.case.parse_case` - a field that cannot be read is
-reported (where, what was expected, how to fix it) and left out, so the rest
-of the evidence still counts. Direct evidence (from a link or a case file's
+(:func:`~bayesdx.ui.values.values_to_case`) and reads it once with the case
+reader's collect mode (:func:`bayesdx.case.read_case`) - a field that cannot
+be read is reported (where, what was expected, how to fix it) and left out,
+so the rest of the evidence still counts. Direct evidence (from a link or a case file's
 ``evidence:`` key) is validated against the model and added for the nodes no
 field sets. The small text helpers of the result panels (:func:`pct`, A/B
 :func:`compare`) live here too. No Streamlit.
@@ -29,17 +29,15 @@ Examples
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
-from ..case import parse_case
-from ..errors import CaseError, ImpossibleEvidenceError, Problem
+from ..case import read_case
+from ..case.common import path_text
+from ..errors import CaseError, ImpossibleEvidenceError
 from .spec import form_spec, state_text
-from .values import values_to_case
+from .values import MED_SHORT, values_to_case
 
 __all__ = [
     "Derived",
@@ -72,115 +70,53 @@ class Derived:
         return not self.problems
 
 
-def _field_of(path: str, case: Mapping[str, Any]) -> str:
-    """The form field id of a problem path of :func:`parse_case`."""
-    m = re.match(r"^medications\[(\d+)\](?:\.(\w+))?", path)
-    if m:
-        meds = case.get("medications") or []
-        i = int(m.group(1))
-        name = meds[i].get("name") if i < len(meds) and isinstance(meds[i], dict) else None
-        sub = {"weeks": "weeks", "stopped_weeks_ago": "stopped", "days_since_last_dose": "days"}.get(
-            m.group(2) or "")
-        if name and sub:
-            return f"med.{name}.{sub}"
+def _field_id(field: tuple, case: Mapping[str, Any]) -> str:
+    """The form field id of a problem's field path (:attr:`bayesdx.errors.Problem.field`)."""
+    if field[:1] == ("medications",):
+        if len(field) >= 3 and isinstance(field[1], int):
+            meds = case.get("medications") or []
+            item = meds[field[1]] if field[1] < len(meds) else None
+            name = item.get("name") if isinstance(item, dict) else None
+            short = MED_SHORT.get(field[2])
+            if name and short:
+                return f"med.{name}.{short}"
         return "meds"
-    if path.startswith("marrow.findings."):
-        return "marrow_findings." + path.split(".", 2)[2]
-    if path.startswith("marrow.findings"):
-        return "marrow_findings"
-    return path
-
-
-def _drop(case: dict[str, Any], path: str, expected: str) -> bool:
-    """Remove the case field that ``path`` names; True if something was removed."""
-    if path.startswith("evidence."):
-        ev = case.get("evidence") or {}
-        return ev.pop(path.split(".", 1)[1], None) is not None
-    m = re.match(r"^medications\[(\d+)\](?:\.(\w+))?", path)
-    if m:
-        meds = case.get("medications") or []
-        i = int(m.group(1))
-        if i >= len(meds):
-            return False
-        if m.group(2) and m.group(2) != "name" and isinstance(meds[i], dict) and m.group(2) in meds[i]:
-            del meds[i][m.group(2)]
-            if m.group(2) == "days_since_last_dose":
-                meds[i].pop("stopped_weeks_ago", None)
-            return True
-        meds.pop(i)
-        return True
-    parts = path.split(".")
-    if parts[0] in ("cbc", "baseline_cbc"):
-        group = case.get(parts[0]) or {}
-        if len(parts) == 1:  # the differential as a whole contradicts the WBC
-            removed = [k for k in ("wbc", "anc", "alc", "amc", "eos") if group.pop(k, None) is not None]
-            return bool(removed)
-        hit = group.pop(parts[1], None) is not None
-        if "WBC" in expected:
-            hit = group.pop("wbc", None) is not None or hit
-        return hit
-    if parts[0] == "marrow" and len(parts) > 1:
-        marrow = case.get("marrow") or {}
-        if parts[1] == "findings" and len(parts) > 2:
-            return (marrow.get("findings") or {}).pop(parts[2], None) is not None
-        return marrow.pop(parts[1].split("[")[0], None) is not None
-    if len(parts) > 1 and isinstance(case.get(parts[0]), dict):
-        return case[parts[0]].pop(parts[1], None) is not None
-    key = parts[0].split("[")[0]
-    return case.pop(key, None) is not None
-
-
-def _problem_text(p: Problem) -> str:
-    text = p.expected
-    if p.got is not None:
-        text += f"; got {p.got}"
-    if p.hint:
-        text += f"; try {p.hint}"
-    return text
+    if field[:2] == ("marrow", "findings"):
+        return ".".join(["marrow_findings", *map(str, field[2:3])])
+    return path_text(field)
 
 
 def derive(model, values: Mapping[str, Any], direct: Mapping[str, str] | None = None) -> Derived:
     """Evidence for the scenario; unreadable fields are reported and left out.
 
-    ``direct`` evidence is used for nodes that no field sets (a field wins;
-    the node is then listed under ``overridden``).
+    The case is read once, in the reader's collect mode
+    (:func:`bayesdx.case.read_case`). ``direct`` evidence is used for nodes
+    that no field sets (a field wins; the node is then listed under
+    ``overridden``).
     """
     spec = form_spec(model.kb)
     case = values_to_case(values, spec)
-    shown = values_to_case(values, spec, direct)
-    out = Derived(case=shown, evidence={})
-    work = yaml.safe_load(yaml.safe_dump(case))  # a deep copy we may cut
-    parsed = None
-    for _ in range(50):
-        try:
-            parsed = parse_case(work, model.kb)
-            break
-        except CaseError as exc:
-            progress = False
-            for p in exc.problems:
-                fid = _field_of(p.path, work)
-                msg = _problem_text(p)
-                out.problems.append((fid, p.path, msg))
-                if fid not in ("cbc", "baseline_cbc"):
-                    out.field_errors.setdefault(fid, []).append(msg)
-                group = fid.split(".")[0]
-                if group in ("cbc", "baseline_cbc") and (fid == group or "WBC" in p.expected):
-                    # a contradiction with the WBC: shown at the WBC and at the counts involved
-                    if fid == group:
-                        out.field_errors.setdefault(f"{group}.wbc", []).append(msg)
-                        for key in ("anc", "alc", "amc", "eos"):
-                            out.field_errors.setdefault(f"{group}.{key}", []).append(
-                                "does not fit the WBC (see the WBC above)")
-                    else:
-                        out.field_errors.setdefault(f"{group}.wbc", []).append(
-                            f"the {fid.split('.')[-1].upper()} is larger than the WBC (see below)")
-                progress = _drop(work, p.path, p.expected) or progress
-            if not progress:
-                break
-    if parsed is None:
-        parsed = parse_case({}, model.kb)
-    evidence = dict(parsed.evidence)
-    out.ignored = list(parsed.ignored)
+    out = Derived(case=values_to_case(values, spec, direct), evidence={})
+    reading = read_case(case, model.kb)
+    for p in reading.problems:
+        fid = _field_id(p.field, case)
+        msg = p.message
+        out.problems.append((fid, p.path, msg))
+        group = p.field[0] if p.field else ""
+        if group not in ("cbc", "baseline_cbc"):
+            out.field_errors.setdefault(fid, []).append(msg)
+        elif len(p.field) == 1:  # the differential as a whole does not fit the WBC
+            out.field_errors.setdefault(f"{group}.wbc", []).append(msg)
+            for key in ("anc", "alc", "amc", "eos"):
+                out.field_errors.setdefault(f"{group}.{key}", []).append(
+                    "does not fit the WBC (see the WBC above)")
+        else:
+            out.field_errors.setdefault(fid, []).append(msg)
+            if (group, "wbc") in p.related:  # a count larger than the WBC: shown at the WBC too
+                out.field_errors.setdefault(f"{group}.wbc", []).append(
+                    f"the {str(p.field[-1]).upper()} is larger than the WBC (see below)")
+    evidence = dict(reading.evidence)
+    out.ignored = list(reading.ignored)
     if direct:
         extra = {k: v for k, v in direct.items() if k not in evidence}
         out.overridden = {k: v for k, v in direct.items() if k in evidence}
@@ -201,7 +137,7 @@ def validate_evidence(model, evidence: Mapping[str, str]) -> tuple[dict[str, str
     except CaseError as exc:
         bad = {p.path for p in exc.problems}
         return ({k: v for k, v in evidence.items() if k not in bad},
-                [(p.path, _problem_text(p)) for p in exc.problems])
+                [(p.path, p.message) for p in exc.problems])
 
 
 # --------------------------------------------------------------------------- results

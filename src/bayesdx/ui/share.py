@@ -5,7 +5,8 @@ The URL holds the evidence as plain ``node=state`` pairs
 model, never evaluated); :func:`values_from_evidence` fills the form so that it
 derives exactly that evidence. Case files are YAML in the contract format
 (``shared/case-format.md``): :func:`case_yaml` writes one, :func:`load_case_text`
-reads an uploaded one safely (``yaml.safe_load``; JSON is YAML too). No Streamlit.
+reads an uploaded one safely (:func:`bayesdx.knowledge.text.yaml_load`: no objects
+built, duplicate keys and deep nesting refused; JSON is YAML too). No Streamlit.
 
 Examples
 --------
@@ -27,6 +28,7 @@ import yaml
 
 from ..case import evidence_to_case, parse_case
 from ..errors import CaseError, Problem
+from ..knowledge.text import TextError, yaml_load
 from .scenario import derive, validate_evidence
 from .spec import form_spec
 from .values import case_to_values, default_values
@@ -107,7 +109,9 @@ def load_case_text(text: str, model, name: str = "uploaded file") -> tuple[dict[
         When the file is not a single readable case (the message names the field and the fix).
     """
     try:
-        data = yaml.safe_load(text)  # JSON is YAML too; safe_load never builds objects
+        data = yaml_load(text.removeprefix("\ufeff"))  # JSON is YAML too; never builds objects
+    except TextError as exc:
+        raise CaseError([exc.problem(name)]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""

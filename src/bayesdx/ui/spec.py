@@ -184,6 +184,7 @@ class FormSpec:
     drugs: dict[str, DrugInfo]
     exposure_nodes: tuple[str, ...]
     has_normal: dict[str, bool] = field(default_factory=dict)
+    kb: Knowledge | None = field(default=None, repr=False, compare=False)
 
     def section_terms(self, section: str, context: bool | None = None) -> list[TermInput]:
         """Term inputs of one section (``smear``, ``history``, ``tests``, ``marrow_findings``)."""
@@ -259,7 +260,7 @@ def _build(kb: Knowledge) -> FormSpec:
     drugs = dict(sorted(drugs.items()))
     exposure = tuple(dict.fromkeys(c.node for c in d.classes.values()))
     return FormSpec(numeric, terms, categorical, tuple(m.marrow_cellularity), tuple(cell_nodes),
-                    drugs, exposure, has_normal)
+                    drugs, exposure, has_normal, kb)
 
 
 def form_spec(kb: Knowledge) -> FormSpec:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import gc
 import itertools
 import threading
-from contextlib import contextmanager
 from typing import Any
 
 import streamlit as st
@@ -24,6 +23,7 @@ import streamlit as st
 from ..diagnosis import Model, diagnose_evidence, load_model
 from ..inference.engine import Engine
 from ..errors import BayesdxError, CaseError
+from .markup import md
 from .scenario import derive
 from .share import (
     evidence_to_query,
@@ -31,21 +31,17 @@ from .share import (
     query_to_evidence,
     values_from_evidence,
 )
+from .link import FIELD_PREFIX, params_to_values, values_to_params
 from .spec import FormSpec, form_spec
 from .values import UNKNOWN, case_to_values, default_values, med_keys
 
-__all__ = ["ANALYSIS_LOCK", "ENGINE_LOCK", "VALUES", "K", "W", "analysis_lock", "current_values", "end_of_run",
-           "engine_lock", "get_analysis_engine", "get_model", "init_session", "sync_url"]
-
-ENGINE_LOCK = threading.Lock()
-"""Serialises queries of ``model.engine``: its plan cache is shared by all sessions."""
+__all__ = ["VALUES", "K", "W", "current_values", "end_of_run", "get_analysis_engine", "get_model",
+           "init_session", "set_field",
+           "sync_url"]
 
 ANALYSIS_PLANS = 512
 """Compiled plans kept by the analysis engine (~0.2 MB each): an explanation
 needs one plan per finding, and compiling costs more than running."""
-
-ANALYSIS_LOCK = threading.Lock()
-"""Serialises queries of the analysis engine (:func:`get_analysis_engine`)."""
 
 PREFIX = "w:"
 
@@ -53,20 +49,6 @@ PREFIX = "w:"
 def K(fid: str) -> str:
     """The session-state key of the widget of field ``fid``."""
     return PREFIX + fid
-
-
-@contextmanager
-def engine_lock():
-    """Hold :data:`ENGINE_LOCK` for one query of ``model.engine``."""
-    with ENGINE_LOCK:
-        yield
-
-
-@contextmanager
-def analysis_lock():
-    """Hold :data:`ANALYSIS_LOCK` for one query of the analysis engine."""
-    with ANALYSIS_LOCK:
-        yield
 
 
 @st.cache_resource(show_spinner="Loading the model ...")
@@ -77,8 +59,9 @@ def get_model() -> Model:
 
     # warm up: the unit registry and the most common evidence patterns
     parse_case({"age_years": 30, "cbc": {"anc": "500 /uL"}, "vitamins": {"b12": "100 pmol/L"}}, model.kb)
-    with ENGINE_LOCK:
-        diagnose_evidence(model, {}, draws=0)
+    diagnose_evidence(model, {}, draws=0)
+    threading.Thread(target=_warm_sampler, args=(model,), daemon=True,
+                     name="bayesdx-warm").start()
     # Streamlit runs a full garbage collection after every script run
     # (runner.postScriptGC). With numpy, scipy, pint, altair and the model loaded
     # that took ~85 ms of CPU per rerun; freezing what exists now (modules, the
@@ -86,6 +69,13 @@ def get_model() -> Model:
     gc.collect()
     gc.freeze()
     return model
+
+
+def _warm_sampler(model: Model) -> None:
+    """Load the compiled sampler once (numba: ~1 s; compiled on first use ever), off the page."""
+    from ..inference.approx import gibbs_posterior
+
+    gibbs_posterior(model.net, {"anc": model.net.states["anc"][-1]}, chains=2, sweeps=4)
 
 
 FULL_GC_EVERY = 64
@@ -119,8 +109,9 @@ def get_analysis_engine() -> Engine:
 
     An explanation runs one query per finding (0.1-0.3 s for a full case),
     the credible intervals 1,000 draws, the sensitivity two runs per number;
-    with its own engine (own plan cache, own lock) none of them makes another
-    session's ranking wait.
+    with its own engine (own plan cache) none of them pushes the ranking's
+    plans out of its cache. Both engines are safe to query from every session's
+    thread at once (they lock their own caches, never a whole query).
     """
     return Engine(get_model().net, cache_size=ANALYSIS_PLANS)
 
@@ -184,20 +175,33 @@ def init_session(model: Model) -> None:
         ss["bdx.upload"] = 0
         ss[VALUES] = default_values(spec)
         params = {k: st.query_params.get_all(k) for k in st.query_params}
-        if params:
+        fields = {k: v for k, v in params.items() if k.startswith(FIELD_PREFIX)}
+
+        if fields:  # a link of this app: the fields exactly as entered, plus evidence no field holds
+            values, messages = params_to_values(fields, spec)
+            evidence, more = query_to_evidence({k: v for k, v in params.items() if k not in fields}, model)
+            from_form = derive(model, values).evidence
+            _set_values(values)
+            ss["bdx.direct"] = {k: v for k, v in evidence.items() if k not in from_form}
+            for m in [*messages, *more]:
+                flash("warning", m)
+            flash("info", f"Opened a shared scenario: {len(fields)} entries from the link.")
+        elif params:
             evidence, messages = query_to_evidence(params, model)
             values, direct = values_from_evidence(model, evidence)
             _set_values(values)
             ss["bdx.direct"] = direct
             for m in messages:
-                flash("warning", m)
+                flash("warning", md(m))
             if evidence:
                 flash("info", f"Opened a shared scenario: {len(evidence)} findings from the link.")
 
 
-def sync_url(evidence: dict[str, str], kb) -> None:
-    """Keep the address bar equal to the evidence (``node=state``)."""
+def sync_url(evidence: dict[str, str], kb, values: dict[str, Any] | None = None) -> None:
+    """Keep the address bar equal to the evidence (``node=state``) and the fields as entered (``f.``)."""
     want = evidence_to_query(evidence, kb)
+    if values is not None:
+        want.update(values_to_params(values, form_spec(kb)))
     have = {k: st.query_params.get(k) for k in st.query_params}
     if have != want:
         st.query_params.from_dict(want)
@@ -213,9 +217,13 @@ def cb_clear(model: Model) -> None:
     st.session_state["bdx.upload"] = st.session_state.get("bdx.upload", 0) + 1
 
 
-def _set_field(fid: str, value: Any) -> None:
+def set_field(fid: str, value: Any) -> None:
+    """Set one form value (from a callback)."""
     st.session_state.setdefault(VALUES, {})[fid] = value
     st.session_state[K(fid)] = value
+
+
+_set_field = set_field
 
 
 def cb_set_section(spec: FormSpec, section: str, which: int | None) -> None:
@@ -257,14 +265,23 @@ def cb_pin(model: Model) -> None:
     values = current_values(spec)
     direct = dict(st.session_state.get("bdx.direct", {}))
     d = derive(model, values, direct)
+    from . import jobs
+
     try:
-        with ENGINE_LOCK:
-            post = model.engine.posterior(d.evidence)
+        if jobs.is_light(model, d.evidence):
+            dx = diagnose_evidence(model, d.evidence, draws=0, scores=False,
+                                   budget=jobs.APP_BUDGET)
+        else:  # the session's job (usually finished: the ranking on screen)
+            job = jobs.start(model, d.evidence, st.session_state)
+            job.wait(60.0)
+            dx = job.outcome()
+            if isinstance(dx, BayesdxError):
+                raise dx
     except BayesdxError as exc:
-        flash("error", f"Scenario A could not be pinned: {exc}")
+        flash("error", f"Scenario A could not be pinned: {md(exc)}")
         return
     st.session_state["bdx.pin"] = {"values": values, "direct": direct, "evidence": dict(d.evidence),
-                                   "post": post.as_dict()}
+                                   "post": {c.id: c.posterior for c in dx.causes}}
 
 
 def cb_unpin() -> None:
@@ -294,18 +311,18 @@ def cb_upload(model: Model, key: str) -> None:
         case, notes = load_case_text(text, model, name)
     except CaseError as exc:
         if not exc.problems:
-            flash("error", f"**{name}** could not be opened: it must be a UTF-8 text file "
+            flash("error", f"**{md(name)}** could not be opened: it must be a UTF-8 text file "
                            "(YAML or JSON); try saving it again as plain text.")
         else:
-            lines = "\n".join(f"- {p}" for p in exc.problems)
-            flash("error", f"**{name}** could not be opened; fix these and upload it again:\n{lines}")
+            lines = "\n".join(f"- {md(p)}" for p in exc.problems)
+            flash("error", f"**{md(name)}** could not be opened; fix these and upload it again:\n{lines}")
         return
     spec = form_spec(model.kb)
     values, direct, more = case_to_values(case, spec)
     _set_values(values)
     st.session_state["bdx.direct"] = direct
     d = derive(model, values, direct)
-    msg = f"Opened **{name}**: {len(d.evidence)} findings."
+    msg = f"Opened **{md(name)}**: {len(d.evidence)} findings."
     if notes or more:
-        msg += "\n" + "\n".join(f"- {n}" for n in [*notes, *more])
+        msg += "\n" + "\n".join(f"- {md(n)}" for n in [*notes, *more])
     flash("success", msg)

@@ -34,14 +34,20 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from .spec import FormSpec, NumericInput, TermInput, drug_text
+from ..case import read_case
+from ..case.common import field_path, word
+from ..case.medications import match_drug, medication_item
+from ..case.sections import SECTION_FIELD
+from .spec import FormSpec, NumericInput, drug_text
 
-__all__ = ["UNKNOWN", "case_to_values", "default_values", "med_keys", "values_to_case"]
+__all__ = ["MED_SHORT", "UNKNOWN", "case_to_values", "default_values", "med_keys", "values_to_case"]
 
 UNKNOWN = "unknown"
 _NUM = re.compile(r"^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$")
 _CENSORED = re.compile(r"^(?:<=|>=|<|>|≤|≥)\s*(?:\d+\.?\d*|\.\d+)$")
 _MED_FIELDS = (("weeks", "weeks"), ("stopped", "stopped_weeks_ago"), ("days", "days_since_last_dose"))
+#: a medication's field in a case -> its short name in the form's field ids (``med.<drug>.<short>``)
+MED_SHORT = {key: short for short, key in _MED_FIELDS}
 
 
 # --------------------------------------------------------------------------- values
@@ -158,10 +164,6 @@ def values_to_case(values: Mapping[str, Any], spec: FormSpec,
 # --------------------------------------------------------------------------- case -> values
 
 
-def _word(x: Any) -> str:
-    return re.sub(r"[\s\-/+]+", "_", str(x).strip().lower()).strip("_")
-
-
 def _split_value(raw: Any, nin: NumericInput) -> tuple[str, str]:
     """A case value as (text, unit) for the form."""
     if isinstance(raw, bool):
@@ -175,63 +177,26 @@ def _split_value(raw: Any, nin: NumericInput) -> tuple[str, str]:
     return text, nin.unit
 
 
-def _resolve_drug(name: str, spec: FormSpec) -> str | None:
-    parts = _word(name).split("_")
-    while parts:
-        w = "_".join(parts)
-        if w in spec.drugs:
-            return w
-        parts.pop()
-    return None
-
-
-def _terms_from_case(raw: Any, terms: list[TermInput], has_normal: bool,
-                     values: dict[str, Any], notes: list[str], where: str) -> None:
-    by_term = {t.term: t for t in terms}
-    if raw is None:
-        return
-    if isinstance(raw, str):
-        raw = [raw]
-    explicit: dict[str, str] = {}
-    normal = False
-    if isinstance(raw, list):
-        for item in raw:
-            w = _word(item)
-            if has_normal and w == "normal":
-                normal = True
-            elif w in by_term:
-                explicit[w] = by_term[w].words[0]
-            else:
-                notes.append(f"{where}: '{item}' is not a known term; left out")
-    elif isinstance(raw, dict):
-        for key, value in raw.items():
-            w = _word(key)
-            if value is None:
-                continue
-            v = _word(value)
-            if has_normal and w == "normal":
-                normal = normal or v in ("present", "positive")
-                continue
-            t = by_term.get(w)
-            if t is None or v not in t.words:
-                notes.append(f"{where}.{key}: '{value}' is not understood; left out")
-                continue
-            explicit[w] = v
-    for t in terms:
-        if t.term in explicit:
-            values[t.fid] = explicit[t.term]
-        elif normal:
-            values[t.fid] = t.words[1]
+def _form_drug(name: Any, spec: FormSpec) -> str | None:
+    """The medication-list entry for a drug name as written (the case reader's matching)."""
+    hit = match_drug(spec.kb, str(name))
+    if hit is None:
+        return None
+    return next((n for n in hit if n in spec.drugs), None)
 
 
 def case_to_values(case: Mapping[str, Any], spec: FormSpec) -> tuple[dict[str, Any], dict[str, str], list[str]]:
     """A case dict (contract format) as form values, direct evidence and notes.
 
-    The case should already have passed :func:`bayesdx.case.parse_case`; what
-    the form cannot show is listed in the notes.
+    The case is read once by the case reader (:func:`bayesdx.case.read_case`):
+    the terms take the states it reads from their sections (lists, mappings,
+    ``normal``), drug names are matched as the reader matches them. The case
+    should already have passed :func:`bayesdx.case.parse_case`; any problem,
+    and what the form cannot show, is listed in the notes.
     """
     values = default_values(spec)
-    notes: list[str] = []
+    reading = read_case(case, spec.kb)
+    notes = [f"{p.path}: {p.message}; left out" for p in reading.problems]
     direct = {str(k): str(v) for k, v in (case.get("evidence") or {}).items()}
     for key in ("id", "note"):
         if case.get(key) is not None:
@@ -241,7 +206,7 @@ def case_to_values(case: Mapping[str, Any], spec: FormSpec) -> tuple[dict[str, A
     for key in ("sex", "ancestry", "duration"):
         v = case.get(key)
         if v is not None:
-            w = _word(v)
+            w = word(str(v))
             if w in spec.categorical.get(key, ()):
                 values[key] = w
     for section in ("cbc", "baseline_cbc", "vitamins"):
@@ -255,30 +220,23 @@ def case_to_values(case: Mapping[str, Any], spec: FormSpec) -> tuple[dict[str, A
             if raw is None:
                 continue
             values[fid], values[f"{fid}@unit"] = _split_value(raw, nin)
-    for sname in ("smear", "history", "tests"):
-        _terms_from_case(case.get(sname), spec.section_terms(sname), spec.has_normal.get(sname, False),
-                         values, notes, sname)
+    for t in spec.terms.values():
+        state = reading.evidence.get(t.node)
+        section = field_path(SECTION_FIELD[t.section])
+        if state is not None and reading.origin[t.node][:len(section)] == section:
+            values[t.fid] = t.words[0] if state == spec.kb.states(t.node)[1] else t.words[1]
     marrow = case.get("marrow") or {}
     if isinstance(marrow, dict):
         cell = marrow.get("cellularity")
-        if cell is not None and _word(cell) in spec.cellularity:
-            values["marrow.cellularity"] = _word(cell)
-        _terms_from_case(marrow.get("findings"), spec.section_terms("marrow_findings"),
-                         spec.has_normal.get("marrow_findings", False), values, notes,
-                         "marrow.findings")
+        if cell is not None and word(str(cell)) in spec.cellularity:
+            values["marrow.cellularity"] = word(str(cell))
     meds = case.get("medications")
     if isinstance(meds, list):
         names: list[str] = []
-        for item in meds:
-            if isinstance(item, str):
-                item = {"name": item}
-            if isinstance(item, dict) and "name" not in item and len(item) == 1:
-                (k, v), = item.items()
-                if v is None or isinstance(v, dict):
-                    item = {"name": k, **(v or {})}
+        for item in map(medication_item, meds):
             if not isinstance(item, dict):
                 continue
-            name = _resolve_drug(str(item.get("name", "")), spec)
+            name = _form_drug(item.get("name", ""), spec)
             if name is None:
                 notes.append(f"medication '{item.get('name')}' is not in the drug list; left out")
                 continue
