@@ -15,7 +15,8 @@ import random
 import time
 
 from bayesdx.case import parse_case
-from bayesdx.diagnosis import CHUNK, FIRST_CHUNK, load_model, score_cases
+from bayesdx.batch import CHUNK, FIRST_CHUNK, score_cases
+from bayesdx.diagnosis import load_model
 
 
 def synthetic(model, n: int, seed: int = 1):

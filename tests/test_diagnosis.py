@@ -62,7 +62,7 @@ def test_bad_case_is_a_case_error():
 def test_a_batch_file_gives_what_each_case_gives_alone(tmp_path):
     import yaml
 
-    from bayesdx.diagnosis import diagnose_many
+    from bayesdx.batch import diagnose_many
 
     cases = yaml.safe_load((REPO / "examples" / "batch.yaml").read_text())["cases"]
     many = diagnose_many(REPO / "examples" / "batch.yaml", draws=50, seed=3)

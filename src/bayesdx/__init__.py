@@ -29,7 +29,8 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from .counterfactual import CounterfactualScores, counterfactual, counterfactual_batch
-from .diagnosis import CauseResult, Diagnosis, Model, diagnose, diagnose_many, load_model
+from .batch import diagnose_many, score_cases
+from .diagnosis import CauseResult, Diagnosis, Model, diagnose, load_model
 from .errors import (
     BayesdxError,
     CaseError,
@@ -69,6 +70,7 @@ __all__ = [
     "only_cause",
     "diagnose",
     "diagnose_many",
+    "score_cases",
     "load_model",
     "score_frame",
 ]

@@ -43,16 +43,16 @@ def test_a_batch_streams_every_good_case_and_names_the_bad_ones(tmp_path, capsys
 
 
 def test_an_unexpected_error_in_one_case_does_not_stop_the_batch(tmp_path, capsys, monkeypatch):
-    import bayesdx.diagnosis as diagnosis
+    import bayesdx.batch as batch
 
-    real = diagnosis._diagnosis
+    real = batch._diagnosis
 
     def flaky(model, post, case_id, *a, **k):
         if case_id == "boom":
             raise OverflowError("simulated bug")
         return real(model, post, case_id, *a, **k)
 
-    monkeypatch.setattr(diagnosis, "_diagnosis", flaky)
+    monkeypatch.setattr(batch, "_diagnosis", flaky)
     f = tmp_path / "batch.yaml"
     f.write_text("cases:\n  - {id: a}\n  - {id: boom}\n  - {id: c}\n")
     assert main(["diagnose", str(f), "--json", "--draws", "0"]) == 70
@@ -64,7 +64,8 @@ def test_an_unexpected_error_in_one_case_does_not_stop_the_batch(tmp_path, capsy
 def test_score_cases_streams_in_growing_chunks(monkeypatch):
     """Results come out chunk by chunk (first after ``first_chunk`` cases), in order."""
     from bayesdx.case import parse_case
-    from bayesdx.diagnosis import load_model, score_cases
+    from bayesdx.batch import score_cases
+    from bayesdx.diagnosis import load_model
 
     model = load_model()
     calls: list[int] = []

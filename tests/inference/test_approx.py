@@ -140,7 +140,7 @@ def test_cancel_stops_the_sampler(net):
 def test_a_batch_approximates_only_its_heavy_case(tmp_path):
     import yaml
 
-    from bayesdx.diagnosis import diagnose_many
+    from bayesdx.batch import diagnose_many
 
     heavy = yaml.safe_load((REPO / "examples" / "heavy_workup.yaml").read_text())
     light = {"id": "light", "cbc": {"anc": 0.2}, "medications": [{"name": "clozapine", "weeks": 9}]}

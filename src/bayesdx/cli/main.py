@@ -31,20 +31,16 @@ from typing import Sequence
 from .. import __version__
 from .commands import (
     NODE_KINDS,
-    cmd_calibrate,
     cmd_check,
-    cmd_compare,
     cmd_diagnose,
     cmd_explain,
     cmd_export,
-    cmd_fit,
     cmd_next_tests,
     cmd_nodes,
-    cmd_regress,
     cmd_score,
     cmd_sensitivity,
-    cmd_validate,
 )
+from .evaluate import cmd_calibrate, cmd_compare, cmd_fit, cmd_regress, cmd_validate
 from ..errors import BayesdxError
 from ..inference.export import FORMATS
 from ..voi import SORT_KEYS

@@ -7,10 +7,8 @@ for Monte-Carlo uncertainty) into numeric conditional probability tables:
 
 * context node ``x``: ``P(x | parent)`` with shape ``(D, [parent card], card)``;
 * cause ``c``: ``P(c present | parents)`` with shape ``(D, *parent cards)``;
-* finding ``f``: a leaky noisy-MAX given by ``leak`` ``(D, S)`` (probability that
-  the leak alone produces each state; the baseline gets the rest) and one
-  ``link`` per parent ``(D, parent card, S)`` (effect distribution for each
-  parent state; an absent cause has no effect).
+* finding ``f``: a leaky noisy-MAX: ``leak`` ``(D, S)`` (what the leak alone
+  produces) and one ``link`` per parent ``(D, parent card, S)`` (an absent cause has no effect).
 
 Examples
 --------

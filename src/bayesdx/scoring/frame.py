@@ -4,7 +4,7 @@ Each row is read by the one case reader through the table form of the
 contract (:mod:`bayesdx.case.table`, ``docs/cohort-format.md``); the rows that
 can be read are scored together by the batched exact engine
 (:meth:`~bayesdx.inference.engine.Engine.posterior_batch`), as
-:func:`~bayesdx.diagnosis.diagnose_many` does for a case file. A row that
+:func:`~bayesdx.batch.diagnose_many` does for a case file. A row that
 cannot be read, or whose evidence is impossible, gets its message in the
 ``error`` column and empty posteriors; the other rows are scored as usual.
 

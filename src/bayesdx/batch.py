@@ -1,0 +1,153 @@
+"""Batches: many parsed cases scored as a stream, chunk by chunk.
+
+:func:`score_cases` scores parsed cases (:func:`bayesdx.case.read_cases`, or
+the lazy :func:`bayesdx.case.iter_cases`) in chunks that grow from
+:data:`FIRST_CHUNK` to :data:`CHUNK` cases, each chunk one batched engine
+call, and yields each case's :class:`~bayesdx.diagnosis.Diagnosis` (or its
+exception) in order. :func:`diagnose_many` is its list for a case file.
+One bad case never sinks the others.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import numpy as np
+
+from .diagnosis import (
+    Diagnosis,
+    Model,
+    _approx_diagnosis,
+    _check_budget,
+    _check_counts,
+    _diagnosis,
+    load_model,
+)
+from .inference.budget import Budget, BudgetError
+from .inference.engine import Posterior
+from .uncertainty import DEFAULT_DRAWS
+
+__all__ = ["CHUNK", "FIRST_CHUNK", "diagnose_many", "score_cases"]
+
+CHUNK = 2048
+"""Most cases per batched engine call when scoring a batch (:func:`score_cases`).
+
+Chunks start at :data:`FIRST_CHUNK` cases (the first results appear at once)
+and double up to this size: on 8,192 distinct cases, chunks of 256 took about
+1.7x the time of one call, chunks of 1,024 to 2,048 about 1.1-1.2x
+(``benchmarks/stream_chunks.py``)."""
+FIRST_CHUNK = 64
+"""Cases in the first chunk of :func:`score_cases`."""
+
+def _score_chunk(model: Model, chunk: list, draws: int, seed: int, scores: bool = True,
+                 rank_by: str = "posterior", budget: Budget | None = None,
+                 approximate: bool = True) -> list:
+    """Diagnoses (or exceptions) for one chunk of parsed cases, in order.
+
+    A case whose exact posterior is over the budget gets the labelled
+    approximation (see :func:`diagnose_evidence`), or its
+    :class:`~bayesdx.inference.budget.BudgetError` when ``approximate`` is false.
+    """
+    from .errors import BayesdxError
+
+    eng = model.engine
+    budget = budget or eng.budget
+    out: list = []
+    for pc in chunk:
+        if not isinstance(pc, Exception):
+            try:
+                eng.validate(pc.evidence)
+                _check_budget(eng, pc.evidence, budget)
+            except BudgetError as exc:
+                if approximate:
+                    try:
+                        pc = _approx_diagnosis(model, pc.evidence, exc.cost, budget, pc.id,
+                                               pc.ignored, draws, seed)
+                    except BayesdxError as exc2:
+                        pc = exc2
+                else:
+                    pc = exc
+            except BayesdxError as exc:
+                pc = exc
+        out.append(pc)
+    todo = [i for i, pc in enumerate(out) if not isinstance(pc, (Exception, Diagnosis))]
+    batch = None
+    if todo:
+        try:
+            batch = eng.posterior_batch([out[i].evidence for i in todo])
+        except Exception:  # noqa: BLE001 - e.g. memory: score the cases one by one instead
+            batch = None
+    for j, i in enumerate(todo):
+        pc = out[i]
+        try:
+            if batch is not None and np.isfinite(batch.log_evidence[0, j]):
+                post = Posterior(eng.causes, batch.probs[0, j], eng.priors,
+                                 float(batch.log_evidence[0, j]), dict(pc.evidence))
+            else:
+                post = eng.posterior(pc.evidence)  # raises, naming the conflict
+            out[i] = _diagnosis(model, post, pc.id, pc.ignored, draws, seed, scores, rank_by, budget)
+        except Exception as exc:  # noqa: BLE001 - one case never sinks the others
+            out[i] = exc
+    return out
+
+
+def score_cases(cases: Iterable, *, model: Model | None = None, draws: int = DEFAULT_DRAWS,
+                seed: int = 0, scores: bool = True, rank_by: str = "posterior", chunk: int = CHUNK,
+                first_chunk: int = FIRST_CHUNK, budget: Budget | None = None,
+                approximate: bool = True) -> Iterator[Diagnosis | Exception]:
+    """Diagnose parsed cases (:func:`bayesdx.case.read_cases`) as a stream, chunk by chunk.
+
+    Each chunk of cases is scored in one batched engine call
+    (:meth:`~bayesdx.inference.engine.Engine.posterior_batch`), then yielded
+    case by case in order; chunks grow from ``first_chunk`` to ``chunk``
+    cases, so the first results appear at once, the batched engine keeps its
+    speed and memory stays bounded. A case that cannot be read or scored is yielded as
+    its exception (a :class:`~bayesdx.errors.CaseError`, an
+    :class:`~bayesdx.errors.ImpossibleEvidenceError`, or an unexpected error):
+    one bad case never sinks the others. ``scores``, ``rank_by``, ``budget`` and
+    ``approximate`` are as in :func:`diagnose`.
+
+    Examples
+    --------
+    >>> from bayesdx.case import parse_case
+    >>> m = load_model()
+    >>> cases = [parse_case({"cbc": {"anc": 0.3}}, m.kb), parse_case({}, m.kb)]
+    >>> [type(d).__name__ for d in score_cases(cases, model=m, draws=0, first_chunk=1)]
+    ['Diagnosis', 'Diagnosis']
+    """
+    _check_counts(draws, seed)
+    if chunk < 1 or first_chunk < 1:
+        raise ValueError(f"chunk and first_chunk must be >= 1; got {chunk}, {first_chunk}")
+    model = model or load_model()
+    pending: list = []
+    size = min(first_chunk, chunk)
+    for pc in cases:
+        pending.append(pc)
+        if len(pending) >= size:
+            yield from _score_chunk(model, pending, draws, seed, scores, rank_by, budget, approximate)
+            pending = []
+            size = min(2 * size, chunk)
+    if pending:
+        yield from _score_chunk(model, pending, draws, seed, scores, rank_by, budget, approximate)
+
+
+def diagnose_many(path: str | Path, *, model: Model | None = None, lenient: bool = False,
+                  draws: int = DEFAULT_DRAWS, seed: int = 0, scores: bool = True,
+                  rank_by: str = "posterior", budget: Budget | None = None,
+                  approximate: bool = True) -> list[Diagnosis | Exception]:
+    """Diagnose every case in a file; a bad case becomes its exception, the rest are scored.
+
+    The list of :func:`score_cases` (chunks of up to :data:`CHUNK` cases, each
+    one batched engine call); an impossible case is asked again on its own, which
+    names its conflicting findings; a case over the budget gets the labelled
+    approximation (or its :class:`~bayesdx.inference.budget.BudgetError` when
+    ``approximate`` is false).
+    """
+    from .case import read_cases
+
+    _check_counts(draws, seed)
+    model = model or load_model()
+    return list(score_cases(read_cases(path, model.kb, lenient=lenient), model=model,
+                            draws=draws, seed=seed, scores=scores, rank_by=rank_by,
+                            budget=budget, approximate=approximate))
