@@ -74,13 +74,22 @@ def test_the_checked_sets_cover_every_feature_of_the_500(net, random_sets):
     assert set().union(*(_features(net, random_sets[i]) for i in idx)) == everything
 
 
+@pytest.mark.slow
 def test_engine_matches_pgmpy_on_random_evidence_sets(net, engine, ve, random_sets):
+    # slow since the 42-cause network: pgmpy's variable elimination needs minutes on some of
+    # these sets (observed blood-count findings with 20-42 cause parents). Run with
+    # `pytest -m slow`; the default run keeps the narrow-finding pgmpy check below and the
+    # engine's three paths against each other on all 500 sets.
     single = np.array([engine.posterior(ev).probs for ev in random_sets])
-    for method in ("slots", "pattern"):  # the two batched paths, on all 500
-        assert np.abs(single - engine.posterior_batch(random_sets, method=method).probs[0]).max() <= 1e-12
     idx = covering(net, random_sets, CHECKED)
     ref = np.array([_pgmpy(ve, net, random_sets[i]) for i in idx])
     assert np.abs(ref - single[idx]).max() <= 1e-9
+
+
+def test_engine_paths_agree_on_500_random_sets(engine, random_sets):
+    single = np.array([engine.posterior(ev).probs for ev in random_sets])
+    for method in ("slots", "pattern"):  # the two batched paths, on all 500
+        assert np.abs(single - engine.posterior_batch(random_sets, method=method).probs[0]).max() <= 1e-12
 
 
 def test_batched_engine_matches_pgmpy_with_many_positive_findings(net, engine, ve):
