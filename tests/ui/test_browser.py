@@ -78,10 +78,10 @@ def test_clozapine_agranulocytosis_through_the_widgets(app):
     app.choose("Blasts", "absent")
     app.tab("History")
     app.choose("Fever", "present")
-    app.expect_top(labels()["drug_antipsychotic"])
-    app.page.wait_for_url(re.compile(r"anc=severe.*exposure_antipsychotic=clozapine_window|"
-                                     r"exposure_antipsychotic=clozapine_window.*anc=severe"))
-    app.expect_text("Do not miss")
+    app.expect_top(cause_label(load_model(), "drug_antipsychotic"))
+    # ANC 0.1 is very severe (< 0.2)
+    app.page.wait_for_url(re.compile(r"anc=very_severe.*exposure_antipsychotic=clozapine_window|"
+                                     r"exposure_antipsychotic=clozapine_window.*anc=very_severe"))
     app.tab("Blood count")
     app.page.screenshot(path=str(SHOTS / "clozapine-agranulocytosis.png"), animations="disabled")
 
@@ -159,7 +159,7 @@ def test_shared_link_why_and_what_if(app):
              "&exposure_immunosuppressant=none&exposure_chemotherapy=none&exposure_antiviral=none"
              "&exposure_corticosteroid=none&hx_fever=present")
     app.open(query)
-    app.expect_top(labels()["drug_antipsychotic"])
+    app.expect_top(cause_label(load_model(), "drug_antipsychotic"))
     app.page.screenshot(path=str(SHOTS / "shared-link.png"), animations="disabled")
     app.click("Pin as A")
     app.tab("Smear")
