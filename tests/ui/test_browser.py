@@ -201,9 +201,9 @@ def test_intervals_next_test_and_sensitivity(app):
     app.page.screenshot(path=str(SHOTS / f"next-test-{size}.png"), animations="disabled")
     app.tab("Sensitivity")
     app.page.locator('[data-testid="stVegaLiteChart"]').nth(1).scroll_into_view_if_needed()
-    app.page.wait_for_function(  # the tornado chart (the second chart) names the prior
+    app.page.wait_for_function(  # the tornado chart (the second chart) names the cause's numbers
         "() => { const s = document.querySelectorAll('[data-testid=\"stVegaLiteChart\"] svg.marks')[1];"
-        " return !!s && s.textContent.includes('Prior of Drug: Antipsychotic'); }")
+        " return !!s && s.textContent.includes('Antipsychotic'); }")
     app.page.screenshot(path=str(SHOTS / f"sensitivity-{size}.png"), animations="disabled")
     assert "Traceback" not in app.page.inner_text("body")
 
