@@ -68,13 +68,9 @@ def no_severe_anc(tiny_net):
     return T
 
 
-def brute_force(net: Network, evidence: dict[str, str], tables=None):
-    """Posterior of every cause and log P(evidence) by enumerating the joint."""
-    T = tables or net.tables()
+def hidden_states(net: Network, evidence: dict[str, str], T):
+    """Every assignment of context and causes consistent with ``evidence``, with its prior weight."""
     hidden = [*net.context, *net.causes]
-    ftabs = {f: finding_table(net, T, f) for f in net.findings if f in evidence}
-    num = np.zeros(len(net.causes))
-    z = 0.0
     for vals in itertools.product(*[range(net.card(n)) for n in hidden]):
         a = dict(zip(hidden, vals))
         if any(n in a and a[n] != net.states[n].index(s) for n, s in evidence.items()):
@@ -85,6 +81,16 @@ def brute_force(net: Network, evidence: dict[str, str], tables=None):
         for c in net.causes:
             pc = T.cause_cpt[c][0][tuple(a[q] for q in net.parents[c])]
             p *= pc if a[c] == 1 else 1 - pc
+        yield a, p
+
+
+def brute_force(net: Network, evidence: dict[str, str], tables=None):
+    """Posterior of every cause and log P(evidence) by enumerating the joint."""
+    T = tables or net.tables()
+    ftabs = {f: finding_table(net, T, f) for f in net.findings if f in evidence}
+    num = np.zeros(len(net.causes))
+    z = 0.0
+    for a, p in hidden_states(net, evidence, T):
         for f, tab in ftabs.items():
             p *= tab[tuple(a[q] for q in net.parents[f]) + (net.states[f].index(evidence[f]),)]
         z += p

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import itertools
 import random
 
 import numpy as np
 import pytest
-from conftest import random_evidence
+from conftest import hidden_states, random_evidence
 
 from bayesdx.errors import ImpossibleEvidenceError
 from bayesdx.explanations import joint_explanations, only_cause
@@ -18,19 +17,9 @@ from bayesdx.voi import QueryError
 def brute_sets(net, evidence):
     """``{frozenset of present causes: P(exactly those | e)}`` by enumerating the joint."""
     T = net.tables()
-    hidden = [*net.context, *net.causes]
     ftabs = {f: finding_table(net, T, f) for f in net.findings if f in evidence}
     out: dict = {}
-    for vals in itertools.product(*[range(net.card(n)) for n in hidden]):
-        a = dict(zip(hidden, vals))
-        if any(n in a and a[n] != net.states[n].index(s) for n, s in evidence.items()):
-            continue
-        p = 1.0
-        for x in net.context:
-            p *= T.context_cpt[x][0][tuple(a[q] for q in net.parents[x]) + (a[x],)]
-        for c in net.causes:
-            pc = T.cause_cpt[c][0][tuple(a[q] for q in net.parents[c])]
-            p *= pc if a[c] == 1 else 1 - pc
+    for a, p in hidden_states(net, evidence, T):
         for f, tab in ftabs.items():
             p *= tab[tuple(a[q] for q in net.parents[f]) + (net.states[f].index(evidence[f]),)]
         key = frozenset(c for c in net.causes if a[c])
