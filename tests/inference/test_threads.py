@@ -46,12 +46,18 @@ def test_eight_threads_on_one_engine_match_a_serial_run(net):
     # other states): threads share plans, and a 32-plan cache keeps evicting them
     bases = [random_evidence(net, rng, max_nodes=8, abnormal=0.6) for _ in range(80)]
     distinct: dict = {}
+    stale = 0  # draws in a row that gave no new case: the patterns are used up, add one
     while len(distinct) < THREADS * CASES:
+        if stale >= 200:
+            bases.append(random_evidence(net, rng, max_nodes=8, abnormal=0.6))
+            stale = 0
         base = rng.choice(bases)
         ev = {n: s if n in net.findings and s == net.states[n][0] else
               rng.choice(net.states[n][1:] if n in net.findings else net.states[n])
               for n, s in base.items()}
-        distinct.setdefault(tuple(sorted(ev.items())), ev)
+        key = tuple(sorted(ev.items()))
+        stale = stale + 1 if key in distinct else 0
+        distinct.setdefault(key, ev)
     cases = list(distinct.values())
     work = [cases[t * CASES:(t + 1) * CASES] for t in range(THREADS)]
 
