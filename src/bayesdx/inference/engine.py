@@ -44,14 +44,20 @@ from ..errors import CaseError, ImpossibleEvidenceError, Problem, check_option, 
 from .budget import Budget, BudgetError, Cost, plan_cost
 from .factors import prepare
 from .pattern import add_constant_findings, run_frontier
+from .program import run_frontier_compiled
 from ..knowledge.network import Network, Tables
 from .plan import Pattern, Plan, compile_plan
 from .slots import run_slots
 
-__all__ = ["HEAVY", "METHODS", "REPEATED", "SLOTS_MIN", "BatchPosterior", "Engine", "Posterior"]
+__all__ = ["HEAVY", "KERNELS", "METHODS", "REPEATED", "SLOTS_MIN", "BatchPosterior", "Engine", "Posterior"]
 
 METHODS = ("auto", "pattern", "slots", "union")
 """The ways :meth:`Engine.posterior_batch` can share work (all exact)."""
+
+KERNELS = ("compiled", "numpy")
+"""How :class:`Engine` runs a plan: one call of the numba kernel per batch
+(:mod:`bayesdx.inference.program`, the default) or one numpy einsum per
+operation (:mod:`bayesdx.inference.pattern`, the reference). Same numbers to rounding."""
 
 REPEATED = 128
 """In :meth:`Engine.posterior_batch` (``auto``), a pattern gets its own plan when its
@@ -133,9 +139,14 @@ class Engine:
         Number of compiled plans kept.
     budget : Budget, optional
         Memory and time limits of one query (:mod:`bayesdx.inference.budget`).
+    kernel : {"compiled", "numpy"}
+        How a plan is run (:data:`KERNELS`); ``"numpy"`` is the reference.
     """
 
-    def __init__(self, network: Network, cache_size: int = 256, budget: Budget | None = None):
+    def __init__(self, network: Network, cache_size: int = 256, budget: Budget | None = None,
+                 kernel: str = "compiled"):
+        check_option("Engine: kernel", kernel, KERNELS)
+        self.kernel = kernel
         self.net = network
         self.budget = budget or Budget()
         self.causes = tuple(network.causes)
@@ -350,7 +361,8 @@ class Engine:
         prep.sum_out(plan.free_causes, self._cause_index, probs)
         add_constant_findings(self.net, plan, T, idxs, prep, logz)
         if plan.steps:
-            run_frontier(self.net, plan, T, idxs, prep, self._cause_index, probs, logz)
+            run = run_frontier_compiled if self.kernel == "compiled" else run_frontier
+            run(self.net, plan, T, idxs, prep, self._cause_index, probs, logz)
         bad = ~np.isfinite(logz)
         if bad.any():
             probs[bad] = np.nan

@@ -1,0 +1,120 @@
+"""The compiled interpreter of a flattened plan (:mod:`bayesdx.inference.program`).
+
+One function, :func:`run_program`, compiled by numba (``cache=True``: the
+machine code is kept on disk after the first compilation; ``nogil``: other
+threads run meanwhile), executes a whole plan for a batch of cases and draws
+in one call: every einsum of :mod:`bayesdx.inference.pattern` becomes one
+*contraction* record (output zeroed, then ``C += A * B`` over a loop nest
+whose strides were worked out in Python), every rescale one *rescale*
+record, every cause marginal one *marginal* record. All arrays live in one
+flat float64 workspace.
+
+Record layouts in ``code`` (int64):
+
+* ``0, offA, offB, offC, sizeC, nd, dims[nd], sa[nd], sb[nd], sc[nd]``:
+  ``ws[offC : offC + sizeC] = 0``, then for every index of the loop nest
+  ``ws[offC + i.sc] += ws[offA + i.sa] * ws[offB + i.sb]``;
+* ``1, off, n, inner, add_log``: for each of the ``n`` cases (draw-major) divide
+  its ``inner`` numbers by their maximum (when positive) and, when
+  ``add_log``, add the log of that maximum to ``logz`` (``-inf`` for 0);
+* ``2, off, n, cause``: ``probs[i, cause] = m1 / (m0 + m1)`` with ``m`` the
+  ``(n, 2)`` array at ``off`` (NaN for 0 / 0, as numpy).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+__all__ = ["run_program"]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def run_program(code, ws, probs, logz):  # pragma: no cover - compiled (tested through the engine)
+    idx = np.zeros(64, np.int64)
+    pc = 0
+    n_code = code.shape[0]
+    while pc < n_code:
+        op = code[pc]
+        if op == 0:
+            offa = code[pc + 1]
+            offb = code[pc + 2]
+            offc = code[pc + 3]
+            size_c = code[pc + 4]
+            nd = code[pc + 5]
+            d0 = pc + 6
+            a0 = d0 + nd
+            b0 = a0 + nd
+            c0 = b0 + nd
+            pc = c0 + nd
+            for i in range(size_c):
+                ws[offc + i] = 0.0
+            inner = code[d0 + nd - 1]
+            ia = code[a0 + nd - 1]
+            ib = code[b0 + nd - 1]
+            ic = code[c0 + nd - 1]
+            outer = 1
+            for k in range(nd - 1):
+                outer *= code[d0 + k]
+                idx[k] = 0
+            pa = offa
+            pb = offb
+            pcc = offc
+            for _ in range(outer):
+                if ic == 0:
+                    acc = 0.0
+                    for j in range(inner):
+                        acc += ws[pa + j * ia] * ws[pb + j * ib]
+                    ws[pcc] += acc
+                elif ib == 0:
+                    bv = ws[pb]
+                    for j in range(inner):
+                        ws[pcc + j * ic] += ws[pa + j * ia] * bv
+                else:
+                    for j in range(inner):
+                        ws[pcc + j * ic] += ws[pa + j * ia] * ws[pb + j * ib]
+                k = nd - 2
+                while k >= 0:
+                    idx[k] += 1
+                    pa += code[a0 + k]
+                    pb += code[b0 + k]
+                    pcc += code[c0 + k]
+                    if idx[k] < code[d0 + k]:
+                        break
+                    dk = code[d0 + k]
+                    pa -= code[a0 + k] * dk
+                    pb -= code[b0 + k] * dk
+                    pcc -= code[c0 + k] * dk
+                    idx[k] = 0
+                    k -= 1
+        elif op == 1:
+            off = code[pc + 1]
+            n = code[pc + 2]
+            inner = code[pc + 3]
+            add_log = code[pc + 4]
+            pc += 5
+            for i in range(n):
+                base = off + i * inner
+                s = ws[base]
+                for j in range(1, inner):
+                    if ws[base + j] > s:
+                        s = ws[base + j]
+                if s > 0.0:
+                    for j in range(inner):
+                        ws[base + j] /= s
+                if add_log != 0:
+                    if s > 0.0:
+                        logz[i] += math.log(s)
+                    else:
+                        logz[i] = -np.inf
+        else:
+            off = code[pc + 1]
+            n = code[pc + 2]
+            cause = code[pc + 3]
+            pc += 4
+            for i in range(n):
+                m0 = ws[off + 2 * i]
+                m1 = ws[off + 2 * i + 1]
+                probs[i, cause] = m1 / (m0 + m1)

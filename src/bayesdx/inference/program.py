@@ -1,0 +1,278 @@
+"""A plan flattened into one program for the compiled kernel.
+
+:func:`run_frontier_compiled` computes exactly what
+:func:`bayesdx.inference.pattern.run_frontier` computes (the numpy reference,
+kept), but the forward and backward passes of every step, the accumulator
+transitions and the rescales run in one call of
+:func:`bayesdx.inference.plan_kernel.run_program` instead of hundreds of small
+einsums from Python.
+
+The program (op codes, strides, offsets into one flat workspace) depends on
+the plan, the batch shape ``(draws, cases)`` and the shapes of the
+evidence-reduced factors; it is built once and cached on the plan under that
+key (building is deterministic, so two threads that build it at once store
+the same program). Each call only gathers the factors (contiguous, a
+broadcast batch axis kept at length 1), copies them into a fresh workspace
+and runs the kernel; nothing is shared between calls but the read-only
+program, so concurrent queries are safe.
+
+Temporaries rotate through three scratch slots; what the backward pass needs
+(every step's ``Y`` and the accumulator transitions) stays in the persistent
+part, so the workspace holds about what the numpy path keeps alive.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+from .factors import Prepared, acc_tables, ctx_factor
+from ..knowledge.network import Network, Tables
+from .plan import Plan
+
+__all__ = ["PROGRAMS_KEPT", "Program", "build_program", "gather", "run_frontier_compiled"]
+
+_LOCK = threading.Lock()  # guards each plan's program cache (insertion and eviction only)
+PROGRAMS_KEPT = 8
+"""Programs kept per plan (one per batch shape: single case, interval chunks, ...)."""
+
+_MODES_EINSUM = {  # tmat(f, item, mode) as contractions of (init, t, final); labels a, k, c
+    "open": (("init", (0,)), ("t", (0, 1, 2)), (1, 2)),
+    "close": (("t", (0, 1, 2)), ("final", (2,)), (0, 1)),
+}
+
+
+@dataclass(frozen=True)
+class Program:
+    """A flattened plan: ``code`` for the kernel and where each input goes."""
+
+    code: np.ndarray
+    in_offsets: np.ndarray  # start of every input in the workspace (gather order)
+    n_inputs: int           # numbers the inputs take (they come first)
+    size: int               # workspace numbers
+
+
+def gather(net: Network, plan: Plan, T: Tables, idxs, prep: Prepared):
+    """The factors the program reads, in a fixed order, as contiguous arrays.
+
+    A batch axis of length 1 in the data (a factor the same for every draw or
+    case) is kept at length 1 rather than broadcast. Returns the list of arrays.
+    """
+    acc_tab = acc_tables(net, plan.acc, prep.fixed_idx, T, idxs)
+    arrays = [np.ones((1, 1))]  # 0: the constant 1 (for sums and the first frontier)
+    for st in plan.steps:
+        arrays.append(prep.cause_factor[st.item] if st.kind == "cause" else
+                      ctx_factor(net, st.item, T, plan, prep)[0])
+        for f, _ in st.trans:
+            init, final, trans = acc_tab[f]
+            arrays += [trans[st.item], init, final]
+    out = []
+    for a in arrays:
+        if a.ndim >= 2:
+            if a.shape[0] > 1 and a.strides[0] == 0:
+                a = a[:1]
+            if a.shape[1] > 1 and a.strides[1] == 0:
+                a = a[:, :1]
+        out.append(np.ascontiguousarray(a, dtype=float))
+    return out
+
+
+class _Ref:
+    __slots__ = ("region", "rel", "shape")
+
+    def __init__(self, region, rel, shape):
+        self.region, self.rel, self.shape = region, rel, tuple(shape)
+
+
+class _Builder:
+    """Emits records; temporaries go to rotating scratch slots, resolved at the end."""
+
+    def __init__(self, D: int, B: int, shapes):
+        self.D, self.B = D, B
+        self.records: list[list] = []
+        self.inputs = []
+        off = 0
+        for s in shapes:
+            self.inputs.append(_Ref("in", off, s))
+            off += int(np.prod(s))
+        self.n_inputs = off
+        self.persist = 0
+        self.slot_size = [0, 0, 0]
+
+    def out(self, shape, persist: bool, avoid=()):
+        size = int(np.prod(shape))
+        if persist:
+            ref = _Ref("persist", self.persist, shape)
+            self.persist += size
+            return ref
+        slot = next(s for s in range(3) if s not in avoid)
+        self.slot_size[slot] = max(self.slot_size[slot], size)
+        return _Ref(slot, 0, shape)
+
+    def contract(self, a: _Ref, la, b: _Ref, lb, lo, *, persist=False, avoid=()):
+        """``C[..., lo] = sum A[..., la] B[..., lb]`` (leading axes: draws, cases)."""
+        dim = {}
+        for ref, labels in ((a, la), (b, lb)):
+            for lab, n in zip(labels, ref.shape[2:]):
+                dim[lab] = n
+        shape = (self.D, self.B) + tuple(dim[lab] for lab in lo)
+        busy = {r.region for r in (a, b) if isinstance(r.region, int)} | set(avoid)
+        c = self.out(shape, persist, busy)
+        size = {"d": self.D, "b": self.B, **dim}
+        summed = [lab for lab in dim if lab not in lo]
+        labels = ["d", "b"] + list(lo) + summed
+        shapes = {"a": (a, la), "b": (b, lb), "c": (c, lo)}
+        best = None
+        for order in _orders(labels, summed):
+            cand = _loops(order, size, shapes)
+            if best is None or cand[0] > best[0]:
+                best = cand
+        _, dims, ss = best
+        self.records.append(["C", a, b, c, int(np.prod(shape)), dims, *ss])
+        return c
+
+    def rescale(self, ref: _Ref, add_log: bool):
+        n = self.D * self.B
+        self.records.append(["R", ref, n, int(np.prod(ref.shape)) // n, int(add_log)])
+
+    def marginal(self, ref: _Ref, cause: int):
+        self.records.append(["M", ref, self.D * self.B, cause])
+
+    def finish(self) -> Program:
+        base = {"in": 0, "persist": self.n_inputs}
+        top = self.n_inputs + self.persist
+        for s in range(3):
+            base[s] = top
+            top += self.slot_size[s]
+
+        def at(ref):
+            return base[ref.region] + ref.rel
+
+        code: list[int] = []
+        for r in self.records:
+            if r[0] == "C":
+                _, a, b, c, size_c, dims, sa, sb, sc = r
+                code += [0, at(a), at(b), at(c), size_c, len(dims), *dims, *sa, *sb, *sc]
+            elif r[0] == "R":
+                code += [1, at(r[1]), r[2], r[3], r[4]]
+            else:
+                code += [2, at(r[1]), r[2], r[3]]
+        offsets = np.array([at(r) for r in self.inputs], dtype=np.int64)
+        return Program(np.array(code, dtype=np.int64), offsets, self.n_inputs, max(top, 1))
+
+
+def _orders(labels, summed):
+    """Candidate loop orders (outermost first): output order with the sums inside or
+    outside, and each label moved innermost."""
+    out = [lab for lab in labels if lab not in summed]
+    yield labels
+    yield ["d", "b"] + summed + out[2:]
+    for lab in labels:
+        yield [x for x in labels if x != lab] + [lab]
+
+
+def _loops(order, size, shapes):
+    """Strides of A, B, C over ``order``, unit loops dropped, neighbours that are one
+    run in every operand merged; scored by the length of the innermost loop."""
+    ss = []
+    for ref, labels in shapes.values():
+        full = ["d", "b"] + list(labels)
+        st, acc = {}, 1
+        for lab, n in reversed(list(zip(full, ref.shape))):
+            st[lab] = acc if n > 1 else 0
+            acc *= n
+        ss.append([st.get(lab, 0) for lab in order])
+    dims = [size[lab] for lab in order]
+    keep = [i for i, n in enumerate(dims) if n > 1] or [len(dims) - 1]
+    dims = [dims[i] for i in keep]
+    ss = [[s[i] for i in keep] for s in ss]
+    i = len(dims) - 2
+    while i >= 0:
+        if all(s[i] == s[i + 1] * dims[i + 1] for s in ss):
+            dims[i] *= dims[i + 1]
+            del dims[i + 1]
+            for s in ss:
+                del s[i]  # the merged loop keeps the inner stride
+        i -= 1
+    unit = sum(s[-1] in (0, 1) for s in ss)  # contiguous or constant in the inner loop
+    return (dims[-1], unit, -len(dims)), dims, ss
+
+
+def build_program(plan: Plan, shapes, D: int, B: int, cause_index: dict) -> Program:
+    """Flatten ``plan`` for inputs of ``shapes`` (the :func:`gather` order)."""
+    bd = _Builder(D, B, shapes)
+    inputs = iter(bd.inputs)
+    one = next(inputs)
+    owns, tmats = [], []
+    for st in plan.steps:  # the transitions each step applies, in the numpy path's modes
+        owns.append(next(inputs))
+        modes = {f: mode for _, f, mode, *_ in st.prog["fwd"][1:]}
+        tm = {}
+        for f, _ in st.trans:
+            t, init, final = next(inputs), next(inputs), next(inputs)
+            mode = modes[f]
+            if mode == "mid":
+                tm[f] = t
+            elif mode == "oc":
+                tmp = bd.contract(init, (0,), t, (0, 1, 2), (1, 2))
+                tm[f] = bd.contract(tmp, (1, 2), final, (2,), (1,), persist=True)
+            else:
+                (n1, l1), (n2, l2), lo = _MODES_EINSUM[mode]
+                ops = {"init": init, "t": t, "final": final}
+                tm[f] = bd.contract(ops[n1], l1, ops[n2], l2, lo, persist=True)
+        tmats.append(tm)
+    ys = []
+    frontier = one
+    for st, own, tm in zip(plan.steps, owns, tmats):
+        fwd = st.prog["fwd"]
+        _, la, lb, lo = fwd[0]
+        last = len(fwd) == 1
+        y = bd.contract(frontier, la, own, lb, lo, persist=last)
+        for j, (_, f, mode, la, lb, lo) in enumerate(fwd[1:]):
+            y = bd.contract(y, la, tm[f], lb, lo, persist=(j == len(fwd) - 2))
+        ys.append(y)
+        la, lo = st.prog["sum"]
+        frontier = bd.contract(y, la, one, (), lo)
+        bd.rescale(frontier, True)
+    beta = one
+    for st, own, tm, y in zip(reversed(plan.steps), reversed(owns), reversed(tmats), reversed(ys)):
+        live = {beta.region} if isinstance(beta.region, int) else set()
+        if st.kind == "cause":
+            la, lb, lo = st.prog["marg"]
+            m = bd.contract(y, la, beta, lb, lo, avoid=live)
+            bd.marginal(m, cause_index[st.item])
+        g = beta
+        for f, mode, la, lb, lo in st.prog["back"][:-1]:
+            g = bd.contract(g, la, tm[f], lb, lo)
+        _, la, lb, lo = st.prog["back"][-1]
+        beta = bd.contract(g, la, own, lb, lo)
+        bd.rescale(beta, False)
+    return bd.finish()
+
+
+def run_frontier_compiled(net: Network, plan: Plan, T: Tables, idxs, prep: Prepared,
+                          cause_index: dict, probs: np.ndarray, logz: np.ndarray) -> None:
+    """:func:`~bayesdx.inference.pattern.run_frontier` by the compiled kernel (same contract)."""
+    from .plan_kernel import run_program
+
+    D, B = logz.shape
+    arrays = gather(net, plan, T, idxs, prep)
+    key = (D, B) + tuple(a.shape for a in arrays)
+    with _LOCK:
+        cache = plan.__dict__.setdefault("_programs", {})
+        prog = cache.get(key)
+    if prog is None:
+        built = build_program(plan, [a.shape for a in arrays], D, B, cause_index)
+        with _LOCK:
+            prog = cache.setdefault(key, built)
+            while len(cache) > PROGRAMS_KEPT:
+                cache.pop(next(iter(cache)))
+    ws = np.empty(prog.size)
+    for a, off in zip(arrays, prog.in_offsets):
+        ws[off:off + a.size] = a.reshape(-1)
+    flat_p = probs.reshape(D * B, probs.shape[-1])
+    flat_z = np.ascontiguousarray(logz).reshape(D * B)
+    run_program(prog.code, ws, flat_p, flat_z)
+    logz[...] = flat_z.reshape(D, B)
