@@ -173,7 +173,7 @@ def test_program_layout(tiny_net):
     T = tiny_net.tables()
     prep = prepare(tiny_net, plan, [idx], T)
     arrays = gather(tiny_net, plan, T, [idx], prep)
-    prog = build_program(plan, [a.shape for a in arrays], 1, 1, eng._cause_index)
+    prog = build_program(tiny_net, plan, [a.shape for a in arrays], 1, 1, eng._cause_index)
     assert prog.in_offsets[0] == 0 and prog.n_inputs == sum(a.size for a in arrays)
     assert prog.size >= prog.n_inputs
     assert set(np.unique(prog.code[:1])) <= {0, 1, 2}

@@ -17,6 +17,7 @@ exact, non-negative form of a leaky noisy-MAX observation.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -62,6 +63,9 @@ def _depth(net: Network, x: str) -> int:
 
 def _slice_fixed(arr: np.ndarray, parents: Sequence[str], fixed_idx: dict, B: int) -> np.ndarray:
     """``arr`` (D, *parent cards, ...) -> (D, B, *free parent cards, ...)."""
+    if B == 1:  # one case: plain indexing (a view)
+        at = tuple(int(fixed_idx[p][0]) if p in fixed_idx else slice(None) for p in parents)
+        return arr[(slice(None),) + at][:, None]
     arr = np.broadcast_to(arr[:, None], (arr.shape[0], B) + arr.shape[1:])
     b_ar = np.arange(B)
     axis = 2
@@ -71,6 +75,44 @@ def _slice_fixed(arr: np.ndarray, parents: Sequence[str], fixed_idx: dict, B: in
         else:
             axis += 1
     return arr
+
+
+_UNARY_LOCK = threading.Lock()
+_UNARY_KEPT = 512  # (unary, fixed) pairs per tables
+
+
+def _unary_sums(net: Network, plan: Plan, T: Tables):
+    """Baseline findings seen by every case, summed once per pattern and tables.
+
+    Returns ``(const, prod, logs)``: the leaks' log-probabilities ``(D,)``, per free
+    parent the product of the findings' baseline effects ``(D, card)`` (in the
+    order :func:`prepare` multiplies them), per fixed parent the sum of their logs
+    ``(D, card)``. Kept in the tables' derived cache (bounded), so
+    :meth:`~bayesdx.knowledge.network.Tables.invalidate` drops it.
+    """
+    store = T.derived(("unary_sums",), dict)
+    key = (plan.unary, plan.fixed_ctx)
+    with _UNARY_LOCK:
+        hit = store.get(key)
+    if hit is not None:
+        return hit
+    const = np.zeros(T.draws)
+    prod: dict[str, np.ndarray] = {}
+    logs: dict[str, np.ndarray] = {}
+    with np.errstate(divide="ignore"):
+        for f in plan.unary:
+            const = const + np.log(np.maximum(T.finding_leak[f][:, 0], 0.0))
+            for p in net.parents[f]:
+                e0 = T.link(f, p)[:, :, 0]  # (D, card_p)
+                if p in plan.fixed_ctx:
+                    logs[p] = logs[p] + np.log(e0) if p in logs else np.log(e0)
+                else:
+                    prod[p] = prod[p] * e0 if p in prod else e0
+    with _UNARY_LOCK:
+        hit = store.setdefault(key, (const, prod, logs))
+        while len(store) > _UNARY_KEPT:
+            store.pop(next(iter(store)))
+    return hit
 
 
 def _labeler(first: str):
@@ -93,20 +135,28 @@ def prepare(net: Network, plan: Plan, idxs: list[dict[str, int]], T: Tables) -> 
     def mul_unary(node: str, vec: np.ndarray):
         unary[node] = unary[node] * vec if node in unary else vec
 
-    for f in plan.unary:
-        seen = np.array([e.get(f, -1) == 0 for e in idxs])
-        leak0 = T.finding_leak[f][:, 0]  # (D,)
-        logz += np.where(seen[None], np.log(np.maximum(leak0, 0.0))[:, None], 0.0)
-        for p in net.parents[f]:
-            e0 = T.link(f, p)[:, :, 0]  # (D, card_p)
-            if p in plan.fixed_ctx:
-                with np.errstate(divide="ignore"):
-                    logz += np.where(seen[None], np.log(e0[:, fixed_idx[p]]), 0.0)
-            else:
-                vec = np.broadcast_to(e0[:, None, :], (D, B, e0.shape[-1]))
-                if not seen.all():
-                    vec = np.where(seen[None, :, None], vec, 1.0)
-                mul_unary(p, vec)
+    if all(e.get(f, -1) == 0 for e in idxs for f in plan.unary):  # the usual case: one sum per parent
+        const, prod, logs = _unary_sums(net, plan, T)
+        logz += const[:, None]
+        for p, lg in logs.items():
+            logz += lg[:, fixed_idx[p]]
+        for p, vec in prod.items():
+            unary[p] = np.broadcast_to(vec[:, None, :], (D, B, vec.shape[-1]))
+    else:
+        for f in plan.unary:
+            seen = np.array([e.get(f, -1) == 0 for e in idxs])
+            leak0 = T.finding_leak[f][:, 0]  # (D,)
+            logz += np.where(seen[None], np.log(np.maximum(leak0, 0.0))[:, None], 0.0)
+            for p in net.parents[f]:
+                e0 = T.link(f, p)[:, :, 0]  # (D, card_p)
+                if p in plan.fixed_ctx:
+                    with np.errstate(divide="ignore"):
+                        logz += np.where(seen[None], np.log(e0[:, fixed_idx[p]]), 0.0)
+                else:
+                    vec = np.broadcast_to(e0[:, None, :], (D, B, e0.shape[-1]))
+                    if not seen.all():
+                        vec = np.where(seen[None, :, None], vec, 1.0)
+                    mul_unary(p, vec)
 
     # fixed context: constants P(x_obs | parent), or a unary on a free parent
     with np.errstate(divide="ignore"):
@@ -218,39 +268,54 @@ def _stacked(net: Network, T: Tables, f: str):
     return T.derived(("stacked", f), build)
 
 
+def _acc_base(net: Network, T: Tables, f: str, k: np.ndarray):
+    """``(init, final, t)`` of finding ``f`` for observed states ``k`` (-1: unobserved)."""
+    B = k.shape[0]
+    obs = k >= 0
+    kk = np.where(obs, k, 0)
+    km1 = np.maximum(kk - 1, 0)
+    eff, cdf, leak_cdf = _stacked(net, T, f)
+    leak = T.finding_leak[f]
+    p_eq = leak[:, kk]  # (D, B)
+    p_lt = np.where(kk > 0, leak_cdf[:, km1], 0.0)
+    init = np.stack([np.where(obs, p_lt, 1.0), np.where(obs, p_eq, 0.0)], axis=-1)
+    final = np.stack([np.where(obs, 0.0, 1.0), np.ones(B)], axis=-1)[None]
+    # (D, n, K, B) -> (D, B, n, K)
+    e_eq = np.moveaxis(eff[..., kk], -1, 1)
+    e_le = np.moveaxis(cdf[..., kk], -1, 1)
+    e_lt = np.where((kk > 0)[None, :, None, None], np.moveaxis(cdf[..., km1], -1, 1), 0.0)
+    o = obs[None, :, None, None]
+    t = np.zeros(e_eq.shape[:3] + (2, e_eq.shape[3], 2))  # (D, B, n, 2, K, 2)
+    t[:, :, :, 0, :, 0] = np.where(o, e_lt, 1.0)
+    t[:, :, :, 0, :, 1] = np.where(o, e_eq, 0.0)
+    t[:, :, :, 1, :, 1] = np.where(o, e_le, 1.0)
+    return init, final, t
+
+
 def acc_tables(net: Network, findings: Sequence[str], fixed_idx: dict, T: Tables,
-               idxs: list[dict[str, int]]) -> dict:
+               idxs: list[dict[str, int]], stacked: dict | None = None) -> dict:
     """Per finding: init (D,B,2), final (1,B,2), transitions per free parent.
 
     A transition ``t[a, x, a']`` moves the accumulator from ``a`` (observed
     state reached yet?) to ``a'`` given the parent's state ``x``: effect
     below the observed state keeps it, equal sets it, above kills the path.
     Observed (fixed) context parents are applied to ``init``. A case that did
-    not observe the finding gets a neutral accumulator.
+    not observe the finding gets a neutral accumulator. The transitions are
+    views of one array per finding, ``(D, B, parents, 2, Kmax, 2)``, put in
+    ``stacked`` when given. For one case they are cached on the tables per
+    finding and state (treat them as read-only).
     """
     B = len(idxs)
     b_ar = np.arange(B)
     out = {}
     for f in findings:
         k = np.array([e.get(f, -1) for e in idxs])  # -1: unobserved in that case
-        obs = k >= 0
-        kk = np.where(obs, k, 0)
-        km1 = np.maximum(kk - 1, 0)
-        eff, cdf, leak_cdf = _stacked(net, T, f)
-        leak = T.finding_leak[f]
-        p_eq = leak[:, kk]  # (D, B)
-        p_lt = np.where(kk > 0, leak_cdf[:, km1], 0.0)
-        init = np.stack([np.where(obs, p_lt, 1.0), np.where(obs, p_eq, 0.0)], axis=-1)
-        final = np.stack([np.where(obs, 0.0, 1.0), np.ones(B)], axis=-1)[None]
-        # (D, n, K, B) -> (D, B, n, K)
-        e_eq = np.moveaxis(eff[..., kk], -1, 1)
-        e_le = np.moveaxis(cdf[..., kk], -1, 1)
-        e_lt = np.where((kk > 0)[None, :, None, None], np.moveaxis(cdf[..., km1], -1, 1), 0.0)
-        o = obs[None, :, None, None]
-        t = np.zeros(e_eq.shape[:3] + (2, e_eq.shape[3], 2))  # (D, B, n, 2, K, 2)
-        t[:, :, :, 0, :, 0] = np.where(o, e_lt, 1.0)
-        t[:, :, :, 0, :, 1] = np.where(o, e_eq, 0.0)
-        t[:, :, :, 1, :, 1] = np.where(o, e_le, 1.0)
+        if B == 1:
+            init, final, t = T.derived(("acc", f, int(k[0])), lambda: _acc_base(net, T, f, k))
+        else:
+            init, final, t = _acc_base(net, T, f, k)
+        if stacked is not None:
+            stacked[f] = t
         trans = {}
         for i, p in enumerate(net.parents[f]):
             K = net.card(p)

@@ -57,33 +57,51 @@ class Program:
 def gather(net: Network, plan: Plan, T: Tables, idxs, prep: Prepared):
     """The factors the program reads, in a fixed order, as contiguous arrays.
 
-    A batch axis of length 1 in the data (a factor the same for every draw or
-    case) is kept at length 1 rather than broadcast. Returns the list of arrays.
+    Order: the constant 1, every step's own factor, then per accumulated
+    finding its transitions (all parents in one array), initial and final
+    vectors. A batch axis of length 1 in the data (a factor the same for every
+    draw or case) is kept at length 1 rather than broadcast.
     """
-    acc_tab = acc_tables(net, plan.acc, prep.fixed_idx, T, idxs)
+    stacked: dict = {}
+    acc_tab = acc_tables(net, plan.acc, prep.fixed_idx, T, idxs, stacked)
     arrays = [np.ones((1, 1))]  # 0: the constant 1 (for sums and the first frontier)
     for st in plan.steps:
         arrays.append(prep.cause_factor[st.item] if st.kind == "cause" else
                       ctx_factor(net, st.item, T, plan, prep)[0])
-        for f, _ in st.trans:
-            init, final, trans = acc_tab[f]
-            arrays += [trans[st.item], init, final]
+    for f in plan.acc:
+        init, final, _ = acc_tab[f]
+        arrays += [stacked[f], init, final]
     out = []
     for a in arrays:
-        if a.ndim >= 2:
-            if a.shape[0] > 1 and a.strides[0] == 0:
-                a = a[:1]
-            if a.shape[1] > 1 and a.strides[1] == 0:
-                a = a[:, :1]
-        out.append(np.ascontiguousarray(a, dtype=float))
+        if a.shape[0] > 1 and a.strides[0] == 0:
+            a = a[:1]
+        if a.shape[1] > 1 and a.strides[1] == 0:
+            a = a[:, :1]
+        out.append(a if a.flags.c_contiguous else np.ascontiguousarray(a))
     return out
 
 
 class _Ref:
-    __slots__ = ("region", "rel", "shape")
+    """An array in the workspace: region, offset in it, shape, strides (C order if None)."""
 
-    def __init__(self, region, rel, shape):
+    __slots__ = ("region", "rel", "shape", "strides")
+
+    def __init__(self, region, rel, shape, strides=None):
         self.region, self.rel, self.shape = region, rel, tuple(shape)
+        if strides is None:
+            strides, acc = [], 1
+            for n in reversed(self.shape):
+                strides.insert(0, acc)
+                acc *= n
+        self.strides = tuple(0 if n == 1 else s for n, s in zip(self.shape, strides))
+
+    def parent_block(self, i: int, K: int) -> _Ref:
+        """``t[:, :, i, :, :K, :]`` of a stacked transition array ``(D, B, n, 2, Kmax, 2)``."""
+        s = self.strides
+        D, B, n, _, kmax, _ = self.shape
+        full = (B * n * 4 * kmax, n * 4 * kmax, 4 * kmax, 2 * kmax, 2, 1)
+        return _Ref(self.region, self.rel + i * full[2], (D, B, 2, K, 2),
+                    (s[0], s[1], full[3], full[4], full[5]))
 
 
 class _Builder:
@@ -178,11 +196,7 @@ def _loops(order, size, shapes):
     run in every operand merged; scored by the length of the innermost loop."""
     ss = []
     for ref, labels in shapes.values():
-        full = ["d", "b"] + list(labels)
-        st, acc = {}, 1
-        for lab, n in reversed(list(zip(full, ref.shape))):
-            st[lab] = acc if n > 1 else 0
-            acc *= n
+        st = dict(zip(["d", "b"] + list(labels), ref.strides))
         ss.append([st.get(lab, 0) for lab in order])
     dims = [size[lab] for lab in order]
     keep = [i for i, n in enumerate(dims) if n > 1] or [len(dims) - 1]
@@ -200,18 +214,21 @@ def _loops(order, size, shapes):
     return (dims[-1], unit, -len(dims)), dims, ss
 
 
-def build_program(plan: Plan, shapes, D: int, B: int, cause_index: dict) -> Program:
+def build_program(net: Network, plan: Plan, shapes, D: int, B: int, cause_index: dict) -> Program:
     """Flatten ``plan`` for inputs of ``shapes`` (the :func:`gather` order)."""
+    parent_pos = {(f, p): (i, net.card(p)) for f in plan.acc for i, p in enumerate(net.parents[f])}
     bd = _Builder(D, B, shapes)
     inputs = iter(bd.inputs)
     one = next(inputs)
-    owns, tmats = [], []
+    owns = [next(inputs) for _ in plan.steps]
+    acc = {f: (next(inputs), next(inputs), next(inputs)) for f in plan.acc}
+    tmats = []
     for st in plan.steps:  # the transitions each step applies, in the numpy path's modes
-        owns.append(next(inputs))
         modes = {f: mode for _, f, mode, *_ in st.prog["fwd"][1:]}
         tm = {}
         for f, _ in st.trans:
-            t, init, final = next(inputs), next(inputs), next(inputs)
+            whole, init, final = acc[f]
+            t = whole.parent_block(*parent_pos[(f, st.item)])
             mode = modes[f]
             if mode == "mid":
                 tm[f] = t
@@ -225,7 +242,7 @@ def build_program(plan: Plan, shapes, D: int, B: int, cause_index: dict) -> Prog
         tmats.append(tm)
     ys = []
     frontier = one
-    for st, own, tm in zip(plan.steps, owns, tmats):
+    for st, own, tm in zip(plan.steps, owns, tmats):  # forward
         fwd = st.prog["fwd"]
         _, la, lb, lo = fwd[0]
         last = len(fwd) == 1
@@ -264,7 +281,7 @@ def run_frontier_compiled(net: Network, plan: Plan, T: Tables, idxs, prep: Prepa
         cache = plan.__dict__.setdefault("_programs", {})
         prog = cache.get(key)
     if prog is None:
-        built = build_program(plan, [a.shape for a in arrays], D, B, cause_index)
+        built = build_program(net, plan, [a.shape for a in arrays], D, B, cause_index)
         with _LOCK:
             prog = cache.setdefault(key, built)
             while len(cache) > PROGRAMS_KEPT:
