@@ -28,7 +28,7 @@ import math
 import numpy as np
 from numba import njit
 
-__all__ = ["run_program"]
+__all__ = ["run_cases", "run_program"]
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -118,3 +118,25 @@ def run_program(code, ws, probs, logz):  # pragma: no cover - compiled (tested t
                 m0 = ws[off + 2 * i]
                 m1 = ws[off + 2 * i + 1]
                 probs[i, cause] = m1 / (m0 + m1)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def run_cases(code, size, src, src_off, dst_off, per, sd, sb, D, B, probs, logz):  # pragma: no cover
+    """Run a one-case program for every (draw, case) pair, draw-major.
+
+    Input ``i`` of pair ``(d, b)`` is ``src[src_off[i] + d * sd[i] + b * sb[i]]``, ``per[i]``
+    numbers long (a stride of 0: the same for every draw or case); it is copied to
+    ``dst_off[i]`` of one small workspace, which is reused (it stays in cache).
+    ``probs`` is ``(D * B, C)``, ``logz`` ``(D * B,)``.
+    """
+    ws = np.empty(size)
+    n_in = src_off.shape[0]
+    for d in range(D):
+        for b in range(B):
+            n = d * B + b
+            for i in range(n_in):
+                s0 = src_off[i] + d * sd[i] + b * sb[i]
+                t0 = dst_off[i]
+                for j in range(per[i]):
+                    ws[t0 + j] = src[s0 + j]
+            run_program(code, ws, probs[n:n + 1], logz[n:n + 1])
