@@ -48,8 +48,16 @@ def _both(ref: Engine, new: Engine, ev, tables=None):
     return a, new.posterior(ev, tables=tables)
 
 
-def test_default_engine_is_compiled(engine):
-    assert engine.kernel == "compiled"
+def test_default_engine_compiles_a_plan_on_its_second_use(net):
+    eng = Engine(net)
+    assert eng.kernel == "auto"
+    ev = {"anc": "severe", "sex": net.states["sex"][0]}
+    plan = eng.plan(Pattern.of(net, [eng.validate(ev)]))
+    first = eng.posterior(ev).probs  # first use, one case: numpy
+    assert not plan.__dict__.get("_programs")
+    second = eng.posterior(ev).probs
+    assert len(plan._programs) == 1
+    assert np.abs(first - second).max() < 1e-12
 
 
 def test_tiny_network_matches_brute_force_and_numpy(tiny_net):

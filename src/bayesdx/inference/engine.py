@@ -49,15 +49,21 @@ from ..knowledge.network import Network, Tables
 from .plan import Pattern, Plan, compile_plan
 from .slots import run_slots
 
-__all__ = ["HEAVY", "KERNELS", "METHODS", "REPEATED", "SLOTS_MIN", "BatchPosterior", "Engine", "Posterior"]
+__all__ = ["COMPILE_PAIRS", "HEAVY", "KERNELS", "METHODS", "REPEATED", "SLOTS_MIN", "BatchPosterior", "Engine", "Posterior"]
 
 METHODS = ("auto", "pattern", "slots", "union")
 """The ways :meth:`Engine.posterior_batch` can share work (all exact)."""
 
-KERNELS = ("compiled", "numpy")
+KERNELS = ("auto", "compiled", "numpy")
 """How :class:`Engine` runs a plan: one call of the numba kernel per batch
-(:mod:`bayesdx.inference.program`, the default) or one numpy einsum per
-operation (:mod:`bayesdx.inference.pattern`, the reference). Same numbers to rounding."""
+(:mod:`bayesdx.inference.program`), one numpy einsum per operation
+(:mod:`bayesdx.inference.pattern`, the reference), or ``"auto"`` (default): the
+kernel, except a plan's first run for fewer than :data:`COMPILE_PAIRS` (draw,
+case) pairs. Same numbers to rounding."""
+
+COMPILE_PAIRS = 8
+"""A plan's first run goes through the compiled kernel only for at least this many
+(draw, case) pairs (see :meth:`Engine._compiled`)."""
 
 REPEATED = 128
 """In :meth:`Engine.posterior_batch` (``auto``), a pattern gets its own plan when its
@@ -139,12 +145,12 @@ class Engine:
         Number of compiled plans kept.
     budget : Budget, optional
         Memory and time limits of one query (:mod:`bayesdx.inference.budget`).
-    kernel : {"compiled", "numpy"}
+    kernel : {"auto", "compiled", "numpy"}
         How a plan is run (:data:`KERNELS`); ``"numpy"`` is the reference.
     """
 
     def __init__(self, network: Network, cache_size: int = 256, budget: Budget | None = None,
-                 kernel: str = "compiled"):
+                 kernel: str = "auto"):
         check_option("Engine: kernel", kernel, KERNELS)
         self.kernel = kernel
         self.net = network
@@ -354,6 +360,17 @@ class Engine:
             return probs, logz
         return self._run_plan(plan, idxs, T)
 
+    def _compiled(self, plan: Plan, pairs: int) -> bool:
+        """Run ``plan`` by the compiled kernel? Always for ``kernel="compiled"``; for
+        ``"auto"``, unless it is the plan's first use for fewer than :data:`COMPILE_PAIRS`
+        (draw, case) pairs: building its program costs about as much as a few numpy
+        runs, so a pattern seen once (a cohort of distinct patients) stays on numpy."""
+        if self.kernel != "auto":
+            return self.kernel == "compiled"
+        uses = plan.__dict__.get("_uses", 0)
+        plan.__dict__["_uses"] = uses + 1  # a race only delays compiling by one use
+        return uses >= 1 or pairs >= COMPILE_PAIRS
+
     def _run_plan(self, plan: Plan, idxs: list[dict[str, int]], T: Tables):
         prep = prepare(self.net, plan, idxs, T)
         probs = np.full((T.draws, len(idxs), len(self.causes)), np.nan)
@@ -361,7 +378,7 @@ class Engine:
         prep.sum_out(plan.free_causes, self._cause_index, probs)
         add_constant_findings(self.net, plan, T, idxs, prep, logz)
         if plan.steps:
-            run = run_frontier_compiled if self.kernel == "compiled" else run_frontier
+            run = run_frontier_compiled if self._compiled(plan, T.draws * len(idxs)) else run_frontier
             run(self.net, plan, T, idxs, prep, self._cause_index, probs, logz)
         bad = ~np.isfinite(logz)
         if bad.any():
