@@ -23,6 +23,7 @@ part, so the workspace holds about what the numpy path keeps alive.
 
 from __future__ import annotations
 
+import functools
 import threading
 from dataclasses import dataclass
 
@@ -138,16 +139,8 @@ class _Builder:
         shape = (self.D, self.B) + tuple(dim[lab] for lab in lo)
         busy = {r.region for r in (a, b) if isinstance(r.region, int)} | set(avoid)
         c = self.out(shape, persist, busy)
-        size = {"d": self.D, "b": self.B, **dim}
-        summed = [lab for lab in dim if lab not in lo]
-        labels = ["d", "b"] + list(lo) + summed
-        shapes = {"a": (a, la), "b": (b, lb), "c": (c, lo)}
-        best = None
-        for order in _orders(labels, summed, size):
-            cand = _loops(order, size, shapes)
-            if best is None or cand[0] < best[0]:
-                best = cand
-        _, dims, ss = best
+        dims, ss = _best_loops((a.shape, a.strides, tuple(la)), (b.shape, b.strides, tuple(lb)),
+                               (c.shape, c.strides, tuple(lo)))
         self.records.append(["C", a, b, c, int(np.prod(shape)), dims, *ss])
         return c
 
@@ -181,6 +174,26 @@ class _Builder:
         return Program(np.array(code, dtype=np.int64), offsets, self.n_inputs, max(top, 1))
 
 
+@functools.lru_cache(maxsize=8192)
+def _best_loops(a, b, c):
+    """The cheapest loop nest for ``C = A B`` (each ``(shape, strides, labels)``); memoised,
+    since a plan repeats the same contraction shapes many times."""
+    dim = {}
+    for shape, _, labels in (a, b):
+        dim.update(zip(labels, shape[2:]))
+    lo = c[2]
+    size = {"d": c[0][0], "b": c[0][1], **dim}
+    summed = [lab for lab in dim if lab not in lo]
+    labels = ["d", "b"] + list(lo) + summed
+    shapes = {"a": a[1:], "b": b[1:], "c": c[1:]}
+    best = None
+    for order in _orders(labels, summed, size):
+        cand = _loops(order, size, shapes)
+        if best is None or cand[0] < best[0]:
+            best = cand
+    return best[1], best[2]
+
+
 def _orders(labels, summed, size):
     """Candidate loop orders (outermost first): output order with the sums inside or
     outside, and each label longer than 2 (or a batch axis) moved innermost."""
@@ -198,8 +211,8 @@ def _loops(order, size, shapes):
     a nanosecond per element, plus a cache miss for each operand whose inner stride
     leaves the cache line, plus the outer loop's overhead per inner run."""
     ss = []
-    for ref, labels in shapes.values():
-        st = dict(zip(["d", "b"] + list(labels), ref.strides))
+    for strides, labels in shapes.values():
+        st = dict(zip(["d", "b"] + list(labels), strides))
         ss.append([st.get(lab, 0) for lab in order])
     dims = [size[lab] for lab in order]
     keep = [i for i, n in enumerate(dims) if n > 1] or [len(dims) - 1]
