@@ -33,6 +33,7 @@ True
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
@@ -49,7 +50,7 @@ from ..knowledge.network import Network, Tables
 from .plan import Pattern, Plan, compile_plan
 from .slots import run_slots
 
-__all__ = ["COMPILE_PAIRS", "HEAVY", "KERNELS", "METHODS", "REPEATED", "SLOTS_MIN", "BatchPosterior", "Engine", "Posterior"]
+__all__ = ["COMPILE_PAIRS", "COMPILE_WORK", "HEAVY", "KERNELS", "METHODS", "REPEATED", "SLOTS_MIN", "BatchPosterior", "Engine", "Posterior"]
 
 METHODS = ("auto", "pattern", "slots", "union")
 """The ways :meth:`Engine.posterior_batch` can share work (all exact)."""
@@ -64,6 +65,10 @@ case) pairs. Same numbers to rounding."""
 COMPILE_PAIRS = 8
 """A plan's first run goes through the compiled kernel only for at least this many
 (draw, case) pairs (see :meth:`Engine._compiled`)."""
+
+COMPILE_WORK = 1e6
+"""... and, until numba is loaded in the process, only when the plan's operations x
+(draw, case) pairs reach this (a command-line run on a light case stays on numpy)."""
 
 REPEATED = 128
 """In :meth:`Engine.posterior_batch` (``auto``), a pattern gets its own plan when its
@@ -363,13 +368,17 @@ class Engine:
     def _compiled(self, plan: Plan, pairs: int) -> bool:
         """Run ``plan`` by the compiled kernel? Always for ``kernel="compiled"``; for
         ``"auto"``, unless it is the plan's first use for fewer than :data:`COMPILE_PAIRS`
-        (draw, case) pairs: building its program costs about as much as a few numpy
-        runs, so a pattern seen once (a cohort of distinct patients) stays on numpy."""
+        (draw, case) pairs (building its program costs about as much as a few numpy
+        runs, so a pattern seen once, as in a cohort of distinct patients, stays on
+        numpy) or the work is below :data:`COMPILE_WORK` while numba is not loaded."""
         if self.kernel != "auto":
             return self.kernel == "compiled"
         uses = plan.__dict__.get("_uses", 0)
         plan.__dict__["_uses"] = uses + 1  # a race only delays compiling by one use
-        return uses >= 1 or pairs >= COMPILE_PAIRS
+        if uses < 1 and pairs < COMPILE_PAIRS:
+            return False
+        # loading numba costs ~0.4 s and ~100 MB once per process: not for small work
+        return "numba" in sys.modules or plan.cost * pairs >= COMPILE_WORK
 
     def _run_plan(self, plan: Plan, idxs: list[dict[str, int]], T: Tables):
         prep = prepare(self.net, plan, idxs, T)
