@@ -33,7 +33,6 @@ True
 
 from __future__ import annotations
 
-import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
@@ -50,7 +49,7 @@ from ..knowledge.network import Network, Tables
 from .plan import Pattern, Plan, compile_plan
 from .slots import run_slots
 
-__all__ = ["COMPILE_PAIRS", "COMPILE_WORK", "HEAVY", "KERNELS", "METHODS", "REPEATED", "SLOTS_MIN", "BatchPosterior", "Engine", "Posterior"]
+__all__ = ["COMPILE_PAIRS", "HEAVY", "KERNELS", "METHODS", "REPEATED", "SLOTS_MIN", "BatchPosterior", "Engine", "Posterior"]
 
 METHODS = ("auto", "pattern", "slots", "union")
 """The ways :meth:`Engine.posterior_batch` can share work (all exact)."""
@@ -59,16 +58,12 @@ KERNELS = ("auto", "compiled", "numpy")
 """How :class:`Engine` runs a plan: one call of the numba kernel per batch
 (:mod:`bayesdx.inference.program`), one numpy einsum per operation
 (:mod:`bayesdx.inference.pattern`, the reference), or ``"auto"`` (default): the
-kernel, except a plan's first run for fewer than :data:`COMPILE_PAIRS` (draw,
+kernel, except a pattern of a batch with fewer than :data:`COMPILE_PAIRS` (draw,
 case) pairs. Same numbers to rounding."""
 
 COMPILE_PAIRS = 8
-"""A plan's first run goes through the compiled kernel only for at least this many
-(draw, case) pairs (see :meth:`Engine._compiled`)."""
-
-COMPILE_WORK = 1e6
-"""... and, until numba is loaded in the process, only when the plan's operations x
-(draw, case) pairs reach this (a command-line run on a light case stays on numpy)."""
+"""In :meth:`Engine.posterior_batch` (``kernel="auto"``), a pattern runs by the compiled
+kernel when it has at least this many (draw, case) pairs (see :meth:`Engine._use_kernel`)."""
 
 REPEATED = 128
 """In :meth:`Engine.posterior_batch` (``auto``), a pattern gets its own plan when its
@@ -268,7 +263,7 @@ class Engine:
         out = np.full((D, len(idxs), len(self.causes)), np.nan)
         logz = np.full((D, len(idxs)), -np.inf)
         if method == "union":
-            p, lz = self._run(idxs, tables)
+            p, lz = self._run(idxs, tables, batch=True)
             return BatchPosterior(self.causes, p, lz)
         groups: dict[Pattern, list[int]] = {}
         for i, ev in enumerate(idxs):
@@ -287,7 +282,8 @@ class Engine:
         if rows:
             out[:, rows], logz[:, rows] = run_slots(self, [idxs[i] for i in rows], tables)
         for members in own:
-            out[:, members], logz[:, members] = self._run([idxs[i] for i in members], tables)
+            out[:, members], logz[:, members] = self._run([idxs[i] for i in members], tables,
+                                                               batch=True)
         return BatchPosterior(self.causes, out, logz)
 
     def estimate(self, evidence: Mapping[str, str], draws: int = 1) -> Cost:
@@ -345,9 +341,11 @@ class Engine:
 
     # ----------------------------------------------------------------- run
 
-    def _run(self, idxs: list[dict[str, int]], tables: Tables | None):
-        """Posterior probs ``(D, B, C)`` and log-evidence ``(D, B)``."""
+    def _run(self, idxs: list[dict[str, int]], tables: Tables | None, batch: bool = False):
+        """Posterior probs ``(D, B, C)`` and log-evidence ``(D, B)`` (``batch``: see
+        :meth:`_use_kernel`)."""
         T = tables or self.net.tables()
+        kernel = self._use_kernel(T.draws * len(idxs), batch)
         plan = self.plan(Pattern.of(self.net, idxs))
         D, B = T.draws, len(idxs)
         per = plan_cost(plan).bytes
@@ -360,34 +358,29 @@ class Engine:
             for b0 in range(0, B, nb):
                 for d0 in range(0, D, nd):
                     part = T if (d0 == 0 and nd >= D) else T.draw_slice(d0, min(D, d0 + nd))
-                    p, lz = self._run_plan(plan, idxs[b0:b0 + nb], part)
+                    p, lz = self._run_plan(plan, idxs[b0:b0 + nb], part, kernel)
                     probs[d0:d0 + nd, b0:b0 + nb], logz[d0:d0 + nd, b0:b0 + nb] = p, lz
             return probs, logz
-        return self._run_plan(plan, idxs, T)
+        return self._run_plan(plan, idxs, T, kernel)
 
-    def _compiled(self, plan: Plan, pairs: int) -> bool:
-        """Run ``plan`` by the compiled kernel? Always for ``kernel="compiled"``; for
-        ``"auto"``, unless it is the plan's first use for fewer than :data:`COMPILE_PAIRS`
-        (draw, case) pairs (building its program costs about as much as a few numpy
-        runs, so a pattern seen once, as in a cohort of distinct patients, stays on
-        numpy) or the work is below :data:`COMPILE_WORK` while numba is not loaded."""
+    def _use_kernel(self, pairs: int, batch: bool) -> bool:
+        """Run by the compiled kernel? Always for ``kernel="compiled"``; for ``"auto"``,
+        except a pattern of a batch with fewer than :data:`COMPILE_PAIRS` (draw, case)
+        pairs (building its program costs a few numpy runs, and in a cohort of distinct
+        patients each pattern is seen once). The choice depends on the query only, never
+        on what ran before, so a query gives the same numbers bit for bit every time."""
         if self.kernel != "auto":
             return self.kernel == "compiled"
-        uses = plan.__dict__.get("_uses", 0)
-        plan.__dict__["_uses"] = uses + 1  # a race only delays compiling by one use
-        if uses < 1 and pairs < COMPILE_PAIRS:
-            return False
-        # loading numba costs ~0.4 s and ~100 MB once per process: not for small work
-        return "numba" in sys.modules or plan.cost * pairs >= COMPILE_WORK
+        return not batch or pairs >= COMPILE_PAIRS
 
-    def _run_plan(self, plan: Plan, idxs: list[dict[str, int]], T: Tables):
+    def _run_plan(self, plan: Plan, idxs: list[dict[str, int]], T: Tables, kernel: bool):
         prep = prepare(self.net, plan, idxs, T)
         probs = np.full((T.draws, len(idxs), len(self.causes)), np.nan)
         logz = prep.logz
         prep.sum_out(plan.free_causes, self._cause_index, probs)
         add_constant_findings(self.net, plan, T, idxs, prep, logz)
         if plan.steps:
-            run = run_frontier_compiled if self._compiled(plan, T.draws * len(idxs)) else run_frontier
+            run = run_frontier_compiled if kernel else run_frontier
             run(self.net, plan, T, idxs, prep, self._cause_index, probs, logz)
         bad = ~np.isfinite(logz)
         if bad.any():
