@@ -36,7 +36,9 @@ def open_tab(query):
 
 
 def evidence(at):
-    return {k: (v[-1] if isinstance(v, list) else v) for k, v in at.query_params.items()}
+    """The evidence in the app's URL (``f.*`` parameters are the form's fields as typed)."""
+    return {k: (v[-1] if isinstance(v, list) else v) for k, v in at.query_params.items()
+            if not k.startswith("f.")}
 
 
 def test_rank_switch_joint_explanations_and_lists(model):
