@@ -205,7 +205,7 @@ def test_what_if_pins_a_and_shows_the_change(model):
     enter_clozapine_case(at)
     at.button(key="bdx.pinbtn").click().run()
     tab(at, "Blood count").text_input(key="w:cbc.anc").input("2.5").run()
-    at.session_state["bdx.rtab"] = "What-if: A vs B"
+    at.session_state["bdx.rtab"] = "A vs B"
     at.run()
     assert not at.exception
     changed = [m.value for m in at.markdown if m.value.startswith("**Changed since A:**")]

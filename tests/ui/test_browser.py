@@ -164,7 +164,7 @@ def test_shared_link_why_and_what_if(app):
     app.click("Pin as A")
     app.tab("Smear")
     app.choose("Hairy cells", "present")
-    app.tab("What-if: A vs B")
+    app.tab("A vs B")
     app.expect_text("Changed since A")
     app.page.locator(".st-key-bdx-ranking").scroll_into_view_if_needed()
     app.page.mouse.wheel(0, 600)
