@@ -268,9 +268,8 @@ def test_sensitivity_tornado_names_the_numbers_and_their_sources(model):
     table = at.dataframe[0].value
     paths = {p.path: p for p in model.net.params}
     assert set(table["Key in priors/"]) <= set(paths)
-    # its own numbers (a cause with risk factors has a base probability and relative risks)
-    assert any(k.startswith("causes.drug_antipsychotic.") for k in table["Key in priors/"])
-    assert any("of Drug: Antipsychotic" in n for n in table["Number"]) and table["Source"].str.len().min() > 0
+    assert "causes.drug_antipsychotic.base" in set(table["Key in priors/"])  # its own prior number
+    assert "Base probability of Drug: Antipsychotic (every relative risk 1)" in set(table["Number"]) and table["Source"].str.len().min() > 0
     assert any("Alvir" in s for s in table["Source"])  # a reference is cited, not only its id
     for row in table.itertuples():
         assert row.Low <= row.Value <= row.High

@@ -36,7 +36,7 @@ def open_tab(query):
 
 
 def evidence(at):
-    """The evidence in the app's URL (``f.*`` parameters are the form's fields as typed)."""
+    """The evidence in the address bar (the form's own fields, ``f.<field>``, left out)."""
     return {k: (v[-1] if isinstance(v, list) else v) for k, v in at.query_params.items()
             if not k.startswith("f.")}
 
