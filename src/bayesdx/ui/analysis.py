@@ -37,8 +37,8 @@ from .markup import md
 from .scenario import pct
 from .spec import state_text
 
-__all__ = ["ANALYSIS_SECONDS", "DRAWS", "NEXT_ROWS", "TORNADO_TOP", "WHY_BARS", "intervals", "next_tests_panel", "sensitivity_panel",
-           "too_heavy", "why_panel", "why_sentence"]
+__all__ = ["ANALYSIS_SECONDS", "DRAWS", "NEXT_ROWS", "TORNADO_TOP", "WHY_BARS", "intervals", "next_tests_panel",
+           "sensitivity_panel", "too_heavy", "why_panel", "why_sentence"]
 
 DRAWS = 1000
 """Draws of the uncertain numbers of ``priors/`` behind each credible interval."""
@@ -188,8 +188,8 @@ def why_panel(model: Model, d: Diagnosis) -> None:
         rows = why_rows(shown, lambda c: f"{node_label(model, c.node)}: {state_text(c.state)}")
         spec, df = why_chart(rows)
         st.vega_lite_chart(df, spec, width="stretch", height=chart_height(spec, 120))
-    st.caption("Each bar: how much one finding multiplies the odds of this cause when all the others "
-               "are known (green raises, red lowers; ×10 = ten times the odds)."
+    st.caption("Each bar: how much one finding multiplies the odds of this cause, all others known "
+               "(green raises, red lowers)."
                + (f" {more} weaker findings are in the table below." if more else "")
                + (f" {weak} findings change the odds by less than 2% and are not shown." if weak else ""))
     with st.expander("The numbers behind this chart"):
@@ -256,18 +256,19 @@ def next_tests_panel(model: Model, d: Diagnosis) -> None:
                 f"{len(nt.items)} tests not yet entered, the best first (scroll the table for all).")
     top_bits = max([t.expected_entropy_reduction for t in nt.items if math.isfinite(t.expected_entropy_reduction)]
                    + [0.01])
-    table = pd.DataFrame([{
+    table = pd.DataFrame([{  # the columns read first come first (a third of a laptop screen shows three)
         "Test": finding_label(model, t.finding),
         "Information": t.expected_entropy_reduction,
+        "Lead ± pts": 100 * t.expected_top_change,
         "Cost": t.cost,
         "Per cost": t.value_per_cost,
-        "Lead ± pts": 100 * t.expected_top_change,
     } for t in nt.items]).fillna(0.0)
     st.dataframe(table, hide_index=True, width="stretch", height=min(35 * len(table), 35 * NEXT_ROWS) + 38,
                  column_config={
-                     "Test": st.column_config.TextColumn(pinned=True),
+                     "Test": st.column_config.TextColumn(pinned=True, width="medium"),
                      "Information": st.column_config.ProgressColumn(
-                         "Information (bits)", format="%.3f", min_value=0.0, max_value=float(top_bits),
+                         "Bits", format="%.3f", min_value=0.0, max_value=float(top_bits),
+                         width="small",
                          help="Expected reduction of the uncertainty about which causes are present "
                               "(sum over causes, in bits), averaged over the possible results"),
                      "Cost": st.column_config.NumberColumn(format="%g", help="Relative cost (a smear = 1)"),
@@ -276,8 +277,8 @@ def next_tests_panel(model: Model, d: Diagnosis) -> None:
                          format="%.1f", help="Expected change of the leading cause's probability, "
                                              "in percentage points"),
                  })
-    st.caption("Information: how much the result would, on average, reduce the uncertainty about which "
-               "causes are present (bits; exact under the model). Cost is relative (a smear = 1). "
+    st.caption("Bits: how much the result would, on average, reduce the uncertainty about which causes "
+               "are present (its information; exact under the model). Cost is relative (a smear = 1). "
                "Information is not clinical urgency: ask what you would do with each result.")
     lines = [f"- **{finding_label(model, t.finding)}**: {_outcomes_text(model, t)}" for t in nt.items[:5]]
     with st.expander("What each result of the first five would do"):
