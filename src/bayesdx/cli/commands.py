@@ -8,6 +8,7 @@ raised as :class:`~bayesdx.errors.BayesdxError` and turned into exit codes by
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 import sys
 from collections import deque
@@ -72,7 +73,9 @@ def _print_table(d, top: int | None, out=None) -> None:
     out = out or sys.stdout
     print(f"Case: {d.id or '(no id)'}", file=out)
     rows = d.causes if top is None else d.causes[:top]
-    w = max(len(c.label) for c in rows) if rows else 10
+    # the cause's label without its trailing parenthesis (as on the app's bars), so the table stays narrow
+    names = [re.sub(r"\s*\([^)]*\)\s*$", "", c.label) or c.id for c in rows]
+    w = max(len(n) for n in names) if rows else 10
     cf = bool(rows) and rows[0].sufficiency is not None
     head = f"  {'sufficiency':>11}  {'disablement':>11}  {'P(needed)':>9}" if cf else ""
     if d.rank_by != "posterior":
@@ -80,11 +83,11 @@ def _print_table(d, top: int | None, out=None) -> None:
     approx = not d.exact
     post_head = "  posterior (approx.)  ± s.e." if approx else f"  {'posterior':>9}"
     print(f"  {'#':>2}  {'cause':<{w}}  {'prior':>7}{post_head}{head}  90% interval", file=out)
-    for i, c in enumerate(rows, 1):
+    for i, (c, name) in enumerate(zip(rows, names), 1):
         iv = f"{c.interval[0]:.3f}-{c.interval[1]:.3f}" if c.interval else "-"
         sc = (f"  {c.sufficiency:11.3f}  {c.disablement:11.3f}  {c.p_needed:9.3f}" if cf else "")
         post = f"{c.posterior:19.3f}  ±{c.se:6.3f}" if approx else f"{c.posterior:9.3f}"
-        print(f"  {i:>2}  {c.label:<{w}}  {c.prior:7.3f}  {post}{sc}  {iv}", file=out)
+        print(f"  {i:>2}  {name:<{w}}  {c.prior:7.3f}  {post}{sc}  {iv}", file=out)
     if top is not None and len(d.causes) > top:
         print(f"  ... {len(d.causes) - top} more (use --all)", file=out)
     ev = ", ".join(f"{k}={v}" for k, v in d.evidence.items()) or "(none: the prior)"
