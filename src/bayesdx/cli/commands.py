@@ -78,25 +78,33 @@ def _print_table(d, top: int | None, out=None) -> None:
     names = [re.sub(r"\s*\([^)]*\)\s*$", "", c.label) or c.id for c in rows]
     w = max(len(n) for n in names) if rows else 10
     cf = bool(rows) and rows[0].sufficiency is not None
-    # probabilities in percent; sufficiency and disablement are expected numbers of findings
-    head = f"  {'suffic.':>7}  {'disabl.':>7}  {'needed':>6}" if cf else ""
+    # probabilities in percent; the interval next to the posterior; of the counterfactual
+    # scores, 'needed' always and the expected count the table is ranked by (100 columns)
+    extra = d.rank_by if d.rank_by in ("sufficiency", "disablement") else None
+    head = (f"  {'needed':>6}" + (f"  {extra[:6] + '.':>7}" if extra else "")) if cf else ""
     if d.rank_by != "posterior":
         print(f"Ranked by {d.rank_by} (see 'bayesdx diagnose --help')", file=out)
     approx = not d.exact
     post_head = "  approx.  ± s.e." if approx else f"  {'posterior':>9}"
-    print(f"  {'#':>2}  {'cause':<{w}}  {'prior':>6}{post_head}{head}  90% interval", file=out)
+    print(f"  {'#':>2}  {'cause':<{w}}  {'prior':>6}{post_head}  {'90% interval':<13}{head}".rstrip(),
+          file=out)
     for i, (c, name) in enumerate(zip(rows, names), 1):
         iv = f"{pct(c.interval[0])}-{pct(c.interval[1])}" if c.interval else "-"
-        sc = (f"  {c.sufficiency:7.2f}  {c.disablement:7.2f}  {pct(c.p_needed):>6}" if cf else "")
+        sc = ""
+        if cf:
+            sc = f"  {pct(c.p_needed):>6}" + (f"  {getattr(c, extra):7.2f}" if extra else "")
         post = f"{pct(c.posterior):>7}  ±{pct(c.se):>6}" if approx else f"{pct(c.posterior):>9}"
-        print(f"  {i:>2}  {name:<{w}}  {pct(c.prior):>6}  {post}{sc}  {iv}", file=out)
+        print(f"  {i:>2}  {name:<{w}}  {pct(c.prior):>6}  {post}  {iv:<13}{sc}".rstrip(), file=out)
     if top is not None and len(d.causes) > top:
         print(f"  ... {len(d.causes) - top} more (use --all)", file=out)
     if cf:
-        print("  suffic.: expected abnormal findings the cause would produce alone;\n"
-              "  disabl.: expected abnormal findings that would be normal without it;\n"
-              "  needed: chance it is present and needed for at least one of them "
-              "('bayesdx diagnose --help')", file=out)
+        print("  needed: chance the cause is present and needed for at least one abnormal finding",
+              file=out)
+        if extra:
+            print({"sufficiency": "  suffic.: expected abnormal findings the cause would produce "
+                                  "alone",
+                   "disablement": "  disabl.: expected abnormal findings that would be normal "
+                                  "without it"}[extra], file=out)
     ev = ", ".join(f"{k}={v}" for k, v in d.evidence.items()) or "(none: the prior)"
     print(_wrap(f"Evidence: {ev}"), file=out)
     inf = d.inference
@@ -120,6 +128,12 @@ def _print_table(d, top: int | None, out=None) -> None:
         for i in d.ignored:
             print(_wrap(f"  {i.get('field')}: {i.get('reason')}", indent="    "), file=out)
     print(_wrap(DISCLAIMER), file=out)
+
+
+def _wrap_lines(text: str) -> str:
+    """Every line of ``text`` within 100 columns, continued four spaces further in."""
+    return "\n".join(_wrap(ln, " " * (len(ln) - len(ln.lstrip()) + 4)) if len(ln) > 100 else ln
+                     for ln in text.splitlines())
 
 
 def _wrap(text: str, indent: str = "  ") -> str:
@@ -250,7 +264,7 @@ def cmd_explain(args) -> int:
                                else model.engine.posterior(pc.evidence).ranked()[0][0])
         w = cause_workup(model.engine, cause, pc.evidence)
         obj["workup"] = w.to_dict()
-        return obj, text + "\n" + w.format(args.top, labels[cause])
+        return obj, _wrap_lines(text + "\n" + w.format(args.top, labels[cause]))
 
     return _each_case(args, model, score)
 
