@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 from ..knowledge.load import Knowledge
 from ..knowledge.schema import BandSpec, NumericField
+from ..words import state_text
 
 __all__ = ["DrugInfo", "FormSpec", "NumericInput", "TermInput", "band_text", "drug_text", "form_spec",
            "human", "state_text"]
@@ -77,19 +78,6 @@ def human(name: str) -> str:
     """
     text = name.replace("_", " ")
     return text[0].upper() + text[1:] if text else text
-
-
-def state_text(state: str) -> str:
-    """A node state as shown to the user.
-
-    >>> state_text("very_low"), state_text("clozapine_window")
-    ('very low', 'clozapine, in risk window')
-    """
-    for timing, text in (("_early", "before risk window"), ("_window", "in risk window"),
-                         ("_late", "after risk window"), ("_unknown", "timing unknown")):
-        if state.endswith(timing) and state != timing[1:]:
-            return f"{state[: -len(timing)].replace('_', ' ')}, {text}"
-    return state.replace("_", " ")
 
 
 def drug_text(name: str) -> str:
