@@ -84,6 +84,13 @@ def test_counts_match_enumeration_of_the_mechanisms(tiny_net, tiny_engine):
     for j in range(len(rows)):
         np.testing.assert_allclose(got[j], want[j], rtol=0, atol=1e-10)
     assert checked > 300 and np.isfinite(logz).all()
+    cells = mechanism_counts(tiny_engine, T, rows, [e for e, _ in sets], [lab for _, lab in sets],
+                             per_case=True)[0]  # every case's own counts, for the scores
+    for j in range(len(rows)):
+        np.testing.assert_allclose(cells[j].sum(axis=0), got[j], rtol=0, atol=1e-10)
+    ev0, lab0 = sets[1]
+    for j, bc in enumerate(brute_counts(tiny_net, T, rows, ev0, lab0)):
+        np.testing.assert_allclose(cells[j][1], bc, rtol=0, atol=1e-10)
     for j, r in enumerate(rows):  # a row's counts add up to P(x_m = a | e) over the cases
         assert informed[j] == sum(r.finding in ev for ev, _ in sets)
 

@@ -68,6 +68,11 @@ from scipy.optimize import brentq
 
 from ..knowledge.network import Network, Tables
 
+METHOD = "slots"
+"""Engine method of the E-step's calls (cases of one call mostly differ in pattern)."""
+PACK = 8
+"""Most abnormal findings whose draws one engine call carries (cases packed under it)."""
+
 __all__ = ["Row", "mechanism_counts", "row_map", "rows_of"]
 
 
@@ -114,106 +119,140 @@ def _row(T: Tables, r: Row, d: int = 0) -> np.ndarray:
     return T.finding_leak[r.finding][d] if r.parent is None else T.link(r.finding, r.parent)[d, r.a]
 
 
-def _plan(net: Network, T: Tables, rows: list[Row], obs: dict[str, int]):
-    """Rewrites ``[(row index, k or None)]`` for one evidence (k None: keep row a only)."""
-    mods = []
-    for j, r in enumerate(rows):
-        s = obs.get(r.finding)
+def _plan(net: Network, rows: list[Row], obs: dict[str, int]):
+    """``(isolating draws, abnormal grades)`` of one evidence.
+
+    A finding ``f`` observed at grade ``s >= 1`` needs the draws ``(f, t, None,
+    s)``, ``t = s, s-1``: its factor becomes ``P(Y_f <= t | x)``. A row whose
+    context parent is not observed needs ``(f, t, j, s)`` (``t = None`` for a
+    normal finding: factor unchanged) isolating row ``j``'s parent state.
+    """
+    iso, grades = [], []
+    for f in dict.fromkeys(r.finding for r in rows):
+        s = obs.get(f)
         if s is None:
             continue
-        unknown_ctx = r.parent is not None and r.parent not in net.causes and r.parent not in obs
-        if unknown_ctx:
-            mods.append((j, None))
-        pmf = _row(T, r)
-        mods += [(j, k) for k in range(1, s + 1) if pmf[k] > 0]
-    return tuple(mods)
+        levels = (s, s - 1) if s >= 1 else (None,)
+        if s >= 1:
+            grades.append((f, s))
+        for j, r in enumerate(rows):
+            if r.finding == f and r.parent is not None and r.parent not in net.causes \
+                    and r.parent not in obs:
+                iso += [(f, t, j, s) for t in levels]
+    return tuple(iso), frozenset(grades)
 
 
-def _tables(T: Tables, rows: list[Row], mods, obs: dict[str, int]) -> Tables:
+def _groups(plans, most: int = PACK):
+    """Cases sharing one engine call: same isolating draws, abnormal grades packed
+    greedily while their union stays within ``most`` (or the largest set)."""
+    by: dict = {}
+    for b, (iso, grades) in enumerate(plans):
+        by.setdefault(iso, {}).setdefault(grades, []).append(b)
+    for iso, sets in by.items():
+        packs: list[tuple[set, list]] = []
+        for g in sorted(sets, key=lambda g: (-len(g), sorted(g))):
+            for union, members in packs:
+                if len(union | g) <= max(most, len(union)):
+                    union |= g
+                    members += sets[g]
+                    break
+            else:
+                packs.append((set(g), list(sets[g])))
+        for union, members in packs:
+            mods = [(f, t, None, s) for f, s in sorted(union) for t in (s, s - 1)] + list(iso)
+            yield tuple(mods), members
+
+
+def _tables(T: Tables, rows: list[Row], mods) -> Tables:
     """``1 + len(mods)`` draws: the tables, then one per rewrite."""
     D = 1 + len(mods)
-    touched = {rows[j].finding for j, _ in mods}
+    touched = {m[0] for m in mods}
 
     def rep(a, copy):
         return np.repeat(a, D, axis=0) if copy else np.broadcast_to(a, (D,) + a.shape[1:])
 
     leaks = {f: rep(a, f in touched) for f, a in T.finding_leak.items()}
     links = {f: {p: rep(a, f in touched) for p, a in d.items()} for f, d in T.finding_links.items()}
-    for d, (j, k) in enumerate(mods, start=1):
-        r = rows[j]
-        arr = leaks[r.finding][d][None] if r.parent is None else links[r.finding][r.parent][d]
-        row = arr[r.a].copy()
-        arr[...] = 0.0
-        s = obs[r.finding]
-        if k is None:
-            arr[r.a] = row
-        elif k < s:
-            arr[r.a, 0] = row[k]
-        else:
-            arr[r.a, s] = row[s]
+    for d, (f, t, j, s) in enumerate(mods, start=1):
+        if t is not None:  # P(Y_f <= t | x): the leak's cdf at the observed grade s, the rest at 0
+            leak = leaks[f][d]
+            mass = leak[:t + 1].sum()
+            leak[:] = 0.0
+            leak[s] = mass
+            for arr in links[f].values():
+                cdf = arr[d, :, :t + 1].sum(-1)
+                arr[d] = 0.0
+                arr[d, :, 0] = cdf
+        if j is not None:
+            keep = links[f][rows[j].parent][d, rows[j].a].copy()
+            links[f][rows[j].parent][d] = 0.0
+            links[f][rows[j].parent][d, rows[j].a] = keep
     return Tables(D, {k: rep(a, False) for k, a in T.context_cpt.items()},
                   {k: rep(a, False) for k, a in T.cause_cpt.items()}, leaks, links,
                   {k: rep(a, False) for k, a in T.cause_base.items()})
 
 
 def mechanism_counts(engine, T: Tables, rows: list[Row], evidences: Sequence[dict],
-                     labels: Sequence[dict]):
+                     labels: Sequence[dict], *, per_case: bool = False):
     """Expected counts ``(rows, S)`` summed over cases, cases per row, posteriors, log P(e, label).
 
     Returns ``(counts, informed, probs (B, C), logz (B,))``; ``counts[j]`` has the
     length of row ``j``'s finding's states; ``informed[j]`` is the number of
     cases that observe row ``j``'s finding. Impossible cases (``logz = -inf``)
-    add nothing.
+    add nothing. With ``per_case``, ``counts[j]`` is ``(B, S)``: every case's own.
     """
     net = engine.net
     B = len(evidences)
     counts = [np.zeros(net.card(r.finding)) for r in rows]
+    cells = [np.zeros((B, net.card(r.finding))) for r in rows] if per_case else None
     informed = np.zeros(len(rows), dtype=int)
     probs = np.full((B, len(engine.causes)), np.nan)
     logz = np.full(B, -np.inf)
     idxs = [engine.validate(e) for e in evidences]
-    for i, lab in enumerate(labels):
-        idxs[i].update(lab)
-    relevant = {r.finding for r in rows} | {r.parent for r in rows if r.parent not in net.causes}
-    groups: dict = {}
-    for b, idx in enumerate(idxs):
-        obs = {n: k for n, k in idx.items() if n in relevant}
-        key = (_plan(net, T, rows, obs), tuple(sorted(obs.items())))
-        groups.setdefault(key, []).append(b)
     cix = {c: i for i, c in enumerate(engine.causes)}
-    for (mods, seen), members in groups.items():
-        obs = dict(seen)
-        Tm = _tables(T, rows, mods, obs)
-        out = engine.posterior_batch([evidences[b] for b in members], Tm,
-                                     labels=[labels[b] for b in members])
-        lz = out.log_evidence  # (D, m)
+    for mods, members in _groups([_plan(net, rows, idx) for idx in idxs]):
+        with np.errstate(divide="ignore"):  # a draw may make a case impossible: log 0
+            out = engine.posterior_batch([evidences[b] for b in members], _tables(T, rows, mods),
+                                         labels=[labels[b] for b in members], method=METHOD)
+        lz, pr = out.log_evidence, np.nan_to_num(out.probs)  # (D, m), (D, m, C)
         probs[members], logz[members] = out.probs[0], lz[0]
         ok = np.isfinite(lz[0])
         with np.errstate(invalid="ignore", over="ignore"):
-            rel = np.where(np.isfinite(lz) & ok, np.exp(lz - lz[0]), 0.0)  # (D, m)
-        cell: dict = {}
-        for d, (j, k) in enumerate(mods, start=1):
-            cell[(j, k)] = rel[d]
-        for j, r in enumerate(rows):
-            s = obs.get(r.finding)
-            if s is None:
-                continue
-            informed[j] += int(ok.sum())
+            rel = np.where(np.isfinite(lz) & ok, np.exp(lz - lz[0]), 0.0)  # P(e') / P(e)
+        draw = {m: d for d, m in enumerate(mods, start=1)}
+
+        def state(node):  # per case: observed state index, -1 if unobserved
+            return np.array([idxs[b].get(node, -1) for b in members])
+
+        def joint(j, r, t, s):  # P(e with Y_f <= t, x_m = a) / P(e), per case
+            d = draw.get((r.finding, t, None, s), 0)
             if r.parent is None:
-                total = ok.astype(float)
-            elif r.parent in net.causes:
-                total = np.where(ok, np.nan_to_num(out.probs[0][:, cix[r.parent]]), 0.0)
-            elif r.parent in obs:
-                total = ok * float(obs[r.parent] == r.a)
-            else:
-                total = cell[(j, None)]
-            rest = np.zeros_like(total)
-            for k in range(1, s + 1):
-                if (j, k) in cell:
-                    counts[j][k] += cell[(j, k)].sum()
-                    rest += cell[(j, k)]
-            counts[j][0] += np.clip(total - rest, 0.0, None).sum()
-    return counts, informed, probs, logz
+                return rel[d]
+            if r.parent in net.causes:
+                return rel[d] * pr[d, :, cix[r.parent]]
+            seen = state(r.parent)
+            iso = draw.get((r.finding, t, j, s))
+            return np.where(seen >= 0, rel[d] * (seen == r.a), 0.0 if iso is None else rel[iso])
+
+        for j, r in enumerate(rows):
+            grade = state(r.finding)
+            pmf = _row(T, r)
+            cdf = np.cumsum(pmf)
+            for s in np.unique(grade[(grade >= 0) & ok]):
+                at = (grade == s) & ok
+                informed[j] += int(at.sum())
+                cell = np.zeros((int(at.sum()), len(pmf)))
+                if s == 0:
+                    cell[:, 0] = joint(j, r, None, 0)[at]
+                else:
+                    top = joint(j, r, s, s)[at] / cdf[s] if cdf[s] > 0 else 0.0
+                    low = joint(j, r, s - 1, s)[at] / cdf[s - 1] if cdf[s - 1] > 0 else 0.0
+                    cell[:, s] = pmf[s] * top
+                    cell[:, :s] = np.clip(pmf[:s] * np.reshape(top - low, (-1, 1)), 0.0, None)
+                counts[j] += cell.sum(axis=0)
+                if per_case:
+                    cells[j][np.asarray(members)[at]] = cell
+    return (cells if per_case else counts), informed, probs, logz
 
 
 def _theta(lam, A, B):
