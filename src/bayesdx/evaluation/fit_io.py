@@ -231,7 +231,8 @@ def write_fitted(root: Path, out: str | Path, net: Network, fit: FitResult) -> l
 
 
 def fit_cohort(model, cohort: str | Path, out: str | Path, *, holdout: float = 0.2, seed: int = 0,
-               max_iter: int = 50, lenient: bool = False) -> tuple[FitResult, list[str]]:
+               max_iter: int = 50, lenient: bool = False, links: bool = True
+               ) -> tuple[FitResult, list[str]]:
     """``bayesdx fit``: read ``cohort``, fit, write ``out`` (model/, priors/, fit-report.txt)."""
     if not 0 <= holdout < 1:
         raise FitError(Problem("fit", "--holdout", "must be a share in [0, 1)", str(holdout),
@@ -242,7 +243,7 @@ def fit_cohort(model, cohort: str | Path, out: str | Path, *, holdout: float = 0
                                "it already holds priors/", "another folder name"))
     cases, failures = read_cohort(cohort, model.net.kb, lenient=lenient)
     fit = fit_priors(model.net, cases, holdout=holdout, seed=seed, max_iter=max_iter,
-                     engine=model.engine)
+                     engine=model.engine, links=links)
     fit = dataclasses.replace(fit, failures=tuple(failures) + fit.failures)
     changed = write_fitted(Path(model.net.kb.root), out, model.net, fit)
     (out / "fit-report.txt").write_text(fit.format() + "\n")

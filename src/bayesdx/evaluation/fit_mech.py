@@ -18,21 +18,31 @@ with ``F_j`` the cdf of mechanism ``j``'s row,
 * ``P(Y_m = k, Y_f = s | x) = pi_m(k) [prod_{j!=m} F_j(s) - prod_{j!=m} F_j(s-1)]`` for ``k < s``,
 * ``P(Y_m = s, Y_f = s | x) = pi_m(s) prod_{j!=m} F_j(s)``, and 0 for ``k > s``.
 
-The engine computes ``P(Y_f = s | x) = prod_j F_j(s) - prod_j F_j(s-1)``, so
-both are the engine's own factor once mechanism ``m``'s row is rewritten:
-for ``k < s`` to the sub-stochastic row ``(pi_m(k), 0, ..., 0)`` (cdf constant
-``pi_m(k)``), for ``k = s`` to ``pi_m(s)`` at ``s`` and 0 elsewhere (cdf 0 below
-``s``), and every other row of ``m`` (other parent states) to 0, which
-conditions on ``x_m = a``. Each rewrite is one *draw* of a batched table set,
-so ``n(m, a, k) = P(e, rewrite) / P(e)`` comes from one engine call per group
-of cases with the same rewrites, with the label clamped as in the prior fit.
-Shortcuts, all exact: ``sum_k n(m, a, k) = P(x_m = a | e)`` (1 for the leak,
-the cause's posterior, the indicator of an observed context), so ``k = 0``
-is that total minus the rest; a normal finding (``s = 0``) needs no draw
-unless a context parent is unobserved; a cell with ``pi_m(k) = 0`` has
-count 0. Findings not observed in a case add nothing (their mechanisms sum
-out), so they are left out of the counts, which keeps EM's fixed points and
-speeds it up. Tested against enumeration of the latent-mechanism model
+Both are ratios against the cumulative factor ``P(Y_f <= t | x) = prod_j
+F_j(t)``: with ``R_t(m, a) = P(e with f's factor replaced by "Y_f <= t", x_m =
+a) / P(e)``,
+
+* ``n(m, a, s) = pi_m(s|a) / F_m(s|a) * R_s(m, a)``,
+* ``n(m, a, k) = pi_m(k|a) * [R_s(m, a) / F_m(s|a) - R_{s-1}(m, a) / F_m(s-1|a)]`` for ``k < s``
+
+(``prod_{j!=m} F_j(t) = prod_j F_j(t) / F_m(t)``; ``F_m(t) >= pi_m(k) > 0``
+whenever the cell can be non-zero). ``R_t`` for *every* mechanism of ``f``
+comes from ONE engine evaluation: rewrite ``f``'s tables so that its factor
+at the observed grade is ``prod_j F_j(t)`` (the leak's row becomes mass
+``F_L(t)`` at ``s``, every parent row mass ``F_i(t|x_i)`` at the baseline: the
+engine's ``prod G(s) - prod G(s-1)`` is then ``prod_j F_j(t) - 0``); its
+log-evidence gives ``P(e_t) / P(e)`` (the leak's ``R_t``) and its posteriors
+``P(x_m = a | e_t)`` for the cause parents (an observed context parent is an
+indicator; an unobserved one gets a draw of its own with its other rows
+zeroed). So a case needs two draws per abnormal finding (``t = s, s-1``) and
+none for a normal one (``s = 0``: ``n(m, a, 0) = P(x_m = a | e)``). Every
+rewrite is one *draw* of a batched table set; cases whose abnormal findings
+fit under one set of draws (:data:`PACK`) share one engine call, with their
+labels clamped as in the prior fit. Findings not observed in a case add
+nothing (their mechanisms sum out), which keeps EM's fixed points and speeds
+it up. The difference for ``k < s`` can lose digits when ``P(Y_f = s)`` is
+tiny next to ``P(Y_f <= s)``; counts are clipped at 0. Tested against
+enumeration of the latent-mechanism model to 1e-10
 (``tests/evaluation/test_fit_mech.py``).
 
 **M-step.** Each free number ``theta_k`` (``k >= 1``) of a row keeps the prior
