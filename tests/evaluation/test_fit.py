@@ -82,7 +82,7 @@ def test_bad_labels_are_per_case_errors_and_the_rest_count(net, engine):
     bad = [LabelledCase("unknown", {"anc": "severe"}, present=("no_such_cause",)),
            LabelledCase("impossible", {gate: none}, present=(drug,))]
     assert not np.isfinite(estep(engine, net.tables(), bad[1:])[1][0])
-    fit = fit_priors(net, good + bad, holdout=0, engine=engine)
+    fit = fit_priors(net, good + bad, holdout=0, engine=engine, max_iter=5)
     assert fit.n_cases == 5
     where = {f.where: f.message for f in fit.failures}
     assert "no_such_cause" in where["unknown"] and "contradicts" in where["impossible"]
@@ -108,7 +108,7 @@ def test_synthetic_recovery(net, engine):
                           absent=tuple(c for j, c in enumerate(net.causes)
                                        if seen[k, j] and not cohort.states[c][k]))
              for k, ev in enumerate(evidence)]
-    fit = fit_priors(net, cases, holdout=0.2, engine=engine, max_iter=15)
+    fit = fit_priors(net, cases, holdout=0.2, engine=engine, max_iter=15, links=False)
     by = {x.path.split(".")[1]: x for x in fit.numbers}
     for c, true in changed.items():
         x = by[c]
@@ -122,15 +122,23 @@ def test_write_and_check(tmp_path, net, engine):
     c = "aplastic_anemia"
     cases = [LabelledCase(str(i), {"anc": "severe"}, present=(c,) if i < 4 else ())
              for i in range(10)]
-    fit = fit_priors(net, cases, holdout=0, engine=engine)
+    fit = fit_priors(net, cases, holdout=0, engine=engine, max_iter=3)
     changed = write_fitted(default_root(), tmp_path / "new", net, fit)
     assert f"causes.{c}.prior" in changed
+    assert any(x.startswith("findings.anc.leak.") for x in changed)  # block layout, per state
+    assert any(x.startswith("findings.anc.links.") for x in changed)
     kb = load_knowledge(tmp_path / "new")
     new = Network(kb)
     p = new.params[new.param_index(f"causes.{c}.prior")]
     assert "updated from cohort: n=10" in p.note and p.sources == net.params[
         net.param_index(f"causes.{c}.prior")].sources
     assert p.low <= p.value <= p.high
+    for path in changed:  # every written number: the fitted value, its source, the note
+        q, x = new.params[new.param_index(path)], {y.path: y for y in fit.numbers}[path]
+        assert q.value == pytest.approx(x.new, rel=1e-3) and "updated from cohort" in q.note
+        assert q.sources == net.params[net.param_index(path)].sources
+    untouched = [i for i, q in enumerate(net.params) if q.path not in changed]
+    assert np.array_equal(new.theta0[untouched], net.theta0[untouched])
     assert main(["--root", str(tmp_path / "new"), "check"]) == 0
 
 
@@ -149,3 +157,51 @@ def test_cli_fit_from_table(tmp_path, capsys):
     assert "fitted on 3 cases (1 left out)" in out and "aplastic_anmia" in out
     assert (tmp_path / "out" / "fit-report.txt").is_file()
     assert main(["fit", str(csv), "-o", str(tmp_path / "out")]) == 2  # will not overwrite
+
+
+def test_tiny_recovery_of_a_link_and_a_leak(tmp_path, tiny_net, tiny_engine):
+    """A changed link and a changed leak move into their credible ranges; the rest stay."""
+    from conftest import TINY
+
+    net = tiny_net
+    theta = net.theta0.copy()
+    truth = {"findings.anc.links.flu.severe": 0.19, "findings.plt.leak.low": 0.095}
+    for path, v in truth.items():
+        theta[net.param_index(path)] = v
+    n = 3000
+    cohort = sample_cohort(net, n, seed=1, tables=net.tables(theta))
+    evidence = observe(net, cohort, seed=1, p_other=0.6)
+    seen = np.random.default_rng(2).random((n, len(net.causes))) < 0.7
+    cases = [LabelledCase(str(k), ev,
+                          present=tuple(c for j, c in enumerate(net.causes)
+                                        if seen[k, j] and cohort.states[c][k]),
+                          absent=tuple(c for j, c in enumerate(net.causes)
+                                       if seen[k, j] and not cohort.states[c][k]))
+             for k, ev in enumerate(evidence)]
+    fit = fit_priors(net, cases, holdout=0, engine=tiny_engine, max_iter=60)
+    by = {x.path: x for x in fit.numbers}
+    for path, true in truth.items():
+        x = by[path]
+        assert x.low <= true <= x.high and not x.low <= x.old <= x.high, (path, x)
+        assert abs(x.new - true) < abs(x.old - true) / 3, (path, x)
+    others = [x for p, x in by.items() if p not in truth]
+    inside = sum(x.low <= x.old <= x.high for x in others)
+    # 90 % ranges: about 1.5 of the 15 miss by chance. Measured 12/15 with this seed, 14/15
+    # with seed 2; the conjugate (complete-data) ranges of the first version gave 11/15
+    assert inside >= len(others) - 3, [x for x in others if not x.low <= x.old <= x.high]
+    assert all(x.old_low <= x.new <= x.old_high for x in others)  # none leaves its range
+    assert fit.trace == tuple(sorted(fit.trace)) or np.all(np.diff(fit.trace) > -1e-6)
+    changed = write_fitted(TINY, tmp_path / "new", net, fit)  # the tiny knowledge's inline layout
+    assert set(truth) <= set(changed)
+    new = Network(load_knowledge(tmp_path / "new"))
+    for path in changed:
+        q = new.params[new.param_index(path)]
+        assert q.value == pytest.approx(by[path].new, rel=1e-3) and f"n={by[path].n}," in q.note
+    assert main(["--root", str(tmp_path / "new"), "check"]) == 0
+
+
+def test_tiny_zero_cases_change_nothing(tmp_path, tiny_net, tiny_engine):
+    fit = fit_priors(tiny_net, [], engine=tiny_engine)
+    assert np.array_equal(fit.theta, tiny_net.theta0)
+    assert any(x.path.startswith("findings.") for x in fit.numbers)
+    assert all(x.new == x.old and x.n == 0 for x in fit.numbers)

@@ -1,4 +1,4 @@
-"""Fit the causes' priors to a labelled cohort: MAP by EM over the exact engine.
+"""Fit the causes' priors and the findings' links and leaks to a labelled cohort: MAP-EM.
 
 Each fitted number ``causes.<c>.prior`` (the cause's share of the population)
 gets a Beta prior built from its entry in ``priors/``: the Beta whose **mode**
@@ -14,11 +14,18 @@ EM (:func:`fit_priors`):
   the expected number of patients with the cause.
 * M-step: the Beta MAP ``(a - 1 + E) / (a + b - 2 + n)``.
 
+The links and leaks of the noisy-MAX findings (every number with a range of
+positive width) are fitted in the same EM: the E-step's engine call also
+gives each case's expected mechanism counts, and each link/leak row gets its
+MAP under its numbers' Beta priors (:mod:`bayesdx.evaluation.fit_mech`, where
+the derivation is). The credible ranges come from the observed-data
+information of all fitted numbers together (:mod:`bayesdx.evaluation.fit_ranges`).
+
 The prior of a cause with context parents is the marginal over the reference
 population; the M-step treats the cohort as a sample of that population (its
 context mix is not re-weighted). Numbers fixed by a zero-width range, the
-``base`` of causes that give one, the relative risks, links, leaks and
-context tables are not fitted (yet); they stay as they are.
+``base`` of causes that give one, the relative risks and the context tables
+are not fitted (yet); they stay as they are.
 
 Examples
 --------
@@ -38,6 +45,8 @@ from scipy import stats
 from scipy.optimize import brentq
 
 from ..knowledge.network import Network, Tables
+from .fit_mech import Row, mechanism_counts, row_map, rows_of
+from .fit_ranges import information_ranges
 
 __all__ = ["CaseFailure", "FitResult", "FittedNumber", "LabelledCase", "beta_prior",
            "estep", "fit_priors", "log_likelihood"]
@@ -83,8 +92,8 @@ class FittedNumber:
     @property
     def moved(self) -> float:
         """Change in log-odds (signed)."""
-        lo = np.log(self.old / (1 - self.old))
-        return float(np.log(self.new / (1 - self.new)) - lo)
+        old, new = np.clip([self.old, self.new], 1e-6, 1 - 1e-6)
+        return float(np.log(new / (1 - new)) - np.log(old / (1 - old)))
 
 
 @dataclass(frozen=True)
@@ -185,32 +194,66 @@ def _fitted_indices(net: Network) -> list[tuple[int, str]]:
     return out
 
 
-def _em(engine, net, theta, cases, fitted, ab, *, max_iter, tol):
+def _em(engine, net, theta, cases, fitted, ab, rows, rab, *, max_iter, tol):
     cidx = [engine.causes.index(c) for _, c in fitted]
     n = len(cases)
-    trace, times, expected = [], [], np.zeros(len(fitted))
+    evs = [case.evidence for case in cases]
+    labels = [{**{c: 1 for c in case.present}, **{c: 0 for c in case.absent}} for case in cases]
+    trace, times = [], []
+    expected, counts, informed = np.zeros(len(fitted)), [], np.zeros(len(rows), dtype=int)
     for _ in range(max_iter):
         t0 = time.perf_counter()
-        probs, logz = estep(engine, net.tables(theta), cases)
+        T = net.tables(theta)
+        if rows:
+            counts, informed, probs, logz = mechanism_counts(engine, T, rows, evs, labels)
+        else:
+            probs, logz = estep(engine, T, cases)
         expected = probs[:, cidx].sum(axis=0)
         new = theta.copy()
         for j, (i, _) in enumerate(fitted):
             a, b = ab[j]
             new[i] = (a - 1 + expected[j]) / (a + b - 2 + n)
+        for r, cnt, (a, b) in zip(rows, counts, rab):
+            ix = np.array(r.params)
+            fixed = np.where(ix >= 0, theta[ix], 0.0)
+            out = row_map(cnt, a, b, np.array(r.free), fixed)
+            new[ix[np.array(r.free)]] = out[np.array(r.free)]
         times.append(time.perf_counter() - t0)
         logprior = sum((a - 1) * np.log(theta[i]) + (b - 1) * np.log1p(-theta[i])
                        for (i, _), (a, b) in zip(fitted, ab))
+        for r, (a, b) in zip(rows, rab):
+            for k, (i, free) in enumerate(zip(r.params, r.free)):
+                if free:
+                    logprior += ((a[k] - 1) * np.log(max(theta[i], 1e-300))
+                                 + (b[k] - 1) * np.log1p(-theta[i]))
         trace.append(float(logz.sum() + logprior))  # log posterior (+ const): EM raises it
         done = np.max(np.abs(new - theta)) < tol
         theta = new
         if done:
             break
-    return theta, expected, trace, times
+    return theta, expected, counts, informed, trace, times
+
+
+def _row_priors(net: Network, rows: list[Row]):
+    out = []
+    for r in rows:
+        ab = [beta_prior(net.params[i].value, net.params[i].low, net.params[i].high)
+              if free else (1.0, 1.0) for i, free in zip(r.params, r.free)]
+        out.append((np.array([x[0] for x in ab]), np.array([x[1] for x in ab])))
+    return out
+
+
+def _number(p, a, b, new, lo, hi, n, expected) -> FittedNumber:
+    cdf = stats.beta.cdf(new, a, b)
+    tail = max(2 * min(cdf, 1 - cdf), 1e-300)
+    return FittedNumber(p.path, p.value, p.low, p.high, float(new), float(lo), float(hi), int(n),
+                        float(expected), float(-np.log10(tail)))
 
 
 def fit_priors(net: Network, cases: Sequence[LabelledCase], *, holdout: float = 0.2,
-               seed: int = 0, max_iter: int = 50, tol: float = 1e-6, engine=None) -> FitResult:
-    """MAP-EM fit of every cause's ``prior`` to ``cases``.
+               seed: int = 0, max_iter: int = 50, tol: float = 1e-6, engine=None,
+               links: bool = True) -> FitResult:
+    """MAP-EM fit of every cause's ``prior`` and (``links``) every free link/leak number.
 
     Cases whose evidence and label are impossible under the starting numbers
     (``P(e, label) = 0``) are left out with a :class:`CaseFailure`; the rest
@@ -224,6 +267,8 @@ def fit_priors(net: Network, cases: Sequence[LabelledCase], *, holdout: float = 
     theta0 = net.theta0.copy()
     fitted = _fitted_indices(net)
     ab = [beta_prior(net.params[i].value, net.params[i].low, net.params[i].high) for i, _ in fitted]
+    rows = rows_of(net) if links else []
+    rab = _row_priors(net, rows)
     failures = []
     known = set(engine.causes)
     good = []
@@ -249,25 +294,43 @@ def fit_priors(net: Network, cases: Sequence[LabelledCase], *, holdout: float = 
     n = len(cases)
     heldout = None
     start = theta0
+    kw = dict(max_iter=max_iter, tol=tol)
     if holdout > 0 and n >= 5:
         order = np.random.default_rng(seed).permutation(n)
         k = max(1, int(round(holdout * n)))
         test = [cases[i] for i in order[:k]]
         train = [cases[i] for i in order[k:]]
-        start, _, _, _ = _em(engine, net, theta0, train, fitted, ab, max_iter=max_iter, tol=tol)
+        start = _em(engine, net, theta0, train, fitted, ab, rows, rab, **kw)[0]
         heldout = (k, log_likelihood(engine, net, theta0, test),
                    log_likelihood(engine, net, start, test))
-    theta, expected, trace, times = (_em(engine, net, start, cases, fitted, ab,
-                                         max_iter=max_iter, tol=tol)
-                                     if n else (theta0, np.zeros(len(fitted)), [], []))
+    if n:
+        theta, expected, counts, informed, trace, times = _em(engine, net, start, cases, fitted,
+                                                              ab, rows, rab, **kw)
+    else:
+        theta, expected, counts, informed, trace, times = theta0, np.zeros(len(fitted)), [], [], [], []
+    ranges = {}
+    if n:  # one more E-step at the fit, keeping every case's counts for the scores
+        T = net.tables(theta)
+        labels = [{**{c: 1 for c in case.present}, **{c: 0 for c in case.absent}} for case in cases]
+        if rows:
+            cells, _, probs, _ = mechanism_counts(engine, T, rows, [c.evidence for c in cases],
+                                                  labels, per_case=True)
+        else:
+            cells, (probs, _) = [], estep(engine, T, cases)
+        ranges = information_ranges(theta, [(i, engine.causes.index(c), ab[j])
+                                            for j, (i, c) in enumerate(fitted)],
+                                    probs, rows, rab, cells)
     numbers = []
     for j, (i, _) in enumerate(fitted):
-        p = net.params[i]
         a, b = ab[j]
-        lo, hi = stats.beta.ppf([0.05, 0.95], a + expected[j], b + n - expected[j])
-        cdf = stats.beta.cdf(theta[i], a, b)
-        tail = max(2 * min(cdf, 1 - cdf), 1e-300)
-        numbers.append(FittedNumber(p.path, p.value, p.low, p.high, float(theta[i]), float(lo),
-                                    float(hi), n, float(expected[j]), float(-np.log10(tail))))
+        lo, hi = ranges.get(i) or stats.beta.ppf([0.05, 0.95], a, b)
+        numbers.append(_number(net.params[i], a, b, theta[i], lo, hi, n, expected[j]))
+    for j, (r, (a, b)) in enumerate(zip(rows, rab)):
+        cnt = counts[j] if n else np.zeros(net.card(r.finding))
+        for k, (i, free) in enumerate(zip(r.params, r.free), start=1):
+            if free:
+                lo, hi = ranges.get(i) or stats.beta.ppf([0.05, 0.95], a[k - 1], b[k - 1])
+                numbers.append(_number(net.params[i], a[k - 1], b[k - 1], theta[i], lo, hi,
+                                       informed[j] if n else 0, cnt[k]))
     return FitResult(theta, tuple(numbers), n, tuple(failures), len(trace), tuple(trace),
                      float(np.mean(times)) if times else 0.0, heldout)

@@ -6,9 +6,11 @@ may carry the contract's ``diagnosis: {present: [...], absent: [...]}`` label
 (``diagnosis.present`` / ``diagnosis.absent`` columns in a table).
 
 :func:`write_fitted` copies ``model/`` and ``priors/`` to a new root and
-rewrites each fitted number in place (comments and order kept): value = the
-MAP, range = the 90 % credible range, source kept, and a note saying it was
-updated from the cohort.
+rewrites each fitted number in place (comments and order kept), cause priors
+and link/leak numbers alike, whether written as a block or inline: value =
+the MAP, range = the 90 % credible range, source kept, and a note saying it
+was updated from the cohort (n = the cases that inform it: all cases for a
+prior, those that observe the finding for a link or leak).
 
 Examples
 --------
@@ -29,6 +31,7 @@ from ..case.reader import read_cases
 from ..case.table import parse_row
 from ..errors import CaseError, Problem, UsageError
 from ..knowledge.load import Knowledge
+from ..knowledge.text import yaml_load
 from ..knowledge.network import Network
 from .fit import CaseFailure, FitResult, LabelledCase, fit_priors
 
@@ -99,6 +102,102 @@ def _flow(entry: dict) -> str:
             f"note: {json.dumps(entry['note'])}}}")
 
 
+def _flow_any(x) -> str:
+    """YAML flow text of parsed YAML (numbers exact, strings JSON-quoted); new entries as text."""
+    if isinstance(x, _New):
+        return x.text
+    if isinstance(x, dict):
+        return "{" + ", ".join(f"{k}: {_flow_any(v)}" for k, v in x.items()) + "}"
+    if isinstance(x, list):
+        return "[" + ", ".join(_flow_any(v) for v in x) + "]"
+    if isinstance(x, bool) or x is None:
+        return json.dumps(x)
+    if isinstance(x, (int, float)):
+        return repr(x)
+    bare = re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", x) and x.lower() not in _RESERVED
+    return x if bare else json.dumps(x)
+
+
+_RESERVED = {"yes", "no", "y", "n", "on", "off", "true", "false", "null"}
+
+
+@dataclasses.dataclass(frozen=True)
+class _New:
+    text: str
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def _content(line: str) -> bool:
+    t = line.strip()
+    return bool(t) and not t.startswith("#")
+
+
+def _locate(lines: list[str], keys: list[str]):
+    """``(line, keys left)``: the line holding the flow mapping that has the number at ``keys``."""
+    start, end, child = 0, len(lines), 0
+    for depth, key in enumerate(keys):
+        pat = re.compile(rf"^ {{{child}}}{re.escape(key)}:(\s|$)")
+        found = next((i for i in range(start, end) if pat.match(lines[i])), None)
+        if found is None:
+            return None
+        rest = lines[found].split(":", 1)[1].strip()
+        if rest.startswith("{"):
+            return found, keys[depth + 1:]
+        block = [j for j in range(found + 1, end) if _content(lines[j])]
+        stop = next((j for j in block if _indent(lines[j]) <= child), end)
+        inner = [j for j in block if j < stop]
+        if not inner:
+            return None
+        start, end, child = found + 1, stop, _indent(lines[inner[0]])
+    return None
+
+
+def _set(tree: dict, keys: list[str], text: str) -> bool:
+    """Put the new entry at ``keys`` (a two-state number may stand without its state key)."""
+    parent, key, node = None, None, tree
+    for i, k in enumerate(keys):
+        if isinstance(node, dict) and "value" in node and i == len(keys) - 1 and parent is not None:
+            parent[key] = _New(text)  # the two-state shortcut: the entry stands for its state
+            return True
+        if not isinstance(node, dict) or k not in node:
+            return False
+        parent, key, node = node, k, node[k]
+    if isinstance(node, dict) and "value" in node:
+        parent[key] = _New(text)
+        return True
+    return False
+
+
+def _rewrite(files: dict[Path, list[str]], path: str, text: str) -> bool:
+    """Rewrite the number at parameter ``path`` in whichever priors file holds it."""
+    keys = path.split(".")
+    for lines in files.values():
+        hit = _locate(lines, keys)
+        if hit is None:
+            continue
+        i, left = hit
+        head, rest = lines[i].split(":", 1)
+        flow, tail = rest.strip(), ""
+        close = flow.rfind("}")
+        flow, tail = flow[:close + 1], flow[close + 1:].rstrip()
+        if not left:
+            lines[i] = f"{head}: {text}{tail}\n"
+            return True
+        tree = yaml_load(flow)
+        if not isinstance(tree, dict) or any(not isinstance(k, str) for k in tree):
+            continue
+        if "value" in tree and len(left) == 1:
+            lines[i] = f"{head}: {text}{tail}\n"
+            return True
+        if _set(tree, left, text):
+            lines[i] = f"{head}: {_flow_any(tree)}{tail}\n"
+            return True
+    return False
+
+
 def write_fitted(root: Path, out: str | Path, net: Network, fit: FitResult) -> list[str]:
     """Copy ``root``'s model/ and priors/ to ``out`` with the fitted numbers; return their paths."""
     out = Path(out)
@@ -107,13 +206,12 @@ def write_fitted(root: Path, out: str | Path, net: Network, fit: FitResult) -> l
                                "it already holds priors/", "another folder name"))
     shutil.copytree(root / "priors", out / "priors")
     shutil.copytree(root / "model", out / "model")
-    path = out / "priors" / "causes.yaml"
-    lines = path.read_text().splitlines(keepends=True)
+    files = {f: f.read_text().splitlines(keepends=True)
+             for f in sorted((out / "priors").glob("*.yaml"))}
     changed = []
     for x in fit.numbers:
         if x.n == 0 or _num(x.new) == _num(x.old):
             continue
-        cause = x.path.split(".")[1]
         p = net.params[net.param_index(x.path)]
         value = float(_num(x.new))
         lo, hi = min(_down(x.low), value), max(_up(x.high), value)
@@ -122,22 +220,19 @@ def write_fitted(root: Path, out: str | Path, net: Network, fit: FitResult) -> l
             f"{_num(x.low)}-{_num(x.high)} (was {_num(x.old)}, range {_num(x.old_low)}-"
             f"{_num(x.old_high)})")
         text = _flow({"value": value, "range": [lo, hi], "source": list(p.sources), "note": note})
-        head = re.compile(rf"^  {re.escape(cause)}:\s*(#.*)?$")
-        start = next(i for i, line in enumerate(lines) if head.match(line))
-        for i in range(start + 1, len(lines)):
-            if re.match(r"^  \S", lines[i]):
-                raise FitError(Problem(str(path), x.path, "must be a one-line 'prior: {...}' entry",
-                                       "another layout", "write the prior on one line"))
-            if re.match(r"^    prior:\s*\{", lines[i]):
-                lines[i] = f"    prior: {text}\n"
-                break
+        if not _rewrite(files, x.path, text):
+            raise FitError(Problem(str(out / "priors"), x.path, "must be found as a "
+                                   "'key: {value: ...}' entry in a priors file",
+                                   "not found in that layout", "write the number on one line"))
         changed.append(x.path)
-    path.write_text("".join(lines))
+    for f, lines in files.items():
+        f.write_text("".join(lines))
     return changed
 
 
 def fit_cohort(model, cohort: str | Path, out: str | Path, *, holdout: float = 0.2, seed: int = 0,
-               max_iter: int = 50, lenient: bool = False) -> tuple[FitResult, list[str]]:
+               max_iter: int = 50, lenient: bool = False, links: bool = True
+               ) -> tuple[FitResult, list[str]]:
     """``bayesdx fit``: read ``cohort``, fit, write ``out`` (model/, priors/, fit-report.txt)."""
     if not 0 <= holdout < 1:
         raise FitError(Problem("fit", "--holdout", "must be a share in [0, 1)", str(holdout),
@@ -148,7 +243,7 @@ def fit_cohort(model, cohort: str | Path, out: str | Path, *, holdout: float = 0
                                "it already holds priors/", "another folder name"))
     cases, failures = read_cohort(cohort, model.net.kb, lenient=lenient)
     fit = fit_priors(model.net, cases, holdout=holdout, seed=seed, max_iter=max_iter,
-                     engine=model.engine)
+                     engine=model.engine, links=links)
     fit = dataclasses.replace(fit, failures=tuple(failures) + fit.failures)
     changed = write_fitted(Path(model.net.kb.root), out, model.net, fit)
     (out / "fit-report.txt").write_text(fit.format() + "\n")
