@@ -12,7 +12,7 @@ from bayesdx.counterfactual import counterfactual, counterfactual_batch
 from bayesdx.errors import ImpossibleEvidenceError
 from bayesdx.voi import QueryError
 
-from conftest import random_evidence
+from conftest import hidden_states, random_evidence
 
 
 def _mechanism(pmf: np.ndarray):
@@ -41,22 +41,12 @@ def brute_cf(net, evidence, T=None):
     """
     T = T or net.tables()
     C = len(net.causes)
-    hidden = [*net.context, *net.causes]
     obs = {f: net.states[f].index(s) for f, s in evidence.items() if f in net.findings}
     mechs = {f: [("leak", _mechanism(T.finding_leak[f][0][None]))] +
              [(p, _mechanism(T.link(f, p)[0])) for p in net.parents[f]] for f in obs}
     z = 0.0
     acc = {k: np.zeros(C) for k in ("post", "dis", "suf", "need")}
-    for vals in itertools.product(*[range(net.card(n)) for n in hidden]):
-        a = dict(zip(hidden, vals))
-        if any(n in a and a[n] != net.states[n].index(s) for n, s in evidence.items()):
-            continue
-        p = 1.0
-        for x in net.context:
-            p *= T.context_cpt[x][0][tuple(a[q] for q in net.parents[x]) + (a[x],)]
-        for c in net.causes:
-            pc = T.cause_cpt[c][0][tuple(a[q] for q in net.parents[c])]
-            p *= pc if a[c] == 1 else 1 - pc
+    for a, p in hidden_states(net, evidence, T):
         if p == 0:
             continue
         W = np.array([p])

@@ -81,7 +81,7 @@ def test_prefix_filter_serialisation_and_errors(tiny_engine, tiny_sens):
     bars = tiny_sens.tornado(3)
     assert len(bars) == 3 and bars[0]["parameter"] == tiny_sens.items[0].path
     json.dumps(tiny_sens.to_dict(top=5), allow_nan=False)
-    assert "P(high)" in tiny_sens.format(5)
+    assert "at high" in tiny_sens.format(5)
     with pytest.raises(QueryError, match="did you mean marrow"):
         sensitivity(tiny_engine, "marow", EV)
 
@@ -92,7 +92,7 @@ def test_real_model_prior_of_the_cause():
                      "medications": [{"name": "clozapine", "weeks": 9}]}, m.kb).evidence
     s = sensitivity(m.engine, "drug_antipsychotic", ev,
                     params=["causes.drug_antipsychotic", "causes.sle", "findings.test_ana"])
-    prior = s["causes.drug_antipsychotic.prior"]
+    prior = s["causes.drug_antipsychotic.base"]  # its prior (exposure sets the rest)
     assert prior.posterior_low < s.posterior < prior.posterior_high
     assert s.items[0].swing >= s.items[-1].swing
     assert s["findings.test_ana.links.sle.positive"].swing == 0.0  # test_ana not observed
@@ -104,7 +104,7 @@ def test_cli(tmp_path, capsys):
     assert main(["sensitivity", str(f), "--cause", "drug_antipsychotic", "--params",
                  "causes.drug_antipsychotic", "--top", "3"]) == 0
     out = capsys.readouterr().out
-    assert "causes.drug_antipsychotic.prior" in out and "P(low)" in out
+    assert "causes.drug_antipsychotic.base" in out and "at low" in out
     assert main(["sensitivity", str(f), "--cause", "drug_antipsychotic", "--params",
                  "causes.drug_antipsychotic", "--json"]) == 0
     d = json.loads(capsys.readouterr().out)

@@ -23,7 +23,7 @@ Examples
 ...                 params=["causes.drug_antipsychotic", "findings.anc", "findings.test_ana"])
 >>> top = s.items[0]
 >>> top.path, top.posterior_low < s.posterior < top.posterior_high
-('causes.drug_antipsychotic.prior', True)
+('causes.drug_antipsychotic.base', True)
 >>> s["findings.test_ana.leak.positive"].swing     # test_ana is not observed
 0.0
 """

@@ -129,7 +129,7 @@ def test_entering_evidence_changes_the_ranking(model):
     enter_clozapine_case(at)
     assert top_label(at) == cause_label(model, "drug_antipsychotic") != before
     ev = url_evidence(at)
-    assert ev["anc"] == "severe" and ev["exposure_antipsychotic"] == "clozapine_window"
+    assert ev["anc"] == "very_severe" and ev["exposure_antipsychotic"] == "clozapine_window"
     assert ev["exposure_antithyroid"] == "none"  # the medication list is complete
     expected = diagnose_evidence(model, ev, draws=0).causes[0]
     assert f"{round(100 * expected.posterior)}%" in top_line(at)
@@ -268,8 +268,8 @@ def test_sensitivity_tornado_names_the_numbers_and_their_sources(model):
     table = at.dataframe[0].value
     paths = {p.path: p for p in model.net.params}
     assert set(table["Key in priors/"]) <= set(paths)
-    assert "causes.drug_antipsychotic.prior" in set(table["Key in priors/"])  # its own prior number
-    assert "Prior of Drug: Antipsychotic" in set(table["Number"]) and table["Source"].str.len().min() > 0
+    assert "causes.drug_antipsychotic.base" in set(table["Key in priors/"])  # its own prior number
+    assert "Base probability of Drug: Antipsychotic (every relative risk 1)" in set(table["Number"]) and table["Source"].str.len().min() > 0
     assert any("Alvir" in s for s in table["Source"])  # a reference is cited, not only its id
     for row in table.itertuples():
         assert row.Low <= row.Value <= row.High
@@ -462,7 +462,7 @@ def test_bad_case_files_give_readable_messages(content, expected):
     assert not at.exception
     err = shown("\n".join(e.value for e in at.error))
     assert "bad.yaml" in err and expected in err
-    assert url_evidence(at) == {"anc": "severe"}  # the scenario is left as it was
+    assert url_evidence(at) == {"anc": "very_severe"}  # the scenario is left as it was
 
 
 # --------------------------------------------------------------------------- issue 13: entry, link, safety
@@ -486,7 +486,7 @@ def test_shared_link_restores_the_same_widgets(model):
 def test_link_values_are_checked_never_evaluated():
     at = new_app({"f.sex": "__import__('os')", "f.cbc.anc": "0.1", "f.nope": "1", "f.meds": "clozapine,xyz"})
     assert at.selectbox(key="w:sex").value == "unknown"
-    assert url_evidence(at)["anc"] == "severe"
+    assert url_evidence(at)["anc"] == "very_severe"
     assert sum("left out" in w.value for w in at.warning) == 3
 
 

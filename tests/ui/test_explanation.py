@@ -36,7 +36,9 @@ def open_tab(query):
 
 
 def evidence(at):
-    return {k: (v[-1] if isinstance(v, list) else v) for k, v in at.query_params.items()}
+    """The evidence in the address bar (the form's own fields, ``f.<field>``, left out)."""
+    return {k: (v[-1] if isinstance(v, list) else v) for k, v in at.query_params.items()
+            if not k.startswith("f.")}
 
 
 def test_rank_switch_joint_explanations_and_lists(model):

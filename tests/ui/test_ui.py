@@ -7,6 +7,7 @@ import math
 import pytest
 import yaml
 
+from bayesdx.case.baseline import NODE as BASELINE_NODE
 from bayesdx.case import parse_case
 from bayesdx.diagnosis import load_model
 from bayesdx.errors import CaseError, ImpossibleEvidenceError
@@ -46,6 +47,9 @@ def test_the_form_covers_every_node_of_the_model(model, spec):
     covered |= {t.node for t in spec.terms.values()}
     # latent context: the Duffy phenotype is never entered, only observed through the Duffy test
     covered |= {"duffy_phenotype"}
+    # derived: the fall since the earlier count is read from the two counts the form offers
+    assert spec.section_numeric("baseline_cbc") and spec.section_numeric("cbc")
+    covered |= {BASELINE_NODE}
     missing = [n for n in model.kb.nodes if n not in model.kb.causes and n not in covered]
     assert missing == []
 

@@ -36,7 +36,7 @@ Examples
 >>> bool(out.loc[0, "posterior.drug_antipsychotic"] > 0.5), bool(pd.isna(out.loc[0, "error"]))
 (True, True)
 >>> print(out.loc[1, "error"])
-cbc.anc: must be a number in 10^9/L or a string "value unit" (units: 10^9/L, /uL, 10^3/uL, /mm^3, G/L), or one of normal, mild, moderate, severe; got 'lots'; try anc: 0.5 or anc: "500 /uL"
+cbc.anc: must be a number in 10^9/L or a string "value unit" (units: 10^9/L, /uL, 10^3/uL, /mm^3, G/L), or one of normal, mild, moderate, severe, very_severe; got 'lots'; try anc: 0.2 or anc: "200 /uL"
 """
 
 from __future__ import annotations

@@ -282,7 +282,7 @@ def band_text(nin: NumericInput) -> str:
 
     >>> from bayesdx.diagnosis import load_model
     >>> print(band_text(form_spec(load_model().kb).numeric["cbc.anc"]).splitlines()[0])
-    Neutrophil count (10^9/L): severe < 0.5 ≤ moderate < 1 ≤ mild < 1.5 ≤ normal
+    Neutrophil count (10^9/L): very severe < 0.2 ≤ severe < 0.5 ≤ moderate < 1 ≤ mild < 1.5 ≤ normal
     """
 
     def table(rows) -> str:
