@@ -46,11 +46,13 @@ state.sync_url(derived.evidence, model.kb, values)
 # The skeleton is laid out first and filled in order of urgency: after a change
 # the browser receives the ranking first, then the form, then the toolbar, then
 # the open analysis tab and the credible intervals (the slow parts).
-head, tools = st.columns([1, 1.15], vertical_alignment="bottom")
+# Three columns, so that at 1366x768 the ranking, the Why of the chosen cause and the next
+# best tests are read without scrolling: the form | the ranking | the analyses of the ranking.
+head, tools = st.columns([1.2, 1.8], vertical_alignment="bottom")
 flash = st.container(key="bdx-flash")  # always present, so the tabs below keep their place
-left, right = st.columns([1.05, 1], gap="large")
+left, mid, right = st.columns([1, 0.95, 1.05], gap="medium")
 
-with right:
+with mid:
     problems = st.container(key="bdx-problems")
     result = results.compute(model, derived.evidence)
     if not hasattr(result, "causes"):
@@ -59,7 +61,9 @@ with right:
         top = results.top_summary(model, result)
         results.safety_lines(model, result)
         add_intervals = results.ranking_panel(model, result, top)
-        tabs = st.tabs([*ANALYSES, "What-if: A vs B", "Evidence used"], key="bdx.rtab", on_change="rerun")
+if hasattr(result, "causes"):
+    with right, st.container(key="bdx-analysis"):
+        tabs = st.tabs([*ANALYSES, "A vs B", "Evidence used"], key="bdx.rtab", on_change="rerun")
 
 with left, st.container(key="bdx-form"):  # hidden in print: printing gives the results, not a blank form
     entry.evidence_panel(model, spec, values, derived)

@@ -111,3 +111,15 @@ def random_evidence(net: Network, rng: random.Random, *, max_nodes: int | None =
         else:
             ev[n] = rng.choice(st[1:] if n in net.findings else st)
     return ev
+
+
+def few_vignettes(folder: Path, n: int = 4) -> Path:
+    """A new folder holding the first ``n`` real vignettes.
+
+    For tests of the CLI's output and exit codes: the whole set is scored once by
+    tests/evaluation/test_vignettes.py and again by ``bayesdx validate`` in ./dev test.
+    """
+    folder.mkdir()
+    for f in sorted((REPO / "validation" / "vignettes").glob("v*.yaml"))[:n]:
+        shutil.copy(f, folder / f.name)
+    return folder

@@ -74,8 +74,8 @@ def test_only_and_errors(tiny_engine, no_severe_anc):
 
 def test_text():
     from bayesdx.explanations import JointExplanation
-    assert JointExplanation(("a",), 0.5).text({"a": "Clozapine"}) == "Clozapine alone 0.500"
-    assert JointExplanation(("a", "b"), 0.1).text() == "a + b 0.100"
+    assert JointExplanation(("a",), 0.5).text({"a": "Clozapine"}) == "Clozapine alone 50%"
+    assert JointExplanation(("a", "b"), 0.1).text() == "a + b 10%"
     assert JointExplanation((), 0.1).text().startswith("no modelled cause")
 
 

@@ -30,12 +30,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from .words import pct
+
 __all__ = ["Alerts", "DoNotMiss", "Inconsistency", "check_alerts"]
-
-
-def _pct(p: float) -> str:
-    x = 100 * p
-    return f"{x:.0f} %" if x >= 10 or x == int(x) else f"{x:.1f} %" if x >= 1 else f"{x:.2f} %"
 
 
 @dataclass(frozen=True)
@@ -53,7 +50,7 @@ class DoNotMiss:
     @property
     def text(self) -> str:
         """One sentence: the cause, its probability against its threshold, what settles it."""
-        return (f"{self.label} ({_pct(self.probability)}; named from {_pct(self.threshold)}): "
+        return (f"{self.label} ({pct(self.probability)}; named from {pct(self.threshold)}): "
                 f"consider {self.action}.")
 
 

@@ -38,6 +38,7 @@ from typing import Any
 
 from .errors import Problem
 from .voi import QueryError, _candidates, _outcomes_fast, binary_entropy
+from .words import pct, state_text
 
 __all__ = ["DIFFERENTIAL_MAX", "DIFFERENTIAL_MIN", "CauseWorkup", "DifferentialTests",
            "TestResultWeight", "cause_workup", "differential_tests"]
@@ -135,7 +136,7 @@ class CauseWorkup:
 
     def format(self, top: int = 6, label: str | None = None) -> str:
         """Plain text: four short lists."""
-        out = [f"{label or self.cause}: posterior {self.posterior:.3f} "
+        out = [f"{label or self.cause}: posterior {pct(self.posterior)} "
                "(weight = log10 likelihood ratio; +1 multiplies the odds by 10)"]
         for title, items, with_p in (("Findings that support it", self.supporting, False),
                                      ("Findings that argue against it", self.against, False),
@@ -145,8 +146,8 @@ class CauseWorkup:
             if not items:
                 out.append("    (none)")
             for r in items[:top]:
-                extra = (f"  (P {r.prob:.2f}; -> {r.posterior:.3f})" if with_p else "")
-                out.append(f"    {r.weight:+7.2f}  {r.label} = {r.state}{extra}")
+                extra = (f"  (chance now {pct(r.prob)}; -> {pct(r.posterior)})" if with_p else "")
+                out.append(f"    {r.weight:+7.2f}  {r.label}: {state_text(r.state)}{extra}")
         return "\n".join(out)
 
 

@@ -45,6 +45,7 @@ import numpy as np
 from .errors import ImpossibleEvidenceError, Problem
 from .knowledge.network import Tables
 from .voi import QueryError
+from .words import pct
 
 __all__ = ["JointExplanation", "JointExplanations", "joint_explanations", "only_cause"]
 
@@ -57,12 +58,12 @@ class JointExplanation:
     prob: float
 
     def text(self, labels: Mapping[str, str] | None = None) -> str:
-        """``"Clozapine alone 0.78"`` style text."""
+        """``"Clozapine alone 78%"`` style text."""
         labels = labels or {}
         names = [labels.get(c, c) for c in self.causes]
         what = ("no modelled cause" if not names else
                 f"{names[0]} alone" if len(names) == 1 else " + ".join(names))
-        return f"{what} {self.prob:.3f}"
+        return f"{what} {pct(self.prob)}"
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ class JointExplanations:
         lines = ["Most probable explanations (exactly these causes present, all others absent):"]
         lines += [f"  {i}. {e.text(labels)}" for i, e in enumerate(self.items, 1)]
         covered = sum(e.prob for e in self.items)
-        lines.append(f"  together {covered:.3f} of the probability")
+        lines.append(f"  together {pct(covered)} of the probability")
         return "\n".join(lines)
 
 

@@ -26,7 +26,6 @@ True
 from __future__ import annotations
 
 import html
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -37,6 +36,7 @@ from .diagnosis import DISCLAIMER, diagnose_evidence
 from .explain import explain
 from .uncertainty import credible_intervals
 from .voi import next_tests
+from .words import pct, state_text
 
 __all__ = ["Summary", "build_summary", "to_html", "to_pdf"]
 
@@ -46,17 +46,6 @@ EXPLAINED = 3
 """Top causes whose reasons are given."""
 TESTS = 5
 """Suggested tests."""
-
-
-def _pct(p: float) -> str:
-    if not math.isfinite(p):
-        return "-"
-    x = 100 * p
-    return f"{x:.0f}%" if x >= 10 else f"{x:.1f}%" if x >= 1 else f"{x:.2f}%" if x >= 0.01 else "<0.01%"
-
-
-def _state(s: str) -> str:
-    return s.replace("_", " ")
 
 
 def _short(label: str) -> str:
@@ -107,15 +96,15 @@ def build_summary(model, evidence: Mapping[str, str], *, entered: Sequence[tuple
         iv = credible_intervals(engine, dict(evidence), draws=draws, seed=0)
         intervals = {c: (float(iv[i, 0]), float(iv[i, 1])) for i, c in enumerate(engine.causes)}
     intervals = intervals or {}
-    ranking = tuple((_short(c.label), _pct(c.posterior),
-                     f"{_pct(intervals[c.id][0])}-{_pct(intervals[c.id][1])}" if c.id in intervals else "")
+    ranking = tuple((_short(c.label), pct(c.posterior),
+                     f"{pct(intervals[c.id][0])}-{pct(intervals[c.id][1])}" if c.id in intervals else "")
                     for c in d.causes[:TOP])
     reasons = []
     for c in d.causes[:EXPLAINED] if evidence else ():
         ex = explain(engine, c.id, dict(evidence))
-        up = "; ".join(f"{name(i.node)}: {_state(i.state)}" for i in ex.supporting[:3])
-        down = "; ".join(f"{name(i.node)}: {_state(i.state)}" for i in ex.against[:2])
-        text = f"{_pct(ex.prior)} before any finding, {_pct(ex.posterior)} now."
+        up = "; ".join(f"{name(i.node)}: {state_text(i.state)}" for i in ex.supporting[:3])
+        down = "; ".join(f"{name(i.node)}: {state_text(i.state)}" for i in ex.against[:2])
+        text = f"{pct(ex.prior)} before any finding, {pct(ex.posterior)} now."
         text += f" Raised most by {up}." if up else ""
         text += f" Lowered by {down}." if down else ""
         reasons.append((_short(c.label), text))
@@ -128,9 +117,9 @@ def build_summary(model, evidence: Mapping[str, str], *, entered: Sequence[tuple
         best = max(t.outcomes, key=lambda o: o.prob, default=None)
         what = f"{t.expected_entropy_reduction:.2f} bits"
         if best is not None:
-            what += f"; most likely {_state(best.state)} ({_pct(best.prob)})"
+            what += f"; most likely {state_text(best.state)} ({pct(best.prob)})"
         tests.append((name(t.finding), what))
-    counted = tuple((name(n), _state(s)) for n, s in evidence.items())
+    counted = tuple((name(n), state_text(s)) for n, s in evidence.items())
     return Summary(tuple(entered), counted, ranking, tuple(reasons), alerts, tuple(tests),
                    f"bayesdx {__version__}, knowledge {model.kb.digest[:12]}", date.today().isoformat())
 

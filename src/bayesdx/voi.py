@@ -185,14 +185,17 @@ class NextTests:
         """A plain-text table, one test per line and its results below (within 100 columns)."""
         labels = labels or {}
         rows = self.top(top)
-        w = min(max([len(labels.get(t.finding, t.label)) for t in rows] + [4]), 40)
+        w = min(max([len(labels.get(t.finding, t.label)) for t in rows] + [4]), 33)  # 67 + w <= 100
         lines = [*textwrap.wrap(f"Leading cause: {labels.get(self.lead, self.lead)} {100 * self.lead_prob:.1f}%; "
                                 f"uncertainty {self.entropy:.2f} bits (sum over causes); ranked by {self.by}", 100),
                  (f"  {'#':>2}  {'test':<{w}}  {'group':<8} {'cost':>4}  {'info (bits)':>11}  "
                   f"{'lead moves (pts)':>16}  {'bits per cost':>13}")]
         for i, t in enumerate(rows, 1):
-            name = labels.get(t.finding, t.label)[:w]
-            lines.append(f"  {i:>2}  {name:<{w}}  {t.group:<8} {t.cost:>4g}  "
+            name = labels.get(t.finding, t.label)
+            if len(name) > w:  # a long name on a line of its own, never cut
+                lines.append(f"  {i:>2}  {name}")
+                name = ""
+            lines.append(f"  {'' if not name else i:>2}  {name:<{w}}  {t.group:<8} {t.cost:>4g}  "
                          f"{t.expected_entropy_reduction:11.3f}  {100 * t.expected_top_change:16.1f}  "
                          f"{t.value_per_cost:13.4f}")
             outs = "; ".join(_outcome_text(o, labels) for o in t.outcomes)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import pytest
@@ -55,6 +56,22 @@ def test_diagnose_table_is_readable(examples, capsys):
     out = capsys.readouterr().out
     assert "Drug: Antipsychotic" in out and "more (use --all)" in out
     assert "not a medical device" in out
+
+
+@pytest.mark.parametrize("argv", [
+    ["diagnose", "clozapine.yaml", "--draws", "50", "--rank-by", "sufficiency"],
+    ["diagnose", "heavy_workup.yaml", "--draws", "0"],
+    ["explain", "clozapine.yaml"],
+])
+def test_output_reads_in_percent_within_100_columns(examples, capsys, argv):
+    """Percentages as in the app, readable states, no line over 100 columns (issue 13)."""
+    argv = [argv[0], str(examples / argv[1]), *argv[2:]]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert max(len(line) for line in out.splitlines()) <= 100, out
+    assert "%" in out and not re.search(r"(?<![\d.])0\.\d{3}(?![\d])", out), out  # no 0.982
+    if argv[0] == "explain":
+        assert "clozapine, in risk window" in out and "clozapine_window" not in out
 
 
 def test_batch_scores_good_cases_and_reports_bad_ones(examples, capsys):

@@ -15,6 +15,8 @@ from bayesdx.evaluation.report import ReportError, write_report
 from bayesdx.progress import progress_bar
 from bayesdx.evaluation.vignettes import load_vignettes, score_vignettes
 
+from conftest import few_vignettes
+
 
 @pytest.fixture(scope="module")
 def score():
@@ -69,10 +71,12 @@ def test_progress_bar_only_on_a_terminal():
 
 
 def test_cli_validate_report(tmp_path, capsys):
-    assert main(["validate", "--set", "vignettes", "--report", str(tmp_path)]) == 0
+    few = str(few_vignettes(tmp_path / "v"))
+    assert main(["validate", "--set", "vignettes", "--vignettes", few, "--report", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert out.startswith("vignettes: ") and "report: " in out and "ECE" in out
     assert (tmp_path / "summary.md").exists() and (tmp_path / "calibration.png").exists()
     blocker = tmp_path / "summary.md"
-    assert main(["validate", "--set", "vignettes", "--report", str(blocker / "x")]) == 2
+    assert main(["validate", "--set", "vignettes", "--vignettes", few,
+                 "--report", str(blocker / "x")]) == 2
     assert "must be a writable folder" in capsys.readouterr().err

@@ -22,6 +22,8 @@ from bayesdx.evaluation.vignettes import (
     vignette_dir,
 )
 
+from conftest import few_vignettes
+
 
 def _vignette(cause="a", equivalent=(), also=(), vid="v1"):
     return Vignette(vid, "t", (), cause, tuple(equivalent), tuple(also), {}, f"{vid}.yaml")
@@ -97,9 +99,10 @@ def test_broken_vignette_is_reported_with_file_and_field(tmp_path):
     assert "v1.yaml: expected.cause" in text and "v2.yaml" in text and "valid YAML" in text
 
 
-def test_cli_validate_output_and_exit_codes(capsys):
-    assert main(["validate", "--set", "vignettes"]) == 0
+def test_cli_validate_output_and_exit_codes(tmp_path, capsys):
+    few = str(few_vignettes(tmp_path / "v"))
+    assert main(["validate", "--set", "vignettes", "--vignettes", few]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("vignettes: ") and "top-1:" in out and "report:" not in out
-    assert main(["validate", "--set", "vignettes", "--min-top1", "1.01"]) == 1
+    assert out.startswith("vignettes: 4 ") and "top-1:" in out and "report:" not in out
+    assert main(["validate", "--set", "vignettes", "--vignettes", few, "--min-top1", "1.01"]) == 1
     assert "below target" in capsys.readouterr().err

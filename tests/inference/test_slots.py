@@ -107,7 +107,7 @@ def test_abnormal_finding_with_only_observed_parents(tiny_copy):
 
     model = tiny_copy / "model" / "network.yaml"
     model.write_text(model.read_text().replace(
-        "  test_m:", "  test_trait: {label: Trait, group: tests, states: [negative, positive], "
+        "  test_m:", "  test_trait: {label: 'Inherited trait test', group: tests, states: [negative, positive], "
         "parents: [age_group]}\n  test_m:"))
     numbers = tiny_copy / "priors" / "numbers.yaml"
     numbers.write_text(numbers.read_text().replace(

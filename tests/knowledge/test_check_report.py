@@ -93,3 +93,26 @@ def test_a_broken_yaml_file_suppresses_what_follows_from_it(real_copy):
     p.write_text(p.read_text() + "oops: [unclosed\n")
     lines = _lines(real_copy)
     assert len(lines) == 1 and "priors/findings_cbc.yaml: line" in lines[0]
+
+
+def test_every_node_needs_a_clinical_label(real_copy):
+    """A label that only spells out the id, a missing label and a shared label are each refused."""
+    _replace(real_copy / "model/findings_tests.yaml", 'label: "Duffy-null red-cell phenotype (Fy(a-b-))"',
+             "label: 'Test: duffy null'")
+    _replace(real_copy / "model/findings_history.yaml", '    label: "Skin rash"\n', "")
+    _replace(real_copy / "model/causes.yaml", "label: Hairy-cell leukaemia", "label: LGL leukaemia")
+    lines = _lines(real_copy)
+    assert any(line.startswith("model/findings_tests.yaml: findings.test_duffy_null.label: must be a readable "
+                               "clinical name, not the id spelt out; got 'Test: duffy null'") for line in lines)
+    assert any("findings.hx_rash" in line and "label" in line for line in lines), lines
+    assert any(line.startswith("model/causes.yaml: causes.lgl_leukemia.label: must differ from every other "
+                               "node's label") for line in lines), lines
+
+
+def test_the_real_labels_are_clinical():
+    from bayesdx.knowledge.checks import spelt_out
+
+    kb = load_knowledge(REPO)
+    for kind in (kb.context, kb.causes, kb.findings):
+        for name, spec in kind.items():
+            assert not spelt_out(name, spec.label), (name, spec.label)

@@ -164,7 +164,7 @@ def test_shared_link_why_and_what_if(app):
     app.click("Pin as A")
     app.tab("Smear")
     app.choose("Hairy cells", "present")
-    app.tab("What-if: A vs B")
+    app.tab("A vs B")
     app.expect_text("Changed since A")
     app.page.locator(".st-key-bdx-ranking").scroll_into_view_if_needed()
     app.page.mouse.wheel(0, 600)
@@ -353,3 +353,36 @@ def test_explanation_tab_switch_lists_and_apply_undo(app):
     app.rerun(lambda: app.page.get_by_role("button", name=re.compile(r"^Undo:")).click())
     app.page.wait_for_function("() => !document.body.innerText.includes('Undo:')")
     assert "Traceback" not in app.page.inner_text("body")
+
+
+#: JavaScript: where the ranking, the open analysis and the two tab bars sit in the window
+_FOLD = """() => {
+  const box = (el) => { if (!el) return null; const r = el.getBoundingClientRect();
+                        return [Math.round(r.top), Math.round(r.bottom), Math.round(r.width)]; };
+  const a = document.querySelector('.st-key-bdx-analysis');
+  const panel = a && [...a.querySelectorAll('[role="tabpanel"]')].find((p) => p.offsetParent !== null);
+  return {h: window.innerHeight, y: window.scrollY,
+          ranking: box(document.querySelector('.st-key-bdx-ranking [data-testid="stVegaLiteChart"]')),
+          chart: box(panel && panel.querySelector('[data-testid="stVegaLiteChart"]')),
+          table: box(panel && panel.querySelector('[data-testid="stDataFrame"]')),
+          tabs: [...document.querySelectorAll('[role="tablist"]')].map((t) => t.scrollWidth - t.clientWidth)}; }"""
+
+
+@pytest.mark.parametrize("app", [{"width": 1366, "height": 768}, {"width": 1920, "height": 1080}],
+                         indirect=True, ids=["laptop", "wide"])
+def test_ranking_why_and_next_tests_fit_the_screen(app):
+    """Issue 13 item 8: ranking, Why and next best tests are read without scrolling the page."""
+    app.open(CLOZAPINE_LINK)
+    app.page.wait_for_function(  # the ranking and the Why chart are drawn
+        "() => document.querySelectorAll('[data-testid=\"stVegaLiteChart\"] svg.marks').length >= 2")
+    app.expect_text("likely given these findings")
+    fold = app.page.evaluate(_FOLD)
+    assert fold["y"] == 0 and all(over <= 1 for over in fold["tabs"]), fold  # every tab title shows
+    assert fold["ranking"] and fold["ranking"][1] <= fold["h"], fold
+    assert fold["chart"] and fold["chart"][1] <= fold["h"] and fold["chart"][2] > 300, fold
+    app.tab("Next best test")
+    app.expect_text("Leading cause now")
+    app.page.locator(".st-key-bdx-analysis [data-testid='stDataFrame']").first.wait_for()
+    fold = app.page.evaluate(_FOLD)
+    assert fold["y"] == 0 and fold["table"] and fold["table"][1] <= fold["h"], fold
+    assert fold["ranking"][1] <= fold["h"], fold

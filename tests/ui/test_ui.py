@@ -61,8 +61,14 @@ def test_terms_have_three_states_in_the_contract_words(spec):
     assert not spec.terms["history.fever"].is_context
 
 
-def test_labels_are_readable():
-    assert human("lgl_infiltration") == "LGL infiltration"
+def test_labels_are_readable(model, spec):
+    assert human("weeks_ago") == "Weeks ago"
+    # every term of the form is named by the knowledge files (its short name, else its label)
+    for t in spec.terms.values():
+        node = model.kb.findings.get(t.node) or model.kb.context.get(t.node)
+        assert t.label == (node.short or node.label), t.fid
+    assert spec.terms["tests.cmv_igm"].label == "CMV IgM"
+    assert spec.terms["tests.duffy_null"].label == "Duffy-null phenotype"
     assert state_text("carbamazepine_late") == "carbamazepine, after risk window"
     assert state_text("very_low") == "very low"
 
@@ -234,8 +240,10 @@ def test_numbers_of_the_priors_are_named_in_words(model):
         text = param_text(model, path)
         assert text != path and "None" not in text, path
     assert param_text(model, "causes.sle.rr.age_group.infant") == \
-        "Relative risk of Systemic lupus erythematosus if age group = infant"
+        "Relative risk of Systemic lupus erythematosus if age band = infant"
     assert param_text(model, "not.a.path") == "not.a.path"
     assert cause_label(model, "drug_antipsychotic") == "Drug: Antipsychotic"
-    assert finding_label(model, "test_hiv") == "HIV" and finding_label(model, "anc") == "Neutrophil count"
+    assert finding_label(model, "test_hiv") == "HIV-1/2 antigen/antibody test"
+    assert finding_label(model, "test_duffy_null") == "Duffy-null red-cell phenotype (Fy(a-b-))"
+    assert finding_label(model, "anc") == "Neutrophil count"
     assert reference_text(model, ("R22", "E")).startswith("R22: Alvir")

@@ -8,11 +8,13 @@ raised as :class:`~bayesdx.errors.BayesdxError` and turned into exit codes by
 from __future__ import annotations
 
 import json
-import textwrap
+import re
 import sys
+import textwrap
 from collections import deque
 
 from ..errors import BayesdxError
+from ..words import pct
 
 __all__ = ["NODE_KINDS", "case_label", "cmd_check", "cmd_diagnose", "cmd_explain", "cmd_export",
            "cmd_next_tests", "cmd_nodes", "cmd_score", "cmd_sensitivity", "model_of"]
@@ -72,43 +74,72 @@ def _print_table(d, top: int | None, out=None) -> None:
     out = out or sys.stdout
     print(f"Case: {d.id or '(no id)'}", file=out)
     rows = d.causes if top is None else d.causes[:top]
-    w = max(len(c.label) for c in rows) if rows else 10
+    # the cause's label without its trailing parenthesis (as on the app's bars), so the table stays narrow
+    names = [re.sub(r"\s*\([^)]*\)\s*$", "", c.label) or c.id for c in rows]
+    w = max(len(n) for n in names) if rows else 10
     cf = bool(rows) and rows[0].sufficiency is not None
-    head = f"  {'sufficiency':>11}  {'disablement':>11}  {'P(needed)':>9}" if cf else ""
+    # probabilities in percent; the interval next to the posterior; of the counterfactual
+    # scores, 'needed' always and the expected count the table is ranked by (100 columns)
+    extra = d.rank_by if d.rank_by in ("sufficiency", "disablement") else None
+    head = (f"  {'needed':>6}" + (f"  {extra[:6] + '.':>7}" if extra else "")) if cf else ""
     if d.rank_by != "posterior":
         print(f"Ranked by {d.rank_by} (see 'bayesdx diagnose --help')", file=out)
     approx = not d.exact
-    post_head = "  posterior (approx.)  ± s.e." if approx else f"  {'posterior':>9}"
-    print(f"  {'#':>2}  {'cause':<{w}}  {'prior':>7}{post_head}{head}  90% interval", file=out)
-    for i, c in enumerate(rows, 1):
-        iv = f"{c.interval[0]:.3f}-{c.interval[1]:.3f}" if c.interval else "-"
-        sc = (f"  {c.sufficiency:11.3f}  {c.disablement:11.3f}  {c.p_needed:9.3f}" if cf else "")
-        post = f"{c.posterior:19.3f}  ±{c.se:6.3f}" if approx else f"{c.posterior:9.3f}"
-        print(f"  {i:>2}  {c.label:<{w}}  {c.prior:7.3f}  {post}{sc}  {iv}", file=out)
+    post_head = "  approx.  ± s.e." if approx else f"  {'posterior':>9}"
+    print(f"  {'#':>2}  {'cause':<{w}}  {'prior':>6}{post_head}  {'90% interval':<13}{head}".rstrip(),
+          file=out)
+    for i, (c, name) in enumerate(zip(rows, names), 1):
+        iv = f"{pct(c.interval[0])}-{pct(c.interval[1])}" if c.interval else "-"
+        sc = ""
+        if cf:
+            sc = f"  {pct(c.p_needed):>6}" + (f"  {getattr(c, extra):7.2f}" if extra else "")
+        post = f"{pct(c.posterior):>7}  ±{pct(c.se):>6}" if approx else f"{pct(c.posterior):>9}"
+        print(f"  {i:>2}  {name:<{w}}  {pct(c.prior):>6}  {post}  {iv:<13}{sc}".rstrip(), file=out)
     if top is not None and len(d.causes) > top:
         print(f"  ... {len(d.causes) - top} more (use --all)", file=out)
+    if cf:
+        print("  needed: chance the cause is present and needed for at least one abnormal finding",
+              file=out)
+        if extra:
+            print({"sufficiency": "  suffic.: expected abnormal findings the cause would produce "
+                                  "alone",
+                   "disablement": "  disabl.: expected abnormal findings that would be normal "
+                                  "without it"}[extra], file=out)
     ev = ", ".join(f"{k}={v}" for k, v in d.evidence.items()) or "(none: the prior)"
-    print(f"Evidence: {ev}", file=out)
+    print(_wrap(f"Evidence: {ev}"), file=out)
     inf = d.inference
     line = f"Inference: {inf['method']} posterior"
     if not inf["exact"]:
         smp = inf["sampler"]
         line = (f"Inference: APPROXIMATE posterior ({inf['method'].capitalize()} sampling, "
                 f"{smp['chains']} chains x {smp['sweeps']} sweeps, seed {smp['seed']}), Monte-Carlo "
-                f"standard error up to {inf['posterior_error']:.4f} (± s.e.); the exact posterior "
+                f"standard error up to {100 * inf['posterior_error']:.2f} points (± s.e.); the exact posterior "
                 f"({inf['exact_cost']}) is over the time budget (--budget-seconds)")
     if "interval" in inf:
         iv = inf["interval"]
         line += f"; intervals from {iv['draws']} of {iv['requested']} parameter draws"
         if iv["mc_error"] is not None:
-            line += f" (Monte-Carlo error of the ends ~{iv['mc_error']:.3f})"
+            line += f" (Monte-Carlo error of the ends ~{100 * iv['mc_error']:.1f} points)"
         if iv["note"] and iv["draws"] == 0:
             line += f": {iv['note']}"
-    print(line, file=out)
+    print(_wrap(line), file=out)
     if d.ignored:
-        print("Ignored: " + "; ".join(f"{i.get('field')}: {i.get('reason')}" for i in d.ignored),
-              file=out)
-    print(DISCLAIMER, file=out)
+        print("Ignored:", file=out)
+        for i in d.ignored:
+            print(_wrap(f"  {i.get('field')}: {i.get('reason')}", indent="    "), file=out)
+    print(_wrap(DISCLAIMER), file=out)
+
+
+def _wrap_lines(text: str) -> str:
+    """Every line of ``text`` within 100 columns, continued four spaces further in."""
+    return "\n".join(_wrap(ln, " " * (len(ln) - len(ln.lstrip()) + 4)) if len(ln) > 100 else ln
+                     for ln in text.splitlines())
+
+
+def _wrap(text: str, indent: str = "  ") -> str:
+    """``text`` in lines of at most 100 characters, continued with ``indent``."""
+    return textwrap.fill(text, width=100, subsequent_indent=indent, break_on_hyphens=False,
+                         break_long_words=False)
 
 
 def case_label(path, pc, i: int, n: int) -> str:
@@ -228,12 +259,12 @@ def cmd_explain(args) -> int:
         obj, text = je.to_dict(), je.format(labels)
         only = sorted(je.only.items(), key=lambda kv: -kv[1])[:3]
         text += "\nP(only this cause present): " + "; ".join(
-            f"{labels[c]} {p:.3f}" for c, p in only)
+            f"{labels[c]} {pct(p)}" for c, p in only)
         cause = args.cause or (je.items[0].causes[0] if je.items and je.items[0].causes
                                else model.engine.posterior(pc.evidence).ranked()[0][0])
         w = cause_workup(model.engine, cause, pc.evidence)
         obj["workup"] = w.to_dict()
-        return obj, text + "\n" + w.format(args.top, labels[cause])
+        return obj, _wrap_lines(text + "\n" + w.format(args.top, labels[cause]))
 
     return _each_case(args, model, score)
 

@@ -23,7 +23,35 @@ from .schema import (
     node_states,
 )
 
-__all__ = ["Checker"]
+__all__ = ["Checker", "spelt_out"]
+
+#: Words a node id adds for its group, not for meaning (``test_hiv``, ``hx_fever``, ``b12_level``).
+_ID_PREFIXES = {"test", "smear", "marrow", "hx"}
+_ID_SUFFIXES = {"level"}
+
+
+def _words(text: str) -> list[str]:
+    import re
+
+    words = re.sub(r"[^a-z0-9]+", " ", text.lower()).split()
+    while words and words[0] in _ID_PREFIXES:
+        words = words[1:]
+    while words and words[-1] in _ID_SUFFIXES:
+        words = words[:-1]
+    return words
+
+
+def spelt_out(node: str, label: str) -> bool:
+    """Whether ``label`` is only the node id spelt out (``Test: duffy null`` for ``test_duffy_null``).
+
+    Such a label says nothing the id does not; every node needs a clinical name.
+
+    >>> spelt_out("test_duffy_null", "Test: duffy null"), spelt_out("hx_fever", "Fever")
+    (True, True)
+    >>> spelt_out("test_duffy_null", "Duffy-null red-cell phenotype (Fy(a-b-))")
+    False
+    """
+    return _words(label) == _words(node)
 
 
 class Checker(NumberChecks):
@@ -121,6 +149,23 @@ class Checker(NumberChecks):
                 rel = self.s["causes"][c][0]
                 self.add(rel, f"causes.{c}", "must be a parent of at least one finding",
                          "no finding lists it", "add it to the parents of a finding")
+
+    # labels
+    def check_labels(self):
+        """Every node has a clinical label: not its id spelt out, not shared with another node."""
+        seen: dict[str, str] = {}
+        for kind in ("context", "causes", "findings"):
+            for name, (rel, spec) in self.s[kind].items():
+                label = spec.label.strip()
+                if not label or spelt_out(name, label):
+                    self.add(rel, f"{kind}.{name}.label", "must be a readable clinical name, not the id "
+                             "spelt out", repr(spec.label), "e.g. 'Duffy-null red-cell phenotype (Fy(a-b-))' "
+                             "for test_duffy_null; put the form's short name in 'short'")
+                key = label.lower()
+                if key in seen:
+                    self.add(rel, f"{kind}.{name}.label", "must differ from every other node's label",
+                             f"{spec.label!r} (also {seen[key]})", "make the two labels distinct")
+                seen.setdefault(key, name)
 
     # case mapping
     def check_mapping(self, rel, m: MappingSpec):

@@ -347,6 +347,7 @@ def _load_cached(root: Path, digest: str) -> Knowledge:
 
     checker = Checker(root, sections, problems, lost, broken)
     checker.check_structure()
+    checker.check_labels()
     checker.check_numbers()
     if "case_mapping" in singles:
         checker.check_mapping(*singles["case_mapping"])

@@ -158,9 +158,15 @@ class PriorsFile(Strict):
 
 
 class ContextSpec(Strict):
-    """A context node: something known about the patient (age, drugs, history)."""
+    """A context node: something known about the patient (age, drugs, history).
 
-    label: str
+    ``label`` is the readable clinical name shown wherever the node is named (app,
+    command line, summary); ``short`` (optional) is its name inside its section of
+    the evidence form, where the section gives the context (``Known SLE``).
+    """
+
+    label: str = Field(min_length=1)
+    short: str | None = Field(default=None, min_length=1)
     group: str
     states: list[str] = Field(min_length=2)
     parents: list[str] = Field(default_factory=list, max_length=1)
@@ -173,16 +179,22 @@ Family = Literal["marrow", "autoimmune", "infection", "drug", "nutritional", "co
 class CauseSpec(Strict):
     """A cause node: binary (present/absent); causes may co-occur."""
 
-    label: str
+    label: str = Field(min_length=1)
     family: Family
     parents: list[str] = Field(default_factory=list)
     description: str | None = None
 
 
 class FindingSpec(Strict):
-    """A finding node; its first state is the baseline (normal/absent/negative)."""
+    """A finding node; its first state is the baseline (normal/absent/negative).
 
-    label: str
+    ``label``: the readable clinical name (``Duffy-null red-cell phenotype
+    (Fy(a-b-))``); ``short`` (optional): its name inside its section of the form
+    (``Duffy-null phenotype`` under *Tests*).
+    """
+
+    label: str = Field(min_length=1)
+    short: str | None = Field(default=None, min_length=1)
     group: str
     states: list[str] = Field(min_length=2)
     parents: list[str] = Field(min_length=1)

@@ -37,14 +37,20 @@ from .markup import md
 from .scenario import pct
 from .spec import state_text
 
-__all__ = ["ANALYSIS_SECONDS", "DRAWS", "TORNADO_TOP", "intervals", "next_tests_panel", "sensitivity_panel",
-           "too_heavy", "why_panel", "why_sentence"]
+__all__ = ["ANALYSIS_SECONDS", "DRAWS", "NEXT_ROWS", "TORNADO_TOP", "WHY_BARS", "intervals", "next_tests_panel",
+           "sensitivity_panel", "too_heavy", "why_panel", "why_sentence"]
 
 DRAWS = 1000
 """Draws of the uncertain numbers of ``priors/`` behind each credible interval."""
 
 TORNADO_TOP = 10
 """Numbers shown in the sensitivity tornado."""
+
+WHY_BARS = 6
+"""Findings drawn in the Why chart (the strongest; all are in its table), so that it fits a laptop screen."""
+
+NEXT_ROWS = 6
+"""Tests visible in the next-best-test table before it scrolls (all are in it)."""
 
 ANALYSIS_SECONDS = 8.0
 """Estimated seconds an analysis of heavy evidence may take (see :func:`too_heavy`)."""
@@ -176,12 +182,15 @@ def why_panel(model: Model, d: Diagnosis) -> None:
     st.markdown(why_sentence(model, ex))
     strong = [c for c in ex.items if not (abs(c.weight) < 0.01)]
     weak = len(ex.items) - len(strong)
-    if strong:
-        rows = why_rows(strong, lambda c: f"{node_label(model, c.node)}: {state_text(c.state)}")
+    shown = sorted(strong, key=lambda c: -abs(c.weight))[:WHY_BARS]
+    more = len(strong) - len(shown)
+    if shown:
+        rows = why_rows(shown, lambda c: f"{node_label(model, c.node)}: {state_text(c.state)}")
         spec, df = why_chart(rows)
         st.vega_lite_chart(df, spec, width="stretch", height=chart_height(spec, 120))
-    st.caption("Each bar: how much one finding multiplies the odds of this cause when all the others "
-               "are known (green raises, red lowers; ×10 = ten times the odds)."
+    st.caption("Each bar: how much one finding multiplies the odds of this cause, all others known "
+               "(green raises, red lowers)."
+               + (f" {more} weaker findings are in the table below." if more else "")
                + (f" {weak} findings change the odds by less than 2% and are not shown." if weak else ""))
     with st.expander("The numbers behind this chart"):
         st.dataframe(pd.DataFrame([{"Finding": f"{node_label(model, c.node)}: {state_text(c.state)}",
@@ -244,21 +253,22 @@ def next_tests_panel(model: Model, d: Diagnosis) -> None:
     by = st.segmented_control("Rank by", list(SORTS), key="bdx.nt_by", default="information", required=True)
     nt = nt.sorted(SORTS.get(by, "info"))
     st.markdown(f"Leading cause now: **{cause_label(model, nt.lead)}** {pct(nt.lead_prob)}. "
-                f"{len(nt.items)} tests not yet entered; the best first.")
+                f"{len(nt.items)} tests not yet entered, the best first (scroll the table for all).")
     top_bits = max([t.expected_entropy_reduction for t in nt.items if math.isfinite(t.expected_entropy_reduction)]
                    + [0.01])
-    table = pd.DataFrame([{
+    table = pd.DataFrame([{  # the columns read first come first (a third of a laptop screen shows three)
         "Test": finding_label(model, t.finding),
         "Information": t.expected_entropy_reduction,
+        "Lead ± pts": 100 * t.expected_top_change,
         "Cost": t.cost,
         "Per cost": t.value_per_cost,
-        "Lead ± pts": 100 * t.expected_top_change,
     } for t in nt.items]).fillna(0.0)
-    st.dataframe(table, hide_index=True, width="stretch", height=min(35 * len(table) + 38, 318),
+    st.dataframe(table, hide_index=True, width="stretch", height=min(35 * len(table), 35 * NEXT_ROWS) + 38,
                  column_config={
-                     "Test": st.column_config.TextColumn(pinned=True),
+                     "Test": st.column_config.TextColumn(pinned=True, width="medium"),
                      "Information": st.column_config.ProgressColumn(
-                         "Information (bits)", format="%.3f", min_value=0.0, max_value=float(top_bits),
+                         "Bits", format="%.3f", min_value=0.0, max_value=float(top_bits),
+                         width="small",
                          help="Expected reduction of the uncertainty about which causes are present "
                               "(sum over causes, in bits), averaged over the possible results"),
                      "Cost": st.column_config.NumberColumn(format="%g", help="Relative cost (a smear = 1)"),
@@ -267,13 +277,13 @@ def next_tests_panel(model: Model, d: Diagnosis) -> None:
                          format="%.1f", help="Expected change of the leading cause's probability, "
                                              "in percentage points"),
                  })
+    st.caption("Bits: how much the result would, on average, reduce the uncertainty about which causes "
+               "are present (its information; exact under the model). Cost is relative (a smear = 1). "
+               "Information is not clinical urgency: ask what you would do with each result.")
     lines = [f"- **{finding_label(model, t.finding)}**: {_outcomes_text(model, t)}" for t in nt.items[:5]]
-    st.markdown("**Each result of the first five** (its probability now: then the leading cause)\n"
-                + "\n".join(lines))
-    st.caption("Information: how much, on average, the result would reduce the uncertainty about which "
-               "causes are present (bits, summed over causes; exact under the model). Cost is relative "
-               "(a smear = 1). Tests you have entered are not listed. A test's information is not its "
-               "clinical urgency: ask what you would do with each result.")
+    with st.expander("What each result of the first five would do"):
+        st.markdown("**Each result of the first five** (its probability now: then the leading cause)\n"
+                    + "\n".join(lines))
 
 
 # --------------------------------------------------------------------------- sensitivity

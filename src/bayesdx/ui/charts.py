@@ -90,7 +90,7 @@ def _ranking_spec(n: int) -> dict[str, Any]:
     x_scale = alt.Scale(domain=[0, 1], nice=False)
     bars = base.mark_bar(height=ROW - 7, cornerRadiusEnd=2).encode(
         x=alt.X("posterior:Q", scale=x_scale,
-                axis=alt.Axis(format="%", title="Probability the cause is present",
+                axis=alt.Axis(format="%", title="Probability present",
                               titleFontWeight="normal", grid=True, tickCount=5)),
         color=_family_color(legend=False))
     prior = base.mark_tick(color="#111111", thickness=2.5, size=ROW - 3).encode(x="prior:Q")

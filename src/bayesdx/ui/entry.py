@@ -262,7 +262,9 @@ def tab_marrow(model: Model, spec: FormSpec, values: dict[str, Any], derived: De
 def context_row(model: Model, spec: FormSpec, values: dict[str, Any], derived: Derived) -> None:
     """Age, sex, ancestry and duration: above the tabs, always visible (they change everything)."""
     with st.container(key="bdx-context"):
-        c1, c2, c3, c4 = st.columns(4)
+        # two by two: each box keeps room for its longest option in a third of a laptop screen
+        c1, c2 = st.columns(2)
+        c3, c4 = st.columns(2)
         c1.text_input("Age (years)", key=W("age_years"), placeholder="e.g. 34 or 9 months")
         fmt = {"sex": "Sex", "ancestry": "Ancestry", "duration": "Duration"}
         for col, key in ((c2, "sex"), (c3, "ancestry"), (c4, "duration")):

@@ -17,7 +17,7 @@ Examples
 >>> param_text(m, "context.exposure_antipsychotic.prior.clozapine_window")
 'Population share: antipsychotic exposure = clozapine, in risk window'
 >>> finding_label(m, "test_duffy_null"), finding_label(m, "smear_auer_rods")
-('Duffy-null phenotype', 'Smear: Auer rods')
+('Duffy-null red-cell phenotype (Fy(a-b-))', 'Auer rods on the smear')
 >>> reference_text(m, ("R22", "E"))[:40]
 'R22: Alvir et al., Clozapine-induced agr'
 >>> short_reference(m, ("R22", "E"))
@@ -29,35 +29,19 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from .spec import form_spec, state_text
+from .spec import state_text
 
 __all__ = ["cause_label", "finding_label", "node_label", "param_text", "reference_text", "short_reference"]
 
-_SECTION_PREFIX = {"smear": "Smear: ", "marrow_findings": "Marrow: ", "tests": "", "history": ""}
-
 
 def node_label(model, node: str) -> str:
-    """A node's label from the knowledge files (its id when it has none)."""
+    """A node's clinical label from the knowledge files (``model/``; every node has one)."""
     return model.net.labels.get(node, node)
 
 
-_TERMS: dict[int, tuple[object, dict[str, str]]] = {}
-
-
-def _term_labels(kb) -> dict[str, str]:
-    """Node -> the form's label of its term (cached per knowledge object, like :func:`form_spec`)."""
-    hit = _TERMS.get(id(kb))
-    if hit is None or hit[0] is not kb:
-        spec = form_spec(kb)
-        hit = (kb, {t.node: _SECTION_PREFIX.get(t.section, "") + t.label for t in spec.terms.values()})
-        _TERMS.clear()
-        _TERMS[id(kb)] = hit
-    return hit[1]
-
-
 def finding_label(model, node: str) -> str:
-    """A finding as the evidence form names it (``Duffy-null phenotype``), else its node label."""
-    return _term_labels(model.kb).get(node) or node_label(model, node)
+    """A finding's clinical label (``Duffy-null red-cell phenotype (Fy(a-b-))``), as everywhere else."""
+    return node_label(model, node)
 
 
 def cause_label(model, cause: str) -> str:

@@ -11,9 +11,12 @@ __all__ = ["CSS", "PRIVACY", "case_file_controls", "entered_lines", "flashes", "
            "summary_controls"]
 
 CSS = """<style>
-.block-container {padding-top: 0.9rem; padding-bottom: 1rem;}
+.block-container {padding: 0.6rem 1.5rem 1rem 1.5rem; max-width: 100%;}
+/* the analyses' tabs: six titles on one line in a third of a laptop screen */
+.st-key-bdx-analysis [role="tablist"], .st-key-bdx-form [role="tablist"] {gap: 0.6rem;}
+.st-key-bdx-analysis [data-testid="stTab"] p, .st-key-bdx-form [data-testid="stTab"] p {font-size: 0.8rem;}
+.st-key-bdx-top p {font-size: 0.95rem !important; line-height: 1.45;}
 [data-testid="stHeader"] {height: 0; min-height: 0;}
-.st-key-bdx-top p {font-size: 1.02rem;}
 .bdx-title {font-size: 1.3rem; font-weight: 700; line-height: 1.5; margin: 0;}
 /* the chart toolbar would cover the text above a chart; the numbers are in the tables */
 [data-testid="stElementContainer"]:has([data-testid="stVegaLiteChart"]) [data-testid="stElementToolbar"] {

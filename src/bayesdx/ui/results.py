@@ -155,8 +155,9 @@ def ranking_panel(model: Model, d: Diagnosis, top: Callable[[dict | None], None]
     show = ss.get("bdx.show") or "top 10"
     order = ss.get("bdx.order") or "by probability"
     with_ci = bool(ss.get("bdx.ci"))
-    rows = [{"id": c.id, "label": c.label, "family": c.family, "prior": c.prior, "posterior": c.posterior}
-            for c in d.causes if c.family in (fams or [])]
+    # the short label (no parenthesis) leaves the bars their width in a third of a laptop screen
+    rows = [{"id": c.id, "label": cause_label(model, c.id), "family": c.family, "prior": c.prior,
+             "posterior": c.posterior} for c in d.causes if c.family in (fams or [])]
     limit = {"top 10": 10, "top 20": 20}.get(show)
     shown = rows[:limit] if limit else rows
 
@@ -181,12 +182,12 @@ def ranking_panel(model: Model, d: Diagnosis, top: Callable[[dict | None], None]
     with controls, st.container(horizontal=True, vertical_alignment="center", gap="small"):
         st.segmented_control("Show", ["top 10", "top 20", "all"], key="bdx.show", default="top 10",
                              required=True, label_visibility="collapsed")
-        st.segmented_control("Order", ["by probability", "by family"], key="bdx.order",
-                             default="by probability", required=True, label_visibility="collapsed")
-        with st.popover("Families" if len(fams or []) == len(FAMILIES) else f"Families ({len(fams or [])})"):
+        filtered = len(fams or []) != len(FAMILIES) or order != "by probability"
+        with st.popover("Families, order" + (" (set)" if filtered else ""), icon=":material/filter_list:"):
+            st.segmented_control("Order", ["by probability", "by family"], key="bdx.order",
+                                 default="by probability", required=True)
             st.pills("Families", list(FAMILIES), selection_mode="multi", key="bdx.families",
-                     default=list(FAMILIES), label_visibility="collapsed",
-                     help="Show only the causes of these families")
+                     default=list(FAMILIES), help="Show only the causes of these families")
         st.toggle("90% credible intervals", key="bdx.ci", help=CI_HELP)
 
     def add_intervals() -> None:

@@ -28,7 +28,6 @@ Examples
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +35,7 @@ from typing import Any
 from ..case import read_case
 from ..case.common import path_text
 from ..errors import CaseError, ImpossibleEvidenceError
+from ..words import pct
 from .spec import form_spec, state_text
 from .values import MED_SHORT, values_to_case
 
@@ -141,26 +141,6 @@ def validate_evidence(model, evidence: Mapping[str, str]) -> tuple[dict[str, str
 
 
 # --------------------------------------------------------------------------- results
-
-
-def pct(p: float) -> str:
-    """A probability as a short percentage.
-
-    >>> pct(0.9431), pct(0.0432), pct(0.00421), pct(0.00001)
-    ('94%', '4.3%', '0.42%', '<0.01%')
-    """
-    if not math.isfinite(p):
-        return "-"
-    x = 100 * p
-    if x >= 99.5 and x < 100:
-        return f"{x:.1f}%"
-    if x >= 10:
-        return f"{x:.0f}%"
-    if x >= 1:
-        return f"{x:.1f}%"
-    if x >= 0.01:
-        return f"{x:.2f}%"
-    return "<0.01%" if x > 0 else "0%"
 
 
 def compare(a: Mapping[str, float], b: Mapping[str, float]) -> list[dict[str, float | str]]:

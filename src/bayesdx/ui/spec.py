@@ -23,11 +23,11 @@ True
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from ..knowledge.load import Knowledge
 from ..knowledge.schema import BandSpec, NumericField
+from ..words import state_text
 
 __all__ = ["DrugInfo", "FormSpec", "NumericInput", "TermInput", "band_text", "drug_text", "form_spec",
            "human", "state_text"]
@@ -67,50 +67,17 @@ TEST_GROUPS = {
                                   "hax1_mutation", "duffy_null", "tpmt_nudt15_deficiency"],
 }
 
-#: Upper-case abbreviations used when a term name is turned into a label.
-_ABBREV = {"ana", "rf", "hiv", "hbsag", "ebv", "vca", "igm", "pcr", "lgl", "braf", "pnh", "cd4",
-           "elane", "stat3", "hax1", "tpmt", "nudt15", "ccp", "dsdna", "ldh", "hcv", "rna", "b19",
-           "mma", "wbc", "sle"}
-_SPECIAL = {"anti_dsdna": "Anti-dsDNA", "anti_smith": "Anti-Smith", "anti_ro": "Anti-Ro (SSA)",
-            "anti_ccp": "Anti-CCP", "anti_hcv": "Anti-HCV", "hcv_rna": "HCV RNA",
-            "ebv_vca_igm": "EBV VCA IgM", "parvovirus_b19_igm": "Parvovirus B19 IgM",
-            "parvovirus_b19_pcr": "Parvovirus B19 PCR", "braf_v600e": "BRAF V600E",
-            "tpmt_nudt15_deficiency": "TPMT/NUDT15 low-activity genotype",
-            "low_cd4": "CD4 < 300/uL", "hbsag": "HBsAg", "heterophile": "Heterophile (monospot)",
-            "anti_neutrophil_antibodies": "Anti-neutrophil antibodies",
-            "duffy_null": "Duffy-null phenotype", "direct_coombs": "Direct Coombs (DAT)",
-            "low_complement": "Low complement (C3/C4)", "myeloid_gene_panel": "Myeloid gene panel",
-            "abnormal_karyotype": "Abnormal karyotype", "lgl_clonality": "LGL clonality (TCR/flow)",
-            "high_ldh": "High LDH", "family_history_low_wbc": "Family history of low WBC",
-            "sle_known": "Known SLE", "elane_mutation": "ELANE mutation",
-            "hax1_mutation": "HAX1 mutation", "stat3_mutation": "STAT3 mutation",
-            "pnh_clone": "PNH clone", "rf": "Rheumatoid factor", "ana": "ANA", "hiv": "HIV"}
-
-
 def human(name: str) -> str:
-    """A readable label for a snake_case term.
+    """A snake_case name spelt out, for names the knowledge files do not label (a fallback).
 
-    >>> human("anti_dsdna"), human("hypersegmented_neutrophils"), human("fever"), human("lgl_x")
-    ('Anti-dsDNA', 'Hypersegmented neutrophils', 'Fever', 'LGL x')
+    Every node shown has its own label in ``model/`` (checked when the knowledge is
+    loaded); this only spells out field keys.
+
+    >>> human("weeks_ago"), human("hypersegmented_neutrophils")
+    ('Weeks ago', 'Hypersegmented neutrophils')
     """
-    if name in _SPECIAL:
-        return _SPECIAL[name]
-    words = [w.upper() if w in _ABBREV else w for w in name.split("_")]
-    text = " ".join(words)
+    text = name.replace("_", " ")
     return text[0].upper() + text[1:] if text else text
-
-
-def state_text(state: str) -> str:
-    """A node state as shown to the user.
-
-    >>> state_text("very_low"), state_text("clozapine_window")
-    ('very low', 'clozapine, in risk window')
-    """
-    for timing, text in (("_early", "before risk window"), ("_window", "in risk window"),
-                         ("_late", "after risk window"), ("_unknown", "timing unknown")):
-        if state.endswith(timing) and state != timing[1:]:
-            return f"{state[: -len(timing)].replace('_', ' ')}, {text}"
-    return state.replace("_", " ")
 
 
 def drug_text(name: str) -> str:
@@ -118,18 +85,11 @@ def drug_text(name: str) -> str:
     return name.replace("_", " ")
 
 
-def _strip_prefix(label: str) -> str:
-    return re.sub(r"^(Smear|Marrow|Test):\s*", "", label)
-
-
-def _term_label(term: str, node_label: str | None) -> str:
-    """The knowledge file's label, unless it is only the term spelt out (then :func:`human`)."""
-    if term in _SPECIAL or node_label is None:
+def _term_label(node_spec, term: str) -> str:
+    """A term's name in its section of the form: the node's ``short`` name, else its label."""
+    if node_spec is None:
         return human(term)
-    text = _strip_prefix(node_label)
-    if text.lower() == term.replace("_", " "):
-        return human(term)
-    return text[0].upper() + text[1:]
+    return node_spec.short or node_spec.label
 
 
 @dataclass(frozen=True)
@@ -238,7 +198,7 @@ def _build(kb: Knowledge) -> FormSpec:
             inv = {s: w for w, s in sec.values.items()}
             words = (inv.get(states[1], states[1]), inv.get(states[0], states[0]))
             spec = kb.context.get(node) or kb.findings.get(node)
-            label = _term_label(term, spec.label if spec else None)
+            label = _term_label(spec, term)
             terms[f"{sname}.{term}"] = TermInput(f"{sname}.{term}", sname, term, node, label,
                                                  words, node in kb.context)
     categorical = {k: tuple(v) for k, v in m.categorical.items()}
