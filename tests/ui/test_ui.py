@@ -76,13 +76,13 @@ def test_labels_are_readable(model, spec):
 def test_values_round_trip_through_a_case(model, spec):
     v = default_values(spec)
     v.update({"age_years": "0.75", "sex": "female", "cbc.anc": "900", "cbc.anc@unit": "/uL",
-              "cbc.hb": "<8", "vitamins.b12": "111", "vitamins.b12@unit": "pmol/L",
+              "cbc.hb": "<7", "vitamins.b12": "111", "vitamins.b12@unit": "pmol/L",
               "vitamins.mma": "elevated", "smear.blasts": "absent", "tests.hiv": "negative",
               "history.fever": "present", "marrow.cellularity": "hypocellular",
               "marrow_findings.dysplasia": "present", "meds": ["doxorubicin", "tegretol"],
               "med.doxorubicin.days": "11", "med.tegretol.weeks": "3", "med.tegretol.stopped": "1"})
     case = values_to_case(v, spec)
-    assert case["cbc"]["anc"] == "900 /uL" and case["cbc"]["hb"] == "<8"
+    assert case["cbc"]["anc"] == "900 /uL" and case["cbc"]["hb"] == "<7"
     assert case["medications"][0] == {"name": "doxorubicin", "days_since_last_dose": 11}
     assert case["marrow"] == {"cellularity": "hypocellular", "findings": {"dysplasia": "present"}}
     ev = parse_case(case, model.kb).evidence
