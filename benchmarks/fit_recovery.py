@@ -88,12 +88,7 @@ def main() -> int:
     cohort = sample_cohort(net, args.n, seed=args.seed, tables=net.tables(theta))
     evidence = observe(net, cohort, seed=args.seed)
     seen = rng.random((len(evidence), len(net.causes))) < args.labelled
-    cases = [LabelledCase(str(k), ev,
-                          present=tuple(c for j, c in enumerate(net.causes)
-                                        if seen[k, j] and cohort.states[c][k]),
-                          absent=tuple(c for j, c in enumerate(net.causes)
-                                       if seen[k, j] and not cohort.states[c][k]))
-             for k, ev in enumerate(evidence)]
+    cases = LabelledCase.from_cohort(net.causes, cohort.states, evidence, seen)
     t0 = time.perf_counter()
     fit = fit_priors(net, cases, holdout=args.holdout, seed=args.seed, max_iter=args.iterations,
                      engine=Engine(net), links=not args.priors_only)

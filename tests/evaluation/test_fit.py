@@ -102,12 +102,7 @@ def test_synthetic_recovery(net, engine):
     # each cause labelled (present or absent) with probability 0.7, independently of its
     # value: missing at random, as EM assumes (present-only labels would not be)
     seen = np.random.default_rng(4).random((len(evidence), len(net.causes))) < 0.7
-    cases = [LabelledCase(str(k), ev,
-                          present=tuple(c for j, c in enumerate(net.causes)
-                                        if seen[k, j] and cohort.states[c][k]),
-                          absent=tuple(c for j, c in enumerate(net.causes)
-                                       if seen[k, j] and not cohort.states[c][k]))
-             for k, ev in enumerate(evidence)]
+    cases = LabelledCase.from_cohort(net.causes, cohort.states, evidence, seen)
     fit = fit_priors(net, cases, holdout=0.2, engine=engine, max_iter=15, links=False)
     by = {x.path.split(".")[1]: x for x in fit.numbers}
     for c, true in changed.items():
@@ -172,12 +167,7 @@ def test_tiny_recovery_of_a_link_and_a_leak(tmp_path, tiny_net, tiny_engine):
     cohort = sample_cohort(net, n, seed=1, tables=net.tables(theta))
     evidence = observe(net, cohort, seed=1, p_other=0.6)
     seen = np.random.default_rng(2).random((n, len(net.causes))) < 0.7
-    cases = [LabelledCase(str(k), ev,
-                          present=tuple(c for j, c in enumerate(net.causes)
-                                        if seen[k, j] and cohort.states[c][k]),
-                          absent=tuple(c for j, c in enumerate(net.causes)
-                                       if seen[k, j] and not cohort.states[c][k]))
-             for k, ev in enumerate(evidence)]
+    cases = LabelledCase.from_cohort(net.causes, cohort.states, evidence, seen)
     fit = fit_priors(net, cases, holdout=0, engine=tiny_engine, max_iter=60)
     by = {x.path: x for x in fit.numbers}
     for path, true in truth.items():

@@ -63,6 +63,20 @@ class LabelledCase:
     present: tuple[str, ...] = ()
     absent: tuple[str, ...] = ()
 
+    @classmethod
+    def from_cohort(cls, causes, states, evidence, seen) -> list[LabelledCase]:
+        """Labelled cases of a sampled cohort: cause ``j`` of case ``k`` labelled (present or
+        absent, as sampled) where ``seen[k, j]``, unknown elsewhere.
+
+        ``states`` maps each cause to its sampled 0/1 values (``Cohort.states``), and
+        ``evidence`` is the observed evidence of each case (``observe``).
+        """
+        return [cls(str(k), ev,
+                    present=tuple(c for j, c in enumerate(causes) if seen[k, j] and states[c][k]),
+                    absent=tuple(c for j, c in enumerate(causes)
+                                 if seen[k, j] and not states[c][k]))
+                for k, ev in enumerate(evidence)]
+
 
 @dataclass(frozen=True)
 class CaseFailure:
