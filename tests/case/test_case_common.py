@@ -131,7 +131,7 @@ TEST_TERMS = [
 
 MARROW_TERMS = ["dysplasia", "increased_blasts", "megaloblastic", "maturation_arrest",
                 "ring_sideroblasts", "vacuolated_precursors", "lgl_infiltration",
-                "hairy_cell_infiltration", "fibrosis", "absent_erythroid_precursors"]
+                "hairy_cell_infiltration", "fibrosis", "absent_erythroid_precursors", "blasts_20"]
 
 
 ALL_EXPOSURES = ["exposure_antipsychotic", "exposure_antithyroid", "exposure_anticonvulsant",

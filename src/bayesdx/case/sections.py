@@ -24,12 +24,12 @@ from __future__ import annotations
 from typing import Any
 
 from ..knowledge.schema import TermSection
-from .common import ReaderBase, describe, field_path, suggest, word
+from .common import ReaderBase, describe, field_path, path_text, suggest, word
 
 __all__ = ["MARROW_KEYS", "SECTION_FIELD", "SectionsReader"]
 
 #: fields of ``marrow:``
-MARROW_KEYS = ("cellularity", "findings")
+MARROW_KEYS = ("cellularity", "findings", "blasts_percent")
 #: section of ``model/case_mapping.yaml`` -> its path in a case
 SECTION_FIELD = {"smear": "smear", "history": "history", "tests": "tests",
                  "marrow_findings": "marrow.findings"}
@@ -126,3 +126,40 @@ class SectionsReader(ReaderBase):
         elif data.get("findings") is not None:  # a model without marrow terms (tests' tiny one)
             self.add("marrow.findings", "must not be given: the model's case mapping has no marrow "
                      "terms", describe(data["findings"]), "the evidence: extension")
+        self.read_blasts(data.get("blasts_percent"))
+        self.check_blast_order(self.m.marrow_blasts_percent)
+
+    def read_blasts(self, raw: Any):
+        """``marrow.blasts_percent`` (an extension): sets every threshold node of the mapping."""
+        if raw is None:
+            return
+        path = "marrow.blasts_percent"
+        cuts = self.m.marrow_blasts_percent
+        if not cuts:
+            self.add(path, "must not be given: the model's case mapping has no marrow blast thresholds",
+                     describe(raw), "marrow.findings")
+            return
+        value = raw
+        if isinstance(raw, str):
+            try:
+                value = float(raw.strip().removesuffix("%").strip())
+            except ValueError:
+                value = None
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 100:
+            self.add(path, "must be a percentage of marrow nucleated cells from 0 to 100", describe(raw),
+                     f"{path}: 35")
+            return
+        for node, cut in cuts.items():
+            self.set(node, self.term_state(node, value >= cut), path)
+
+    def check_blast_order(self, cuts: dict[str, float]):
+        """A higher threshold present with a lower one absent is a contradiction."""
+        ranked = sorted(cuts, key=cuts.get)
+        for low, high in zip(ranked, ranked[1:]):
+            lo, hi = self.evidence.get(low), self.evidence.get(high)
+            if lo is None or hi is None:
+                continue
+            if lo == self.kb.states(low)[0] and hi == self.kb.states(high)[1]:
+                self.add(self.origin[high], f"must agree with {path_text(self.origin[low])} ({low}={lo}): blasts at "
+                         f"{cuts[high]:g} % or more are also at {cuts[low]:g} % or more",
+                         f"{high}={hi}", "removing one of the two")

@@ -259,6 +259,15 @@ class Checker(NumberChecks):
                 if (st is None and not self.gone(node)) or (st and state not in st):
                     self.add(rel, f"{base}.marrow_cellularity.{cell}.{node}",
                              "must assign a state of a node", f"{node}={state}")
+        for node, cut in m.marrow_blasts_percent.items():
+            st = self.states(node)
+            if st is None:
+                if not self.gone(node):
+                    self.add(rel, f"{base}.marrow_blasts_percent.{node}", "must name a node", repr(node),
+                             self.near(node, [*self.findings]))
+            elif tuple(st) != ("absent", "present") or not 0 < cut <= 100:
+                self.add(rel, f"{base}.marrow_blasts_percent.{node}",
+                         "must name an absent/present node with a threshold in (0, 100]", f"{st}, {cut}")
 
     def check_drugs(self, rel, d: DrugsSpec):
         for cname, cls in d.classes.items():

@@ -275,6 +275,9 @@ class MappingSpec(Strict):
     vitamins: dict[str, NumericField]
     sections: dict[str, TermSection]
     marrow_cellularity: dict[str, dict[str, str]]
+    marrow_blasts_percent: dict[str, float] = Field(
+        default_factory=dict,
+        description="node -> marrow blast percentage at or above which it is present (extension)")
 
 
 class DrugClassSpec(Strict):
