@@ -36,7 +36,7 @@ from .diagnosis import DISCLAIMER, diagnose_evidence
 from .explain import explain
 from .uncertainty import credible_intervals
 from .voi import next_tests
-from .words import pct, state_text
+from .words import pct, short_label, state_text
 
 __all__ = ["Summary", "build_summary", "to_html", "to_pdf"]
 
@@ -46,10 +46,6 @@ EXPLAINED = 3
 """Top causes whose reasons are given."""
 TESTS = 5
 """Suggested tests."""
-
-
-def _short(label: str) -> str:
-    return label.split(" (")[0]
 
 
 @dataclass(frozen=True)
@@ -96,7 +92,7 @@ def build_summary(model, evidence: Mapping[str, str], *, entered: Sequence[tuple
         iv = credible_intervals(engine, dict(evidence), draws=draws, seed=0)
         intervals = {c: (float(iv[i, 0]), float(iv[i, 1])) for i, c in enumerate(engine.causes)}
     intervals = intervals or {}
-    ranking = tuple((_short(c.label), pct(c.posterior),
+    ranking = tuple((short_label(c.label), pct(c.posterior),
                      f"{pct(intervals[c.id][0])}-{pct(intervals[c.id][1])}" if c.id in intervals else "")
                     for c in d.causes[:TOP])
     reasons = []
@@ -107,7 +103,7 @@ def build_summary(model, evidence: Mapping[str, str], *, entered: Sequence[tuple
         text = f"{pct(ex.prior)} before any finding, {pct(ex.posterior)} now."
         text += f" Raised most by {up}." if up else ""
         text += f" Lowered by {down}." if down else ""
-        reasons.append((_short(c.label), text))
+        reasons.append((short_label(c.label), text))
     a = check_alerts(model.kb, evidence, {c.id: c.posterior for c in d.causes})
     alerts = tuple([f"Check these entries: {x.message}." for x in a.inconsistent]
                    + [f"Do not miss: {x.text}" for x in a.do_not_miss])

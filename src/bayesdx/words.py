@@ -9,8 +9,9 @@
 from __future__ import annotations
 
 import math
+import re
 
-__all__ = ["pct", "state_text"]
+__all__ = ["pct", "short_label", "state_text"]
 
 
 def pct(p: float) -> str:
@@ -44,3 +45,12 @@ def state_text(state: str) -> str:
         if state.endswith(timing) and state != timing[1:]:
             return f"{state[: -len(timing)].replace('_', ' ')}, {text}"
     return state.replace("_", " ")
+
+
+def short_label(label: str) -> str:
+    """A label without its trailing parenthesis, for tight spaces (bars, tables).
+
+    >>> short_label("Drug: Antipsychotic (clozapine and others)")
+    'Drug: Antipsychotic'
+    """
+    return re.sub(r"\s*\([^)]*\)\s*$", "", label)

@@ -18,7 +18,7 @@ from bayesdx.ui.labels import (
     param_text,
     reference_text,
 )
-from bayesdx.ui.scenario import compare, conflict_text, derive, evidence_diff, pct
+from bayesdx.ui.scenario import compare, conflict_text, derive, evidence_diff
 from bayesdx.ui.share import (
     case_yaml,
     evidence_to_query,
@@ -26,7 +26,8 @@ from bayesdx.ui.share import (
     query_to_evidence,
     values_from_evidence,
 )
-from bayesdx.ui.spec import form_spec, human, state_text
+from bayesdx.ui.spec import form_spec, human
+from bayesdx.words import pct, state_text
 from bayesdx.ui.values import case_to_values, default_values, values_to_case
 
 

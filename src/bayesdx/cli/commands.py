@@ -8,13 +8,12 @@ raised as :class:`~bayesdx.errors.BayesdxError` and turned into exit codes by
 from __future__ import annotations
 
 import json
-import re
 import sys
 import textwrap
 from collections import deque
 
 from ..errors import BayesdxError
-from ..words import pct
+from ..words import pct, short_label
 
 __all__ = ["NODE_KINDS", "case_label", "cmd_check", "cmd_diagnose", "cmd_explain", "cmd_export",
            "cmd_next_tests", "cmd_nodes", "cmd_score", "cmd_sensitivity", "model_of"]
@@ -75,7 +74,7 @@ def _print_table(d, top: int | None, out=None) -> None:
     print(f"Case: {d.id or '(no id)'}", file=out)
     rows = d.causes if top is None else d.causes[:top]
     # the cause's label without its trailing parenthesis (as on the app's bars), so the table stays narrow
-    names = [re.sub(r"\s*\([^)]*\)\s*$", "", c.label) or c.id for c in rows]
+    names = [short_label(c.label) or c.id for c in rows]
     w = max(len(n) for n in names) if rows else 10
     cf = bool(rows) and rows[0].sufficiency is not None
     # probabilities in percent; the interval next to the posterior; of the counterfactual

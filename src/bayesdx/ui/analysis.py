@@ -34,8 +34,7 @@ from .labels import (
     short_reference,
 )
 from .markup import md
-from .scenario import pct
-from .spec import state_text
+from ..words import pct, state_text
 
 __all__ = ["ANALYSIS_SECONDS", "DRAWS", "NEXT_ROWS", "TORNADO_TOP", "WHY_BARS", "intervals", "next_tests_panel",
            "sensitivity_panel", "too_heavy", "why_panel", "why_sentence"]

@@ -24,7 +24,7 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
-from .scenario import pct
+from ..words import pct
 
 __all__ = ["FAMILIES", "FAMILY_COLORS", "chart_height", "compare_chart", "family_legend_html", "ranking_chart",
            "effect_text", "tornado_chart", "why_chart", "why_rows"]

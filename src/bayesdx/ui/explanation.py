@@ -26,8 +26,7 @@ from ..explanations import joint_explanations
 from . import state
 from .analysis import _cause_select, _key
 from .labels import cause_label, finding_label
-from .scenario import pct
-from .spec import state_text
+from ..words import pct, state_text
 
 __all__ = ["DEFAULT_RANK", "RANKS", "cb_apply", "cb_undo", "cf_key", "explanation_panel"]
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from .spec import state_text
+from ..words import short_label, state_text
 
 __all__ = ["cause_label", "finding_label", "node_label", "param_text", "reference_text", "short_reference"]
 
@@ -46,7 +46,7 @@ def finding_label(model, node: str) -> str:
 
 def cause_label(model, cause: str) -> str:
     """A cause's label without the parenthesis (``Drug: Antipsychotic``), for tight spaces."""
-    return re.sub(r"\s*\([^)]*\)\s*$", "", node_label(model, cause)) or cause
+    return short_label(node_label(model, cause)) or cause
 
 
 def _lower(text: str) -> str:

@@ -27,8 +27,8 @@ from .charts import (
 from ..alerts import check_alerts
 from .labels import cause_label, node_label, reference_text
 from .markup import md
-from .scenario import Derived, compare, conflict_text, evidence_diff, pct
-from .spec import state_text
+from ..words import pct, state_text
+from .scenario import Derived, compare, conflict_text, evidence_diff
 
 __all__ = ["POLL_S", "approx_text", "compute", "conflict_box", "evidence_list", "ranking_panel",
            "safety_lines", "top_summary", "whatif_panel"]

@@ -6,8 +6,8 @@ reader's collect mode (:func:`bayesdx.case.read_case`) - a field that cannot
 be read is reported (where, what was expected, how to fix it) and left out,
 so the rest of the evidence still counts. Direct evidence (from a link or a case file's
 ``evidence:`` key) is validated against the model and added for the nodes no
-field sets. The small text helpers of the result panels (:func:`pct`, A/B
-:func:`compare`) live here too. No Streamlit.
+field sets. The A/B :func:`compare` of the result panels lives here too (percentages
+and state words: :mod:`bayesdx.words`). No Streamlit.
 
 Examples
 --------
@@ -35,8 +35,8 @@ from typing import Any
 from ..case import read_case
 from ..case.common import path_text
 from ..errors import CaseError, ImpossibleEvidenceError
-from ..words import pct
-from .spec import form_spec, state_text
+from ..words import pct, state_text
+from .spec import form_spec
 from .values import MED_SHORT, values_to_case
 
 __all__ = [
@@ -45,7 +45,6 @@ __all__ = [
     "conflict_text",
     "derive",
     "evidence_diff",
-    "pct",
     "validate_evidence",
 ]
 

@@ -30,7 +30,7 @@ from ..knowledge.schema import BandSpec, NumericField
 from ..words import state_text
 
 __all__ = ["DrugInfo", "FormSpec", "NumericInput", "TermInput", "band_text", "drug_text", "form_spec",
-           "human", "state_text"]
+           "human"]
 
 #: Display names of the numeric case fields (the knowledge files name nodes, not fields).
 FIELD_LABELS = {
