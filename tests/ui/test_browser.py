@@ -134,7 +134,11 @@ def test_cbc_paste_shows_what_was_understood_then_applies(app):
     app.page.screenshot(path=str(SHOTS / "cbc-paste.png"))
     app.click("Apply these 4 values")
     app.page.wait_for_url(re.compile(r"anc=severe"))
-    assert app.page.get_by_label("Neutrophils (ANC)", exact=True).first.input_value() == "0.2"
+    # the address bar can change before the form is redrawn: wait for the widget itself
+    from playwright.sync_api import expect
+
+    expect(app.page.get_by_label("Neutrophils (ANC)", exact=True).first).to_have_value(
+        "0.2", timeout=app.timeout)
 
 
 def test_units_converted_and_offered(app):
