@@ -33,7 +33,7 @@ from .factors import Prepared, acc_tables, ctx_factor
 from ..knowledge.network import Network, Tables
 from .plan import Plan
 
-__all__ = ["PROGRAMS_KEPT", "Program", "build_program", "gather", "run_frontier_compiled"]
+__all__ = ["PROGRAMS_KEPT", "Program", "build_program", "gather", "run_arrays", "run_frontier_compiled"]
 
 _LOCK = threading.Lock()  # guards each plan's program cache (insertion and eviction only)
 PROGRAMS_KEPT = 8
@@ -139,6 +139,8 @@ class _Builder:
         shape = (self.D, self.B) + tuple(dim[lab] for lab in lo)
         busy = {r.region for r in (a, b) if isinstance(r.region, int)} | set(avoid)
         c = self.out(shape, persist, busy)
+        canon: dict = {}  # labels renamed 0, 1, ... by first use: the memo sees the structure
+        la, lb, lo = ([canon.setdefault(x, len(canon)) for x in ls] for ls in (la, lb, lo))
         dims, ss = _best_loops((a.shape, a.strides, tuple(la)), (b.shape, b.strides, tuple(lb)),
                                (c.shape, c.strides, tuple(lo)))
         self.records.append(["C", a, b, c, int(np.prod(shape)), dims, *ss])
@@ -147,6 +149,13 @@ class _Builder:
     def rescale(self, ref: _Ref, add_log: bool):
         n = self.D * self.B
         self.records.append(["R", ref, n, int(np.prod(ref.shape)) // n, int(add_log)])
+
+    def slot_map(self, y: _Ref, m: _Ref, flag: _Ref, S: int, s: int, transpose: bool):
+        """Apply a slot's ``(2, K, 2)`` map ``m`` to ``y`` (``(K, R, 2**S)``, C order) in
+        place over slot ``s`` (the axis of stride ``2**(S-1-s)``), when ``flag`` is not 0."""
+        K = y.shape[2]
+        R = int(np.prod(y.shape[3:])) >> S
+        self.records.append(["S", y, m, flag, K, R, S, s, int(transpose)])
 
     def marginal(self, ref: _Ref, cause: int):
         self.records.append(["M", ref, self.D * self.B, cause])
@@ -166,6 +175,8 @@ class _Builder:
             if r[0] == "C":
                 _, a, b, c, size_c, dims, sa, sb, sc = r
                 code += [0, at(a), at(b), at(c), size_c, len(dims), *dims, *sa, *sb, *sc]
+            elif r[0] == "S":
+                code += [3, at(r[1]), at(r[2]), at(r[3]), *r[4:]]
             elif r[0] == "R":
                 code += [1, at(r[1]), r[2], r[3], r[4]]
             else:
@@ -296,9 +307,6 @@ def run_frontier_compiled(net: Network, plan: Plan, T: Tables, idxs, prep: Prepa
     (draw, case) pair in turn on one small workspace (it stays in cache, where
     the numpy path's arrays for all draws at once can take gigabytes).
     """
-    from .plan_kernel import run_cases
-
-    D, B = logz.shape
     arrays = gather(net, plan, T, idxs, prep)
     shapes = [(1, 1) + a.shape[2:] for a in arrays]
     key = tuple(shapes)
@@ -311,6 +319,19 @@ def run_frontier_compiled(net: Network, plan: Plan, T: Tables, idxs, prep: Prepa
             prog = cache.setdefault(key, built)
             while len(cache) > PROGRAMS_KEPT:
                 cache.pop(next(iter(cache)))
+    run_arrays(prog, arrays, shapes, probs, logz)
+
+
+def run_arrays(prog: Program, arrays, shapes, probs: np.ndarray, logz: np.ndarray) -> None:
+    """Run a one-case program for every (draw, case) pair of ``logz`` (``(D, B)``).
+
+    ``arrays`` are its inputs, contiguous, ``(D or 1, B or 1, ...)``; ``shapes`` the
+    one-case shapes the program was built for. Fills ``probs`` (``(D, B, C)``) and
+    adds to ``logz`` in place.
+    """
+    from .plan_kernel import run_cases
+
+    D, B = logz.shape
     per = np.array([int(np.prod(s)) for s in shapes], dtype=np.int64)
     sizes = np.array([a.size for a in arrays], dtype=np.int64)
     src_off = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
