@@ -162,8 +162,10 @@ def run_program(code, ws, probs, logz):  # pragma: no cover - compiled (tested t
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def run_cases(code, size, src, src_off, dst_off, per, sd, sb, D, B, probs, logz):  # pragma: no cover
-    """Run a one-case program for every (draw, case) pair, draw-major.
+def run_cases(code, size, src, src_off, dst_off, per, sd, sb, D, B, probs, logz,
+              d_lo=0, d_hi=-1):  # pragma: no cover
+    """Run a one-case program for every (draw, case) pair, draw-major (draws
+    ``d_lo`` to ``d_hi``, default all: threads may take disjoint ranges).
 
     Input ``i`` of pair ``(d, b)`` is ``src[src_off[i] + d * sd[i] + b * sb[i]]``, ``per[i]``
     numbers long (a stride of 0: the same for every draw or case); it is copied to
@@ -172,7 +174,9 @@ def run_cases(code, size, src, src_off, dst_off, per, sd, sb, D, B, probs, logz)
     """
     ws = np.empty(size)
     n_in = src_off.shape[0]
-    for d in range(D):
+    if d_hi < 0:
+        d_hi = D
+    for d in range(d_lo, d_hi):
         for b in range(B):
             n = d * B + b
             for i in range(n_in):
