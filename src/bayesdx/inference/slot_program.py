@@ -24,11 +24,21 @@ for the chunk's union of them).
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+
 import numpy as np
 
 from .program import _Builder
 
-__all__ = ["build_slot_program", "run_slots_compiled"]
+__all__ = ["SLOT_PROGRAMS_KEPT", "build_slot_program", "run_slots_compiled"]
+
+SLOT_PROGRAMS_KEPT = 64
+"""Slot programs kept per engine (least recently used dropped). A program depends on the
+chunk's steps, slot count and which (step, slot) pairs carry a map, so chunks of a
+cohort scored in pieces often share one."""
+
+_LOCK = threading.Lock()  # guards the engines' slot-program caches (lookups and insertions)
 
 def slot_inputs(owns, maps, S: int):
     """The program's inputs, in its order, and the ``(step, slot)`` keys of the maps.
@@ -111,8 +121,21 @@ def run_slots_compiled(engine, steps, owns, maps, S, D, B, probs, logz) -> None:
     arrays, keys = slot_inputs(owns, maps, S)
     arrays = _compact(arrays)
     shapes = [(1, 1) + a.shape[2:] for a in arrays]
-    prog = build_slot_program(steps, shapes, keys, S, engine._cause_index)
-    run_arrays(prog, arrays, shapes, probs, logz)
+    key = (tuple((st.item, st.kind, st.own, st.ctx_in, st.ctx_out) for st in steps),
+           tuple(shapes), tuple(keys), S)
+    with _LOCK:
+        cache = engine.__dict__.setdefault("_slot_programs", OrderedDict())
+        prog = cache.get(key)
+        if prog is not None:
+            cache.move_to_end(key)
+    if prog is None:  # building is deterministic: two threads that build it store the same
+        prog = build_slot_program(steps, shapes, keys, S, engine._cause_index)
+        with _LOCK:
+            prog = cache.setdefault(key, prog)
+            while len(cache) > SLOT_PROGRAMS_KEPT:
+                cache.popitem(last=False)
+    ops = sum(int(np.prod(s)) for s in shapes) * 2 ** S  # a rough size, for threads only
+    run_arrays(prog, arrays, shapes, probs, logz, float(ops))
 
 
 def _compact(arrays):
