@@ -175,3 +175,10 @@ def test_anc_greater_than_wbc(kb):
     # rounding of the contract's example (3.3 vs 3.2) is tolerated
     ev({"cbc": {"wbc": 3.2, "anc": 1.1, "alc": 1.7, "amc": 0.4, "eos": 0.1}}, kb)
     assert "baseline_cbc.anc" in problems({"baseline_cbc": {"wbc": 2.0, "anc": 3.0}}, kb)
+
+
+def test_extension_history_term_opportunistic_infection(kb):
+    assert ev({"history": {"opportunistic_infection": "present"}}, kb) == {
+        "hx_opportunistic_infection": "present"}
+    assert ev({"history": ["opportunistic_infection"]}, kb) == {"hx_opportunistic_infection": "present"}
+    assert "history.opportunistic_infection" in problems({"history": {"opportunistic_infection": "yes"}}, kb)
