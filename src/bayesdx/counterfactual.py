@@ -18,14 +18,22 @@ observed at grade ``s_f >= 1``):
     probability that ``D`` is present *and* needed: at least one abnormal
     finding would be less abnormal without it.
 
-Each is exact: the joint of the evidence with a per-finding event such as
-"``D``'s mechanism reaches ``s_f`` and every other stays below" is again a
-noisy-MAX-shaped product, obtained by rewriting that finding's effect
-distributions; every rewrite is one *draw* of a batched table set, so all
-scores of all causes come from ONE call of the exact engine. The derivation
-and the assumption that fixes the counterfactual of graded findings (Díez's
-max-of-mechanisms form with a comonotone noise coupling) are in
-``docs/counterfactual.md``.
+Each is exact. Given the parents, a finding's likelihood jointly with
+"``D``'s mechanism reaches ``s_f``" is ``P(Y_D = s_f | present) / P(Y_D <= s_f |
+present)`` times the fully factorised ``prod_i P(Y_i <= s_f | x_i)``, and
+jointly with "... and every other stays below" it is ``P(Y_D = s_f | present)
+/ P(Y_D < s_f | present)`` times ``prod_i P(Y_i < s_f | x_i)``. So two rewrites
+of each abnormal finding (every mechanism's "<= s" resp. "< s" mass put at
+grade ``s``) give the sufficiency and disablement terms of ALL its parents
+from the rewritten model's posterior and evidence. ``p_needed`` is the
+disablement term for a cause with one abnormal finding it can reach, comes
+from the prior odds when the cause's parents are observed, and otherwise
+from one rewrite of that cause. A pair whose link surely reaches the grade
+(``P(Y_D < s_f | present) = 0``) falls back to its own exact rewrite. Every
+rewrite is one *draw* of a batched table set, so all scores of all causes
+come from ONE call of the exact engine. The derivation and the assumption
+that fixes the counterfactual of graded findings (Díez's max-of-mechanisms
+form with a comonotone noise coupling) are in ``docs/counterfactual.md``.
 
 Examples
 --------
