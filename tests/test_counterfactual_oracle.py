@@ -1,22 +1,26 @@
-"""The product-form counterfactual scores against the first exact implementation.
+"""The product-form counterfactual scores and the lazy k-best search against the
+first exact implementations.
 
 ``tests/cf_reference.py`` keeps the first implementation (one rewrite per
 (cause, abnormal finding) pair and kind, one per cause for "needed"); it was
 tested against brute force itself and shares none of the product-form
 algebra. Here both run on every validation vignette and published case
-report of the real model, and on parameter draws of a few.
+report of the real model, and on parameter draws of a few. The same for
+``reference_explanations``, the first k-best search (the vignettes' part of
+that is marked slow).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from cf_reference import reference_scores
+from cf_reference import reference_explanations, reference_scores
 
 from bayesdx.case import parse_case
 from bayesdx.counterfactual import _scores
 from bayesdx.diagnosis import load_model
 from bayesdx.evaluation.vignettes import load_vignettes
+from bayesdx.explanations import joint_explanations
 from bayesdx.uncertainty import draw_tables
 
 PUBLISHED = "validation/published"
@@ -67,3 +71,20 @@ def test_parameter_draws_match_the_first_implementation(model):
             _compare(model.engine, ev, T)
         except AssertionError as exc:
             raise AssertionError(f"{cid}: {exc}") from None
+
+
+@pytest.mark.parametrize("published", [
+    pytest.param(False, marks=pytest.mark.slow),  # ~30 s CPU: `pytest -m slow`
+    True], ids=["vignettes", "published"])
+def test_k_best_explanations_match_the_first_search(model, published):
+    """Lazy bounds find the same explanations, in the same order, as the first
+    search that computed every child's bound exactly."""
+    for cid, ev in _cases(model, published):
+        new = joint_explanations(model.engine, ev, k=4)
+        old = reference_explanations(model.engine, ev, k=4)
+        assert [e.causes for e in new.items] == [e.causes for e in old.items], cid
+        np.testing.assert_allclose([e.prob for e in new.items], [e.prob for e in old.items],
+                                   atol=1e-12, rtol=0, err_msg=cid)
+        assert new.complete and old.complete, cid
+        assert new.only == pytest.approx(old.only, abs=1e-12), cid
+        assert new.none == pytest.approx(old.none, abs=1e-12), cid
