@@ -243,3 +243,19 @@ def test_both_routes_for_p_needed(tiny_engine, tiny_net):
         assert _kids(abnormal, _reach(tiny_net, abnormal, T)[0])["marrow"] == 2
         assert (_odds_route(tiny_net, idx, T, "marrow") is not None) == want
         _check(tiny_engine, ev)
+
+
+def test_odds_route_with_a_prior_that_ignores_its_unobserved_parent(tiny_engine, tiny_net):
+    """Marrow's prior made the same for every age group: the odds route applies
+    with age unobserved, and still matches brute force."""
+    import copy
+
+    from bayesdx.counterfactual import _odds_route
+
+    T = copy.deepcopy(tiny_net.tables())
+    T.cause_cpt["marrow"][:] = 0.3
+    T.invalidate()
+    ev = {"anc": "mild", "plt": "low", "test_m": "positive"}
+    assert _odds_route(tiny_net, tiny_engine.validate(ev), T, "marrow") is not None
+    assert _odds_route(tiny_net, tiny_engine.validate(ev), tiny_net.tables(), "marrow") is None
+    _check_tables(tiny_engine, T, ev)

@@ -160,16 +160,21 @@ def _reach(net, abnormal: Mapping[str, int], T: Tables):
 def _odds_route(net, idx: Mapping[str, int], T: Tables, c: str):
     """``(K, odds)`` per draw when ``p_needed`` of ``c`` needs no variant, else None.
 
-    With every parent of ``c`` observed, ``P(e, c present, not needed) =
+    When the prior of ``c`` is the same for every state of its unobserved
+    parents (e.g. all observed), ``P(e, c present, not needed) =
     K * odds * P(e, c absent)``: ``K`` is the product of ``P(Y_c <= s_g | present)``
     over the observed findings ``g`` with parent ``c``, ``odds`` the prior odds
     of ``c`` at the observed parents (docs/counterfactual.md). Not used when
     ``K * odds`` is large (``1 - posterior`` would lose digits), when a
     child's absent row is not the baseline, or under a likelihood weight on ``c``.
     """
-    if c in T.cause_weight or any(p not in idx for p in net.parents[c]):
+    if c in T.cause_weight:
         return None
-    p1 = T.cause_cpt[c][(slice(None),) + tuple(idx[p] for p in net.parents[c])]
+    p1 = T.cause_cpt[c][(slice(None),) + tuple(idx.get(p, slice(None)) for p in net.parents[c])]
+    p1 = p1.reshape(T.draws, -1)
+    if not (p1 == p1[:, :1]).all():  # the prior depends on an unobserved parent
+        return None
+    p1 = p1[:, 0]
     K = np.ones(T.draws)
     for g, s in idx.items():
         if g in T.finding_links and c in T.finding_links[g]:
