@@ -158,8 +158,8 @@ def only_cause(engine, evidence: Mapping[str, str], tables: Tables | None = None
     return only, none
 
 
-#: nodes whose exact bound is computed in one engine call, at most
-REFINE_BATCH = 16
+#: exact bounds computed per engine call: the best nodes still on cheap bounds
+REFINE_BATCH = 8
 
 
 def joint_explanations(engine, evidence: Mapping[str, str], k: int = 5, *,
@@ -201,10 +201,11 @@ def joint_explanations(engine, evidence: Mapping[str, str], k: int = 5, *,
         return {c: int(c in present) for c in order[:upto]}
 
     while heap and len(found) < k:
-        if not heap[0][5]:  # refine the best nodes' cheap bounds to exact ones, in one call
-            batch = []
-            while heap and not heap[0][5] and len(batch) < REFINE_BATCH:
-                batch.append(heapq.heappop(heap))
+        if not heap[0][5]:  # refine the best cheap bounds to exact ones, several per call
+            batch = heapq.nsmallest(REFINE_BATCH, (h for h in heap if not h[5]))
+            chosen = {h[1] for h in batch}
+            heap[:] = [h for h in heap if h[1] not in chosen]
+            heapq.heapify(heap)
             lz = _log_joint(engine, evidence, T, [row(*b[2:5]) for b in batch])
             for b, v in zip(batch, lz):
                 push(v, *b[2:5], True)
