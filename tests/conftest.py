@@ -110,6 +110,9 @@ def random_evidence(net: Network, rng: random.Random, *, max_nodes: int | None =
             ev[n] = st[0]
         else:
             ev[n] = rng.choice(st[1:] if n in net.findings else st)
+    for n, (src, _) in getattr(net, "derived", {}).items():
+        if n in ev and src in ev:  # a level and its verdict are never given together
+            del ev[n]
     return ev
 
 

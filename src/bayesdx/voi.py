@@ -238,9 +238,18 @@ def _sort_key(by: str) -> str:
 
 
 def _candidates(net, evidence: Mapping[str, str], candidates: Iterable[str] | None) -> list[str]:
-    """Orderable (or the given) findings that are not observed, in model order."""
+    """Orderable (or the given) findings that are not observed, in model order.
+
+    A level whose verdict is observed (``b12_verdict``) or a verdict whose level is
+    (``b12_level``) is left out: the two read one measurement and are never
+    observed together.
+    """
+    seen = set(evidence)
+    for d, (src, _) in net.derived.items():
+        if d in evidence or src in evidence:
+            seen |= {d, src}
     if candidates is None:
-        return [f for f in net.findings if net.kb.findings[f].orderable and f not in evidence]
+        return [f for f in net.findings if net.kb.findings[f].orderable and f not in seen]
     wanted = list(candidates)
     for c in wanted:
         if c not in net.kb.findings:
@@ -249,7 +258,7 @@ def _candidates(net, evidence: Mapping[str, str], candidates: Iterable[str] | No
                                      suggest(str(c), net.findings, "finding",
                                              "a finding listed by 'bayesdx nodes --kind finding'")))
     chosen = set(wanted)
-    return [f for f in net.findings if f in chosen and f not in evidence]
+    return [f for f in net.findings if f in chosen and f not in seen]
 
 
 def _masked_tables(T: Tables, cands: list[str]) -> Tables:

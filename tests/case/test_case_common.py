@@ -81,7 +81,8 @@ marrow:
 
 SMEAR_TERMS = ["blasts", "hypersegmented_neutrophils", "dysplastic_neutrophils",
                "large_granular_lymphocytes", "hairy_cells", "atypical_lymphocytes",
-               "macro_ovalocytes", "absent_neutrophils", "auer_rods"]
+               "macro_ovalocytes", "absent_neutrophils", "auer_rods",
+               "microcytic_hypochromic"]  # the last: extension (issue 10, published-case terms)
 
 
 EXAMPLE_EVIDENCE = {
@@ -131,7 +132,8 @@ TEST_TERMS = [
 
 MARROW_TERMS = ["dysplasia", "increased_blasts", "megaloblastic", "maturation_arrest",
                 "ring_sideroblasts", "vacuolated_precursors", "lgl_infiltration",
-                "hairy_cell_infiltration", "fibrosis", "absent_erythroid_precursors", "blasts_20"]
+                "hairy_cell_infiltration", "fibrosis", "absent_erythroid_precursors", "blasts_20",
+                "lymphoma_infiltration"]  # blasts_20, lymphoma_infiltration: extensions (issue 10)
 
 
 ALL_EXPOSURES = ["exposure_antipsychotic", "exposure_antithyroid", "exposure_anticonvulsant",

@@ -150,7 +150,7 @@ def test_baseline_cbc(kb):
 def test_words_instead_of_numbers(kb):
     assert ev({"cbc": {"anc": "Moderate", "mcv": "high", "amc": "high"}, "vitamins": {"b12": "low"}}, kb) == {
         "anc": "moderate", "mcv": "high", "microcytosis": "absent", "amc": "normal",
-        "monocytosis": "present", "b12_level": "low"}
+        "monocytosis": "present", "b12_verdict": "low"}  # a verdict: any low band
 
 
 @pytest.mark.parametrize("value,state", [("<100 pg/mL", "very_low"), (">2000", "normal"),
@@ -175,3 +175,10 @@ def test_anc_greater_than_wbc(kb):
     # rounding of the contract's example (3.3 vs 3.2) is tolerated
     ev({"cbc": {"wbc": 3.2, "anc": 1.1, "alc": 1.7, "amc": 0.4, "eos": 0.1}}, kb)
     assert "baseline_cbc.anc" in problems({"baseline_cbc": {"wbc": 2.0, "anc": 3.0}}, kb)
+
+
+def test_extension_history_term_opportunistic_infection(kb):
+    assert ev({"history": {"opportunistic_infection": "present"}}, kb) == {
+        "hx_opportunistic_infection": "present"}
+    assert ev({"history": ["opportunistic_infection"]}, kb) == {"hx_opportunistic_infection": "present"}
+    assert "history.opportunistic_infection" in problems({"history": {"opportunistic_infection": "yes"}}, kb)

@@ -39,9 +39,14 @@ def test_child_lymphocyte_cut(kb):
 
 
 @pytest.mark.parametrize("field, value, node, state", [
-    ("vitamins", {"folate": "low"}, "folate_level", "low"),
-    ("vitamins", {"ceruloplasmin": "low"}, "ceruloplasmin_level", "low"),
-    ("vitamins", {"zinc": "high"}, "zinc_level", "high"),
+    # a laboratory's verdict says "one of the abnormal bands", not the mildest one
+    ("vitamins", {"folate": "low"}, "folate_verdict", "low"),
+    ("vitamins", {"ceruloplasmin": "low"}, "ceruloplasmin_verdict", "low"),
+    ("vitamins", {"zinc": "high"}, "zinc_verdict", "high"),
+    ("vitamins", {"b12": "normal"}, "b12_verdict", "normal"),
+    # a band's own name still names that band
+    ("vitamins", {"b12": "borderline"}, "b12_level", "borderline"),
+    ("vitamins", {"copper": "very_low"}, "copper_level", "very_low"),
     ("cbc", {"plt": "profound"}, "plt", "profound"),
 ])
 def test_verdict_words(kb, field, value, node, state):

@@ -74,6 +74,21 @@ def test_labels_are_readable(model, spec):
     assert state_text("very_low") == "very low"
 
 
+def test_form_offers_the_published_case_terms(model, spec):
+    # issue 10 extensions: the form is generated from model/case_mapping.yaml, so it offers them
+    assert spec.terms["tests.ebv_pcr"].label == "EBV DNA (PCR)"
+    assert spec.terms["tests.cmv_pcr"].label == "CMV DNA (PCR)"
+    assert spec.terms["tests.cmv_pcr"].words == ("positive", "negative")
+    assert spec.terms["smear.microcytic_hypochromic"].label == "Microcytic hypochromic red cells"
+    assert spec.terms["marrow_findings.lymphoma_infiltration"].label == "Lymphoma infiltration"
+    v = default_values(spec)
+    v.update({"tests.cmv_pcr": "positive", "smear.microcytic_hypochromic": "present",
+              "marrow_findings.lymphoma_infiltration": "absent"})
+    ev = parse_case(values_to_case(v, spec), model.kb).evidence
+    assert ev["test_cmv_pcr"] == "positive" and ev["smear_microcytic_hypochromic"] == "present"
+    assert ev["marrow_lymphoma_infiltration"] == "absent"
+
+
 def test_values_round_trip_through_a_case(model, spec):
     v = default_values(spec)
     v.update({"age_years": "0.75", "sex": "female", "cbc.anc": "900", "cbc.anc@unit": "/uL",

@@ -211,11 +211,15 @@ def sample_cohort(net: Network, n: int, seed: int = 0, tables: Tables | None = N
         p = T.cause_cpt[c][0][tuple(s[q] for q in net.parents[c])]
         s[c] = (rng.random(n) < p).astype(np.int64)
     for f in net.findings:
+        if f in net.derived:  # a coarser reading of its source (sampled below, in model order)
+            continue
         leak = T.finding_leak[f][0]
         state = _categorical(np.broadcast_to(leak, (n, leak.size)), rng)
         for q in net.parents[f]:
             state = np.maximum(state, _categorical(T.link(f, q)[0][s[q]], rng))
         s[f] = state
+    for f, (src, runs) in net.derived.items():
+        s[f] = np.repeat(np.arange(len(runs)), [len(r) for r in runs])[s[src]]
     return Cohort(n, s)
 
 
@@ -228,7 +232,7 @@ def observe(net: Network, cohort: Cohort, seed: int = 0, *, p_context: float = 1
                                       str(val), "0.25"))
     rng = np.random.default_rng([seed, 1])
     groups = {f: net.kb.findings[f].group for f in net.findings}
-    nodes = [*net.context, *net.findings]
+    nodes = [*net.context, *(f for f in net.findings if f not in net.derived)]  # a level, not its verdict
     always = np.array([groups.get(x) in ALWAYS_OBSERVED_GROUPS for x in nodes])
     rate = np.array([p_context if x in net.kb.context else p_other for x in nodes])
     seen = always[None, :] | (rng.random((cohort.n, len(nodes))) < rate[None, :])

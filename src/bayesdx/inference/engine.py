@@ -197,6 +197,12 @@ class Engine:
                                         repr(state)))
                 continue
             out[node] = idx
+        for node, (src, _) in self.net.derived.items():
+            if node in out and src in out:
+                problems.append(Problem("evidence", node, f"must not be given together with {src} "
+                                        "(both read the same level)",
+                                        f"{node}={evidence[node]!r}, {src}={evidence[src]!r}",
+                                        f"keep {src} (the value's band) and drop {node}"))
         if problems:
             raise CaseError(problems)
         return out

@@ -2,6 +2,8 @@
 
 * :func:`with_baseline`: a finding's leak or link lists the probabilities of
   its abnormal states; the baseline state gets what remains.
+* :func:`merge_states`: a derived finding's pmfs are its source's, with each
+  run of states summed into one.
 * :func:`solve_base`: a cause's prior is given for the reference population
   and its relative risks per context state; the baseline risk is the value
   that makes the population average (with every cell capped) equal the prior.
@@ -13,7 +15,33 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["solve_base", "with_baseline"]
+__all__ = ["derived_runs", "merge_states", "solve_base", "with_baseline"]
+
+
+def derived_runs(findings: dict) -> dict[str, tuple[str, tuple[tuple[int, ...], ...]]]:
+    """Derived finding -> (its source, the source's state indices behind each of its states)."""
+    out = {}
+    for f, spec in findings.items():
+        if spec.derived_from is not None:
+            src = spec.derived_from.finding
+            pos = {st: i for i, st in enumerate(findings[src].states)}
+            out[f] = (src, tuple(tuple(pos[st] for st in run)
+                                 for run in spec.derived_from.states.values()))
+    return out
+
+
+def merge_states(eff: np.ndarray, runs) -> np.ndarray:
+    """Sum each run of consecutive states of the last axis into one state (a new array).
+
+    In a leaky noisy-MAX finding every mechanism's effect is read through the same
+    order-keeping map, so the coarser finding is again a leaky noisy-MAX with
+    these merged effects, exactly.
+
+    >>> merge_states(np.array([0.5, 0.1, 0.3, 0.1]), [(0, 1), (2, 3)])
+    array([0.6, 0.4])
+    """
+    starts = [run[0] for run in runs]
+    return np.add.reduceat(eff, starts, axis=-1)
 
 
 def with_baseline(eff: np.ndarray) -> np.ndarray:

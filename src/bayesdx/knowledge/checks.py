@@ -116,6 +116,12 @@ class Checker(NumberChecks):
                     self.add(rel, f"causes.{name}.parents", "must name context nodes",
                              repr(p), self.near(p, self.context))
         for name, (rel, spec) in self.s["findings"].items():
+            if spec.derived_from is not None:
+                self.check_derived(rel, name, spec)
+                continue
+            if not spec.parents:
+                self.add(rel, f"findings.{name}.parents", "must list at least one cause or context node",
+                         "none", "add its causes, or 'derived_from' if it reads another finding")
             for p in spec.parents:
                 if p not in self.context and p not in self.causes and not self.gone(p):
                     self.add(rel, f"findings.{name}.parents", "must name causes or context nodes",
@@ -149,6 +155,35 @@ class Checker(NumberChecks):
                 rel = self.s["causes"][c][0]
                 self.add(rel, f"causes.{c}", "must be a parent of at least one finding",
                          "no finding lists it", "add it to the parents of a finding")
+
+    def check_derived(self, rel, name: str, spec) -> None:
+        """A derived finding reads one plain finding through runs of its states, in order."""
+        path = f"findings.{name}.derived_from"
+        d = spec.derived_from
+        if spec.parents:
+            self.add(rel, f"findings.{name}.parents", "must be left out for a derived finding",
+                     str(spec.parents), f"delete it: the parents are those of {d.finding}")
+        if spec.orderable:
+            self.add(rel, f"findings.{name}.orderable", "must be false for a derived finding",
+                     "true", f"order its source, {d.finding}")
+        src = self.findings.get(d.finding)
+        if src is None:
+            if not self.gone(d.finding):
+                self.add(rel, f"{path}.finding", "must name a finding", repr(d.finding),
+                         self.near(d.finding, self.findings))
+            return
+        if src.derived_from is not None:
+            self.add(rel, f"{path}.finding", "must name a finding that is not itself derived",
+                     repr(d.finding), f"read {src.derived_from.finding} instead")
+            return
+        if list(d.states) != list(spec.states):
+            self.add(rel, f"{path}.states", f"must map every state of {name}, in order",
+                     str(list(d.states)), str(list(spec.states)))
+        runs = [s for group in d.states.values() for s in group]
+        if runs != list(src.states) or not all(d.states.values()):
+            self.add(rel, f"{path}.states", f"must split the states of {d.finding} into consecutive "
+                     "runs, in their order, each state once", str(dict(d.states)),
+                     f"e.g. runs of {', '.join(src.states)}")
 
     # labels
     def check_labels(self):

@@ -359,12 +359,18 @@ def _load_cached(root: Path, digest: str) -> Knowledge:
     def values(kind):
         return {k: v for k, (_, v) in sections[kind].items()}
 
+    findings = values("findings")
+    for name, spec in findings.items():  # a derived finding has its source's parents
+        if spec.derived_from is not None:
+            findings[name] = spec.model_copy(
+                update={"parents": list(findings[spec.derived_from.finding].parents)})
+
     kb = Knowledge(
         root=root,
         reference_population=singles["reference_population"][1],
         context=values("context"),
         causes=values("causes"),
-        findings=values("findings"),
+        findings=findings,
         context_priors=values("context_p"),
         cause_cpts=values("causes_p"),
         finding_cpts=values("findings_p"),

@@ -22,16 +22,16 @@ True
 
 from __future__ import annotations
 
-import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
 
-from .baselines import solve_base, with_baseline
+from .baselines import derived_runs, merge_states, solve_base, with_baseline
 from ..errors import KnowledgeError, Problem, suggest
 from .load import Knowledge, load_knowledge
 from .schema import Param
+from .tables import DERIVED_LOCK, Tables
 
 __all__ = ["DERIVED_LOCK", "Network", "ParamInfo", "Tables"]
 
@@ -57,76 +57,6 @@ class ParamInfo:
         return self.sources == ("E",)
 
 
-DERIVED_LOCK = threading.Lock()
-"""Guards every :meth:`Tables.derived` cache (held for a dictionary operation only)."""
-
-
-@dataclass
-class Tables:
-    """Numeric CPTs for ``D`` parameter draws (``D == 1`` for the point estimate).
-
-    Arrays derived from the tables (the engine's stacked link tables) are
-    cached with :meth:`derived`, which is safe to call from several threads.
-    """
-
-    draws: int
-    context_cpt: dict[str, np.ndarray]
-    cause_cpt: dict[str, np.ndarray]
-    finding_leak: dict[str, np.ndarray]
-    finding_links: dict[str, dict[str, np.ndarray]]
-    cause_base: dict[str, np.ndarray] = field(default_factory=dict)
-    cause_weight: dict[str, np.ndarray] = field(default_factory=dict)
-    """Optional likelihood weights ``(D, 2)`` (absent, present) multiplying a cause's
-    factor in the engine: weight ``(0, 1)`` conditions on the cause being present.
-    Not part of the model; used by analyses such as joint explanations."""
-    _derived: dict = field(default_factory=dict, init=False, repr=False, compare=False)
-
-    def link(self, finding: str, parent: str) -> np.ndarray:
-        """Effect distributions of ``parent`` on ``finding``: ``(D, parent card, S)``."""
-        return self.finding_links[finding][parent]
-
-    def derived(self, key, build):
-        """The value ``build()`` derived from these tables, computed once per ``key``.
-
-        A lock (:data:`DERIVED_LOCK`) covers the lookup and the insertion, not
-        ``build()``: two threads that miss at once both build (the same arrays)
-        and the first stored wins.
-
-        >>> t = Network.from_knowledge().tables()
-        >>> t.derived("x", lambda: 1), t.derived("x", lambda: 2)
-        (1, 1)
-        """
-        with DERIVED_LOCK:
-            hit = self._derived.get(key)
-        if hit is None:
-            value = build()
-            with DERIVED_LOCK:
-                hit = self._derived.setdefault(key, value)
-        return hit
-
-    def invalidate(self) -> None:
-        """Drop derived caches; call after changing any array in place."""
-        with DERIVED_LOCK:
-            self._derived.clear()
-
-    def draw_slice(self, start: int, stop: int) -> Tables:
-        """Draws ``start:stop`` as tables of their own (views, no copy).
-
-        >>> net = Network.from_knowledge()
-        >>> t = net.tables(np.repeat(net.theta0[None], 10, axis=0))
-        >>> part = t.draw_slice(2, 6)
-        >>> part.draws, part.finding_leak["anc"].shape[0]
-        (4, 4)
-        """
-        def cut(d: dict) -> dict:
-            return {k: v[start:stop] for k, v in d.items()}
-
-        n = len(range(*slice(start, stop).indices(self.draws)))
-        return Tables(n, cut(self.context_cpt), cut(self.cause_cpt), cut(self.finding_leak),
-                      {f: cut(links) for f, links in self.finding_links.items()},
-                      cut(self.cause_base), cut(self.cause_weight))
-
-
 class Network:
     """Structure and parameters of the diagnostic network.
 
@@ -150,6 +80,7 @@ class Network:
         self.labels = {n: spec.label for n, spec in
                        [*kb.context.items(), *kb.causes.items(), *kb.findings.items()]}
         self.family = {c: kb.causes[c].family for c in self.causes}
+        self.derived = derived_runs(kb.findings)  # derived finding -> (source, runs)
         self.params: list[ParamInfo] = []
         self._index: dict[str, int] = {}
         self._collect()
@@ -208,6 +139,8 @@ class Network:
                 for s, p in table.items():
                     self._add(f"causes.{c}.rr.{par}.{s}", p, "rr")
         for f in self.findings:
+            if f in self.derived:
+                continue  # no numbers of its own (tables() merges its source's)
             fc = kb.finding_cpts[f]
             self._effect(f"findings.{f}.leak", fc.leak, f)
             for par, eff in fc.links.items():
@@ -279,6 +212,8 @@ class Network:
                   for p in self.parents[c]] for c in self.causes}
         groups: dict[int, list] = {}  # S -> [(finding, parent or None, rows)]
         for f in self.findings:
+            if f in self.derived:
+                continue
             states = self.states[f]
             S = len(states)
             rows = [[zero] + [at(f"findings.{f}.leak.{s}") for s in states[1:]]]
@@ -367,6 +302,9 @@ class Network:
                     leaks[f] = np.ascontiguousarray(eff[:, a])
                 else:
                     links[f][p] = np.ascontiguousarray(eff[:, a:b])
+        for f, (src, runs) in self.derived.items():
+            leaks[f] = merge_states(leaks[src], runs)
+            links[f] = {p: merge_states(a, runs) for p, a in links[src].items()}
         return Tables(D, ctx, causes, leaks, links, bases)
 
     def _context_marginals(self, ctx: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -45,7 +45,13 @@ class NumberChecks:
                             ("findings", "findings_p")):
             nodes = self.s[kind]
             nums = self.s[pkind]
-            for name, (rel, _) in nodes.items():
+            for name, (rel, spec) in nodes.items():
+                if getattr(spec, "derived_from", None) is not None:
+                    if name in nums:
+                        self.add(nums[name][0], f"{kind}.{name}", "must not have numbers of its own "
+                                 "(a derived finding reads its source's)", "an entry",
+                                 f"delete it; edit {spec.derived_from.finding}'s numbers instead")
+                    continue
                 if name not in nums and not self.gone(name, "priors"):
                     self.add("priors/", f"{kind}.{name}", "must have numbers",
                              "none", f"add '{name}:' under '{kind}:' in a priors file")

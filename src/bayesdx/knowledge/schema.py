@@ -34,6 +34,7 @@ __all__ = [
     "CauseSpec",
     "ContextPrior",
     "ContextSpec",
+    "DerivedSpec",
     "DrugClassSpec",
     "DrugSpec",
     "DrugsSpec",
@@ -185,22 +186,39 @@ class CauseSpec(Strict):
     description: str | None = None
 
 
+class DerivedSpec(Strict):
+    """A coarser reading of another finding: each of its states is a run of the source's.
+
+    ``states`` maps every state of the derived finding, in order, to consecutive
+    states of ``finding`` (e.g. ``low: [low, very_low]``). A laboratory's
+    verdict ("B12 low", no value) is such a reading: it says the level lies in
+    one of several bands, not in the mildest one.
+    """
+
+    finding: str
+    states: dict[str, list[str]]
+
+
 class FindingSpec(Strict):
     """A finding node; its first state is the baseline (normal/absent/negative).
 
     ``label``: the readable clinical name (``Duffy-null red-cell phenotype
     (Fy(a-b-))``); ``short`` (optional): its name inside its section of the form
-    (``Duffy-null phenotype`` under *Tests*).
+    (``Duffy-null phenotype`` under *Tests*). ``derived_from`` (optional): the
+    finding is a coarser reading of another one (:class:`DerivedSpec`); it then
+    has no numbers of its own and no parents of its own (it takes both from its
+    source, so they never disagree).
     """
 
     label: str = Field(min_length=1)
     short: str | None = Field(default=None, min_length=1)
     group: str
     states: list[str] = Field(min_length=2)
-    parents: list[str] = Field(min_length=1)
+    parents: list[str] = Field(default_factory=list)
     orderable: bool = False
     cost: float | None = None
     description: str | None = None
+    derived_from: DerivedSpec | None = None
 
 
 # --------------------------------------------------------------------------- case mapping
