@@ -25,7 +25,9 @@ jointly with "... and every other stays below" it is ``P(Y_D = s_f | present)
 / P(Y_D < s_f | present)`` times ``prod_i P(Y_i < s_f | x_i)``. So two rewrites
 of each abnormal finding (every mechanism's "<= s" resp. "< s" mass put at
 grade ``s``) give the sufficiency and disablement terms of ALL its parents
-from the rewritten model's posterior and evidence. ``p_needed`` is the
+from the rewritten model's posterior and evidence; the "< s" one is mostly
+not even run, as the factual likelihood is the difference of the two
+products (the "<= s" joints minus the factual ones, when that is accurate). ``p_needed`` is the
 disablement term for a cause with one abnormal finding it can reach, comes
 from the prior odds when the cause's parents are observed, and otherwise
 from one rewrite of that cause. A pair whose link surely reaches the grade
