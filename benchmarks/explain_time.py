@@ -5,7 +5,7 @@ warm for all three, as in the app after the first query of a case):
 
 * one posterior (:meth:`Engine.posterior`);
 * every cause's counterfactual scores (:func:`bayesdx.counterfactual.counterfactual`,
-  one or two batched engine calls);
+  one batched engine call);
 * the ``k`` most probable explanations (:func:`bayesdx.explanations.joint_explanations`).
 
 Prints median and worst CPU time of each, and the ratio to the posterior of

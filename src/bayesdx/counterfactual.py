@@ -25,9 +25,7 @@ jointly with "... and every other stays below" it is ``P(Y_D = s_f | present)
 / P(Y_D < s_f | present)`` times ``prod_i P(Y_i < s_f | x_i)``. So two rewrites
 of each abnormal finding (every mechanism's "<= s" resp. "< s" mass put at
 grade ``s``) give the sufficiency and disablement terms of ALL its parents
-from the rewritten model's posterior and evidence; the "< s" one is mostly
-not even run, as the factual likelihood is the difference of the two
-products (the "<= s" joints minus the factual ones, when that is accurate). ``p_needed`` is the
+from the rewritten model's posterior and evidence. ``p_needed`` is the
 disablement term for a cause with one abnormal finding it can reach, comes
 from the prior odds when the cause's parents are observed, and otherwise
 from one rewrite of that cause. A pair whose link surely reaches the grade
@@ -109,12 +107,6 @@ def _key(by: str) -> str:
 #: ``P(Y_D = s | present) / P(Y_D < s | present)`` stays below this (else the
 #: pair gets its own exact rewrite): the division then costs at most ~1e4 ulp.
 RATIO_MAX = 1e4
-
-#: a finding's "< s" joints are taken as the "<= s" joints minus the factual ones
-#: while ``P(Y_D = s) / P(Y_D < s)`` times the larger of them (relative to P(e)) stays
-#: below this for every parent ``D``: the subtraction then costs at most ~20 ulp
-#: of the term; otherwise the finding gets its own "< s" variant (a second call).
-DIFF_MAX = 20.0
 
 
 def _rows(arr: np.ndarray, s: int, how: str) -> np.ndarray:
@@ -198,11 +190,13 @@ def _odds_route(net, idx: Mapping[str, int], T: Tables, c: str):
 
 
 def _plan_mods(net, abnormal: Mapping[str, int], reach, fallback, odds):
-    """Modifications ``(kind, cause, finding)``, kinds ``base``, ``cdf_s``,
+    """Modifications ``(kind, cause, finding)``, kinds ``base``, ``cdf_s``, ``cdf_s1``,
     ``dis`` (fallback pair), ``need`` (a cause with two or more reachable abnormal
-    findings and no ``odds`` route); ``cdf_s1`` variants come later, if needed."""
+    findings and no ``odds`` route)."""
     mods = [("base", None, None)]
-    mods += [("cdf_s", None, f) for f in abnormal if reach[f]]
+    for f in abnormal:
+        if reach[f]:
+            mods += [("cdf_s", None, f), ("cdf_s1", None, f)]
     mods += [("dis", p, f) for p, f in sorted(fallback, key=lambda pf: (
         list(abnormal).index(pf[1]), net.causes.index(pf[0])))]
     mods += [("need", c, None) for c in net.causes if c in odds and odds[c] is None]
@@ -254,22 +248,6 @@ def _mod_tables(net, T: Tables, abnormal: Mapping[str, int], mods) -> Tables:
                   {k: rep(a) for k, a in T.cause_weight.items()})
 
 
-def _run(engine, evidence, T: Tables, abnormal, mods, lz0=None):
-    """One engine call over ``mods``: ``rel`` ``(D0, M)`` = P(variant's evidence) / P(e)
-    and ``joint`` ``(D0, M, C)`` = P(variant's evidence, cause present) / P(e)
-    (``lz0``: ``log P(e)`` per draw, else the first modification is the base)."""
-    bp = engine.posterior_batch([dict(evidence)], _mod_tables(engine.net, T, abnormal, mods),
-                                method="pattern")
-    D0, M = T.draws, len(mods)
-    lz = bp.log_evidence[:, 0].reshape(D0, M)
-    probs = bp.probs[:, 0].reshape(D0, M, -1)
-    lz0 = lz[:, :1] if lz0 is None else lz0[:, None]
-    with np.errstate(invalid="ignore", over="ignore"):
-        rel = np.where(np.isfinite(lz), np.exp(lz - lz0), 0.0)
-    joint = np.where(rel[:, :, None] > 0, rel[:, :, None] * np.nan_to_num(probs), 0.0)
-    return rel, joint, lz[:, 0], probs[:, 0]
-
-
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     """``num / den``, 0 where ``den`` is 0."""
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -284,40 +262,31 @@ def _scores(engine, evidence: Mapping[str, str], T: Tables):
     reach, fallback = _reach(net, abnormal, T)
     odds = {c: _odds_route(net, idx, T, c) for c, n in _kids(abnormal, reach).items() if n >= 2}
     mods = _plan_mods(net, abnormal, reach, fallback, odds)
-    rel, joint, lz0, post = _run(engine, evidence, T, abnormal, mods)
-    D0, C = T.draws, len(engine.causes)
+    bp = engine.posterior_batch([dict(evidence)], _mod_tables(net, T, abnormal, mods),
+                                method="pattern")
+    D0, M, C = T.draws, len(mods), len(engine.causes)
+    lz = bp.log_evidence[:, 0].reshape(D0, M)
+    probs = bp.probs[:, 0].reshape(D0, M, C)
+    lz0 = lz[:, :1]
+    with np.errstate(invalid="ignore", over="ignore"):
+        rel = np.where(np.isfinite(lz), np.exp(lz - lz0), 0.0)  # P(e~ of variant) / P(e)
+    # P(e~ of variant m, cause c present) / P(e)
+    joint = np.where(rel[:, :, None] > 0, rel[:, :, None] * np.nan_to_num(probs), 0.0)
+    post = probs[:, 0]
     at = {mod: m for m, mod in enumerate(mods)}
     ci = {c: i for i, c in enumerate(engine.causes)}
-    pmfs = {(p, f): T.link(f, p)[:, 1] for f in abnormal for p in reach[f]}
-    # "< s" joints: the factual likelihood is the "<= s" product minus the "< s" one, so
-    # P_<(e~, c) = P_<=(e~, c) - P(e, c), unless the difference would cost digits
-    below, again = {}, []
-    for f, s in abnormal.items():
-        ratios = [_ratio(pmfs[p, f][:, s], np.cumsum(pmfs[p, f], -1)[:, s - 1])
-                  for p in reach[f] if (p, f) not in fallback]
-        if not ratios:
-            continue
-        le = joint[:, at["cdf_s", None, f]]
-        i = [ci[p] for p in reach[f] if (p, f) not in fallback]
-        if (np.stack(ratios, -1) * (le[:, i] + post[:, i]) <= DIFF_MAX).all():
-            below[f] = le - post
-        else:
-            again.append(("cdf_s1", None, f))
-    if again:
-        _, joint1, _, _ = _run(engine, evidence, T, abnormal, again, lz0)
-        below.update({f: joint1[:, m] for m, (_, _, f) in enumerate(again)})
     dis_f = np.zeros((D0, C, len(abnormal)))
     suf_f = np.zeros((D0, C, len(abnormal)))
     for j, (f, s) in enumerate(abnormal.items()):
         for p in reach[f]:
             i = ci[p]
-            pmf = pmfs[p, f]
+            pmf = T.link(f, p)[:, 1]
             cdf = np.cumsum(pmf, axis=-1)
             suf_f[:, i, j] = _ratio(pmf[:, s], cdf[:, s]) * joint[:, at["cdf_s", None, f], i]
             if (p, f) in fallback:
                 dis_f[:, i, j] = rel[:, at["dis", p, f]]
             else:
-                dis_f[:, i, j] = _ratio(pmf[:, s], cdf[:, s - 1]) * below[f][:, i]
+                dis_f[:, i, j] = _ratio(pmf[:, s], cdf[:, s - 1]) * joint[:, at["cdf_s1", None, f], i]
     possible = post > 0  # every term is at most P(cause present | e)
     dis_f *= possible[..., None]
     suf_f *= possible[..., None]
@@ -333,7 +302,7 @@ def _scores(engine, evidence: Mapping[str, str], T: Tables):
             needed[:, i] = np.where(possible[:, i], np.clip(post[:, i] - rest, 0.0, 1.0), 0.0)
         else:  # at most one reachable abnormal finding: needed = its disablement event
             needed[:, i] = dis_f[:, i].sum(-1)
-    return post, dis_f, suf_f, needed, tuple(abnormal), lz0
+    return post, dis_f, suf_f, needed, tuple(abnormal), lz0[:, 0]
 
 
 def counterfactual(engine, evidence: Mapping[str, str], tables: Tables | None = None
