@@ -103,8 +103,10 @@ def test_synthetic_recovery(net, engine):
     # value: missing at random, as EM assumes (present-only labels would not be)
     seen = np.random.default_rng(4).random((len(evidence), len(net.causes))) < 0.7
     cases = LabelledCase.from_cohort(net.causes, cohort.states, evidence, seen)
-    fit = fit_priors(net, cases, holdout=0.2, engine=engine, max_iter=15, links=False)
+    fit = fit_priors(net, cases, holdout=0.2, engine=engine, max_iter=15, links=False,
+                     context=False, rr=False)
     by = {x.path.split(".")[1]: x for x in fit.numbers}
+    assert all(x.path.endswith(".prior") for x in fit.numbers)
     for c, true in changed.items():
         x = by[c]
         assert abs(x.new - true) < abs(x.old - true), (c, true, x)  # every one moves towards it

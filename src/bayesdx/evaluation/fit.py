@@ -34,9 +34,17 @@ population; the M-step treats the cohort as a sample of that population (its
 context mix is not re-weighted). When a context table moves, every cause
 keeps its ``prior`` and its relative risks; its ``base`` is re-solved against
 the new context marginals (:func:`~bayesdx.knowledge.baselines.solve_base`),
-so its risk in each context cell moves. Numbers fixed by a zero-width range,
-the ``base`` of causes that give one and the relative risks are not fitted
-(yet); they stay as they are.
+so its risk in each context cell moves.
+
+The relative risks (``causes.<c>.rr.<n>.<s>``) get a lognormal prior (median at
+the value, the range as its 90 % interval) and their MAP from the expected
+counts of the cause per context cell, holding the cause's ``prior`` and the
+context marginals (both as fitted in the same iteration) and re-solving
+``base`` (:mod:`bayesdx.evaluation.fit_rr`). Their counts come from the cases
+that observe every context parent of the cause (a complete-case
+approximation, named there). Numbers fixed by a zero-width range (a
+reference relative risk of 1, a gate of 0) and the ``base`` of causes that
+give one are not fitted; they stay as they are.
 
 Examples
 --------
@@ -59,6 +67,7 @@ from .fit_context import (context_counts, context_logprior, context_map, context
                           dirichlet_prior)
 from .fit_mech import Row, mechanism_counts, row_map, rows_of
 from .fit_ranges import beta_prior, information_ranges
+from .fit_rr import rr_causes, rr_logprior, rr_report, rr_setup, rr_step
 
 __all__ = ["CaseFailure", "FitResult", "FittedNumber", "LabelledCase", "beta_prior",
            "estep", "fit_priors", "log_likelihood"]
@@ -117,7 +126,9 @@ class FittedNumber:
 
     @property
     def moved(self) -> float:
-        """Change in log-odds (signed)."""
+        """Change in log-odds (signed); for a relative risk, in log."""
+        if ".rr." in self.path:
+            return float(np.log(max(self.new, 1e-12)) - np.log(max(self.old, 1e-12)))
         old, new = np.clip([self.old, self.new], 1e-6, 1 - 1e-6)
         return float(np.log(new / (1 - new)) - np.log(old / (1 - old)))
 
@@ -193,7 +204,7 @@ def _fitted_indices(net: Network) -> list[tuple[int, str]]:
     return out
 
 
-def _em(engine, net, theta, cases, fitted, ab, rows, rab, crows, calpha, *, max_iter, tol):
+def _em(engine, net, theta, cases, fitted, ab, rows, rab, crows, calpha, rrs, *, max_iter, tol):
     cidx = [engine.causes.index(c) for _, c in fitted]
     n = len(cases)
     evs = [case.evidence for case in cases]
@@ -201,6 +212,7 @@ def _em(engine, net, theta, cases, fitted, ab, rows, rab, crows, calpha, *, max_
     trace, times = [], []
     expected, counts, informed = np.zeros(len(fitted)), [], np.zeros(len(rows), dtype=int)
     ccounts, cinformed = [], np.zeros(len(crows), dtype=int)
+    rset = rr_setup(engine, rrs, evs)
     for _ in range(max_iter):
         t0 = time.perf_counter()
         T = net.tables(theta)
@@ -224,6 +236,7 @@ def _em(engine, net, theta, cases, fitted, ab, rows, rab, crows, calpha, *, max_
             if m:  # a row no case observes stays where it is
                 ix = np.array(r.params)
                 new[ix] = context_map(cnt, al, np.array(r.free), theta[ix])
+        rr_step(net, rset, new, probs)  # at the new priors and context tables
         times.append(time.perf_counter() - t0)
         logprior = sum((a - 1) * np.log(theta[i]) + (b - 1) * np.log1p(-theta[i])
                        for (i, _), (a, b) in zip(fitted, ab))
@@ -232,7 +245,7 @@ def _em(engine, net, theta, cases, fitted, ab, rows, rab, crows, calpha, *, max_
                 if free:
                     logprior += ((a[k] - 1) * np.log(max(theta[i], 1e-300))
                                  + (b[k] - 1) * np.log1p(-theta[i]))
-        logprior += context_logprior(theta, crows, calpha)
+        logprior += context_logprior(theta, crows, calpha) + rr_logprior(theta, rset)
         trace.append(float(logz.sum() + logprior))  # log posterior (+ const): EM raises it
         done = np.max(np.abs(new - theta)) < tol
         theta = new
@@ -259,9 +272,10 @@ def _number(p, a, b, new, lo, hi, n, expected) -> FittedNumber:
 
 def fit_priors(net: Network, cases: Sequence[LabelledCase], *, holdout: float = 0.2,
                seed: int = 0, max_iter: int = 50, tol: float = 1e-6, engine=None,
-               links: bool = True, context: bool = True) -> FitResult:
-    """MAP-EM fit of every cause's ``prior``, (``links``) every free link/leak number and
-    (``context``) every free number of the context tables.
+               links: bool = True, context: bool = True, rr: bool = True) -> FitResult:
+    """MAP-EM fit of every cause's ``prior``, (``links``) every free link/leak number,
+    (``context``) every free number of the context tables and (``rr``) every free
+    relative risk.
 
     Cases whose evidence and label are impossible under the starting numbers
     (``P(e, label) = 0``) are left out with a :class:`CaseFailure`; the rest
@@ -279,6 +293,7 @@ def fit_priors(net: Network, cases: Sequence[LabelledCase], *, holdout: float = 
     rab = _row_priors(net, rows)
     crows = context_rows(net) if context else []
     calpha = [dirichlet_prior(net, r) for r in crows]
+    rrs = rr_causes(net) if rr else []
     failures = []
     known = set(engine.causes)
     good = []
@@ -310,16 +325,17 @@ def fit_priors(net: Network, cases: Sequence[LabelledCase], *, holdout: float = 
         k = max(1, int(round(holdout * n)))
         test = [cases[i] for i in order[:k]]
         train = [cases[i] for i in order[k:]]
-        start = _em(engine, net, theta0, train, fitted, ab, rows, rab, crows, calpha, **kw)[0]
+        start = _em(engine, net, theta0, train, fitted, ab, rows, rab, crows, calpha, rrs,
+                    **kw)[0]
         heldout = (k, log_likelihood(engine, net, theta0, test),
                    log_likelihood(engine, net, start, test))
     if n:
         theta, expected, counts, informed, (ccounts, cinformed), trace, times = _em(
-            engine, net, start, cases, fitted, ab, rows, rab, crows, calpha, **kw)
+            engine, net, start, cases, fitted, ab, rows, rab, crows, calpha, rrs, **kw)
     else:
         theta, expected, counts, informed, trace, times = theta0, np.zeros(len(fitted)), [], [], [], []
         ccounts, cinformed = [], []
-    ranges = {}
+    ranges, probs = {}, None
     if n:  # one more E-step at the fit, keeping every case's counts for the scores
         T = net.tables(theta)
         labels = [{**{c: 1 for c in case.present}, **{c: 0 for c in case.absent}} for case in cases]
@@ -352,5 +368,10 @@ def fit_priors(net: Network, cases: Sequence[LabelledCase], *, holdout: float = 
                 lo, hi = ranges.get(i) or stats.beta.ppf([0.05, 0.95], al[k], al.sum() - al[k])
                 numbers.append(_number(net.params[i], al[k], al.sum() - al[k], theta[i], lo, hi,
                                        cinformed[j] if n else 0, cnt[k]))
+    for i, (lo, hi), m, e, surprise in rr_report(net, rr_setup(engine, rrs, [c.evidence for c in
+                                                                        cases]), theta, probs):
+        p = net.params[i]
+        numbers.append(FittedNumber(p.path, p.value, p.low, p.high, float(theta[i]), lo, hi, m,
+                                    e, surprise))
     return FitResult(theta, tuple(numbers), n, tuple(failures), len(trace), tuple(trace),
                      float(np.mean(times)) if times else 0.0, heldout)

@@ -7,11 +7,12 @@ may carry the contract's ``diagnosis: {present: [...], absent: [...]}`` label
 
 :func:`write_fitted` copies ``model/`` and ``priors/`` to a new root and
 rewrites each fitted number in place (comments and order kept), cause priors,
-link/leak numbers and context-table entries alike, whether written as a block or inline: value =
+link/leak numbers, relative risks and context-table entries alike, whether written as a block or inline: value =
 the MAP, range = the 90 % credible range, source kept, and a note saying it
 was updated from the cohort (n = the cases that inform it: all cases for a
 prior, those that observe the finding for a link or leak, those that observe the
-context node for a context entry).
+context node for a context entry, those that observe every context parent of the
+cause for a relative risk).
 
 Examples
 --------
@@ -88,11 +89,11 @@ def _down(x: float) -> float:
     return math.floor(x / q) * q
 
 
-def _up(x: float) -> float:
+def _up(x: float, top: float = 1.0) -> float:
     if x <= 0:
         return 0.0
     q = 10 ** (math.floor(math.log10(x)) - 2)
-    return min(1.0, math.ceil(x / q) * q)
+    return min(top, math.ceil(x / q) * q)
 
 
 def _flow(entry: dict) -> str:
@@ -216,7 +217,8 @@ def write_fitted(root: Path, out: str | Path, net: Network, fit: FitResult) -> l
             continue
         p = net.params[net.param_index(x.path)]
         value = float(_num(x.new))
-        lo, hi = min(_down(x.low), value), max(_up(x.high), value)
+        top = math.inf if p.kind == "rr" else 1.0  # a relative risk is not a probability
+        lo, hi = min(_down(x.low), value), max(_up(x.high, top), value)
         note = (f"{p.note}; " if p.note else "") + (
             f"updated from cohort: n={x.n}, fitted {_num(x.new)}, 90% credible "
             f"{_num(x.low)}-{_num(x.high)} (was {_num(x.old)}, range {_num(x.old_low)}-"
@@ -234,7 +236,7 @@ def write_fitted(root: Path, out: str | Path, net: Network, fit: FitResult) -> l
 
 def fit_cohort(model, cohort: str | Path, out: str | Path, *, holdout: float = 0.2, seed: int = 0,
                max_iter: int = 50, lenient: bool = False, links: bool = True,
-               context: bool = True) -> tuple[FitResult, list[str]]:
+               context: bool = True, rr: bool = True) -> tuple[FitResult, list[str]]:
     """``bayesdx fit``: read ``cohort``, fit, write ``out`` (model/, priors/, fit-report.txt)."""
     if not 0 <= holdout < 1:
         raise FitError(Problem("fit", "--holdout", "must be a share in [0, 1)", str(holdout),
@@ -245,7 +247,7 @@ def fit_cohort(model, cohort: str | Path, out: str | Path, *, holdout: float = 0
                                "it already holds priors/", "another folder name"))
     cases, failures = read_cohort(cohort, model.net.kb, lenient=lenient)
     fit = fit_priors(model.net, cases, holdout=holdout, seed=seed, max_iter=max_iter,
-                     engine=model.engine, links=links, context=context)
+                     engine=model.engine, links=links, context=context, rr=rr)
     fit = dataclasses.replace(fit, failures=tuple(failures) + fit.failures)
     changed = write_fitted(Path(model.net.kb.root), out, model.net, fit)
     (out / "fit-report.txt").write_text(fit.format() + "\n")
