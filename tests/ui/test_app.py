@@ -522,3 +522,27 @@ def test_consistency_warning_and_do_not_miss(model):
     at.text_input(key="w:cbc.anc").input("0.05").run()
     assert not any("Check these entries" in w.value for w in at.warning)
     assert any(m.value.startswith("**Do not miss**") for m in at.markdown)
+
+
+def test_marrow_blast_percentage_is_a_field(model):
+    at = new_app()
+    for fid, text in (("cbc.anc", "0.4"), ("cbc.hb", "7.9"), ("cbc.plt", "35")):
+        at.text_input(key=f"w:{fid}").set_value(text)
+    marrow = tab(at, "Marrow")
+    marrow.text_input(key="w:marrow.blasts_percent").set_value("35").run()
+    assert not at.exception
+    ev = url_evidence(at)
+    assert ev["marrow_increased_blasts"] == "present" and ev["marrow_blasts_20"] == "present"
+    assert url_fields(at)["f.marrow.blasts_percent"] == "35"
+    assert top_label(at) == cause_label(model, "acute_leukemia")
+    # below the MDS line both findings read absent; a link reopens the field as typed
+    tab(at, "Marrow").text_input(key="w:marrow.blasts_percent").set_value("3").run()
+    ev = url_evidence(at)
+    assert ev["marrow_increased_blasts"] == "absent" and ev["marrow_blasts_20"] == "absent"
+    at2 = new_app(dict(at.query_params))
+    assert tab(at2, "Marrow").text_input(key="w:marrow.blasts_percent").value == "3"
+    # an impossible percentage is named beside the field and changes nothing else
+    tab(at, "Marrow").text_input(key="w:marrow.blasts_percent").set_value("150").run()
+    assert not at.exception
+    assert "marrow_increased_blasts" not in url_evidence(at)
+    assert "must be a percentage of marrow nucleated cells from 0 to 100; got 150" in texts(at)

@@ -255,6 +255,12 @@ def tab_marrow(model: Model, spec: FormSpec, values: dict[str, Any], derived: De
     st.selectbox("Cellularity", [UNKNOWN, *spec.cellularity], key=W("marrow.cellularity", UNKNOWN),
                  format_func=lambda s: "unknown / not done" if s == UNKNOWN else s)
     _field_errors(derived, "marrow.cellularity")
+    cuts = spec.kb.mapping.marrow_blasts_percent
+    st.text_input("Blasts (% of marrow cells)", key=W("marrow.blasts_percent", ""), placeholder="e.g. 35",
+                  help="The blast count of the aspirate. "
+                       + "; ".join(f"from {v:g} %: {node_label(model, n).lower()}" for n, v in cuts.items())
+                       + ". Leave empty when not counted.")
+    _field_errors(derived, "marrow.blasts_percent")
     _section_buttons(spec, "marrow_findings", "No abnormal findings")
     _term_grid(spec.section_terms("marrow_findings"), derived)
 
@@ -342,4 +348,5 @@ def _field_label(model: Model, spec: FormSpec, fid: str) -> str:
     if fid.startswith("evidence."):
         return node_label(model, fid.split(".", 1)[1])
     return {"age_years": "Age", "meds": "Medication", "marrow.cellularity": "Marrow cellularity",
+            "marrow.blasts_percent": "Marrow blasts (%)",
             "cbc": "Blood count", "baseline_cbc": "Earlier count"}.get(fid, human(fid.replace(".", "_")))

@@ -62,7 +62,8 @@ def default_values(spec: FormSpec) -> dict[str, Any]:
     """An empty form: every field unknown."""
     values: dict[str, Any] = {"id": "", "note": "", "age_years": "", "sex": UNKNOWN,
                               "ancestry": UNKNOWN, "duration": UNKNOWN,
-                              "marrow.cellularity": UNKNOWN, "meds": [], "meds.none": False}
+                              "marrow.cellularity": UNKNOWN, "marrow.blasts_percent": "",
+                              "meds": [], "meds.none": False}
     for fid, nin in spec.numeric.items():
         values[fid] = ""
         values[f"{fid}@unit"] = nin.unit
@@ -137,6 +138,9 @@ def values_to_case(values: Mapping[str, Any], spec: FormSpec,
     cell = values.get("marrow.cellularity")
     if cell and cell != UNKNOWN:
         marrow["cellularity"] = cell
+    blasts = _encode_time(values.get("marrow.blasts_percent"))  # a number (or text the reader names)
+    if blasts is not None:
+        marrow["blasts_percent"] = blasts
     found = {t.term: values[t.fid] for t in spec.section_terms("marrow_findings")
              if values.get(t.fid) in t.words}
     if found:
@@ -230,6 +234,8 @@ def case_to_values(case: Mapping[str, Any], spec: FormSpec) -> tuple[dict[str, A
         cell = marrow.get("cellularity")
         if cell is not None and word(str(cell)) in spec.cellularity:
             values["marrow.cellularity"] = word(str(cell))
+        if marrow.get("blasts_percent") is not None:
+            values["marrow.blasts_percent"] = _text(marrow["blasts_percent"])
     meds = case.get("medications")
     if isinstance(meds, list):
         names: list[str] = []
