@@ -132,16 +132,19 @@ def test_a_row_no_case_observes_stays(tiny_net, tiny_engine):
 
 
 def test_block_layout_of_the_shipped_priors(tmp_path):
-    """The shipped context.yaml (block rows) takes the fitted numbers and passes check."""
+    """The shipped context.yaml and causes.yaml (block rows) take the fitted numbers and pass
+    check."""
     net = Network.from_knowledge()
-    cases = [LabelledCase(str(i), {"age_group": "older" if i < 8 else "young",
+    evs = observe(net, sample_cohort(net, 10, seed=2), seed=2)  # every context node recorded
+    cases = [LabelledCase(str(i), {**ev, "age_group": "older" if i < 8 else "young",
                                    "ancestry": "african", "duffy_phenotype": "null"})
-             for i in range(10)]
+             for i, ev in enumerate(evs)]
     fit = fit_priors(net, cases, holdout=0, max_iter=2, links=False)
     changed = write_fitted(net.kb.root, tmp_path / "new", net, fit)
     assert "context.age_group.prior.older" in changed
     assert "context.duffy_phenotype.given.african.null" in changed
-    assert not any(p.startswith("context.sex.") for p in changed)  # no case observes sex
+    # the causes' relative risks learn from cases that record all of a cause's context
+    assert any(".rr.age_group." in p for p in changed)
     new = Network(load_knowledge(tmp_path / "new"))
     q = new.params[new.param_index("context.age_group.prior.older")]
     assert q.value > 0.31 and "updated from cohort: n=10," in q.note
