@@ -247,7 +247,7 @@ def _em(engine, net, theta, cases, fitted, ab, rows, rab, crows, calpha, rrs, *,
                                  + (b[k] - 1) * np.log1p(-theta[i]))
         logprior += context_logprior(theta, crows, calpha) + rr_logprior(theta, rset)
         trace.append(float(logz.sum() + logprior))  # log posterior (+ const): EM raises it
-        done = np.max(np.abs(new - theta)) < tol
+        done = np.max(np.abs(new - theta) / np.maximum(1.0, np.abs(theta))) < tol  # rr: relative
         theta = new
         if done:
             break

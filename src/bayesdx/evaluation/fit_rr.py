@@ -152,7 +152,8 @@ def rr_map(rc: RRCause, theta: np.ndarray, marg: dict, cells: np.ndarray, p: np.
     if not use.any():
         return np.exp(u0)
     res = minimize(_objective(rc, theta, weight, n1, n0, priors), u0, method="L-BFGS-B",
-                   bounds=[(m - 8 * s, m + 8 * s) for m, s in priors])
+                   bounds=[(m - 8 * s, m + 8 * s) for m, s in priors],
+                   options={"ftol": 1e-13, "gtol": 1e-9})
     return np.exp(res.x)
 
 
