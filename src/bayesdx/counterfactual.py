@@ -18,14 +18,22 @@ observed at grade ``s_f >= 1``):
     probability that ``D`` is present *and* needed: at least one abnormal
     finding would be less abnormal without it.
 
-Each is exact: the joint of the evidence with a per-finding event such as
-"``D``'s mechanism reaches ``s_f`` and every other stays below" is again a
-noisy-MAX-shaped product, obtained by rewriting that finding's effect
-distributions; every rewrite is one *draw* of a batched table set, so all
-scores of all causes come from ONE call of the exact engine. The derivation
-and the assumption that fixes the counterfactual of graded findings (Díez's
-max-of-mechanisms form with a comonotone noise coupling) are in
-``docs/counterfactual.md``.
+Each is exact. Given the parents, a finding's likelihood jointly with
+"``D``'s mechanism reaches ``s_f``" is ``P(Y_D = s_f | present) / P(Y_D <= s_f |
+present)`` times the fully factorised ``prod_i P(Y_i <= s_f | x_i)``, and
+jointly with "... and every other stays below" it is ``P(Y_D = s_f | present)
+/ P(Y_D < s_f | present)`` times ``prod_i P(Y_i < s_f | x_i)``. So two rewrites
+of each abnormal finding (every mechanism's "<= s" resp. "< s" mass put at
+grade ``s``) give the sufficiency and disablement terms of ALL its parents
+from the rewritten model's posterior and evidence. ``p_needed`` is the
+disablement term for a cause with one abnormal finding it can reach, comes
+from the prior odds when the cause's parents are observed, and otherwise
+from one rewrite of that cause. A pair whose link surely reaches the grade
+(``P(Y_D < s_f | present) = 0``) falls back to its own exact rewrite. Every
+rewrite is one *draw* of a batched table set, so all scores of all causes
+come from ONE call of the exact engine. The derivation and the assumption
+that fixes the counterfactual of graded findings (Díez's max-of-mechanisms
+form with a comonotone noise coupling) are in ``docs/counterfactual.md``.
 
 Examples
 --------
@@ -95,11 +103,20 @@ def _key(by: str) -> str:
     return RANKINGS[by]
 
 
+#: a pair's disablement term comes from the "< s" product variant only while
+#: ``P(Y_D = s | present) / P(Y_D < s | present)`` stays below this (else the
+#: pair gets its own exact rewrite): the division then costs at most ~1e4 ulp.
+RATIO_MAX = 1e4
+
+
 def _rows(arr: np.ndarray, s: int, how: str) -> np.ndarray:
-    """Rewrite effect pmfs ``(..., S)`` at observed grade ``s``.
+    """Rewrite effect pmfs ``(..., S)`` of a finding observed at grade ``s``.
 
     ``eq``: only "= s" kept; ``lt``: "< s" kept, as mass on the baseline;
-    ``le``: "<= s" kept, but none of it counted as reaching ``s``.
+    ``le``: "<= s" kept, but none of it counted as reaching ``s``;
+    ``cdf_s`` / ``cdf_s1``: all of ``P(<= s)`` / ``P(<= s-1)`` put AT grade ``s``, so
+    that the finding's likelihood at ``s`` becomes the product of these over
+    its mechanisms.
     """
     cdf = np.cumsum(arr, axis=-1)
     out = np.zeros_like(arr)
@@ -107,52 +124,121 @@ def _rows(arr: np.ndarray, s: int, how: str) -> np.ndarray:
         out[..., s] = arr[..., s]
     elif how == "lt":
         out[..., 0] = cdf[..., s - 1]
-    else:
+    elif how == "le":
         out[..., 0] = cdf[..., s]
+    elif how == "cdf_s":
+        out[..., s] = cdf[..., s]
+    else:
+        out[..., s] = cdf[..., s - 1]
     return out
 
 
-def _plan_mods(net, abnormal: Mapping[str, int], T: Tables, possible: set[str]):
-    """Modifications: ``(kind, cause, finding)``; kind ``base``, ``dis``, ``suf``, ``need``.
+def _reach(net, abnormal: Mapping[str, int], T: Tables):
+    """Per abnormal finding, its cause parents whose link can reach the observed grade
+    (in some draw), and which of them need the per-pair disablement rewrite.
 
-    Exact pruning: a cause impossible given the evidence (``possible``), or one
-    whose link cannot reach the observed grade in any draw, has zero terms and
-    gets no rewrite.
+    A pair falls back when ``P(Y_D < s | present)`` is 0 (or tiny next to
+    ``P(Y_D = s | present)``) in some draw, or when the cause's *absent* row
+    is not the baseline (the product form assumes absent causes give grade 0).
     """
-    mods = [("base", None, None)]
-    needed = set()
+    reach, fallback = {}, set()
     for f, s in abnormal.items():
+        reach[f] = []
         for p in net.parents[f]:
-            if p in possible and (T.link(f, p)[:, 1, s] > 0).any():
-                mods += [("dis", p, f), ("suf", p, f)]
-                needed.add(p)
-    mods += [("need", c, None) for c in sorted(needed, key=net.causes.index)]
+            if p not in net.causes:
+                continue
+            link = T.link(f, p)
+            eq, below = link[:, 1, s], np.cumsum(link[:, 1], axis=-1)[:, s - 1]
+            if not (eq > 0).any():
+                continue
+            reach[f].append(p)
+            if (link[:, 0, 1:] != 0).any() or (eq > RATIO_MAX * below).any():
+                fallback.add((p, f))
+    return reach, fallback
+
+
+def _odds_route(net, idx: Mapping[str, int], T: Tables, c: str):
+    """``(K, odds)`` per draw when ``p_needed`` of ``c`` needs no variant, else None.
+
+    When the prior of ``c`` is the same for every state of its unobserved
+    parents (e.g. all observed), ``P(e, c present, not needed) =
+    K * odds * P(e, c absent)``: ``K`` is the product of ``P(Y_c <= s_g | present)``
+    over the observed findings ``g`` with parent ``c``, ``odds`` the prior odds
+    of ``c`` at the observed parents (docs/counterfactual.md). Not used when
+    ``K * odds`` is large (``1 - posterior`` would lose digits), when a
+    child's absent row is not the baseline, or under a likelihood weight on ``c``.
+    """
+    if c in T.cause_weight:
+        return None
+    p1 = T.cause_cpt[c][(slice(None),) + tuple(idx.get(p, slice(None)) for p in net.parents[c])]
+    p1 = p1.reshape(T.draws, -1)
+    if not (p1 == p1[:, :1]).all():  # the prior depends on an unobserved parent
+        return None
+    p1 = p1[:, 0]
+    K = np.ones(T.draws)
+    for g, s in idx.items():
+        if g in T.finding_links and c in T.finding_links[g]:
+            link = T.link(g, c)
+            if (link[:, 0, 1:] != 0).any():
+                return None
+            K = K * np.cumsum(link[:, 1], axis=-1)[:, s]
+    with np.errstate(divide="ignore"):
+        odds = np.where(p1 < 1, p1 / np.where(p1 < 1, 1 - p1, 1.0), np.inf)
+    if not (K * odds <= RATIO_MAX).all():
+        return None
+    return K, odds
+
+
+def _plan_mods(net, abnormal: Mapping[str, int], reach, fallback, odds):
+    """Modifications ``(kind, cause, finding)``, kinds ``base``, ``cdf_s``, ``cdf_s1``,
+    ``dis`` (fallback pair), ``need`` (a cause with two or more reachable abnormal
+    findings and no ``odds`` route)."""
+    mods = [("base", None, None)]
+    for f in abnormal:
+        if reach[f]:
+            mods += [("cdf_s", None, f), ("cdf_s1", None, f)]
+    mods += [("dis", p, f) for p, f in sorted(fallback, key=lambda pf: (
+        list(abnormal).index(pf[1]), net.causes.index(pf[0])))]
+    mods += [("need", c, None) for c in net.causes if c in odds and odds[c] is None]
     return mods
+
+
+def _kids(abnormal, reach) -> dict[str, int]:
+    """Number of reachable abnormal findings per cause."""
+    out: dict[str, int] = {}
+    for f in abnormal:
+        for p in reach[f]:
+            out[p] = out.get(p, 0) + 1
+    return out
 
 
 def _mod_tables(net, T: Tables, abnormal: Mapping[str, int], mods) -> Tables:
     """``T.draws * len(mods)`` draws, index ``d * M + m``: draw ``d`` under modification ``m``."""
     D0, M = T.draws, len(mods)
+    touched = {f for _, _, f in mods if f is not None} | (
+        set(abnormal) if any(k == "need" for k, _, _ in mods) else set())
 
     def rep(a: np.ndarray, copy: bool = False) -> np.ndarray:
         if D0 == 1 and not copy:
             return np.broadcast_to(a, (M,) + a.shape[1:])
         return np.repeat(a, M, axis=0)
 
-    leaks = {f: rep(a, f in abnormal) for f, a in T.finding_leak.items()}
-    links = {f: {p: rep(a, f in abnormal) for p, a in d.items()} for f, d in T.finding_links.items()}
+    leaks = {f: rep(a, f in touched) for f, a in T.finding_leak.items()}
+    links = {f: {p: rep(a, f in touched) for p, a in d.items()}
+             for f, d in T.finding_links.items()}
     for m, (kind, cause, target) in enumerate(mods):
         if kind == "base":
             continue
         for f, s in abnormal.items():
-            if kind in ("dis", "suf") and f != target:
+            if kind != "need" and f != target:
                 continue
             if kind == "need" and cause not in links[f]:
                 continue
-            mech = [(None, leaks[f])] + list(links[f].items())
-            for p, arr in mech:
+            for p, arr in [(None, leaks[f])] + list(links[f].items()):
                 view = arr.reshape((D0, M) + arr.shape[1:])[:, m]
-                if p == cause:
+                if kind in ("cdf_s", "cdf_s1"):
+                    view[...] = _rows(view, s, kind)
+                elif p == cause:
                     view[...] = _rows(view, s, "le" if kind == "need" else "eq")
                 elif kind == "dis":
                     view[...] = _rows(view, s, "lt")
@@ -162,14 +248,20 @@ def _mod_tables(net, T: Tables, abnormal: Mapping[str, int], mods) -> Tables:
                   {k: rep(a) for k, a in T.cause_weight.items()})
 
 
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """``num / den``, 0 where ``den`` is 0."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
+
+
 def _scores(engine, evidence: Mapping[str, str], T: Tables):
     """Arrays ``(D0, ...)`` of every score for one evidence set under tables ``T``."""
     net = engine.net
     idx = engine.validate(evidence)
     abnormal = {f: k for f, k in idx.items() if f in net.kb.findings and k > 0}
-    first = engine.posterior_batch([dict(evidence)], T, method="pattern").probs[:, 0]
-    possible = {c for i, c in enumerate(engine.causes) if not (first[:, i] == 0).all()}
-    mods = _plan_mods(net, abnormal, T, possible)
+    reach, fallback = _reach(net, abnormal, T)
+    odds = {c: _odds_route(net, idx, T, c) for c, n in _kids(abnormal, reach).items() if n >= 2}
+    mods = _plan_mods(net, abnormal, reach, fallback, odds)
     bp = engine.posterior_batch([dict(evidence)], _mod_tables(net, T, abnormal, mods),
                                 method="pattern")
     D0, M, C = T.draws, len(mods), len(engine.causes)
@@ -177,21 +269,39 @@ def _scores(engine, evidence: Mapping[str, str], T: Tables):
     probs = bp.probs[:, 0].reshape(D0, M, C)
     lz0 = lz[:, :1]
     with np.errstate(invalid="ignore", over="ignore"):
-        rel = np.where(np.isfinite(lz), np.exp(lz - lz0), 0.0)  # P(e, event) / P(e)
+        rel = np.where(np.isfinite(lz), np.exp(lz - lz0), 0.0)  # P(e~ of variant) / P(e)
+    # P(e~ of variant m, cause c present) / P(e)
+    joint = np.where(rel[:, :, None] > 0, rel[:, :, None] * np.nan_to_num(probs), 0.0)
+    post = probs[:, 0]
+    at = {mod: m for m, mod in enumerate(mods)}
     ci = {c: i for i, c in enumerate(engine.causes)}
-    fi = {f: j for j, f in enumerate(abnormal)}
     dis_f = np.zeros((D0, C, len(abnormal)))
     suf_f = np.zeros((D0, C, len(abnormal)))
-    post = probs[:, 0]
+    for j, (f, s) in enumerate(abnormal.items()):
+        for p in reach[f]:
+            i = ci[p]
+            pmf = T.link(f, p)[:, 1]
+            cdf = np.cumsum(pmf, axis=-1)
+            suf_f[:, i, j] = _ratio(pmf[:, s], cdf[:, s]) * joint[:, at["cdf_s", None, f], i]
+            if (p, f) in fallback:
+                dis_f[:, i, j] = rel[:, at["dis", p, f]]
+            else:
+                dis_f[:, i, j] = _ratio(pmf[:, s], cdf[:, s - 1]) * joint[:, at["cdf_s1", None, f], i]
+    possible = post > 0  # every term is at most P(cause present | e)
+    dis_f *= possible[..., None]
+    suf_f *= possible[..., None]
     needed = np.zeros((D0, C))
-    for m, (kind, c, f) in enumerate(mods):
-        if kind == "dis":
-            dis_f[:, ci[c], fi[f]] = rel[:, m]
-        elif kind == "suf":
-            suf_f[:, ci[c], fi[f]] = rel[:, m]
-        elif kind == "need":
-            rest = np.where(rel[:, m] > 0, rel[:, m] * np.nan_to_num(probs[:, m, ci[c]]), 0.0)
-            needed[:, ci[c]] = np.clip(post[:, ci[c]] - rest, 0.0, 1.0)
+    for c in engine.causes:
+        i = ci[c]
+        if c in odds:  # P(e, c present, not needed) / P(e)
+            if odds[c] is None:
+                rest = joint[:, at["need", c, None], i]
+            else:
+                K, w = odds[c]
+                rest = K * w * (1.0 - post[:, i])
+            needed[:, i] = np.where(possible[:, i], np.clip(post[:, i] - rest, 0.0, 1.0), 0.0)
+        else:  # at most one reachable abnormal finding: needed = its disablement event
+            needed[:, i] = dis_f[:, i].sum(-1)
     return post, dis_f, suf_f, needed, tuple(abnormal), lz0[:, 0]
 
 

@@ -15,11 +15,17 @@ the assignments:
   ``r >= j`` and the leaf "no further cause present", a partition of its
   completions.
 
-Every bound and leaf is ONE draw of a batched table set (the fixed causes'
-factors weighted by 0 or 1, :attr:`Tables.cause_weight`) in one call of the exact engine, so a node is expanded
-in one call. A leaf popped from the queue is more probable than every
+Bounds are lazy: a child first gets a cheap admissible bound from the
+posterior marginals (``P(e, r present) = P(r | e) P(e)`` for "the next present
+cause is ``r``", ``P(e, i absent)`` for every cause ``i`` it fixes absent, and
+its parent's bound); only nodes that reach the top of the queue get their
+exact bound ``P(e, fixed causes)``, several in ONE call of the exact engine
+(one draw each, the fixed causes' factors weighted by 0 or 1,
+:attr:`Tables.cause_weight`). Leaves with at most one present cause are
+known from ``P(only c | e)``. A leaf popped from the queue with its exact
+value is at least every bound left, hence more probable than every
 explanation not yet found: the list is exact. ``P(only c present | e)`` for
-every cause is one more call.
+every cause, the posterior and ``P(e)`` come from one first call.
 
 Examples
 --------
@@ -126,18 +132,34 @@ def _log_joint(engine, evidence, T: Tables, rows: list[dict[str, int]]) -> np.nd
     return bp.log_evidence[:, 0]
 
 
-def only_cause(engine, evidence: Mapping[str, str], tables: Tables | None = None
-               ) -> tuple[dict[str, float], float]:
-    """``P(c is the only cause present | e)`` for every cause, and ``P(no cause present | e)``."""
-    T = tables or engine.net.tables()
-    causes = engine.causes
+def _only_rows(causes) -> list[dict[str, int]]:
+    """Rows: nothing fixed, no cause present, then each cause alone."""
     none = {c: 0 for c in causes}
-    rows = [{}, none] + [{**none, c: 1} for c in causes]
-    lz = _log_joint(engine, evidence, T, rows)
+    return [{}, none] + [{**none, c: 1} for c in causes]
+
+
+def _only(engine, evidence, T: Tables, tables):
+    """One engine call: posterior, ``log P(e)``, ``P(only c | e)`` and ``P(none | e)``."""
+    causes = engine.causes
+    bp = engine.posterior_batch([dict(evidence)], _fixed_tables(T, causes, _only_rows(causes)),
+                                method="pattern")
+    lz = bp.log_evidence[:, 0]
     if not np.isfinite(lz[0]):
         raise ImpossibleEvidenceError(engine.conflict(evidence, tables))
     rel = np.exp(lz - lz[0])
-    return {c: float(rel[2 + i]) for i, c in enumerate(causes)}, float(rel[1])
+    only = {c: float(rel[2 + i]) for i, c in enumerate(causes)}
+    return bp.probs[0, 0], float(lz[0]), only, float(rel[1])
+
+
+def only_cause(engine, evidence: Mapping[str, str], tables: Tables | None = None
+               ) -> tuple[dict[str, float], float]:
+    """``P(c is the only cause present | e)`` for every cause, and ``P(no cause present | e)``."""
+    _, _, only, none = _only(engine, evidence, tables or engine.net.tables(), tables)
+    return only, none
+
+
+#: exact bounds computed per engine call: the best nodes still on cheap bounds
+REFINE_BATCH = 8
 
 
 def joint_explanations(engine, evidence: Mapping[str, str], k: int = 5, *,
@@ -156,18 +178,39 @@ def joint_explanations(engine, evidence: Mapping[str, str], k: int = 5, *,
         raise QueryError(Problem("explanations: k", "", "must be at least 1", repr(k), "5"))
     T = tables or engine.net.tables()
     causes = engine.causes
-    post = engine.posterior(evidence, tables)
-    only, none = only_cause(engine, evidence, tables)
-    order = [causes[i] for i in np.argsort(-post.probs, kind="stable")]
+    post, lz_e, only, none = _only(engine, evidence, T, tables)
+    order = [causes[i] for i in np.argsort(-post, kind="stable")]
     C = len(order)
-    lz_e = post.log_evidence
-    # heap entries: (-log bound, tie, present tuple (search order), j, leaf)
-    heap: list = [(-lz_e, 0, (), 0, False)]
+    with np.errstate(divide="ignore"):
+        lp = lz_e + np.log(np.clip(post[[causes.index(c) for c in order]], 0.0, 1.0))
+        lq = lz_e + np.log(np.clip(1.0 - post[[causes.index(c) for c in order]], 0.0, 1.0))
+    # heap entries: (-log bound, tie, present tuple (search order), j, leaf, exact)
+    heap: list = [(-lz_e, 0, (), 0, False, True)]
     tie = 1
     found: list[JointExplanation] = []
     expansions = 0
+
+    def push(bound, present, j, leaf, exact):
+        nonlocal tie
+        if bound > -np.inf:
+            heapq.heappush(heap, (-float(bound), tie, present, j, leaf, exact))
+            tie += 1
+
+    def row(present, j, leaf):
+        upto = C if leaf else j
+        return {c: int(c in present) for c in order[:upto]}
+
     while heap and len(found) < k:
-        neg, _, present, j, leaf = heapq.heappop(heap)
+        if not heap[0][5]:  # refine the best cheap bounds to exact ones, several per call
+            batch = heapq.nsmallest(REFINE_BATCH, (h for h in heap if not h[5]))
+            chosen = {h[1] for h in batch}
+            heap[:] = [h for h in heap if h[1] not in chosen]
+            heapq.heapify(heap)
+            lz = _log_joint(engine, evidence, T, [row(*b[2:5]) for b in batch])
+            for b, v in zip(batch, lz):
+                push(v, *b[2:5], True)
+            continue
+        neg, _, present, j, leaf, _ = heapq.heappop(heap)
         if leaf:
             ids = tuple(c for c in causes if c in present)
             found.append(JointExplanation(ids, float(np.exp(-neg - lz_e))))
@@ -175,20 +218,17 @@ def joint_explanations(engine, evidence: Mapping[str, str], k: int = 5, *,
         if expansions >= max_expansions:
             break
         expansions += 1
-        base = {c: 1 for c in present} | {c: 0 for c in order[:j] if c not in present}
-        kids = [(present + (order[r],), r + 1, False) for r in range(j, C)]
-        kids.append((present, C, True))
-        rows = []
-        for pres, jj, is_leaf in kids:
-            row = dict(base)
-            upto = C if is_leaf else jj
-            for c in order[j:upto]:
-                row[c] = 1 if c in pres else 0
-            rows.append(row)
-        lz = _log_joint(engine, evidence, T, rows)
-        for (pres, jj, is_leaf), v in zip(kids, lz):
-            if np.isfinite(v):
-                heapq.heappush(heap, (-float(v), tie, pres, jj, is_leaf or jj == C))
-                tie += 1
+        # children: "the next present cause is order[r]" (r >= j), and the leaf
+        # "no further cause"; admissible cheap bounds from the posterior marginals
+        bound, absent = -neg, np.inf
+        for r in range(j, C):
+            push(min(bound, lp[r], absent), present + (order[r],), r + 1, r + 1 == C, False)
+            absent = min(absent, lq[r])
+        if len(present) <= 1:  # known exactly from P(only c) / P(none)
+            p = only[present[0]] if present else none
+            with np.errstate(divide="ignore"):
+                push(lz_e + np.log(p), present, C, True, True)
+        else:
+            push(min(bound, absent), present, C, True, False)
     return JointExplanations(tuple(found), only, none, dict(evidence), expansions,
                              len(found) >= k or not heap)
