@@ -1,9 +1,13 @@
-"""Recovery of deliberately changed cause priors by ``bayesdx fit`` (MAP-EM), and its speed.
+"""Recovery of deliberately changed numbers by ``bayesdx fit`` (MAP-EM), and its speed.
 
 1. Changes ``--changed`` cause priors of the shipped model (alternately x and / ``--factor``, default 2,
    each kept inside (0, 1)) and ``--links`` link/leak numbers of the blood count (always
    observed; leaks, and links of causes with prior >= 0.02; each moved to the low or high
-   end of its range, its row still summing to <= 1), samples ``--n`` patients from the changed model
+   end of its range, its row still summing to <= 1), ``--context`` context-table entries (each
+   moved to an end of its range, the row's largest other free entry taking the difference:
+   both count as changed), ``--rr`` relative risks (of causes with prior >= 0.01; each moved to
+   an end of its range; the cause's prior is held, its base re-solved),
+   samples ``--n`` patients from the changed model
    (:func:`bayesdx.evaluation.cohort.sample_cohort`, then
    :func:`~bayesdx.evaluation.cohort.observe`: context and blood count always, each
    other finding with probability 0.25).
@@ -18,7 +22,7 @@
    shared).
 
     .venv/bin/python benchmarks/fit_recovery.py [--n 5000] [--changed 6] [--links 4] [--seed 0]
-        [--iterations 50] [--holdout 0.2] [--priors-only]
+        [--iterations 50] [--holdout 0.2] [--context 2] [--rr 3] [--priors-only]
 """
 
 from __future__ import annotations
@@ -60,6 +64,48 @@ def _change_links(net, theta, rng, k):
     return {net.params[i].path: v for i, v in out.items()}
 
 
+def _change_context(net, theta, rng, k):
+    """Move ``k`` context entries to an end of their range; the row's largest other free
+    entry takes the difference (kept in [0, 1]). One change per row."""
+    from bayesdx.evaluation.fit_context import context_rows
+
+    rows = context_rows(net)
+    out = {}
+    for n in rng.permutation(len(rows)):
+        if len(out) >= 2 * k:
+            break
+        r = rows[n]
+        free = [i for i, f in zip(r.params, r.free) if f]
+        i = free[rng.integers(len(free))]
+        p = net.params[i]
+        new = p.high if len(out) % 4 == 0 else p.low
+        other = max((j for j in free if j != i), key=lambda j: theta[j])
+        rest = theta[other] - (new - theta[i])
+        if new == p.value or not 0 <= rest <= 1:
+            continue
+        theta[i], theta[other] = new, rest
+        out[i], out[other] = new, rest
+    return {net.params[i].path: v for i, v in out.items()}
+
+
+def _change_rr(net, theta, rng, k):
+    """Move ``k`` free relative risks (causes with prior >= 0.01) to an end of their range."""
+    from bayesdx.evaluation.fit_rr import rr_causes
+
+    priors = net.cause_priors()
+    pool = [i for rc in rr_causes(net) if priors[rc.cause] >= 0.01 for i in rc.free]
+    out = {}
+    for n in rng.permutation(len(pool)):
+        if len(out) == k:
+            break
+        p = net.params[pool[n]]
+        new = p.high if len(out) % 2 == 0 else max(p.low, p.value / 4)
+        if new == p.value:
+            continue
+        theta[pool[n]] = out[p.path] = new
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=5000)
@@ -70,6 +116,8 @@ def main() -> int:
     ap.add_argument("--iterations", type=int, default=50, help="most EM iterations")
     ap.add_argument("--links", type=int, default=4, help="link/leak numbers changed")
     ap.add_argument("--holdout", type=float, default=0.2)
+    ap.add_argument("--context", type=int, default=2, help="context entries changed (x2)")
+    ap.add_argument("--rr", type=int, default=3, help="relative risks changed")
     ap.add_argument("--priors-only", action="store_true", help="fit the cause priors only")
     args = ap.parse_args()
     load0 = os.getloadavg()[0]
@@ -85,18 +133,21 @@ def main() -> int:
         theta[i] = min(0.5, theta[i] * args.factor) if j % 2 == 0 else theta[i] / args.factor
         truth[f"causes.{c}.prior"] = theta[i]
     truth.update(_change_links(net, theta, rng, args.links))
+    truth.update(_change_context(net, theta, rng, args.context))
+    truth.update(_change_rr(net, theta, rng, args.rr))
     cohort = sample_cohort(net, args.n, seed=args.seed, tables=net.tables(theta))
     evidence = observe(net, cohort, seed=args.seed)
     seen = rng.random((len(evidence), len(net.causes))) < args.labelled
     cases = LabelledCase.from_cohort(net.causes, cohort.states, evidence, seen)
     t0 = time.perf_counter()
     fit = fit_priors(net, cases, holdout=args.holdout, seed=args.seed, max_iter=args.iterations,
-                     engine=Engine(net), links=not args.priors_only)
+                     engine=Engine(net), links=not args.priors_only,
+                     context=not args.priors_only, rr=not args.priors_only)
     wall = time.perf_counter() - t0
     print(fit.format(top=8))
     by = {x.path: x for x in fit.numbers}
     inside, shown = 0, 0
-    print(f"\n{'changed number':<44} {'shipped':>8} {'true':>8} {'fitted':>8} {'90% credible':>19}")
+    print(f"\n{'changed number':<56} {'shipped':>8} {'true':>8} {'fitted':>8} {'90% credible':>19}")
     for c, true in truth.items():
         x = by.get(c)
         if x is None:
@@ -104,8 +155,19 @@ def main() -> int:
         ok = x.low <= true <= x.high
         inside += ok
         shown += 1
-        print(f"{c:<44} {x.old:8.4f} {true:8.4f} {x.new:8.4f} {x.low:9.4f}-{x.high:<9.4f} "
+        print(f"{c:<56} {x.old:8.4f} {true:8.4f} {x.new:8.4f} {x.low:9.4f}-{x.high:<9.4f} "
               f"{'within' if ok else 'OUTSIDE'}")
+    def kind(path):
+        return ("relative risk" if ".rr." in path else "context" if path.startswith("context.")
+                else "prior" if path.endswith(".prior") else "link/leak")
+
+    for k in ("prior", "link/leak", "context", "relative risk"):
+        ch = [c for c in truth if kind(c) == k and c in by]
+        un = [x for c, x in by.items() if c not in truth and kind(c) == k]
+        if ch or un:
+            print(f"  {k:<14} changed {sum(by[c].low <= truth[c] <= by[c].high for c in ch)}/"
+                  f"{len(ch)} within; unchanged {sum(x.low <= x.old <= x.high for x in un)}/"
+                  f"{len(un)} keep their true value within")
     others = [x for c, x in by.items() if c not in truth]
     missed = [x.path for x in others if not x.low <= x.old <= x.high]
     print(f"\nn={args.n}: {inside}/{shown} changed numbers within their 90% credible range; "

@@ -164,13 +164,16 @@ def cmd_compare(args) -> int:
 
 
 def cmd_fit(args) -> int:
-    """Fit the causes' priors, links and leaks to a labelled cohort; write model/, priors/, report."""
+    """Fit priors, relative risks, links, leaks and context tables to a labelled cohort;
+    write model/, priors/, report."""
     from ..evaluation.fit_io import fit_cohort
 
     model = model_of(args)
     fit, changed = fit_cohort(model, args.cohort, args.out, holdout=args.holdout, seed=args.seed,
                               max_iter=args.iterations, lenient=args.lenient,
-                              links=not args.priors_only)
+                              links=not args.priors_only,
+                              context=not (args.priors_only or args.no_context),
+                              rr=not (args.priors_only or args.no_rr))
     print(fit.format())
     print(f"wrote {args.out}/priors ({len(changed)} numbers changed) and {args.out}/fit-report.txt; "
           f"next: bayesdx compare {model.net.kb.root} {args.out}")

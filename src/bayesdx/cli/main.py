@@ -199,9 +199,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--all", action="store_true", help="show every change")
     s.set_defaults(func=cmd_compare)
 
-    s = sub.add_parser("fit", help="fit the causes' priors and the findings' links and leaks to "
-                       "a labelled cohort (MAP by EM); write a new model/ + priors/ folder and "
-                       "a report")
+    s = sub.add_parser("fit", help="fit the causes' priors and relative risks, the findings' "
+                       "links and leaks and the context tables to a labelled cohort (MAP by "
+                       "EM); write a new model/ + priors/ folder and a report")
     s.add_argument("cohort", help="case file (YAML/JSON) or table (CSV/Parquet) with "
                    "diagnosis: labels")
     s.add_argument("-o", "--out", required=True, help="new folder for model/, priors/ and "
@@ -210,7 +210,12 @@ def build_parser() -> argparse.ArgumentParser:
                    "log-likelihood check (default 0.2; 0: none)")
     s.add_argument("--iterations", type=int, default=50, help="most EM iterations (default 50)")
     s.add_argument("--priors-only", action="store_true", help="fit the causes' priors only "
-                   "(leave links and leaks; about 5x faster per iteration)")
+                   "(leave links, leaks, relative risks and context tables; about 5x faster "
+                   "per iteration)")
+    s.add_argument("--no-context", action="store_true", help="leave the context tables (their "
+                   "E-step costs one engine pass per state of every context node a case leaves "
+                   "unobserved)")
+    s.add_argument("--no-rr", action="store_true", help="leave the causes' relative risks")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--lenient", action="store_true", help="list unknown drug names under "
                    "'ignored' instead of failing the case")

@@ -21,11 +21,30 @@ MAP under its numbers' Beta priors (:mod:`bayesdx.evaluation.fit_mech`, where
 the derivation is). The credible ranges come from the observed-data
 information of all fitted numbers together (:mod:`bayesdx.evaluation.fit_ranges`).
 
+The context tables (``context.<n>.prior.<s>``, ``context.<n>.given.<p>.<s>``)
+are fitted in the same EM: each row gets a Dirichlet prior with its mode at
+the values, an observed node counts directly, an unobserved one (or its
+unobserved parent) by its exact posterior from the engine, one draw per
+state, and each row gets its Dirichlet MAP (:mod:`bayesdx.evaluation.fit_context`,
+where the construction and what is held fixed are written out). A row no
+case observes stays as it is.
+
 The prior of a cause with context parents is the marginal over the reference
 population; the M-step treats the cohort as a sample of that population (its
-context mix is not re-weighted). Numbers fixed by a zero-width range, the
-``base`` of causes that give one, the relative risks and the context tables
-are not fitted (yet); they stay as they are.
+context mix is not re-weighted). When a context table moves, every cause
+keeps its ``prior`` and its relative risks; its ``base`` is re-solved against
+the new context marginals (:func:`~bayesdx.knowledge.baselines.solve_base`),
+so its risk in each context cell moves.
+
+The relative risks (``causes.<c>.rr.<n>.<s>``) get a lognormal prior (median at
+the value, the range as its 90 % interval) and their MAP from the expected
+counts of the cause per context cell, holding the cause's ``prior`` and the
+context marginals (both as fitted in the same iteration) and re-solving
+``base`` (:mod:`bayesdx.evaluation.fit_rr`). Their counts come from the cases
+that observe every context parent of the cause (a complete-case
+approximation, named there). Numbers fixed by a zero-width range (a
+reference relative risk of 1, a gate of 0) and the ``base`` of causes that
+give one are not fitted; they stay as they are.
 
 Examples
 --------
@@ -42,11 +61,13 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
-from scipy.optimize import brentq
 
 from ..knowledge.network import Network, Tables
+from .fit_context import (context_counts, context_logprior, context_map, context_rows,
+                          dirichlet_prior)
 from .fit_mech import Row, mechanism_counts, row_map, rows_of
-from .fit_ranges import information_ranges
+from .fit_ranges import beta_prior, information_ranges
+from .fit_rr import rr_causes, rr_logprior, rr_report, rr_setup, rr_step
 
 __all__ = ["CaseFailure", "FitResult", "FittedNumber", "LabelledCase", "beta_prior",
            "estep", "fit_priors", "log_likelihood"]
@@ -105,7 +126,9 @@ class FittedNumber:
 
     @property
     def moved(self) -> float:
-        """Change in log-odds (signed)."""
+        """Change in log-odds (signed); for a relative risk, in log."""
+        if ".rr." in self.path:
+            return float(np.log(max(self.new, 1e-12)) - np.log(max(self.old, 1e-12)))
         old, new = np.clip([self.old, self.new], 1e-6, 1 - 1e-6)
         return float(np.log(new / (1 - new)) - np.log(old / (1 - old)))
 
@@ -148,33 +171,6 @@ class FitResult:
         return "\n".join(lines)
 
 
-def beta_prior(value: float, low: float, high: float) -> tuple[float, float]:
-    """Beta ``(a, b)`` with mode ``value`` and a central 90 % interval as wide as ``high - low``.
-
-    ``a = 1 + k value``, ``b = 1 + k (1 - value)``; ``k`` is solved for the width
-    (a nearly flat Beta, k = e^-10, when the range is wider than that Beta's interval).
-
-    >>> a, b = beta_prior(0.02, 0.01, 0.04)
-    >>> lo, hi = stats.beta.ppf([0.05, 0.95], a, b)
-    >>> round(float(hi - lo), 4)
-    0.03
-    """
-    width = high - low
-
-    def gap(logk: float) -> float:
-        k = np.exp(logk)
-        lo, hi = stats.beta.ppf([0.05, 0.95], 1 + k * value, 1 + k * (1 - value))
-        return (hi - lo) - width
-
-    if gap(-10.0) <= 0:  # a range as wide as the nearly flat Beta's interval
-        k = np.exp(-10.0)
-    elif gap(25.0) >= 0:
-        k = np.exp(25.0)
-    else:
-        k = np.exp(brentq(gap, -10.0, 25.0, xtol=1e-10))
-    return 1.0 + k * value, 1.0 + k * (1.0 - value)
-
-
 def estep(engine, tables: Tables, cases: Sequence[LabelledCase]) -> tuple[np.ndarray, np.ndarray]:
     """Exact posteriors ``(B, C)`` and ``log P(evidence, label)`` ``(B,)`` of every case.
 
@@ -208,13 +204,15 @@ def _fitted_indices(net: Network) -> list[tuple[int, str]]:
     return out
 
 
-def _em(engine, net, theta, cases, fitted, ab, rows, rab, *, max_iter, tol):
+def _em(engine, net, theta, cases, fitted, ab, rows, rab, crows, calpha, rrs, *, max_iter, tol):
     cidx = [engine.causes.index(c) for _, c in fitted]
     n = len(cases)
     evs = [case.evidence for case in cases]
     labels = [{**{c: 1 for c in case.present}, **{c: 0 for c in case.absent}} for case in cases]
     trace, times = [], []
     expected, counts, informed = np.zeros(len(fitted)), [], np.zeros(len(rows), dtype=int)
+    ccounts, cinformed = [], np.zeros(len(crows), dtype=int)
+    rset = rr_setup(engine, rrs, evs)
     for _ in range(max_iter):
         t0 = time.perf_counter()
         T = net.tables(theta)
@@ -222,6 +220,8 @@ def _em(engine, net, theta, cases, fitted, ab, rows, rab, *, max_iter, tol):
             counts, informed, probs, logz = mechanism_counts(engine, T, rows, evs, labels)
         else:
             probs, logz = estep(engine, T, cases)
+        if crows:
+            ccounts, cinformed = context_counts(engine, T, crows, evs, labels, logz)
         expected = probs[:, cidx].sum(axis=0)
         new = theta.copy()
         for j, (i, _) in enumerate(fitted):
@@ -232,6 +232,11 @@ def _em(engine, net, theta, cases, fitted, ab, rows, rab, *, max_iter, tol):
             fixed = np.where(ix >= 0, theta[ix], 0.0)
             out = row_map(cnt, a, b, np.array(r.free), fixed)
             new[ix[np.array(r.free)]] = out[np.array(r.free)]
+        for r, cnt, al, m in zip(crows, ccounts, calpha, cinformed):
+            if m:  # a row no case observes stays where it is
+                ix = np.array(r.params)
+                new[ix] = context_map(cnt, al, np.array(r.free), theta[ix])
+        rr_step(net, rset, new, probs)  # at the new priors and context tables
         times.append(time.perf_counter() - t0)
         logprior = sum((a - 1) * np.log(theta[i]) + (b - 1) * np.log1p(-theta[i])
                        for (i, _), (a, b) in zip(fitted, ab))
@@ -240,12 +245,13 @@ def _em(engine, net, theta, cases, fitted, ab, rows, rab, *, max_iter, tol):
                 if free:
                     logprior += ((a[k] - 1) * np.log(max(theta[i], 1e-300))
                                  + (b[k] - 1) * np.log1p(-theta[i]))
+        logprior += context_logprior(theta, crows, calpha) + rr_logprior(theta, rset)
         trace.append(float(logz.sum() + logprior))  # log posterior (+ const): EM raises it
-        done = np.max(np.abs(new - theta)) < tol
+        done = np.max(np.abs(new - theta) / np.maximum(1.0, np.abs(theta))) < tol  # rr: relative
         theta = new
         if done:
             break
-    return theta, expected, counts, informed, trace, times
+    return theta, expected, counts, informed, (ccounts, cinformed), trace, times
 
 
 def _row_priors(net: Network, rows: list[Row]):
@@ -266,8 +272,10 @@ def _number(p, a, b, new, lo, hi, n, expected) -> FittedNumber:
 
 def fit_priors(net: Network, cases: Sequence[LabelledCase], *, holdout: float = 0.2,
                seed: int = 0, max_iter: int = 50, tol: float = 1e-6, engine=None,
-               links: bool = True) -> FitResult:
-    """MAP-EM fit of every cause's ``prior`` and (``links``) every free link/leak number.
+               links: bool = True, context: bool = True, rr: bool = True) -> FitResult:
+    """MAP-EM fit of every cause's ``prior``, (``links``) every free link/leak number,
+    (``context``) every free number of the context tables and (``rr``) every free
+    relative risk.
 
     Cases whose evidence and label are impossible under the starting numbers
     (``P(e, label) = 0``) are left out with a :class:`CaseFailure`; the rest
@@ -283,6 +291,9 @@ def fit_priors(net: Network, cases: Sequence[LabelledCase], *, holdout: float = 
     ab = [beta_prior(net.params[i].value, net.params[i].low, net.params[i].high) for i, _ in fitted]
     rows = rows_of(net) if links else []
     rab = _row_priors(net, rows)
+    crows = context_rows(net) if context else []
+    calpha = [dirichlet_prior(net, r) for r in crows]
+    rrs = rr_causes(net) if rr else []
     failures = []
     known = set(engine.causes)
     good = []
@@ -314,26 +325,30 @@ def fit_priors(net: Network, cases: Sequence[LabelledCase], *, holdout: float = 
         k = max(1, int(round(holdout * n)))
         test = [cases[i] for i in order[:k]]
         train = [cases[i] for i in order[k:]]
-        start = _em(engine, net, theta0, train, fitted, ab, rows, rab, **kw)[0]
+        start = _em(engine, net, theta0, train, fitted, ab, rows, rab, crows, calpha, rrs,
+                    **kw)[0]
         heldout = (k, log_likelihood(engine, net, theta0, test),
                    log_likelihood(engine, net, start, test))
     if n:
-        theta, expected, counts, informed, trace, times = _em(engine, net, start, cases, fitted,
-                                                              ab, rows, rab, **kw)
+        theta, expected, counts, informed, (ccounts, cinformed), trace, times = _em(
+            engine, net, start, cases, fitted, ab, rows, rab, crows, calpha, rrs, **kw)
     else:
         theta, expected, counts, informed, trace, times = theta0, np.zeros(len(fitted)), [], [], [], []
-    ranges = {}
+        ccounts, cinformed = [], []
+    ranges, probs = {}, None
     if n:  # one more E-step at the fit, keeping every case's counts for the scores
         T = net.tables(theta)
         labels = [{**{c: 1 for c in case.present}, **{c: 0 for c in case.absent}} for case in cases]
         if rows:
-            cells, _, probs, _ = mechanism_counts(engine, T, rows, [c.evidence for c in cases],
-                                                  labels, per_case=True)
+            cells, _, probs, logz = mechanism_counts(engine, T, rows, [c.evidence for c in cases],
+                                                     labels, per_case=True)
         else:
-            cells, (probs, _) = [], estep(engine, T, cases)
+            cells, (probs, logz) = [], estep(engine, T, cases)
+        ccells = context_counts(engine, T, crows, [c.evidence for c in cases], labels, logz,
+                                per_case=True)[0] if crows else []
         ranges = information_ranges(theta, [(i, engine.causes.index(c), ab[j])
                                             for j, (i, c) in enumerate(fitted)],
-                                    probs, rows, rab, cells)
+                                    probs, rows, rab, cells, list(zip(crows, calpha, ccells)))
     numbers = []
     for j, (i, _) in enumerate(fitted):
         a, b = ab[j]
@@ -346,5 +361,17 @@ def fit_priors(net: Network, cases: Sequence[LabelledCase], *, holdout: float = 
                 lo, hi = ranges.get(i) or stats.beta.ppf([0.05, 0.95], a[k - 1], b[k - 1])
                 numbers.append(_number(net.params[i], a[k - 1], b[k - 1], theta[i], lo, hi,
                                        informed[j] if n else 0, cnt[k]))
+    for j, (r, al) in enumerate(zip(crows, calpha)):  # a Dirichlet entry's marginal is a Beta
+        cnt = ccounts[j] if n else np.zeros(len(r.params))
+        for k, (i, free) in enumerate(zip(r.params, r.free)):
+            if free:
+                lo, hi = ranges.get(i) or stats.beta.ppf([0.05, 0.95], al[k], al.sum() - al[k])
+                numbers.append(_number(net.params[i], al[k], al.sum() - al[k], theta[i], lo, hi,
+                                       cinformed[j] if n else 0, cnt[k]))
+    for i, (lo, hi), m, e, surprise in rr_report(net, rr_setup(engine, rrs, [c.evidence for c in
+                                                                        cases]), theta, probs):
+        p = net.params[i]
+        numbers.append(FittedNumber(p.path, p.value, p.low, p.high, float(theta[i]), lo, hi, m,
+                                    e, surprise))
     return FitResult(theta, tuple(numbers), n, tuple(failures), len(trace), tuple(trace),
                      float(np.mean(times)) if times else 0.0, heldout)

@@ -6,11 +6,13 @@ may carry the contract's ``diagnosis: {present: [...], absent: [...]}`` label
 (``diagnosis.present`` / ``diagnosis.absent`` columns in a table).
 
 :func:`write_fitted` copies ``model/`` and ``priors/`` to a new root and
-rewrites each fitted number in place (comments and order kept), cause priors
-and link/leak numbers alike, whether written as a block or inline: value =
+rewrites each fitted number in place (comments and order kept), cause priors,
+link/leak numbers, relative risks and context-table entries alike, whether written as a block or inline: value =
 the MAP, range = the 90 % credible range, source kept, and a note saying it
 was updated from the cohort (n = the cases that inform it: all cases for a
-prior, those that observe the finding for a link or leak).
+prior, those that observe the finding for a link or leak, those that observe the
+context node for a context entry, those that observe every context parent of the
+cause for a relative risk).
 
 Examples
 --------
@@ -87,11 +89,11 @@ def _down(x: float) -> float:
     return math.floor(x / q) * q
 
 
-def _up(x: float) -> float:
+def _up(x: float, top: float = 1.0) -> float:
     if x <= 0:
         return 0.0
     q = 10 ** (math.floor(math.log10(x)) - 2)
-    return min(1.0, math.ceil(x / q) * q)
+    return min(top, math.ceil(x / q) * q)
 
 
 def _flow(entry: dict) -> str:
@@ -107,7 +109,7 @@ def _flow_any(x) -> str:
     if isinstance(x, _New):
         return x.text
     if isinstance(x, dict):
-        return "{" + ", ".join(f"{k}: {_flow_any(v)}" for k, v in x.items()) + "}"
+        return "{" + ", ".join(f"{_flow_any(k)}: {_flow_any(v)}" for k, v in x.items()) + "}"
     if isinstance(x, list):
         return "[" + ", ".join(_flow_any(v) for v in x) + "]"
     if isinstance(x, bool) or x is None:
@@ -139,7 +141,8 @@ def _locate(lines: list[str], keys: list[str]):
     """``(line, keys left)``: the line holding the flow mapping that has the number at ``keys``."""
     start, end, child = 0, len(lines), 0
     for depth, key in enumerate(keys):
-        pat = re.compile(rf"^ {{{child}}}{re.escape(key)}:(\s|$)")
+        k = re.escape(key)  # a key may be quoted ('null', "yes": words YAML would read)
+        pat = re.compile(rf"^ {{{child}}}(?:{k}|'{k}'|\"{k}\"):(\s|$)")
         found = next((i for i in range(start, end) if pat.match(lines[i])), None)
         if found is None:
             return None
@@ -214,7 +217,8 @@ def write_fitted(root: Path, out: str | Path, net: Network, fit: FitResult) -> l
             continue
         p = net.params[net.param_index(x.path)]
         value = float(_num(x.new))
-        lo, hi = min(_down(x.low), value), max(_up(x.high), value)
+        top = math.inf if p.kind == "rr" else 1.0  # a relative risk is not a probability
+        lo, hi = min(_down(x.low), value), max(_up(x.high, top), value)
         note = (f"{p.note}; " if p.note else "") + (
             f"updated from cohort: n={x.n}, fitted {_num(x.new)}, 90% credible "
             f"{_num(x.low)}-{_num(x.high)} (was {_num(x.old)}, range {_num(x.old_low)}-"
@@ -231,8 +235,8 @@ def write_fitted(root: Path, out: str | Path, net: Network, fit: FitResult) -> l
 
 
 def fit_cohort(model, cohort: str | Path, out: str | Path, *, holdout: float = 0.2, seed: int = 0,
-               max_iter: int = 50, lenient: bool = False, links: bool = True
-               ) -> tuple[FitResult, list[str]]:
+               max_iter: int = 50, lenient: bool = False, links: bool = True,
+               context: bool = True, rr: bool = True) -> tuple[FitResult, list[str]]:
     """``bayesdx fit``: read ``cohort``, fit, write ``out`` (model/, priors/, fit-report.txt)."""
     if not 0 <= holdout < 1:
         raise FitError(Problem("fit", "--holdout", "must be a share in [0, 1)", str(holdout),
@@ -243,7 +247,7 @@ def fit_cohort(model, cohort: str | Path, out: str | Path, *, holdout: float = 0
                                "it already holds priors/", "another folder name"))
     cases, failures = read_cohort(cohort, model.net.kb, lenient=lenient)
     fit = fit_priors(model.net, cases, holdout=holdout, seed=seed, max_iter=max_iter,
-                     engine=model.engine, links=links)
+                     engine=model.engine, links=links, context=context, rr=rr)
     fit = dataclasses.replace(fit, failures=tuple(failures) + fit.failures)
     changed = write_fitted(Path(model.net.kb.root), out, model.net, fit)
     (out / "fit-report.txt").write_text(fit.format() + "\n")

@@ -1,4 +1,7 @@
-"""Credible ranges of the fitted numbers from the observed-data information.
+"""Priors and credible ranges of the fitted numbers.
+
+:func:`beta_prior` turns a number's value and range into its Beta prior (the
+mode at the value). The credible ranges come from the observed-data information:
 
 EM's expected counts treat the latent causes and mechanisms as if seen; a
 Beta posterior built from them (the conjugate update) is too narrow when
@@ -18,7 +21,13 @@ observed-data score is the conditional expectation of the complete-data one,
   expected mechanism count (:func:`~bayesdx.evaluation.fit_mech.mechanism_counts`);
 
 ``sum_b s_b s_b^T`` is the empirical (observed-data) information, and a
-number's Beta prior adds ``(a-1)/x^2 + (b-1)/(1-x)^2``. Each number's range is
+number's Beta prior adds ``(a-1)/x^2 + (b-1)/(1-x)^2``. A context row
+(:mod:`bayesdx.evaluation.fit_context`) is parameterised by its free entries
+but one, the *reference* (its largest), which takes what the others leave:
+``s_b = n_bk / theta_k - n_bref / theta_ref``, and its Dirichlet adds
+``(alpha_k-1)/theta_k^2`` on the diagonal and ``(alpha_ref-1)/theta_ref^2`` to
+every pair of the row's entries; the reference's variance is that of minus
+the others' sum. Each number's range is
 the 90 % interval of the Beta with the fitted value as mean and the
 covariance's diagonal as variance (a Laplace approximation on (0, 1)).
 
@@ -33,8 +42,9 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import stats
+from scipy.optimize import brentq
 
-__all__ = ["beta_interval", "information_ranges"]
+__all__ = ["beta_interval", "beta_prior", "information_ranges"]
 
 
 def beta_interval(mean: float, var: float) -> tuple[float, float]:
@@ -48,13 +58,41 @@ def beta_interval(mean: float, var: float) -> tuple[float, float]:
     return float(lo), float(hi)
 
 
+def beta_prior(value: float, low: float, high: float) -> tuple[float, float]:
+    """Beta ``(a, b)`` with mode ``value`` and a central 90 % interval as wide as ``high - low``.
+
+    ``a = 1 + k value``, ``b = 1 + k (1 - value)``; ``k`` is solved for the width
+    (a nearly flat Beta, k = e^-10, when the range is wider than that Beta's interval).
+
+    >>> a, b = beta_prior(0.02, 0.01, 0.04)
+    >>> lo, hi = stats.beta.ppf([0.05, 0.95], a, b)
+    >>> round(float(hi - lo), 4)
+    0.03
+    """
+    width = high - low
+
+    def gap(logk: float) -> float:
+        k = np.exp(logk)
+        lo, hi = stats.beta.ppf([0.05, 0.95], 1 + k * value, 1 + k * (1 - value))
+        return (hi - lo) - width
+
+    if gap(-10.0) <= 0:  # a range as wide as the nearly flat Beta's interval
+        k = np.exp(-10.0)
+    elif gap(25.0) >= 0:
+        k = np.exp(25.0)
+    else:
+        k = np.exp(brentq(gap, -10.0, 25.0, xtol=1e-10))
+    return 1.0 + k * value, 1.0 + k * (1.0 - value)
+
+
 def information_ranges(theta: np.ndarray, priors, prior_probs: np.ndarray, rows, rab,
-                       cells) -> dict[int, tuple[float, float]]:
+                       cells, context=()) -> dict[int, tuple[float, float]]:
     """Parameter index -> 90 % credible range, from the cases' scores at ``theta``.
 
     ``priors``: ``[(index, cause column, (a, b))]``; ``prior_probs`` ``(B, C)``;
     ``rows``/``rab``/``cells``: the link/leak rows, their Beta priors and every
-    case's expected counts ``(B, S)`` per row (empty when not fitted).
+    case's expected counts ``(B, S)`` per row (empty when not fitted);
+    ``context``: ``[(row, alpha, cells (B, K))]`` for the context rows.
     """
     cols, info, index = [], [], []
 
@@ -81,12 +119,31 @@ def information_ranges(theta: np.ndarray, priors, prior_probs: np.ndarray, rows,
                 cols.append(np.zeros(len(cell)))
             info.append(prior_info(x, a[k - 1], b[k - 1]))
             index.append(i)
+    blocks = []  # (reference index, positions of the others, their prior-coupling)
+    for r, alpha, cell in context:
+        free = [k for k, f in enumerate(r.free) if f]
+        ref = max(free, key=lambda k: theta[r.params[k]])
+        xr = max(theta[r.params[ref]], 1e-12)
+        start = len(index)
+        for k in free:
+            if k == ref:
+                continue
+            x = theta[r.params[k]]
+            cols.append(cell[:, k] / x - cell[:, ref] / xr if x > 0 else np.zeros(len(cell)))
+            info.append((alpha[k] - 1) / max(x, 1e-12) ** 2)
+            index.append(r.params[k])
+        blocks.append((r.params[ref], list(range(start, len(index))), (alpha[ref] - 1) / xr ** 2))
     if not index:
         return {}
     S = np.stack(cols, axis=1)
     H = S.T @ S + np.diag(np.maximum(info, 1e-12))
+    for _, pos, w in blocks:
+        H[np.ix_(pos, pos)] += w
     try:
         cov = np.linalg.inv(H)
     except np.linalg.LinAlgError:
         cov = np.linalg.pinv(H)
-    return {i: beta_interval(float(theta[i]), float(cov[j, j])) for j, i in enumerate(index)}
+    out = {i: beta_interval(float(theta[i]), float(cov[j, j])) for j, i in enumerate(index)}
+    for i, pos, _ in blocks:
+        out[i] = beta_interval(float(theta[i]), float(cov[np.ix_(pos, pos)].sum()))
+    return out
