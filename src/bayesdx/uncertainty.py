@@ -46,6 +46,8 @@ exact and computed independently of the others, so chunking does not change
 the result (the tests compare chunked and whole runs bit for bit)."""
 
 MIN_CHUNK = 8
+"""(The chunks apply to the numpy path, ``Engine(kernel="numpy")``; the compiled kernel
+runs all draws in one call, one draw's frontier at a time.)"""
 
 MIN_DRAWS = 40
 """Fewest draws worth an interval: with fewer, the 5th and 95th percentiles are the
@@ -201,7 +203,10 @@ def _draw_posteriors(engine, evidence, draws: int, seed: int, n: int) -> np.ndar
     tables = draw_tables(net, draws, seed)
     if n < draws:
         tables = tables.draw_slice(0, n)
-    bounds = _bounds(n, _chunk(net, evidence, n))
+    # the compiled kernel keeps one draw's frontier at a time: one call (its draws can be
+    # split between threads); the numpy path holds every draw's frontier at once: chunks
+    chunk = n if engine._use_kernel(n, False) else _chunk(net, evidence, n)
+    bounds = _bounds(n, chunk)
     if len(bounds) == 2:
         return engine.posterior_batch([evidence], tables=tables).probs[:, 0, :]
     probs = np.empty((n, len(engine.causes)))

@@ -160,6 +160,28 @@ def test_draws_and_batches_match_numpy(net, numpy_engine, compiled_engine):
             assert np.nanmax(np.abs(x.probs - y.probs)) <= 1e-9
 
 
+@pytest.mark.parametrize("threads", [2, 3])
+def test_draws_split_between_threads_give_the_same_numbers(net, compiled_engine, monkeypatch,
+                                                           threads):
+    """Draws run in threads (disjoint draw ranges) give one thread's numbers bit for bit,
+    impossible draws included."""
+    from bayesdx.inference import program
+
+    T = draw_tables(net, 37, seed=5)
+    rng = random.Random(4)
+    evs = [random_evidence(net, rng, max_nodes=14, findings_only=True, abnormal=0.7)
+           for _ in range(3)]
+    monkeypatch.setattr(program, "THREADS", 1)
+    one = [compiled_engine.posterior_batch([ev, ev], tables=T, method="pattern") for ev in evs]
+    monkeypatch.setattr(program, "THREADS", threads)
+    monkeypatch.setattr(program, "PARALLEL_OPS", 0.0)
+    assert program.threads_for(37, 1.0) == threads and program.threads_for(1, 1e12) == 1
+    many = [compiled_engine.posterior_batch([ev, ev], tables=T, method="pattern") for ev in evs]
+    for a, b in zip(one, many):
+        np.testing.assert_array_equal(a.probs, b.probs)
+        np.testing.assert_array_equal(a.log_evidence, b.log_evidence)
+
+
 def test_one_program_per_plan_serves_draws_and_cases(net, compiled_engine):
     ev = {"anc": "severe", "hb": net.states["hb"][1], "sex": net.states["sex"][0]}
     compiled_engine.posterior(ev)

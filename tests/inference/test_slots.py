@@ -127,3 +127,60 @@ def test_abnormal_finding_with_only_observed_parents(tiny_copy):
     pattern = engine.posterior_batch(evs, method="pattern")
     assert np.abs(pattern.probs[0] - probs[0]).max() < 1e-12
     assert np.abs(pattern.log_evidence[0] - logz[0]).max() < 1e-10
+
+
+# ---------------------------------------------------------------- the compiled slot pass
+# (bayesdx.inference.slot_program: the same chunks run by the numba kernel)
+
+
+@pytest.fixture(scope="module")
+def kernels(net):
+    from bayesdx.inference.engine import Engine
+
+    return {k: Engine(net, kernel=k) for k in ("numpy", "compiled")}
+
+
+def test_compiled_slots_match_brute_force_on_the_tiny_network(tiny_net):
+    from bayesdx.inference.engine import Engine
+
+    eng = Engine(tiny_net, kernel="compiled")
+    rng = random.Random(15)
+    evs = [random_evidence(tiny_net, rng) for _ in range(150)]
+    probs, logz = _run(eng, evs)
+    for b, ev in enumerate(evs):
+        ref, ref_z = brute_force(tiny_net, ev)
+        assert np.abs(probs[0, b] - ref).max() < 1e-12
+        assert abs(logz[0, b] - ref_z) < 1e-10
+
+
+@pytest.mark.parametrize("p_context", [1.0, 0.5])
+def test_compiled_slots_match_numpy_slots_under_draws(net, kernels, cohort, p_context):
+    """A sampled cohort with randomly missing context, 3 parameter draws: the kernel's
+    slot pass against the numpy slot pass (the reference) and per-pattern plans."""
+    rng = np.random.default_rng(3)
+    lo, hi = net.bounds
+    T = net.tables(rng.uniform(lo, hi, size=(3, net.n_params)))
+    evs = observe(net, cohort, seed=21, p_context=p_context)[:120]
+    fast, fast_z = _run(kernels["compiled"], evs, T)
+    ref, ref_z = _run(kernels["numpy"], evs, T)
+    assert np.isfinite(fast).all() and np.isfinite(ref).all()
+    assert np.abs(fast - ref).max() < 1e-9
+    assert np.abs(fast_z - ref_z).max() < 1e-9
+    plans = kernels["numpy"].posterior_batch(evs, T, method="pattern")
+    assert np.abs(fast - plans.probs).max() < 1e-9
+
+
+def test_compiled_slots_impossible_case_is_nan_alone(tiny_net, no_severe_anc):
+    from bayesdx.inference.engine import Engine
+
+    eng = Engine(tiny_net, kernel="compiled")
+    rng = random.Random(18)
+    evs = [random_evidence(tiny_net, rng) for _ in range(30)]
+    evs = [e for e in evs if e.get("anc") != "severe"]
+    evs = evs[:10] + [{"anc": "severe", "plt": "low"}] + evs[10:]
+    probs, logz = _run(eng, evs, no_severe_anc)
+    assert np.isnan(probs[0, 10]).all() and logz[0, 10] == -np.inf
+    keep = [i for i in range(len(evs)) if i != 10]
+    ref = eng.posterior_batch([evs[i] for i in keep], no_severe_anc, method="pattern").probs[0]
+    assert np.isfinite(probs[0, keep]).all()
+    assert np.abs(probs[0, keep] - ref).max() < 1e-12

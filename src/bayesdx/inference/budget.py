@@ -7,8 +7,10 @@ cost of a query is known *before* any array is allocated:
 * ``states``: the largest frontier (open accumulators x open context values);
 * ``bytes``: what the forward pass keeps (every step's array, for every draw
   and case at once) plus working room for the largest step;
-* ``seconds``: element operations times :data:`NS_PER_OP`, measured on the
-  development machine (2 shared cores, numpy einsum).
+* ``seconds``: element operations times :data:`NS_PER_OP` (numpy einsum) or, for
+  the compiled kernel (the default), :data:`NS_PER_OP_COMPILED` plus
+  :data:`US_PER_STEP` per step and run, measured on the development machine
+  (2 shared cores).
 
 :class:`Budget` bounds both. The engine runs the draws and cases of a query in
 chunks that keep within the memory budget (exact, same numbers); a single
@@ -32,8 +34,8 @@ from dataclasses import dataclass
 
 from ..errors import BayesdxError, Problem
 
-__all__ = ["DEFAULT_MEMORY", "DEFAULT_SECONDS", "NS_PER_OP", "OVERHEAD_BYTES", "Budget",
-           "BudgetError", "Cost", "plan_cost"]
+__all__ = ["DEFAULT_MEMORY", "DEFAULT_SECONDS", "NS_PER_OP", "NS_PER_OP_COMPILED", "OVERHEAD_BYTES",
+           "US_PER_STEP", "Budget", "BudgetError", "Cost", "plan_cost"]
 
 DEFAULT_MEMORY = 1 << 30
 """Bytes the engine may hold for one query's arrays (1 GiB); the process adds its own
@@ -46,6 +48,16 @@ NS_PER_OP = 10.0
 """Nanoseconds per element operation of the einsum kernel (measured: 4.2e8 operations in
 3.9 s on the heaviest example, ``examples/heavy_workup.yaml``, load average 3; light steps
 cost more per element, heavy ones less, so this errs on the slow side for heavy queries)."""
+
+NS_PER_OP_COMPILED = 5.0
+"""Nanoseconds per element operation of the compiled kernel (:mod:`bayesdx.inference.program`),
+one core; with :data:`US_PER_STEP`, fitted on the 106 validation work-ups' plans, 100 draws
+each (``benchmarks/kernel_cost.py``, 2026-12-06, load ~7 on 2 cores: 5.2 ns/op + 0.8 us/step;
+the heaviest plans, 1.1-1.5e6 operations, ran at 2.7-4.9 ns/op). Numpy einsum took ~10
+(:data:`NS_PER_OP`), so heavy intervals were cut to 560-700 of 1,000 draws needlessly."""
+
+US_PER_STEP = 1.0
+"""Microseconds per plan step and run of the compiled kernel (its records' fixed cost)."""
 
 OVERHEAD_BYTES = 8 << 20
 """Fixed working memory of a query (tables reduced by the evidence, caches)."""
@@ -101,10 +113,17 @@ class BudgetError(BayesdxError):
         super().__init__(str(self.problem))
 
 
-def plan_cost(plan, draws: int = 1, cases: int = 1) -> Cost:
-    """Cost of running ``plan`` for ``draws`` x ``cases`` at once."""
+def plan_cost(plan, draws: int = 1, cases: int = 1, compiled: bool = False) -> Cost:
+    """Cost of running ``plan`` for ``draws`` x ``cases`` at once (``compiled``: by the
+    compiled kernel, :data:`NS_PER_OP_COMPILED` and :data:`US_PER_STEP`; else by numpy,
+    :data:`NS_PER_OP`). The time is one core's; memory is the numpy path's, an upper
+    bound for the kernel's."""
     units = max(1, draws) * max(1, cases)
     per = 8 * (plan.stored + 3 * plan.largest) + 8 * 64 * len(plan.steps)
     states = max((plan.largest,), default=1)
     ops = float(plan.cost) * units
-    return Cost(int(states), ops, int(per * units + OVERHEAD_BYTES), ops * NS_PER_OP * 1e-9)
+    if compiled:
+        seconds = ops * NS_PER_OP_COMPILED * 1e-9 + units * len(plan.steps) * US_PER_STEP * 1e-6
+    else:
+        seconds = ops * NS_PER_OP * 1e-9
+    return Cost(int(states), ops, int(per * units + OVERHEAD_BYTES), seconds)

@@ -225,7 +225,9 @@ class Engine:
         """
         idx = self.validate(evidence)
         budget = budget or self.budget
-        cost = plan_cost(self.plan(Pattern.of(self.net, [idx])), tables.draws if tables else 1)
+        D = tables.draws if tables else 1
+        cost = plan_cost(self.plan(Pattern.of(self.net, [idx])), D,
+                         compiled=self._use_kernel(D, False))
         if not cost.within(budget):  # time or memory
             raise BudgetError("evidence", cost, budget)
         probs, logz = self._run([idx], tables)
@@ -302,7 +304,8 @@ class Engine:
         >>> eng.estimate({"anc": "severe"}).within(eng.budget)
         True
         """
-        return plan_cost(self.plan(Pattern.of(self.net, [self.validate(evidence)])), draws)
+        return plan_cost(self.plan(Pattern.of(self.net, [self.validate(evidence)])), draws,
+                         compiled=self._use_kernel(draws, False))
 
     def log_evidence(self, evidence: Mapping[str, str], tables: Tables | None = None) -> float:
         """``log P(evidence)`` (``-inf`` when impossible)."""

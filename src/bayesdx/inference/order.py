@@ -61,6 +61,17 @@ class OrderProblem:
         self.uses = np.asarray(uses, bool)
         self.weight = np.asarray(weight, float)
         self.work = np.asarray(work, float)
+        # each used variable's items, padded (with the first item) to one length: a
+        # variable's first and last position is a min / max over a few columns
+        used = np.flatnonzero(self.uses.any(axis=1))
+        users = [np.flatnonzero(self.uses[v]) for v in used]
+        width = max((len(u) for u in users), default=1)
+        self._users = np.array([np.resize(u, width) for u in users], dtype=np.int64).reshape(
+            len(users), width)
+        # variables of equal weight (cardinality) are counted together, in integers, so
+        # orders with the same open sets get bit-identical costs (ties stay ties)
+        self._classes = [(float(w), np.flatnonzero(self.weight[used] == w))
+                         for w in np.unique(self.weight[used])]
 
     def cost(self, orders) -> np.ndarray:
         """Modelled cost of each order (rows of item indices), shape ``(M,)``."""
@@ -68,12 +79,15 @@ class OrderProblem:
         M, n = orders.shape
         pos = np.empty_like(orders)
         pos[np.arange(M)[:, None], orders] = np.arange(n)[None, :]
-        big = np.where(self.uses[None], pos[:, None, :], n)       # (M, V, n)
-        first = big.min(-1)
-        last = np.where(self.uses[None], pos[:, None, :], -1).max(-1)
-        t = np.arange(n)
-        open_ = (first[..., None] <= t) & (t <= last[..., None])   # (M, V, T)
-        logsize = np.einsum("mvt,v->mt", open_, self.weight)
+        logsize = np.zeros((M, n))
+        if self._users.size:
+            at = pos[:, self._users]                                   # (M, V, width)
+            first, last = at.min(-1), at.max(-1)                       # (M, V)
+            rows = (np.arange(M) * (n + 1))[:, None]
+            for w, vs in self._classes:  # open count per step by a difference array
+                delta = np.bincount((rows + first[:, vs]).ravel(), minlength=M * (n + 1))
+                delta -= np.bincount((rows + last[:, vs] + 1).ravel(), minlength=M * (n + 1))
+                logsize += w * np.cumsum(delta.reshape(M, n + 1), axis=1)[:, :n]
         return (np.exp2(logsize) * self.work[orders]).sum(-1)
 
 
@@ -97,13 +111,15 @@ def improve_order(problem: OrderProblem, order: list, *, rounds: int | None = No
         rounds = int(lo + (hi - lo) * min(1.0, grow))
     rng = np.random.default_rng(seed)
     for _ in range(rounds):
-        cands = np.repeat(cur[None], _BATCH, axis=0)
+        moves = rng.integers(n, size=(_BATCH, 3, 2)).tolist()
+        base = cur.tolist()
+        rows = []
         for m in range(_BATCH):
-            row = list(cands[m])
-            for _ in range(1 + m % 3):
-                i, j = rng.integers(n, size=2)
-                row.insert(int(j), row.pop(int(i)))
-            cands[m] = row
+            row = list(base)
+            for i, j in moves[m][:1 + m % 3]:
+                row.insert(j, row.pop(i))
+            rows.append(row)
+        cands = np.array(rows)
         costs = problem.cost(cands)
         k = int(np.argmin(costs))
         if costs[k] < cur_cost:

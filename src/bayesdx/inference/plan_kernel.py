@@ -17,6 +17,12 @@ Record layouts in ``code`` (int64):
 * ``1, off, n, inner, add_log``: for each of the ``n`` cases (draw-major) divide
   its ``inner`` numbers by their maximum (when positive) and, when
   ``add_log``, add the log of that maximum to ``logz`` (``-inf`` for 0);
+* ``3, offY, offM, offFlag, K, R, S, s, transpose``: when ``ws[offFlag] != 0``, apply
+  the ``(2, K, 2)`` map at ``offM`` in place to slot ``s`` of ``Y`` (``(K, R, 2**S)``,
+  slot ``s`` the axis of stride ``2**(S-1-s)``): forward
+  ``y'[k, r, c] = sum_a y[k, r, a] m[a, k, c]``, transposed
+  ``y'[k, r, a] = sum_c m[a, k, c] y[k, r, c]`` (the slot passes,
+  :mod:`bayesdx.inference.slot_program`);
 * ``2, off, n, cause``: ``probs[i, cause] = m1 / (m0 + m1)`` with ``m`` the
   ``(n, 2)`` array at ``off`` (NaN for 0 / 0, as numpy).
 """
@@ -29,6 +35,38 @@ import numpy as np
 from numba import njit
 
 __all__ = ["run_cases", "run_program"]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _slot_map(code, pc, ws):  # pragma: no cover - compiled (tested through the engine)
+    """Record 3 (see the module docstring), in place."""
+    offy = code[pc + 1]
+    offm = code[pc + 2]
+    if ws[code[pc + 3]] == 0.0:
+        return
+    K = code[pc + 4]
+    R = code[pc + 5]
+    S = code[pc + 6]
+    s = code[pc + 7]
+    lo_n = 1 << (S - 1 - s)
+    hi_n = 1 << s
+    blk = 1 << S
+    for k in range(K):
+        m00 = ws[offm + 2 * k]
+        m01 = ws[offm + 2 * k + 1]
+        m10 = ws[offm + 2 * K + 2 * k]
+        m11 = ws[offm + 2 * K + 2 * k + 1]
+        if code[pc + 8] != 0:
+            m01, m10 = m10, m01
+        for r in range(R):
+            base = offy + (k * R + r) * blk
+            for h in range(hi_n):
+                b2 = base + h * 2 * lo_n
+                for j in range(lo_n):
+                    x0 = ws[b2 + j]
+                    x1 = ws[b2 + lo_n + j]
+                    ws[b2 + j] = x0 * m00 + x1 * m10
+                    ws[b2 + lo_n + j] = x0 * m01 + x1 * m11
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -109,6 +147,9 @@ def run_program(code, ws, probs, logz):  # pragma: no cover - compiled (tested t
                         logz[i] += math.log(s)
                     else:
                         logz[i] = -np.inf
+        elif op == 3:
+            _slot_map(code, pc, ws)
+            pc += 9
         else:
             off = code[pc + 1]
             n = code[pc + 2]
@@ -121,8 +162,10 @@ def run_program(code, ws, probs, logz):  # pragma: no cover - compiled (tested t
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def run_cases(code, size, src, src_off, dst_off, per, sd, sb, D, B, probs, logz):  # pragma: no cover
-    """Run a one-case program for every (draw, case) pair, draw-major.
+def run_cases(code, size, src, src_off, dst_off, per, sd, sb, D, B, probs, logz,
+              d_lo=0, d_hi=-1):  # pragma: no cover
+    """Run a one-case program for every (draw, case) pair, draw-major (draws
+    ``d_lo`` to ``d_hi``, default all: threads may take disjoint ranges).
 
     Input ``i`` of pair ``(d, b)`` is ``src[src_off[i] + d * sd[i] + b * sb[i]]``, ``per[i]``
     numbers long (a stride of 0: the same for every draw or case); it is copied to
@@ -131,7 +174,9 @@ def run_cases(code, size, src, src_off, dst_off, per, sd, sb, D, B, probs, logz)
     """
     ws = np.empty(size)
     n_in = src_off.shape[0]
-    for d in range(D):
+    if d_hi < 0:
+        d_hi = D
+    for d in range(d_lo, d_hi):
         for b in range(B):
             n = d * B + b
             for i in range(n_in):

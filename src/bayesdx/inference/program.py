@@ -24,7 +24,9 @@ part, so the workspace holds about what the numpy path keeps alive.
 from __future__ import annotations
 
 import functools
+import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,11 +35,20 @@ from .factors import Prepared, acc_tables, ctx_factor
 from ..knowledge.network import Network, Tables
 from .plan import Plan
 
-__all__ = ["PROGRAMS_KEPT", "Program", "build_program", "gather", "run_frontier_compiled"]
+__all__ = ["PARALLEL_OPS", "PROGRAMS_KEPT", "THREADS", "Program", "build_program", "gather", "run_arrays",
+           "run_frontier_compiled", "threads_for"]
 
 _LOCK = threading.Lock()  # guards each plan's program cache (insertion and eviction only)
 PROGRAMS_KEPT = 8
 """Programs kept per plan (one per batch shape: single case, interval chunks, ...)."""
+
+THREADS = min(2, os.cpu_count() or 1)
+"""Threads that share the draws of one heavy query (the kernel releases the GIL). Two:
+the development machine has two cores, and a query should leave the app responsive."""
+
+PARALLEL_OPS = 2e7
+"""A query's draws are split between :data:`THREADS` threads from this many element
+operations (about 0.1 s of one core) up."""
 
 _MODES_EINSUM = {  # tmat(f, item, mode) as contractions of (init, t, final); labels a, k, c
     "open": (("init", (0,)), ("t", (0, 1, 2)), (1, 2)),
@@ -139,6 +150,8 @@ class _Builder:
         shape = (self.D, self.B) + tuple(dim[lab] for lab in lo)
         busy = {r.region for r in (a, b) if isinstance(r.region, int)} | set(avoid)
         c = self.out(shape, persist, busy)
+        canon: dict = {}  # labels renamed 0, 1, ... by first use: the memo sees the structure
+        la, lb, lo = ([canon.setdefault(x, len(canon)) for x in ls] for ls in (la, lb, lo))
         dims, ss = _best_loops((a.shape, a.strides, tuple(la)), (b.shape, b.strides, tuple(lb)),
                                (c.shape, c.strides, tuple(lo)))
         self.records.append(["C", a, b, c, int(np.prod(shape)), dims, *ss])
@@ -147,6 +160,13 @@ class _Builder:
     def rescale(self, ref: _Ref, add_log: bool):
         n = self.D * self.B
         self.records.append(["R", ref, n, int(np.prod(ref.shape)) // n, int(add_log)])
+
+    def slot_map(self, y: _Ref, m: _Ref, flag: _Ref, S: int, s: int, transpose: bool):
+        """Apply a slot's ``(2, K, 2)`` map ``m`` to ``y`` (``(K, R, 2**S)``, C order) in
+        place over slot ``s`` (the axis of stride ``2**(S-1-s)``), when ``flag`` is not 0."""
+        K = y.shape[2]
+        R = int(np.prod(y.shape[3:])) >> S
+        self.records.append(["S", y, m, flag, K, R, S, s, int(transpose)])
 
     def marginal(self, ref: _Ref, cause: int):
         self.records.append(["M", ref, self.D * self.B, cause])
@@ -166,6 +186,8 @@ class _Builder:
             if r[0] == "C":
                 _, a, b, c, size_c, dims, sa, sb, sc = r
                 code += [0, at(a), at(b), at(c), size_c, len(dims), *dims, *sa, *sb, *sc]
+            elif r[0] == "S":
+                code += [3, at(r[1]), at(r[2]), at(r[3]), *r[4:]]
             elif r[0] == "R":
                 code += [1, at(r[1]), r[2], r[3], r[4]]
             else:
@@ -296,9 +318,6 @@ def run_frontier_compiled(net: Network, plan: Plan, T: Tables, idxs, prep: Prepa
     (draw, case) pair in turn on one small workspace (it stays in cache, where
     the numpy path's arrays for all draws at once can take gigabytes).
     """
-    from .plan_kernel import run_cases
-
-    D, B = logz.shape
     arrays = gather(net, plan, T, idxs, prep)
     shapes = [(1, 1) + a.shape[2:] for a in arrays]
     key = tuple(shapes)
@@ -311,6 +330,22 @@ def run_frontier_compiled(net: Network, plan: Plan, T: Tables, idxs, prep: Prepa
             prog = cache.setdefault(key, built)
             while len(cache) > PROGRAMS_KEPT:
                 cache.pop(next(iter(cache)))
+    run_arrays(prog, arrays, shapes, probs, logz, float(plan.cost))
+
+
+def run_arrays(prog: Program, arrays, shapes, probs: np.ndarray, logz: np.ndarray,
+               ops: float = 0.0) -> None:
+    """Run a one-case program for every (draw, case) pair of ``logz`` (``(D, B)``).
+
+    ``arrays`` are its inputs, contiguous, ``(D or 1, B or 1, ...)``; ``shapes`` the
+    one-case shapes the program was built for. Fills ``probs`` (``(D, B, C)``) and
+    adds to ``logz`` in place. ``ops``: element operations of one run, to decide
+    whether the draws are split between threads (:func:`threads_for`); the
+    numbers are the same either way, bit for bit.
+    """
+    from .plan_kernel import run_cases
+
+    D, B = logz.shape
     per = np.array([int(np.prod(s)) for s in shapes], dtype=np.int64)
     sizes = np.array([a.size for a in arrays], dtype=np.int64)
     src_off = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
@@ -320,5 +355,21 @@ def run_frontier_compiled(net: Network, plan: Plan, T: Tables, idxs, prep: Prepa
     src = np.concatenate([a.reshape(-1) for a in arrays])
     flat_p = probs.reshape(D * B, probs.shape[-1])
     flat_z = np.ascontiguousarray(logz).reshape(D * B)
-    run_cases(prog.code, prog.size, src, src_off, prog.in_offsets, per, sd, sb, D, B, flat_p, flat_z)
+    args = (prog.code, prog.size, src, src_off, prog.in_offsets, per, sd, sb, D, B, flat_p, flat_z)
+    n = threads_for(D, B * ops) if ops else 1
+    if n <= 1:
+        run_cases(*args)
+    else:  # disjoint draw ranges; every (draw, case) is computed the same way in any thread
+        cuts = [D * i // n for i in range(n + 1)]
+        with ThreadPoolExecutor(n) as pool:
+            for f in [pool.submit(run_cases, *args, cuts[i], cuts[i + 1]) for i in range(n)]:
+                f.result()
     logz[...] = flat_z.reshape(D, B)
+
+
+def threads_for(draws: int, ops_per_draw: float) -> int:
+    """Threads for ``draws`` runs of ``ops_per_draw`` element operations each: one, unless
+    the work reaches :data:`PARALLEL_OPS`; then :data:`THREADS` (at most one per draw)."""
+    if THREADS <= 1 or draws < 2 or draws * ops_per_draw < PARALLEL_OPS:
+        return 1
+    return min(THREADS, draws)

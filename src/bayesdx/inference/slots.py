@@ -26,6 +26,7 @@ import numpy as np
 from .factors import Prepared, acc_tables, ctx_factor, prepare
 from .pattern import rescale
 from .plan import Pattern
+from .slot_program import run_slots_compiled
 from ..knowledge.network import Tables
 
 __all__ = ["CHUNK_ELEMENTS", "run_slots"]
@@ -176,7 +177,10 @@ def _run_chunk(engine, plan, base, cases, abn, fixed, T, const=None):
     maps = _slot_maps(net, steps, pos, abn, colours, acc, fixed, D, B)
     owns = [prep.cause_factor[st.item] if st.kind == "cause" else
             ctx_factor(net, st.item, T, plan, prep)[0] for st in steps]
-    _forward_backward(engine, steps, owns, maps, S, D, B, probs, logz)
+    if engine._use_kernel(D * B, True):
+        run_slots_compiled(engine, steps, owns, maps, S, D, B, probs, logz)
+    else:
+        _forward_backward(engine, steps, owns, maps, S, D, B, probs, logz)
     return probs, logz
 
 
