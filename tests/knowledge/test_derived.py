@@ -74,7 +74,19 @@ def test_a_verdict_is_the_union_of_its_bands(verdict_net, kernel):
 def test_a_level_and_its_verdict_together_are_refused(verdict_net):
     with pytest.raises(CaseError) as exc:
         Engine(verdict_net).validate({"anc": "mild", "anc_verdict": "low"})
-    assert "anc_verdict: must not be given together with anc" in str(exc.value)
+    assert "anc_verdict: must not be given together with anc (they read the same level, anc)" in str(exc.value)
+
+
+def test_two_readings_of_one_level_are_refused(tiny_copy):
+    second = {**VERDICT, "label": "Neutrophil count reported only as very low or not",
+              "derived_from": {"finding": "anc", "states": {"normal": ["normal", "mild"], "low": ["severe"]}}}
+    yaml_edit = lambda d: d["findings"].update(anc_verdict=dict(VERDICT), anc_severe=second)  # noqa: E731
+    _edit(tiny_copy, yaml_edit)
+    net = Network(load_knowledge(tiny_copy))
+    with pytest.raises(CaseError) as exc:
+        Engine(net).validate({"anc_verdict": "low", "anc_severe": "normal"})
+    assert "must not be given together with anc_verdict (they read the same level, anc)" in str(exc.value)
+    Engine(net).validate({"anc_severe": "low", "fever": "present"})  # one reading is fine
 
 
 def test_bad_derived_findings_are_named(tiny_copy):

@@ -6,10 +6,9 @@ in its baseline state factorises into one factor per parent. An observed
 finding in state ``k`` is the event "every parent's effect is ≤ k and at least
 one (or the leak) is = k", which a two-state accumulator tracks exactly. The
 engine orders the causes greedily to keep the set of open accumulators and
-context variables (the *frontier*) small, and runs one einsum per cause
-forward and backward (rescaled, so nothing underflows); a third einsum per
-cause gives its exact posterior. All factors are non-negative: there is no
-inclusion–exclusion and no cancellation.
+context variables (the *frontier*) small, and runs one pass per cause forward
+and backward (rescaled, so nothing underflows), which gives every cause's exact
+posterior. All factors are non-negative: no inclusion–exclusion, no cancellation.
 
 Every query has one signature, :meth:`Engine.posterior`, and batches over
 evidence sets and parameter draws. Plans are compiled per evidence *pattern*
@@ -197,12 +196,15 @@ class Engine:
                                         repr(state)))
                 continue
             out[node] = idx
+        readings: dict[str, list[str]] = {}  # a level -> its observed readings (itself, its verdicts)
         for node, (src, _) in self.net.derived.items():
-            if node in out and src in out:
-                problems.append(Problem("evidence", node, f"must not be given together with {src} "
-                                        "(both read the same level)",
-                                        f"{node}={evidence[node]!r}, {src}={evidence[src]!r}",
-                                        f"keep {src} (the value's band) and drop {node}"))
+            readings.setdefault(src, [src] if src in out else []).extend([node] if node in out else [])
+        for src, seen in readings.items():
+            if len(seen) > 1:
+                problems.append(Problem("evidence", seen[-1], f"must not be given together with "
+                                        f"{', '.join(seen[:-1])} (they read the same level, {src})",
+                                        ", ".join(f"{n}={evidence[n]!r}" for n in seen),
+                                        f"keep one of {', '.join(seen)}"))
         if problems:
             raise CaseError(problems)
         return out
