@@ -110,9 +110,12 @@ def random_evidence(net: Network, rng: random.Random, *, max_nodes: int | None =
             ev[n] = st[0]
         else:
             ev[n] = rng.choice(st[1:] if n in net.findings else st)
+    read = {n for n in ev}
     for n, (src, _) in getattr(net, "derived", {}).items():
-        if n in ev and src in ev:  # a level and its verdict are never given together
+        if n in ev and src in read - {n}:  # one reading of a level: the level or one verdict
             del ev[n]
+        elif n in ev:
+            read.add(src)
     return ev
 
 
