@@ -9,7 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
+from bayesdx.errors import KnowledgeError
 from bayesdx.inference.engine import Engine
 from bayesdx.inference.export import finding_table
 from bayesdx.knowledge.load import load_knowledge
@@ -66,6 +68,21 @@ def no_severe_anc(tiny_net):
         row[:, 1, 2] = 0.0
     T.invalidate()
     return T
+
+
+def edit_yaml(root: Path, rel: str, fn) -> None:
+    """Load the YAML file ``root/rel``, let ``fn`` change the data, write it back."""
+    path = root / rel
+    data = yaml.safe_load(path.read_text())
+    fn(data)
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+def knowledge_problems(root: Path) -> str:
+    """The message of the KnowledgeError that loading ``root`` must raise."""
+    with pytest.raises(KnowledgeError) as exc:
+        load_knowledge(root)
+    return str(exc.value)
 
 
 def hidden_states(net: Network, evidence: dict[str, str], T):
