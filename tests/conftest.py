@@ -85,6 +85,25 @@ def knowledge_problems(root: Path) -> str:
     return str(exc.value)
 
 
+def labelled_cohort(net: Network, truth: dict[str, float], n: int, seed: int, *,
+                    labelled: float = 0.7, **observe_kw) -> list:
+    """Labelled cases sampled from ``net`` with the numbers in ``truth`` (path -> value) changed.
+
+    Each cause is labelled (present or absent) with probability ``labelled``,
+    independently of its value: missing at random, as EM assumes.
+    """
+    from bayesdx.evaluation.cohort import observe, sample_cohort
+    from bayesdx.evaluation.fit import LabelledCase
+
+    theta = net.theta0.copy()
+    for path, v in truth.items():
+        theta[net.param_index(path)] = v
+    cohort = sample_cohort(net, n, seed=seed, tables=net.tables(theta))
+    evidence = observe(net, cohort, seed=seed, **observe_kw)
+    seen = np.random.default_rng(seed + 1).random((n, len(net.causes))) < labelled
+    return LabelledCase.from_cohort(net.causes, cohort.states, evidence, seen)
+
+
 def hidden_states(net: Network, evidence: dict[str, str], T):
     """Every assignment of context and causes consistent with ``evidence``, with its prior weight."""
     hidden = [*net.context, *net.causes]
