@@ -9,7 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
+from bayesdx.errors import KnowledgeError
 from bayesdx.inference.engine import Engine
 from bayesdx.inference.export import finding_table
 from bayesdx.knowledge.load import load_knowledge
@@ -66,6 +68,40 @@ def no_severe_anc(tiny_net):
         row[:, 1, 2] = 0.0
     T.invalidate()
     return T
+
+
+def edit_yaml(root: Path, rel: str, fn) -> None:
+    """Load the YAML file ``root/rel``, let ``fn`` change the data, write it back."""
+    path = root / rel
+    data = yaml.safe_load(path.read_text())
+    fn(data)
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+def knowledge_problems(root: Path) -> str:
+    """The message of the KnowledgeError that loading ``root`` must raise."""
+    with pytest.raises(KnowledgeError) as exc:
+        load_knowledge(root)
+    return str(exc.value)
+
+
+def labelled_cohort(net: Network, truth: dict[str, float], n: int, seed: int, *,
+                    labelled: float = 0.7, **observe_kw) -> list:
+    """Labelled cases sampled from ``net`` with the numbers in ``truth`` (path -> value) changed.
+
+    Each cause is labelled (present or absent) with probability ``labelled``,
+    independently of its value: missing at random, as EM assumes.
+    """
+    from bayesdx.evaluation.cohort import observe, sample_cohort
+    from bayesdx.evaluation.fit import LabelledCase
+
+    theta = net.theta0.copy()
+    for path, v in truth.items():
+        theta[net.param_index(path)] = v
+    cohort = sample_cohort(net, n, seed=seed, tables=net.tables(theta))
+    evidence = observe(net, cohort, seed=seed, **observe_kw)
+    seen = np.random.default_rng(seed + 1).random((n, len(net.causes))) < labelled
+    return LabelledCase.from_cohort(net.causes, cohort.states, evidence, seen)
 
 
 def hidden_states(net: Network, evidence: dict[str, str], T):

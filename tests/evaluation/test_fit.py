@@ -7,8 +7,7 @@ import pytest
 from scipy import stats
 
 from bayesdx.cli.main import main
-from conftest import brute_force
-from bayesdx.evaluation.cohort import observe, sample_cohort
+from conftest import brute_force, labelled_cohort
 from bayesdx.evaluation.fit import LabelledCase, beta_prior, estep, fit_priors
 from bayesdx.evaluation.fit_io import read_cohort, write_fitted
 from bayesdx.inference.engine import Engine
@@ -92,17 +91,12 @@ def test_bad_labels_are_per_case_errors_and_the_rest_count(net, engine):
 
 def test_synthetic_recovery(net, engine):
     """Three priors moved to an end of their range: the fit finds them, the others stay."""
-    theta = net.theta0.copy()
     changed = {}
     for c, end in (("aplastic_anemia", 1), ("mds", 0), ("hypersplenism", 1)):
         i = net.param_index(f"causes.{c}.prior")
-        theta[i] = changed[c] = (net.params[i].low, net.params[i].high)[end]
-    cohort = sample_cohort(net, 1000, seed=3, tables=net.tables(theta))
-    evidence = observe(net, cohort, seed=3)
-    # each cause labelled (present or absent) with probability 0.7, independently of its
-    # value: missing at random, as EM assumes (present-only labels would not be)
-    seen = np.random.default_rng(4).random((len(evidence), len(net.causes))) < 0.7
-    cases = LabelledCase.from_cohort(net.causes, cohort.states, evidence, seen)
+        changed[c] = (net.params[i].low, net.params[i].high)[end]
+    # labels missing at random, as EM assumes (present-only labels would not be)
+    cases = labelled_cohort(net, {f"causes.{c}.prior": v for c, v in changed.items()}, 1000, 3)
     fit = fit_priors(net, cases, holdout=0.2, engine=engine, max_iter=15, links=False,
                      context=False, rr=False)
     by = {x.path.split(".")[1]: x for x in fit.numbers}
@@ -161,15 +155,8 @@ def test_tiny_recovery_of_a_link_and_a_leak(tmp_path, tiny_net, tiny_engine):
     from conftest import TINY
 
     net = tiny_net
-    theta = net.theta0.copy()
     truth = {"findings.anc.links.flu.severe": 0.19, "findings.plt.leak.low": 0.095}
-    for path, v in truth.items():
-        theta[net.param_index(path)] = v
-    n = 3000
-    cohort = sample_cohort(net, n, seed=1, tables=net.tables(theta))
-    evidence = observe(net, cohort, seed=1, p_other=0.6)
-    seen = np.random.default_rng(2).random((n, len(net.causes))) < 0.7
-    cases = LabelledCase.from_cohort(net.causes, cohort.states, evidence, seen)
+    cases = labelled_cohort(net, truth, 3000, 1, p_other=0.6)
     fit = fit_priors(net, cases, holdout=0, engine=tiny_engine, max_iter=60)
     by = {x.path: x for x in fit.numbers}
     for path, true in truth.items():

@@ -16,7 +16,7 @@ from bayesdx.evaluation.fit_context import (context_counts, context_map, context
 from bayesdx.evaluation.fit_io import write_fitted
 from bayesdx.knowledge.load import load_knowledge
 from bayesdx.knowledge.network import Network
-from conftest import TINY, finding_table, hidden_states, random_evidence
+from conftest import TINY, finding_table, hidden_states, labelled_cohort, random_evidence
 
 
 def brute_context(net, T, rows, evidence, label):
@@ -87,17 +87,10 @@ def test_tiny_recovery_of_a_changed_context_table(tmp_path, tiny_net, tiny_engin
     """A root's share and a chained row moved to their ranges' ends (context seen in 70 % of
     cases): the fit moves them into their credible ranges; the other context numbers stay."""
     net = tiny_net
-    theta = net.theta0.copy()
     truth = {"context.age_group.prior.child": 0.4, "context.age_group.prior.adult": 0.6,
              "context.exposure_x.given.present.on_window": 0.5,
              "context.exposure_x.given.present.on_late": 0.1}
-    for path, v in truth.items():
-        theta[net.param_index(path)] = v
-    n = 1200
-    cohort = sample_cohort(net, n, seed=5, tables=net.tables(theta))
-    evidence = observe(net, cohort, seed=5, p_other=0.6, p_context=0.7)
-    seen = np.random.default_rng(6).random((n, len(net.causes))) < 0.7
-    cases = LabelledCase.from_cohort(net.causes, cohort.states, evidence, seen)
+    cases = labelled_cohort(net, truth, 1200, 5, p_other=0.6, p_context=0.7)
     fit = fit_priors(net, cases, holdout=0, engine=tiny_engine, max_iter=40, links=False)
     by = {x.path: x for x in fit.numbers if x.path.startswith("context.")}
     for path, true in truth.items():

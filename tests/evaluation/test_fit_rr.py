@@ -6,13 +6,12 @@ import numpy as np
 import pytest
 
 from bayesdx.cli.main import main
-from bayesdx.evaluation.cohort import observe, sample_cohort
-from bayesdx.evaluation.fit import LabelledCase, fit_priors
+from bayesdx.evaluation.fit import fit_priors
 from bayesdx.evaluation.fit_io import write_fitted
 from bayesdx.evaluation.fit_rr import lognormal_prior, rr_causes
 from bayesdx.knowledge.load import load_knowledge
 from bayesdx.knowledge.network import Network
-from conftest import TINY
+from conftest import TINY, labelled_cohort
 
 
 def test_lognormal_prior_from_the_range():
@@ -35,15 +34,8 @@ def test_free_relative_risks_of_the_tiny_model(tiny_net):
 @pytest.fixture(scope="module")
 def rr_fit(tiny_net, tiny_engine):
     net = tiny_net
-    theta = net.theta0.copy()
     truth = {"causes.flu.rr.age_group.child": 1.6}
-    for path, v in truth.items():
-        theta[net.param_index(path)] = v
-    n = 1500
-    cohort = sample_cohort(net, n, seed=8, tables=net.tables(theta))
-    evidence = observe(net, cohort, seed=8, p_other=0.6)
-    seen = np.random.default_rng(9).random((n, len(net.causes))) < 0.7
-    cases = LabelledCase.from_cohort(net.causes, cohort.states, evidence, seen)
+    cases = labelled_cohort(net, truth, 1500, 8, p_other=0.6)
     return truth, fit_priors(net, cases, holdout=0, engine=tiny_engine, max_iter=40, links=False)
 
 

@@ -20,10 +20,14 @@ def _run(engine, evs, tables=None):
     return run_slots(engine, [engine.validate(e) for e in evs], T)
 
 
-def test_matches_brute_force_on_the_tiny_network(tiny_net, tiny_engine):
-    rng = random.Random(5)
+@pytest.mark.parametrize("kernel, seed", [("auto", 5), ("numpy", 5), ("compiled", 15)])
+def test_matches_brute_force_on_the_tiny_network(tiny_net, kernel, seed):
+    """Every slot pass (the engine's choice, numpy, the compiled kernel) against brute force."""
+    from bayesdx.inference.engine import Engine
+
+    rng = random.Random(seed)
     evs = [random_evidence(tiny_net, rng) for _ in range(150)]
-    probs, logz = _run(tiny_engine, evs)
+    probs, logz = _run(Engine(tiny_net, kernel=kernel), evs)
     for b, ev in enumerate(evs):
         ref, ref_z = brute_force(tiny_net, ev)
         assert np.abs(probs[0, b] - ref).max() < 1e-12
@@ -138,19 +142,6 @@ def kernels(net):
     from bayesdx.inference.engine import Engine
 
     return {k: Engine(net, kernel=k) for k in ("numpy", "compiled")}
-
-
-def test_compiled_slots_match_brute_force_on_the_tiny_network(tiny_net):
-    from bayesdx.inference.engine import Engine
-
-    eng = Engine(tiny_net, kernel="compiled")
-    rng = random.Random(15)
-    evs = [random_evidence(tiny_net, rng) for _ in range(150)]
-    probs, logz = _run(eng, evs)
-    for b, ev in enumerate(evs):
-        ref, ref_z = brute_force(tiny_net, ev)
-        assert np.abs(probs[0, b] - ref).max() < 1e-12
-        assert abs(logz[0, b] - ref_z) < 1e-10
 
 
 @pytest.mark.parametrize("p_context", [1.0, 0.5])

@@ -6,15 +6,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
 
-from bayesdx.errors import CaseError, KnowledgeError
+from bayesdx.errors import CaseError
 from bayesdx.inference.engine import Engine
 from bayesdx.knowledge.load import load_knowledge
 from bayesdx.knowledge.network import Network
 from bayesdx.uncertainty import sample_parameters
 
-from conftest import brute_force
+from conftest import brute_force, edit_yaml, knowledge_problems
 
 VERDICT = {"label": "Neutrophil count reported only as low or normal", "group": "cbc",
            "states": ["normal", "low"],
@@ -22,16 +21,10 @@ VERDICT = {"label": "Neutrophil count reported only as low or normal", "group": 
 
 
 def _edit(root: Path, fn, rel: str = "model/network.yaml"):
-    path = root / rel
-    data = yaml.safe_load(path.read_text())
-    fn(data)
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    edit_yaml(root, rel, fn)
 
 
-def _problems(root: Path) -> str:
-    with pytest.raises(KnowledgeError) as exc:
-        load_knowledge(root)
-    return str(exc.value)
+_problems = knowledge_problems
 
 
 @pytest.fixture()

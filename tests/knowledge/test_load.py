@@ -9,19 +9,15 @@ import yaml
 
 from bayesdx.errors import KnowledgeError
 from bayesdx.knowledge.load import load_knowledge
+from conftest import edit_yaml, knowledge_problems
 
 
 def _edit(root: Path, rel: str, fn):
-    path = root / rel
-    data = yaml.safe_load(path.read_text())
-    fn(data)
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    edit_yaml(root, rel, fn)
 
 
 def _problems(root: Path) -> str:
-    with pytest.raises(KnowledgeError) as exc:
-        load_knowledge(root)
-    return str(exc.value)
+    return knowledge_problems(root)
 
 
 def test_tiny_knowledge_loads(tiny_kb):

@@ -35,8 +35,8 @@ from .factors import Prepared, acc_tables, ctx_factor
 from ..knowledge.network import Network, Tables
 from .plan import Plan
 
-__all__ = ["PARALLEL_OPS", "PROGRAMS_KEPT", "THREADS", "Program", "build_program", "gather", "run_arrays",
-           "run_frontier_compiled", "threads_for"]
+__all__ = ["PARALLEL_OPS", "PROGRAMS_KEPT", "THREADS", "Program", "build_program", "compact", "gather",
+           "run_arrays", "run_frontier_compiled", "threads_for"]
 
 _LOCK = threading.Lock()  # guards each plan's program cache (insertion and eviction only)
 PROGRAMS_KEPT = 8
@@ -83,6 +83,11 @@ def gather(net: Network, plan: Plan, T: Tables, idxs, prep: Prepared):
     for f in plan.acc:
         init, final, _ = acc_tab[f]
         arrays += [stacked[f], init, final]
+    return compact(arrays)
+
+
+def compact(arrays):
+    """Contiguous arrays, a broadcast draw or case axis kept at length 1."""
     out = []
     for a in arrays:
         if a.shape[0] > 1 and a.strides[0] == 0:

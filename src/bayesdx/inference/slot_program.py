@@ -29,7 +29,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from .program import _Builder
+from .program import _Builder, compact
 
 __all__ = ["SLOT_PROGRAMS_KEPT", "build_slot_program", "run_slots_compiled"]
 
@@ -119,7 +119,7 @@ def run_slots_compiled(engine, steps, owns, maps, S, D, B, probs, logz) -> None:
     from .program import run_arrays
 
     arrays, keys = slot_inputs(owns, maps, S)
-    arrays = _compact(arrays)
+    arrays = compact(arrays)
     shapes = [(1, 1) + a.shape[2:] for a in arrays]
     key = (tuple((st.item, st.kind, st.own, st.ctx_in, st.ctx_out) for st in steps),
            tuple(shapes), tuple(keys), S)
@@ -136,15 +136,3 @@ def run_slots_compiled(engine, steps, owns, maps, S, D, B, probs, logz) -> None:
                 cache.popitem(last=False)
     ops = sum(int(np.prod(s)) for s in shapes) * 2 ** S  # a rough size, for threads only
     run_arrays(prog, arrays, shapes, probs, logz, float(ops))
-
-
-def _compact(arrays):
-    """Contiguous arrays, a broadcast draw or case axis kept at length 1."""
-    out = []
-    for a in arrays:
-        if a.shape[0] > 1 and a.strides[0] == 0:
-            a = a[:1]
-        if a.shape[1] > 1 and a.strides[1] == 0:
-            a = a[:, :1]
-        out.append(a if a.flags.c_contiguous else np.ascontiguousarray(a))
-    return out
