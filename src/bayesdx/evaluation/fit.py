@@ -264,10 +264,29 @@ def _row_priors(net: Network, rows: list[Row]):
 
 
 def _number(p, a, b, new, lo, hi, n, expected) -> FittedNumber:
+    """A :class:`FittedNumber`; its surprise is the prior's tail beyond the fitted value.
+
+    Two-sided for a prior with an inner mode; one-sided for a prior whose mode is
+    an edge (a number set to 0 or 1), where only a move away from the edge
+    contradicts it (a fit that stays at 0 is no surprise).
+
+    >>> from types import SimpleNamespace
+    >>> zero = SimpleNamespace(path="x", value=0.0, low=0.0, high=0.005)
+    >>> _number(zero, 1.0, 400.0, 0.0, 0.0, 0.005, 10, 0.0).surprise
+    0.0
+    >>> _number(zero, 1.0, 400.0, 0.05, 0.0, 0.06, 10, 0.5).surprise > 5
+    True
+    """
     cdf = stats.beta.cdf(new, a, b)
-    tail = max(2 * min(cdf, 1 - cdf), 1e-300)
+    if a <= 1.0 < b:  # mode at 0
+        tail = 1.0 - cdf
+    elif b <= 1.0 < a:  # mode at 1
+        tail = cdf
+    else:
+        tail = 2 * min(cdf, 1 - cdf)
+    tail = min(max(tail, 1e-300), 1.0)
     return FittedNumber(p.path, p.value, p.low, p.high, float(new), float(lo), float(hi), int(n),
-                        float(expected), float(-np.log10(tail)))
+                        float(expected), float(-np.log10(tail)) + 0.0)  # + 0.0: no "-0.0"
 
 
 def fit_priors(net: Network, cases: Sequence[LabelledCase], *, holdout: float = 0.2,
