@@ -181,9 +181,9 @@ def joint_explanations(engine, evidence: Mapping[str, str], k: int = 5, *,
     post, lz_e, only, none = _only(engine, evidence, T, tables)
     order = [causes[i] for i in np.argsort(-post, kind="stable")]
     C = len(order)
+    p_order = np.clip(post[[causes.index(c) for c in order]], 0.0, 1.0)
     with np.errstate(divide="ignore"):
-        lp = lz_e + np.log(np.clip(post[[causes.index(c) for c in order]], 0.0, 1.0))
-        lq = lz_e + np.log(np.clip(1.0 - post[[causes.index(c) for c in order]], 0.0, 1.0))
+        lp, lq = lz_e + np.log(p_order), lz_e + np.log(1.0 - p_order)
     # heap entries: (-log bound, tie, present tuple (search order), j, leaf, exact)
     heap: list = [(-lz_e, 0, (), 0, False, True)]
     tie = 1

@@ -204,7 +204,7 @@ def _fitted_indices(net: Network) -> list[tuple[int, str]]:
     return out
 
 
-def _em(engine, net, theta, cases, fitted, ab, rows, rab, crows, calpha, rrs, *, max_iter, tol):
+def _em(engine, net, theta, cases, fitted, ab, rows, rab, crows, calpha, rset, *, max_iter, tol):
     cidx = [engine.causes.index(c) for _, c in fitted]
     n = len(cases)
     evs = [case.evidence for case in cases]
@@ -212,7 +212,6 @@ def _em(engine, net, theta, cases, fitted, ab, rows, rab, crows, calpha, rrs, *,
     trace, times = [], []
     expected, counts, informed = np.zeros(len(fitted)), [], np.zeros(len(rows), dtype=int)
     ccounts, cinformed = [], np.zeros(len(crows), dtype=int)
-    rset = rr_setup(engine, rrs, evs)
     for _ in range(max_iter):
         t0 = time.perf_counter()
         T = net.tables(theta)
@@ -336,6 +335,7 @@ def fit_priors(net: Network, cases: Sequence[LabelledCase], *, holdout: float = 
                                             "diagnosis: lists against the findings"))
         cases = keep
     n = len(cases)
+    rset = rr_setup(engine, rrs, [c.evidence for c in cases])  # the EM's and the report's
     heldout = None
     start = theta0
     kw = dict(max_iter=max_iter, tol=tol)
@@ -344,13 +344,13 @@ def fit_priors(net: Network, cases: Sequence[LabelledCase], *, holdout: float = 
         k = max(1, int(round(holdout * n)))
         test = [cases[i] for i in order[:k]]
         train = [cases[i] for i in order[k:]]
-        start = _em(engine, net, theta0, train, fitted, ab, rows, rab, crows, calpha, rrs,
-                    **kw)[0]
+        start = _em(engine, net, theta0, train, fitted, ab, rows, rab, crows, calpha,
+                    rr_setup(engine, rrs, [c.evidence for c in train]), **kw)[0]
         heldout = (k, log_likelihood(engine, net, theta0, test),
                    log_likelihood(engine, net, start, test))
     if n:
         theta, expected, counts, informed, (ccounts, cinformed), trace, times = _em(
-            engine, net, start, cases, fitted, ab, rows, rab, crows, calpha, rrs, **kw)
+            engine, net, start, cases, fitted, ab, rows, rab, crows, calpha, rset, **kw)
     else:
         theta, expected, counts, informed, trace, times = theta0, np.zeros(len(fitted)), [], [], [], []
         ccounts, cinformed = [], []
@@ -387,8 +387,7 @@ def fit_priors(net: Network, cases: Sequence[LabelledCase], *, holdout: float = 
                 lo, hi = ranges.get(i) or stats.beta.ppf([0.05, 0.95], al[k], al.sum() - al[k])
                 numbers.append(_number(net.params[i], al[k], al.sum() - al[k], theta[i], lo, hi,
                                        cinformed[j] if n else 0, cnt[k]))
-    for i, (lo, hi), m, e, surprise in rr_report(net, rr_setup(engine, rrs, [c.evidence for c in
-                                                                        cases]), theta, probs):
+    for i, (lo, hi), m, e, surprise in rr_report(net, rset, theta, probs):
         p = net.params[i]
         numbers.append(FittedNumber(p.path, p.value, p.low, p.high, float(theta[i]), lo, hi, m,
                                     e, surprise))

@@ -57,6 +57,7 @@ import numpy as np
 from scipy.special import logsumexp
 
 from ..knowledge.network import Network, Tables
+from .fit_mech import pack
 from .fit_ranges import beta_prior
 
 PACK = 3
@@ -169,22 +170,12 @@ def _draw_tables(net: Network, T: Tables, union) -> tuple[Tables, list]:
 
 
 def _packs(needs, most: int):
-    """Cases sharing one engine call: same needs, packed greedily while the union's draws
-    stay within ``most`` (or the largest set alone)."""
+    """Cases sharing one engine call: same needs, packed greedily (:func:`fit_mech.pack`)."""
     by: dict = {}
     for b, nd in enumerate(needs):
         if nd:
             by.setdefault(nd, []).append(b)
-    packs: list[tuple[set, list]] = []
-    for nd in sorted(by, key=lambda g: (-len(g), sorted(g))):
-        for union, members in packs:
-            if len(union | nd) <= max(most, len(union)):
-                union |= nd
-                members += by[nd]
-                break
-        else:
-            packs.append((set(nd), list(by[nd])))
-    return packs
+    return pack(by, most)
 
 
 def context_counts(engine, T: Tables, rows: Sequence[ContextRow], evidences: Sequence[dict],

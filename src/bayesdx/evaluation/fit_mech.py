@@ -83,7 +83,7 @@ METHOD = "slots"
 PACK = 8
 """Most abnormal findings whose draws one engine call carries (cases packed under it)."""
 
-__all__ = ["Row", "mechanism_counts", "row_map", "rows_of"]
+__all__ = ["Row", "mechanism_counts", "pack", "row_map", "rows_of"]
 
 
 @dataclass(frozen=True)
@@ -152,23 +152,35 @@ def _plan(net: Network, rows: list[Row], obs: dict[str, int]):
     return tuple(iso), frozenset(grades)
 
 
+def pack(sets: dict, most: int) -> list[tuple[set, list]]:
+    """Greedy packing of ``{frozenset: [case, ...]}``: the largest sets first, each
+    joining the first pack whose union stays within ``most`` items (or the largest
+    set alone). Returns ``[(union, cases)]``.
+
+    >>> packs = pack({frozenset("ab"): [0], frozenset("b"): [1], frozenset("cd"): [2]}, 3)
+    >>> [(sorted(union), cases) for union, cases in packs]
+    [(['a', 'b'], [0, 1]), (['c', 'd'], [2])]
+    """
+    packs: list[tuple[set, list]] = []
+    for g in sorted(sets, key=lambda g: (-len(g), sorted(g))):
+        for union, members in packs:
+            if len(union | g) <= max(most, len(union)):
+                union |= g
+                members += sets[g]
+                break
+        else:
+            packs.append((set(g), list(sets[g])))
+    return packs
+
+
 def _groups(plans, most: int = PACK):
     """Cases sharing one engine call: same isolating draws, abnormal grades packed
-    greedily while their union stays within ``most`` (or the largest set)."""
+    greedily (:func:`pack`)."""
     by: dict = {}
     for b, (iso, grades) in enumerate(plans):
         by.setdefault(iso, {}).setdefault(grades, []).append(b)
     for iso, sets in by.items():
-        packs: list[tuple[set, list]] = []
-        for g in sorted(sets, key=lambda g: (-len(g), sorted(g))):
-            for union, members in packs:
-                if len(union | g) <= max(most, len(union)):
-                    union |= g
-                    members += sets[g]
-                    break
-            else:
-                packs.append((set(g), list(sets[g])))
-        for union, members in packs:
+        for union, members in pack(sets, most):
             mods = [(f, t, None, s) for f, s in sorted(union) for t in (s, s - 1)] + list(iso)
             yield tuple(mods), members
 
