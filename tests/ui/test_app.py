@@ -545,4 +545,4 @@ def test_marrow_blast_percentage_is_a_field(model):
     tab(at, "Marrow").text_input(key="w:marrow.blasts_percent").set_value("150").run()
     assert not at.exception
     assert "marrow_increased_blasts" not in url_evidence(at)
-    assert "must be a percentage of marrow nucleated cells from 0 to 100; got 150" in texts(at)
+    assert "must be a percentage of marrow nucleated cells from 0 to 100; got 150; try 35" in texts(at)

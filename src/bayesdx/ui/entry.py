@@ -60,11 +60,14 @@ def form_words(msg: str) -> str:
 
     >>> form_words('must be 1 to 25 g/dL; got 89; try checking the value and its unit, e.g. hb: 10 or hb: "100 g/L"')
     'must be 1 to 25 g/dL; got 89; try checking the value and its unit, e.g. 10 or 100 g/L'
+    >>> form_words("must be a percentage from 0 to 100; got 150; try marrow.blasts_percent: 35")
+    'must be a percentage from 0 to 100; got 150; try 35'
     >>> form_words("must list each drug once (also medications[0])")
     'must list each drug once (also listed above)'
     """
-    msg = re.sub(r'\b[a-z_]+: "([^"]*)"', r"\1", msg)
-    msg = re.sub(r"\b[a-z_]+: (?=[<>0-9])", "", msg)
+    path = r"\b[a-z_]+(?:\.[a-z_]+)*"  # a field, or a dotted field path
+    msg = re.sub(path + r': "([^"]*)"', r"\1", msg)
+    msg = re.sub(path + r": (?=[<>0-9])", "", msg)
     msg = re.sub(r"medications\[\d+\](\.\w+)?", "listed above", msg)
     return msg.replace("a string \"value unit\"", "a number with its unit")
 
