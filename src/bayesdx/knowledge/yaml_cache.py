@@ -6,8 +6,9 @@ knowledge, about 0.2 s of every start; reading the same data back from JSON
 takes a few milliseconds. :func:`load` returns the data and key lines of a
 file parsed before, :func:`store` keeps them after a clean parse.
 
-* Found by content: the name is the SHA-256 of :data:`VERSION` and the file's
-  bytes, so an edited file is never served stale, and copies of a file share
+* Found by content: the name is the SHA-256 of the file's bytes and of the
+  reader (:data:`VERSION`, the source of :mod:`bayesdx.knowledge.text`,
+  PyYAML's version), so an edited file or reader is never served stale, and copies of a file share
   one entry. Only files that parsed without a problem, whose data JSON holds
   exactly (string keys; strings, integers, finite floats, booleans, null,
   lists), are kept; the rest are parsed every time.
@@ -35,13 +36,15 @@ import json
 import math
 import os
 import tempfile
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 __all__ = ["KEEP", "VERSION", "exact", "folder", "load", "store"]
 
 VERSION = b"bayesdx-knowledge-yaml-1\0"
-"""Part of every key: change it when the parser's output changes (text.py's rules)."""
+"""Part of every key, with the bytes of :mod:`bayesdx.knowledge.text` (the reader) and
+PyYAML's version: a change of either never serves data the old reader made."""
 KEEP = 256
 """Most entries kept in the folder."""
 
@@ -55,8 +58,18 @@ def folder() -> Path | None:
     return Path(base) / "bayesdx" / "knowledge-yaml"
 
 
+@lru_cache(maxsize=1)
+def _parser() -> bytes:
+    """What the parsed data depends on besides the file: the reader's source and PyYAML's version."""
+    import yaml
+
+    from . import text
+
+    return hashlib.sha256(Path(text.__file__).read_bytes() + yaml.__version__.encode()).digest()
+
+
 def _key(data: bytes) -> str:
-    return hashlib.sha256(VERSION + data).hexdigest()
+    return hashlib.sha256(VERSION + _parser() + data).hexdigest()
 
 
 def exact(value: Any) -> bool:
