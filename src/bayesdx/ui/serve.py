@@ -7,8 +7,9 @@ and the first chart (about 4 s). ``python -m bayesdx.ui.serve [options]``
 process and, beside it, a thread that does that work at once
 (:func:`warm`): it imports the app's pieces, builds the model through the
 same cached :func:`bayesdx.ui.state.get_model` every session uses (one model
-per process, ``st.cache_resource``), runs the empty page's ranking and the
-analysis engine, and builds the ranking chart's spec. A session that opens
+per process, ``st.cache_resource``), runs the rankings of the empty page and
+of an ANC alone (their plans stay in the engine's cache), makes the analysis
+engine and builds the ranking chart's spec. A session that opens
 the page while this is still running waits for the same cached model (never
 a second copy).
 
@@ -51,6 +52,8 @@ def warm(log=None) -> float:
 
     form_spec(model.kb)
     diagnose_evidence(model, {}, draws=0, scores=False)  # the first page's ranking
+    for band in model.net.states.get("anc", ()):  # and the first thing entered: an ANC, alone
+        diagnose_evidence(model, {"anc": band}, draws=0, scores=False)
     state.get_analysis_engine()
     charts._ranking_spec(10)  # the ranking chart's spec (Altair validates it once; cached)
     took = time.perf_counter() - t0
