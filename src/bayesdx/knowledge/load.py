@@ -141,17 +141,12 @@ def _read_yaml(path: Path, rel: str, problems: list[Problem], lines: dict | None
     try:
         raw = path.read_bytes()
         cached = yaml_cache.load(raw)  # the same data, parsed before (see yaml_cache)
-        if cached is not None:
-            data, cached_lines = cached
-            if lines is not None:
-                lines.update(cached_lines)
-        else:
-            found: dict = {}
-            data = yaml_load(decode(raw), duplicates=duplicates, lines=found)
-            if lines is not None:
-                lines.update(found)
-            if not duplicates and isinstance(data, dict):
-                yaml_cache.store(raw, data, found)
+        found: dict = cached[1] if cached else {}
+        data = cached[0] if cached else yaml_load(decode(raw), duplicates=duplicates, lines=found)
+        if lines is not None:
+            lines.update(found)
+        if not cached and not duplicates and isinstance(data, dict):
+            yaml_cache.store(raw, data, found)
     except OSError as exc:
         problems.append(Problem(rel, "", "must be a readable file", str(exc)))
         return None
