@@ -152,7 +152,7 @@ class Diagnosis:
         if iv is not None:
             out["interval"] = {"draws": iv.draws, "requested": iv.requested,
                                "mc_error": None if iv.mc_error is None else round(iv.mc_error, 6),
-                               "note": iv.note}
+                               "tolerance": iv.tolerance, "note": iv.note}
         return out
 
     def top(self, n: int = 3) -> list[str]:

@@ -116,9 +116,14 @@ def _print_table(d, top: int | None, out=None) -> None:
                 f"({inf['exact_cost']}) is over the time budget (--budget-seconds)")
     if "interval" in inf:
         iv = inf["interval"]
-        line += f"; intervals from {iv['draws']} of {iv['requested']} parameter draws"
+        line += f"; intervals from {iv['draws']} of up to {iv['requested']} parameter draws"
         if iv["mc_error"] is not None:
-            line += f" (Monte-Carlo error of the ends ~{100 * iv['mc_error']:.1f} points)"
+            line += f" (Monte-Carlo error of the ends ~{100 * iv['mc_error']:.1f} points"
+            tol = iv.get("tolerance") or 0
+            if tol:
+                line += (", within" if iv["mc_error"] <= tol else ", above") + \
+                    f" the {100 * tol:g}-point target"
+            line += ")"
         if iv["note"] and iv["draws"] == 0:
             line += f": {iv['note']}"
     print(_wrap(line), file=out)
