@@ -176,7 +176,8 @@ def cmd_diagnose(args) -> int:
 
     results = score_cases(keep(parsed), model=model, draws=args.draws, seed=args.seed,
                           rank_by=getattr(args, "rank_by", "posterior"),
-                          budget=budget, approximate=not args.exact)
+                          budget=budget, approximate=not args.exact,
+                          tolerance=args.interval_error / 100)
     code = 0
     for i, r in enumerate(progress_bar(results, total=len(parsed), label="cases")):
         pc = kept.popleft()
