@@ -1,24 +1,43 @@
-"""The figures of issue 12's table, with their goals: a table and JSON.
+"""Every figure of issue 12's table, with its goal and whether it is met: a table and JSON.
 
-``./dev bench`` (``benchmarks/run.py``) prints this table at its end; it also
-runs alone (no peers, a few minutes on a shared machine):
+``./dev bench`` (``benchmarks/run.py``) prints this table at its end (``--no-app``
+skips the browser rows there); it also runs alone, and slow rows can be left out:
 
     .venv/bin/python benchmarks/issue12.py [--interval-step 4] [--json PATH]
+        [--no-app] [--no-cli] [--no-peers] [--skip ROW[,ROW...]]
+        [--peer-sets 40] [--whisker-clicks 6]
 
-Measured, wall clock (``time.perf_counter``) and CPU (``time.process_time``),
-one process, plans warm unless said otherwise:
+Rows (``--skip`` names): ``posterior``, ``interval``, ``batch``, ``heavy-cli``,
+``batch-cli``, ``cohort-cli``, ``peers``, ``app-whiskers``, ``app-first``.
+Measured wall clock (``time.perf_counter``) and, where it means something, CPU
+(``time.process_time``, or the child's user + sys), one process, plans warm
+unless said otherwise:
 
-* posterior of every cause on the complete work-ups (the validation cases):
+* ``posterior``: every cause on the complete work-ups (the validation cases):
   median and p95 of the best of three warm runs per case;
-* a 1,000-draw credible interval (``uncertainty.interval_estimate``) on every
-  ``--interval-step``-th case: median and max;
-* batch, every pattern distinct: 5,000 synthetic patients sampled from the model
-  (``benchmarks/run.py``'s ``cohort``, plans compiled inside the timing);
-* the 27-finding work-up (``examples/heavy_workup.yaml``): ``bayesdx diagnose``
-  in a fresh process (default draws) and its peak RSS, and how it was answered.
+* ``interval``: a 1,000-draw credible interval (``uncertainty.interval_estimate``)
+  on every ``--interval-step``-th case: median and max;
+* ``app-whiskers``: in the app (headless Chromium), click -> the interval
+  whiskers of the new evidence drawn, intervals switched on, on a light case and
+  on a complete work-up (``issue12_app.py`` says how the page knows);
+* ``batch-cli``: ``bayesdx diagnose examples/batch.yaml`` (3 cases, one misspelt
+  on purpose: exit 2 expected) in a fresh process: wall, CPU, peak RSS;
+* ``cohort-cli``: ``bayesdx diagnose`` (CLI defaults: 1,000 interval draws) on one
+  batch file of the 40 validation vignettes with the most abnormal findings,
+  written to a temporary directory;
+* ``app-first``: from launching ``streamlit run app.py`` to a ranking in the
+  browser, and from the browser's first request to it;
+* ``batch``: 5,000 synthetic patients sampled from the model, every pattern
+  distinct (``benchmarks/run.py``'s ``cohort``, plans compiled inside the timing);
+* ``heavy-cli``: the 27-finding work-up (``examples/heavy_workup.yaml``), ``bayesdx
+  diagnose`` in a fresh process (default draws), its peak RSS and how it was answered;
+* ``peers``: random evidence sets of <= 6 nodes, pgmpy and pyAgrum against the
+  engine: the speed-up factor (peer median / engine median), cold and warm
+  (the goal is judged on cold: a new pattern, as the peers see every set).
 
-The load average is printed with the figures: on a shared machine, wall times
-are several times the CPU times.
+The browser rows say ``not measured: <why>`` when Chromium or Playwright is
+missing. The load average is printed with the figures: on a shared machine,
+wall times are several times the CPU times.
 """
 
 from __future__ import annotations
@@ -27,7 +46,6 @@ import argparse
 import json
 import math
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,10 +53,14 @@ from pathlib import Path
 
 import numpy as np
 
+__all__ = ["GOALS", "ROWS", "interval_times", "measure", "peer_rows", "peers", "posterior_times", "print_table",
+           "table_rows"]
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import issue12_app  # noqa: E402 - the browser rows (benchmarks/issue12_app.py)
+from issue12_cli import batch_example_cli, cohort40_cli, heavy_cli  # noqa: E402 - the fresh-process rows
 
 GOALS = {"posterior_median_ms": 2.0, "posterior_p95_ms": 5.0, "interval_median_s": 0.2,
          "interval_max_s": 1.0, "app_whiskers_s": 1.0, "batch_cli_s": 2.0, "batch_cli_mb": 300.0,
@@ -76,87 +98,6 @@ def interval_times(model, evs) -> tuple[np.ndarray, list]:
         ts.append(time.perf_counter() - t)
         errs.append(iv.mc_error)
     return np.array(ts), errs
-
-
-def run_child(cmd: list[str]) -> dict:
-    """Run ``cmd`` as a fresh process: wall s, CPU s (user + sys), peak RSS (MB), exit code, output.
-
-    The child's own resource usage (``os.wait4``), so earlier children do not
-    mask its peak memory.
-    """
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        t = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err, cwd=ROOT)
-        _, status, ru = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - t
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        return {"s": wall, "cpu_s": ru.ru_utime + ru.ru_stime, "mb": ru.ru_maxrss / 1024,
-                "exit": proc.returncode, "stdout": out.read().decode(errors="replace"),
-                "stderr": err.read().decode(errors="replace")}
-
-
-def _inference_lines(text: str) -> list[str]:
-    """The ``Inference:`` lines of ``bayesdx diagnose``'s tables (with their continuation)."""
-    lines, out = text.splitlines(), []
-    for i, ln in enumerate(lines):
-        if ln.startswith("Inference:"):
-            more = lines[i + 1].strip() if i + 1 < len(lines) and lines[i + 1].startswith("  ") else ""
-            out.append(f"{ln} {more}".strip())
-    return out
-
-
-def diagnose_cli(path: Path) -> dict:
-    """``bayesdx diagnose PATH`` (the CLI defaults: 1,000 interval draws) in a fresh process."""
-    exe = Path(sys.executable).with_name("bayesdx")
-    r = run_child([str(exe), "diagnose", str(path)])
-    inf = _inference_lines(r.pop("stdout"))
-    err = r.pop("stderr")
-    return {**r, "cases_answered": len(inf), "approximate": sum("approximat" in x for x in inf),
-            "inference": (inf[0] if len(inf) == 1 else f"{len(inf)} cases answered")[:160],
-            "stderr_head": err.strip().splitlines()[0][:160] if err.strip() else ""}
-
-
-def heavy_cli() -> dict:
-    """The 27-finding work-up (``examples/heavy_workup.yaml``)."""
-    return diagnose_cli(ROOT / "examples" / "heavy_workup.yaml")
-
-
-def batch_example_cli() -> dict:
-    """``examples/batch.yaml``: 3 cases, one unreadable on purpose (exit 2 expected)."""
-    return diagnose_cli(ROOT / "examples" / "batch.yaml")
-
-
-def heaviest(vignettes, model, n: int = 40) -> tuple[list, dict[str, int]]:
-    """The ``n`` vignettes with the most abnormal findings (ties: by id), heaviest first,
-    and every vignette's count (findings not in their baseline state, as the app counts)."""
-    from bayesdx.case import parse_case
-    from bayesdx.ui.jobs import abnormal_count
-
-    counts = {v.id: abnormal_count(model, parse_case(v.case, model.kb).evidence) for v in vignettes}
-    return sorted(vignettes, key=lambda v: (-counts[v.id], v.id))[:n], counts
-
-
-def write_batch(cases: list[dict], path: Path) -> Path:
-    """Write case dicts as one batch file (a list under ``cases:``, see examples/batch.yaml)."""
-    import yaml
-
-    path.write_text("# issue 12 benchmark: validation vignettes as one batch\n"
-                    + yaml.safe_dump({"cases": list(cases)}, sort_keys=False, allow_unicode=True))
-    return path
-
-
-def cohort40_cli(model, n: int = 40) -> dict:
-    """``bayesdx diagnose`` on the ``n`` validation vignettes with the most abnormal findings."""
-    from bayesdx.evaluation.vignettes import load_vignettes
-
-    chosen, counts = heaviest(load_vignettes(), model, n)
-    with tempfile.TemporaryDirectory() as tmp:
-        r = diagnose_cli(write_batch([v.case for v in chosen], Path(tmp) / f"heaviest{n}.yaml"))
-    abn = [counts[v.id] for v in chosen]
-    return {**r, "cases": len(chosen), "abnormal_min": min(abn), "abnormal_max": max(abn),
-            "abnormal_median": float(np.median(abn))}
 
 
 def peers(model, n_sets: int = 40, res: dict | None = None) -> dict:
