@@ -60,3 +60,11 @@ def test_whisker_arrival_needs_every_whisker_at_the_new_posterior():
            {"t": 19.0, "labels": [lab("a", "20%"), lab("b", "8%")]}]
     assert issue12_app._arrival(log, 10.0, {"a": "20%", "b": "8%"}) == 19.0
     assert issue12_app._arrival(log, 10.0, {"a": "21%", "b": "8%"}) is None
+
+
+def test_browser_rows_say_why_when_chromium_is_missing(monkeypatch):
+    monkeypatch.setattr(issue12_app, "CHROMIUM", "/nonexistent/chromium")
+    w, f = issue12_app.whiskers_after_click(None), issue12_app.first_ranking()
+    assert w["skipped"].startswith("not measured: /nonexistent/chromium not found")
+    for row in (issue12_app.whisker_row(w, 1.0), issue12_app.first_row(f, 1.5)):
+        assert row["median"].startswith("not measured:") and row["met"] is None
