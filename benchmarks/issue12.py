@@ -178,10 +178,13 @@ def measure(model, evs, interval_step: int = 4, batch: dict | None = None, *, sk
         r["cohort_cli"] = cohort40_cli(model)
     if "peers" not in skip:
         r["peers"] = peers(model, peer_sets, peer_res)
-    if "app-whiskers" not in skip:
-        r["app_whiskers"] = issue12_app.whiskers_after_click(model, clicks=whisker_clicks)
-    if "app-first" not in skip:
-        r["app_first"] = issue12_app.first_ranking()
+    for row, key, fn in (("app-whiskers", "app_whiskers", lambda: issue12_app.whiskers_after_click(model, whisker_clicks)),
+                         ("app-first", "app_first", issue12_app.first_ranking)):
+        if row not in skip:
+            try:
+                r[key] = fn()
+            except Exception as exc:  # noqa: BLE001 - the app or the browser failed: say so, keep the table
+                r[key] = {"skipped": f"not measured: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"}
     r["load_average"] = os.getloadavg()[0]
     r["rows"] = table_rows(r)
     return r
