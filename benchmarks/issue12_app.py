@@ -25,17 +25,16 @@ from __future__ import annotations
 import os
 import re
 import statistics
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "ui"))  # the browser harness
 
-from harness import CHROMIUM, RANKING_TEXT, AppPage, free_port, launch_chromium, process_cpu_seconds, serve_app  # noqa: E402
+from harness import (CHROMIUM, RANKING_TEXT, AppPage, free_port, launch_chromium,  # noqa: E402
+                     process_cpu_seconds, serve_app, start_app, wait_healthy)
 
 __all__ = ["first_ranking", "first_row", "whisker_row", "whiskers_after_click"]
 
@@ -213,29 +212,15 @@ def whisker_row(w: dict, goal: float) -> dict:
 def _first_once(browser) -> dict:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.address", "127.0.0.1",
-           "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
-           "--server.fileWatcherType", "none", "--server.runOnSave", "false"]
     ctx = browser.new_context(viewport={"width": 1440, "height": 900})
     page = ctx.new_page()
     page.set_default_timeout(120_000)
     # the ranking's bars carry their percentages: resolves to the page's clock at that moment
     first = f"() => ({RANKING_TEXT})().includes('%') && performance.now()"
     launch = time.time()
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"}, start_new_session=True)
-    try:
-        while True:  # the health check, every 20 ms: the browser asks as soon as the server answers
-            if proc.poll() is not None:
-                raise RuntimeError(f"the app exited with code {proc.returncode}")
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.02)
-            if time.time() - launch > 120:
-                raise TimeoutError("the app did not answer within 120 s")
+    proc = start_app(port)
+    try:  # the health check every 20 ms: the browser asks as soon as the server answers
+        wait_healthy(proc, url, 120, pause=0.02)
         up = time.time()
         page.goto(url + "/", wait_until="commit")
         now = page.wait_for_function(first, polling="raf").json_value()
