@@ -56,3 +56,14 @@ def test_searched_order_gives_the_same_posterior(net, monkeypatch):
     greedy = Engine(net).posterior(HEAVY)
     assert np.abs(searched.probs - greedy.probs).max() < 1e-12
     assert searched.log_evidence == pytest.approx(greedy.log_evidence, abs=1e-9)
+
+
+def test_interval_stages_stop_at_the_budget(engine):
+    """The budget caps the draws (an estimate from the plan, never a clock), also when the
+    error target is not met: the same draws every time, and the note says why."""
+    per = engine.estimate(HEAVY).seconds
+    tight = Budget(seconds=per * 90.5)
+    iv = interval_estimate(engine, HEAVY, draws=400, budget=tight, tolerance=0)
+    assert iv.draws == 90 and "time budget" in iv.note and iv.mc_error > 0
+    again = interval_estimate(engine, HEAVY, draws=400, budget=tight, tolerance=0)
+    assert np.array_equal(iv.bounds, again.bounds)
