@@ -80,7 +80,8 @@ def test_case_is_a_package_of_small_modules():
     assert names == ["bayesdx.case", "bayesdx.case.baseline", "bayesdx.case.collect", "bayesdx.case.common",
                      "bayesdx.case.fields", "bayesdx.case.inverse",
                      "bayesdx.case.medications", "bayesdx.case.reader", "bayesdx.case.sections",
-                     "bayesdx.case.table", "bayesdx.case.typed", "bayesdx.case.units"]
+                     "bayesdx.case.table", "bayesdx.case.typed", "bayesdx.case.unit_build", "bayesdx.case.unit_table",
+                     "bayesdx.case.units"]
     for module in CASE_MODULES:
         assert module.__doc__ and module.__all__, module.__name__
         assert len(Path(module.__file__).read_text(encoding="utf-8").splitlines()) < 400, module.__name__

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from bayesdx.knowledge.load import load_knowledge
@@ -66,6 +68,62 @@ def test_reading_a_case_without_unit_strings_does_not_import_pint():
     code = ("import sys; from bayesdx.diagnosis import diagnose; "
             "diagnose({'age_years': 34, 'cbc': {'anc': 0.2}, 'baseline_cbc': {'anc': 4.2, 'weeks_ago': 10}, "
             "'medications': [{'name': 'clozapine', 'weeks': 9}]}, draws=0); "
+            "print('pint' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_unit_table_is_pints_own_and_covers_the_mapping(kb):
+    """Every stored entry is what pint computes now, and every offered unit pair is stored."""
+    from bayesdx.case import unit_build, unit_table
+
+    for (a, b, mm), stored in unit_table.FACTORS.items():
+        assert unit_build.entry(a, b, mm or None) == stored, (a, b, mm)
+    missing = [p for p in unit_build.pairs(kb) if p not in unit_table.FACTORS]
+    assert not missing, f"run `python -m bayesdx.case.unit_build` to add {missing}"
+
+
+def test_unit_table_conversions_equal_pints_bit_for_bit():
+    """The stored path gives pint's unrounded value (not only the rounded one) on every pair."""
+    import random
+
+    from bayesdx.case import units
+    from bayesdx.case.unit_table import FACTORS
+
+    rng = random.Random(1)
+    values = [i / 8 for i in range(800)] + [rng.uniform(0, 2e5) for _ in range(800)] \
+        + [rng.lognormvariate(0, 6) for _ in range(400)] + [1e308, 5e-324]
+    for (a, b, mm), _ in FACTORS.items():
+        q, ref = units.parse_unit(a), units.parse_unit(b)
+        steps = [None] + ([units.parse_unit(mm)] * 2 if mm else [])
+        ops = [lambda x, m: x, lambda x, m: x * m, lambda x, m: x / m]
+        for v in values:
+            pint_out = None
+            for op, m in zip(ops, steps):
+                cand = op(v * q, m)
+                if cand.dimensionality == ref.dimensionality:
+                    pint_out = float((cand / ref).to("dimensionless").magnitude)
+                    break
+            try:
+                got = units.convert(v, a, b, molar_mass=mm or None)
+            except units.UnitError as exc:
+                assert exc.kind == "nonfinite" and not math.isfinite(pint_out), (v, a, b)
+                continue
+            assert got == units._round(pint_out), (v, a, b, mm)
+            # and unrounded: the same arithmetic as pint, step by step
+            x, op, mmag, y, factor = FACTORS[a, b, mm]
+            raw = v * x
+            raw = raw * mmag if op == "*" else raw / mmag if op == "/" else raw
+            assert raw / y * factor == pint_out, (v, a, b, mm)
+
+
+def test_reading_the_mapping_units_does_not_import_pint():
+    import subprocess
+    import sys
+
+    code = ("import sys; from bayesdx.diagnosis import diagnose; "
+            "diagnose({'cbc': {'anc': '1100 /uL', 'hb': '89 g/L', 'plt': '110 x10^9/L'}, "
+            "'vitamins': {'b12': '95 pmol/L', 'folate': '4.76 nmol/L'}}, draws=0); "
             "print('pint' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

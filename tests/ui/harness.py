@@ -4,7 +4,8 @@ Uses Debian's ``/usr/bin/chromium`` through Playwright's Python API (no
 browser download). Nothing here is used by the app itself.
 
 * :func:`serve_app` - a context manager: ``streamlit run app.py`` on
-  127.0.0.1 and a free port, yields the URL, stops the server afterwards;
+  127.0.0.1 and a free port (through :mod:`bayesdx.ui.serve`, as ``./dev app``
+  runs it: the model is loaded while the server starts), yields the URL, stops the server afterwards;
 * :func:`launch_chromium` - a headless Chromium with the flags below;
 * :class:`AppPage` - helpers to enter evidence through the widgets and read
   the ranking (the same steps a clinician takes).
@@ -58,8 +59,9 @@ def free_port() -> int:
 
 def start_app(port: int, script: Path | None = None, out=subprocess.DEVNULL) -> subprocess.Popen:
     """``streamlit run`` of ``script`` (default app.py) on ``127.0.0.1:port``, localhost only,
-    no usage statistics, in its own process group."""
-    cmd = [sys.executable, "-m", "streamlit", "run", str(script or REPO / "app.py"),
+    no usage statistics, in its own process group; through :mod:`bayesdx.ui.serve`, as
+    ``./dev app`` runs it (the model is loaded and the first page warmed while the server starts)."""
+    cmd = [sys.executable, "-m", "bayesdx.ui.serve", str(script or REPO / "app.py"),
            "--server.address", "127.0.0.1", "--server.port", str(port), "--server.headless", "true",
            "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
            "--server.runOnSave", "false"]

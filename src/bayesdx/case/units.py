@@ -10,6 +10,10 @@ between two plain time units (day, week, month, year), which the case parser
 makes for almost every case: it uses pint's own factors, copied into
 :data:`TIME_FACTORS` (the tests check each against pint), so that reading a
 case needs neither pint's import nor its unit registry (about 0.3 s of start-up).
+Likewise the units that ``model/case_mapping.yaml`` offers for each field are
+converted with pint's own numbers, stored in :mod:`bayesdx.case.unit_table`
+and applied in pint's order (same result bit for bit); other units go through
+pint.
 
 Laboratory notation that pint does not read is rewritten first (only the
 notation, never a factor): ``x10^9/L`` and ``×10⁹/L`` become ``10^9/L``,
@@ -45,6 +49,8 @@ import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+
+from .unit_table import FACTORS
 
 __all__ = ["Reading", "UnitError", "convert", "parse_unit", "read_value", "registry"]
 
@@ -232,6 +238,16 @@ def convert(value: float, unit: str, target: str, *, molar_mass: str | None = No
     factor = TIME_FACTORS.get((_normalise_unit(unit), _normalise_unit(target)))
     if factor is not None:
         out = value * factor
+        if not math.isfinite(out):
+            raise UnitError(f"{value} {unit} is not a finite value", "nonfinite")
+        return _round(out)
+    known = FACTORS.get((_normalise_unit(unit), _normalise_unit(target),
+                         _normalise_unit(molar_mass) if molar_mass else ""))
+    if known is not None:  # pint's own numbers, in pint's order (see unit_table)
+        a, op, m, b, factor = known
+        out = value * a
+        out = out * m if op == "*" else out / m if op == "/" else out
+        out = out / b * factor
         if not math.isfinite(out):
             raise UnitError(f"{value} {unit} is not a finite value", "nonfinite")
         return _round(out)

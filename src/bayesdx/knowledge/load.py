@@ -28,7 +28,8 @@ from pydantic import BaseModel, ValidationError
 from .alerts import alert_problems
 from .checks import Checker
 from .pydantic_problems import pydantic_problems
-from .text import TextError, read_text, yaml_load
+from . import yaml_cache
+from .text import TextError, decode, yaml_load
 from ..errors import KnowledgeError, Problem
 from .schema import (
     AlertsSpec,
@@ -138,7 +139,14 @@ def _rel(path: Path, root: Path) -> str:
 def _read_yaml(path: Path, rel: str, problems: list[Problem], lines: dict | None = None) -> Any:
     duplicates: list[TextError] = []
     try:
-        data = yaml_load(read_text(path), duplicates=duplicates, lines=lines)
+        raw = path.read_bytes()
+        cached = yaml_cache.load(raw)  # the same data, parsed before (see yaml_cache)
+        found: dict = cached[1] if cached else {}
+        data = cached[0] if cached else yaml_load(decode(raw), duplicates=duplicates, lines=found)
+        if lines is not None:
+            lines.update(found)
+        if not cached and not duplicates and isinstance(data, dict):
+            yaml_cache.store(raw, data, found)
     except OSError as exc:
         problems.append(Problem(rel, "", "must be a readable file", str(exc)))
         return None
