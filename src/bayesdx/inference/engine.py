@@ -40,11 +40,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import CaseError, ImpossibleEvidenceError, Problem, check_option, suggest
-from .budget import Budget, BudgetError, Cost, plan_cost
+from .budget import NS_PER_OP, NS_PER_OP_COMPILED, Budget, BudgetError, Cost, plan_cost
 from .factors import prepare
 from .pattern import add_constant_findings, run_frontier
 from .program import run_frontier_compiled
 from ..knowledge.network import Network, Tables
+from .order import search_pays
 from .plan import Pattern, Plan, compile_plan
 from .slots import run_slots
 
@@ -156,7 +157,7 @@ class Engine:
         self.budget = budget or Budget()
         self.causes = tuple(network.causes)
         self._cause_index = {c: i for i, c in enumerate(self.causes)}
-        self._plans: OrderedDict[Pattern, Plan] = OrderedDict()
+        self._plans: OrderedDict[Pattern | tuple, Plan] = OrderedDict()  # tuple: (pattern, "greedy")
         self._plans_lock = threading.Lock()
         self._cache_size = cache_size
         net = network
@@ -330,22 +331,49 @@ class Engine:
 
     # ----------------------------------------------------------------- compile
 
-    def plan(self, pattern: Pattern) -> Plan:
+    def plan(self, pattern: Pattern, run_ns: float | None = None) -> Plan:
         """The compiled plan of an evidence pattern (cached, least recently used dropped).
+
+        ``run_ns`` is the plan's expected use, runs x nanoseconds per operation
+        (:func:`~bayesdx.inference.plan.compile_plan`). ``None`` (single posteriors,
+        estimates, slot passes): a heavy pattern's order is searched. Given (a
+        pattern's cases in :meth:`posterior_batch`): the search runs only when it
+        pays for itself (:func:`~bayesdx.inference.order.search_pays`), else the
+        greedy plan is used, cached apart from the searched one; a light pattern,
+        never searched, has one plan under either. Which plan a query gets depends
+        on the query only, never on what is cached.
 
         Thread-safe: the lock covers the cache lookup and the insertion only;
         two threads that miss the same pattern at once may both compile it
         (the same plan: compilation is deterministic) and the first stored wins.
         """
+        if run_ns is None:
+            return self._cached(pattern, lambda: compile_plan(self.net, pattern))
+        full = self._cached(pattern, None)
+        if full is not None and not full.searched:  # light: the greedy plan is the plan
+            return full
+        quick = self._cached((pattern, "greedy"),
+                             lambda: compile_plan(self.net, pattern, run_ns=0.0))
+        if search_pays(quick.greedy_cost, run_ns):
+            return self.plan(pattern)
+        return quick
+
+    def _cached(self, key, compile):
+        """The plan cached under ``key``, else ``compile()`` stored there (``None``: just look).
+        A greedy plan that no search would change is stored as the pattern's plan."""
         with self._plans_lock:
-            plan = self._plans.get(pattern)
+            plan = self._plans.get(key)
             if plan is not None:
-                self._plans.move_to_end(pattern)
+                self._plans.move_to_end(key)
                 return plan
-        plan = compile_plan(self.net, pattern)
+        if compile is None:
+            return None
+        plan = compile()
+        if isinstance(key, tuple) and not search_pays(plan.greedy_cost):
+            key = key[0]
         with self._plans_lock:
-            plan = self._plans.setdefault(pattern, plan)
-            self._plans.move_to_end(pattern)
+            plan = self._plans.setdefault(key, plan)
+            self._plans.move_to_end(key)
             while len(self._plans) > self._cache_size:
                 self._plans.popitem(last=False)
         return plan
@@ -357,7 +385,9 @@ class Engine:
         :meth:`_use_kernel`)."""
         T = tables or self.net.tables()
         kernel = self._use_kernel(T.draws * len(idxs), batch)
-        plan = self.plan(Pattern.of(self.net, idxs))
+        run_ns = (T.draws * len(idxs) * (NS_PER_OP_COMPILED if kernel else NS_PER_OP)
+                  if batch else None)
+        plan = self.plan(Pattern.of(self.net, idxs), run_ns)
         D, B = T.draws, len(idxs)
         per = plan_cost(plan).bytes
         fit = max(1, self.budget.memory_bytes // per)  # (draw, case) pairs per chunk

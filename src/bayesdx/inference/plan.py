@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from ..knowledge.network import Network
 from .evidence import Pattern
-from .order import SEARCH_FROM, OrderProblem, improve_order
+from .order import OrderProblem, improve_order, search_pays
 
 __all__ = ["Pattern", "Plan", "Step", "compile_plan"]
 
@@ -46,15 +46,22 @@ class Plan:
     cost: float = 0.0
     stored: int = 0     # numbers the forward pass keeps per draw and case (every step's Y)
     largest: int = 0    # numbers in the largest Y
+    greedy_cost: float = 0.0  # cost of the better of the two quick orders (before any search)
+    searched: bool = False    # the order search ran (:func:`~bayesdx.inference.order.search_pays`)
 
 
-def compile_plan(net: Network, pattern: Pattern) -> Plan:
+def compile_plan(net: Network, pattern: Pattern, run_ns: float | None = None) -> Plan:
     """Order the causes and build the einsum steps for one evidence pattern.
 
     Free context variables used by a single cause are summed into that
     cause's factor (exactly); the rest live in the frontier between their
     first and last user. Two cause orders are simulated (a greedy one and one
     that keeps causes sharing context variables together); the cheaper wins.
+    A heavy pattern's order is then improved by a local search when the search
+    pays for itself over the plan's expected use, ``run_ns`` (runs x nanoseconds
+    per operation; ``None``: unknown, search from
+    :data:`~bayesdx.inference.order.SEARCH_FROM` up; see
+    :func:`~bayesdx.inference.order.search_pays`).
     """
     fixed_ctx, free_ctx, unary, acc = pattern.fixed_ctx, pattern.free_ctx, pattern.unary, pattern.acc
     ctx_set = set(net.context)
@@ -177,7 +184,9 @@ def compile_plan(net: Network, pattern: Pattern) -> Plan:
         steps, cost, mx, stats = simulate(order)
         if best is None or cost < best[1]:
             best = (steps, cost, mx, order, stats)
-    if best[1] >= SEARCH_FROM:  # heavy pattern: a short local search pays for itself
+    greedy_cost = best[1]
+    searched = search_pays(greedy_cost, run_ns)
+    if searched:  # heavy pattern: a short local search pays for itself
         problem = _order_problem(net, cause_items, deps, acc_parents, users_of)
         order = improve_order(problem, best[3])
         steps, cost, mx, stats = simulate(order)
@@ -187,7 +196,7 @@ def compile_plan(net: Network, pattern: Pattern) -> Plan:
     plan = Plan(frozenset(fixed_ctx), tuple(sorted(ctx_needed)), tuple(unary), tuple(acc), steps,
                 free_causes, isolated, mx,
                 {c: tuple(v) for c, v in folds.items() if v}, {c: tuple(v) for c, v in deps.items()},
-                cost, stats["stored"], stats["largest"])
+                cost, stats["stored"], stats["largest"], greedy_cost, searched)
     _build_subscripts(plan)
     return plan
 
