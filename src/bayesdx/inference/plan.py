@@ -239,40 +239,62 @@ def _order_problem(net, cause_items, deps, acc_parents, users_of) -> OrderProble
 def _greedy_order(net, cause_items, deps, acc_parents, users_of) -> list[str]:
     """Next cause = the one leaving the smallest frontier (ties: closes most).
 
-    Open variables are tracked with counts of their users not yet done, so a
-    candidate is scored without rebuilding sets.
+    Open variables are tracked with counts of their users not yet done, and the
+    frontier's size as one product, so a candidate is scored from its own
+    variables only: a context variable it uses opens (if others still need it) or
+    closes (if it is the last user); an accumulator it drives opens or closes
+    the same way; every other open variable stays open.
     """
     remaining = list(cause_items)
-    open_ctx: set[str] = set()
-    open_acc: set[str] = set()
     pos = {c: i for i, c in enumerate(net.causes)}
     acc_of = {c: [f for f, ps in acc_parents.items() if c in ps] for c in cause_items}
     ctx_left = {x: len(u) for x, u in users_of.items()}  # users not yet done
     acc_left = {f: len(set(ps)) for f, ps in acc_parents.items()}
-    deps_of = {c: set(deps[c]) for c in cause_items}
+    deps_of = {c: tuple(dict.fromkeys(deps[c])) for c in cause_items}
     card = {x: net.card(x) for x in users_of}
+    open_ctx: set[str] = set()
+    open_acc: set[str] = set()
+    size = 1  # product of the open context variables' cardinalities
     order = []
     while remaining:
         best, best_cost = None, None
+        n_open = len(open_acc)
         for c in remaining:
-            s = 1
-            for x in open_ctx | deps_of[c]:
-                if ctx_left[x] - (c in users_of[x]) > 0:
+            s = size
+            for x in deps_of[c]:
+                if x in open_ctx:
+                    if ctx_left[x] == 1:
+                        s //= card[x]
+                elif ctx_left[x] > 1:
                     s *= card[x]
-            touched = open_acc.union(acc_of[c])
-            n_after = sum(1 for f in touched if acc_left[f] - (c in acc_parents[f]) > 0)
-            cost = (s * 2 ** n_after, -len(touched) + n_after, pos[c])
+            opens = closes = 0
+            for f in acc_of[c]:
+                if acc_left[f] == 1:
+                    closes += 1
+                    opens += f not in open_acc
+                elif f not in open_acc:
+                    opens += 1
+            n_after = n_open + opens - closes
+            cost = (s << n_after, -closes, pos[c])
             if best_cost is None or cost < best_cost:
                 best, best_cost = c, cost
         order.append(best)
         remaining.remove(best)
-        for x in users_of:
-            if best in users_of[x]:
-                ctx_left[x] -= 1
+        for x in deps_of[best]:
+            ctx_left[x] -= 1
+            if x in open_ctx:
+                if not ctx_left[x]:
+                    open_ctx.discard(x)
+                    size //= card[x]
+            elif ctx_left[x]:
+                open_ctx.add(x)
+                size *= card[x]
         for f in acc_of[best]:
             acc_left[f] -= 1
-        open_ctx = {x for x in open_ctx | deps_of[best] if ctx_left[x] > 0}
-        open_acc = {f for f in open_acc.union(acc_of[best]) if acc_left[f] > 0}
+            if acc_left[f]:
+                open_acc.add(f)
+            else:
+                open_acc.discard(f)
     return order
 
 
@@ -321,32 +343,37 @@ def _build_subscripts(plan: Plan) -> None:
     the backward program applies the same operands in reverse.
     """
     axes: list = []  # frontier axes before the step
+    free_ctx = set(plan.free_ctx)
     for st in plan.steps:
         item = st.item
         in_axes = list(axes)
-        y = [item] + in_axes
+        y = [item] + in_axes  # distinct names: y's labels are 0, 1, ... in order, item 0
         fwd = [("own", *_labels(in_axes, st.own_axes, y))]
         ys = [list(y)]
         modes = []
+        opens_set, closes_set = set(st.opens), set(st.closes)
         for f, _ in st.trans:
-            opens, closes = f in st.opens, f in st.closes
+            opens, closes = f in opens_set, f in closes_set
+            n = len(y)
+            la = list(range(n))
             if opens and closes:
-                mode, t_axes, y_new = "oc", [item], list(y)
+                mode, lb, lo = "oc", [0], la
             elif opens:
-                mode, t_axes, y_new = "open", [item, ("out", f)], y + [("out", f)]
-            elif closes:
-                mode, t_axes, y_new = "close", [f, item], [a for a in y if a != f]
+                mode, lb, lo = "open", [0, n], la + [n]
+                y = y + [f]
             else:
-                mode = "mid"
-                t_axes = [f, item, ("out", f)]
-                y_new = [("out", f) if a == f else a for a in y]
-            fwd.append(("trans", f, mode, *_labels(y, t_axes, y_new)))
-            y = [f if a == ("out", f) else a for a in y_new]
-            ys.append(list(y))
+                i = y.index(f)
+                if closes:
+                    mode, lb, lo = "close", [i, 0], la[:i] + la[i + 1:]
+                    y = y[:i] + y[i + 1:]
+                else:
+                    mode, lb, lo = "mid", [i, 0, n], la[:i] + [n] + la[i + 1:]
+            fwd.append(("trans", f, mode, la, lb, lo))
+            ys.append(y)
             modes.append((f, mode))
-        closing_ctx = {x for x in y if x in plan.free_ctx and x not in st.out_axes}
-        keep_item = st.kind == "ctx" and item in st.out_axes
-        out = [a for a in y if (a != item or keep_item) and a not in closing_ctx]
+        out_set = set(st.out_axes)
+        keep_item = st.kind == "ctx" and item in out_set
+        out = [a for a in y if (a != item or keep_item) and (a not in free_ctx or a in out_set)]
         back = []
         g = list(out)
         for k in reversed(range(len(modes))):
@@ -354,12 +381,10 @@ def _build_subscripts(plan: Plan) -> None:
             y_prev = ys[k]
             t_axes = {"oc": [item], "open": [item, f], "close": [("in", f), item],
                       "mid": [("in", f), item, f]}[mode]
-            g_prev = []
-            for a in y_prev:
-                if a == f and mode in ("mid", "close"):
-                    g_prev.append(("in", f))
-                elif a in g or a in t_axes:
-                    g_prev.append(a)
+            keep = set(g).union(t_axes)
+            renamed = mode in ("mid", "close")
+            g_prev = [("in", f) if (a == f and renamed) else a for a in y_prev
+                      if (a == f and renamed) or a in keep]
             back.append((f, mode, *_labels(g, t_axes, g_prev)))
             g = [f if a == ("in", f) else a for a in g_prev]
         back.append(("own", *_labels(g, st.own_axes, in_axes)))
