@@ -378,15 +378,33 @@ def _build_subscripts(plan: Plan) -> None:
         g = list(out)
         for k in reversed(range(len(modes))):
             f, mode = modes[k]
-            y_prev = ys[k]
-            t_axes = {"oc": [item], "open": [item, f], "close": [("in", f), item],
-                      "mid": [("in", f), item, f]}[mode]
-            keep = set(g).union(t_axes)
-            renamed = mode in ("mid", "close")
-            g_prev = [("in", f) if (a == f and renamed) else a for a in y_prev
-                      if (a == f and renamed) or a in keep]
-            back.append((f, mode, *_labels(g, t_axes, g_prev)))
-            g = [f if a == ("in", f) else a for a in g_prev]
+            # g's labels are 0, 1, ... in order; the map's and g_prev's follow (first seen)
+            table = {a: i for i, a in enumerate(g)}
+            n = len(g)
+            if mode in ("mid", "close"):
+                fin = ("in", f)
+                t_axes = [fin, item, f] if mode == "mid" else [fin, item]
+                g_prev = [fin if a == f else a for a in ys[k] if a == f or a in table
+                          or a == item]
+            else:
+                t_axes = [item, f] if mode == "open" else [item]
+                g_prev = [a for a in ys[k] if a in table or a in t_axes]
+            lt = []
+            for a in t_axes:
+                i = table.get(a)
+                if i is None:
+                    i = table[a] = n
+                    n += 1
+                lt.append(i)
+            lg = []
+            for a in g_prev:
+                i = table.get(a)
+                if i is None:
+                    i = table[a] = n
+                    n += 1
+                lg.append(i)
+            back.append((f, mode, list(range(len(g))), lt, lg))
+            g = [f if a == fin else a for a in g_prev] if mode in ("mid", "close") else g_prev
         back.append(("own", *_labels(g, st.own_axes, in_axes)))
         st.prog = {"fwd": fwd, "back": back, "sum": _labels(y, out),
                    "marg": _labels(y, out, [item])}
