@@ -202,13 +202,14 @@ def prepare(net: Network, plan: Plan, idxs: list[dict[str, int]], T: Tables) -> 
             logz += np.log((row * w).sum(-1))
 
     prep = Prepared(D, B, logz, fixed_idx, unary, lam, {})
+    labelled = set().union(*idxs).intersection(net.causes)  # causes some case is labelled on
     for c in net.causes:
         par = net.parents[c]
         keep = [p for p in par if p not in plan.fixed_ctx]
         arr = _slice_fixed(T.cause_cpt[c], par, fixed_idx, B)  # (D, B, *kept cards)
         f2 = np.stack([1.0 - arr, arr], axis=2)  # (D, B, 2, *kept)
-        clamp = [e.get(c) for e in idxs]  # a label on the cause (Engine.posterior_batch labels=)
-        if any(k is not None for k in clamp):
+        if c in labelled:  # a label on the cause (Engine.posterior_batch labels=)
+            clamp = [e.get(c) for e in idxs]
             m = np.ones((B, 2))
             for b, k in enumerate(clamp):
                 if k is not None:

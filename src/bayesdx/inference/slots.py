@@ -95,10 +95,12 @@ def _run_group(engine, cases, members, T, free, probs, logz) -> None:
     # an abnormal finding whose parents are all observed is a constant factor per case:
     # it needs no slot (and has no span); its likelihood goes straight into logz
     every = [_abnormal(net, e) for e in cases]
-    abn = [[f for f in a if any(p not in fixed for p in net.parents[f])] for a in every]
-    const = [[f for f in a if all(p in fixed for p in net.parents[f])] for a in every]
+    is_const = {f: all(p in fixed for p in net.parents[f]) for a in every for f in a}
+    abn = [[f for f in a if not is_const[f]] for a in every]
+    const = [[f for f in a if is_const[f]] for a in every]
     abn_any = {f for a in abn for f in a}
-    unary = tuple(f for f in net.findings if any(e.get(f, -1) == 0 for e in cases))
+    baseline = {f for e in cases for f, v in e.items() if v == 0}  # observed at baseline somewhere
+    unary = tuple(f for f in net.findings if f in baseline)
     ctx_acc = tuple(f for f in net.findings if f in abn_any
                     and any(p in free for p in net.parents[f]))
     plan = engine.plan(Pattern(fixed, free, unary, ctx_acc))
