@@ -213,6 +213,10 @@ def _slot_maps(net, steps, pos, abn, colours, acc, fixed, D, B,
     maps: list[dict[int, np.ndarray]] = [{} for _ in steps]
     for f, (bs, ss) in holders.items():
         bs_a, ss_a = np.array(bs), np.array(ss)
+        # the finding's cases by slot (most findings sit in one slot in every case)
+        by_slot = [(int(s), bs_a[sel], sel) for s in np.unique(ss_a) for sel in [ss_a == s]]
+        if len(by_slot) == 1:
+            by_slot = [(by_slot[0][0], bs_a, slice(None))]
         init, final, trans = acc[f]
         lo, hi = span_of[f][:2]
         for t in sorted(pos[p] for p in net.parents[f] if p not in fixed):
@@ -224,15 +228,13 @@ def _slot_maps(net, steps, pos, abn, colours, acc, fixed, D, B,
             if t == hi:
                 m = np.stack([np.einsum("dnakc,nc->dnak", m, final[0, bs_a]),
                               np.zeros(m.shape[:4])], axis=-1)
-            for s in np.unique(ss_a):
-                s = int(s)
+            for s, cases, sel in by_slot:
                 if s not in maps[t]:
                     K = net.card(item)
                     ident = np.zeros((D, B, 2, K, 2))
                     ident[:, :, 0, :, 0] = ident[:, :, 1, :, 1] = 1.0
                     maps[t][s] = ident
-                sel = ss_a == s
-                maps[t][s][:, bs_a[sel]] = m[:, sel]
+                maps[t][s][:, cases] = m[:, sel]
     return [{s: _Map(m) for s, m in mt.items()} for mt in maps]
 
 
