@@ -32,8 +32,6 @@ True
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -45,8 +43,8 @@ from .factors import prepare
 from .pattern import add_constant_findings, run_frontier
 from .program import run_frontier_compiled
 from ..knowledge.network import Network, Tables
-from .order import search_pays
-from .plan import Pattern, Plan, compile_plan
+from .plan import Pattern, Plan
+from .plan_cache import PlanCache
 from .slots import run_slots
 
 __all__ = ["COMPILE_PAIRS", "HEAVY", "KERNELS", "METHODS", "REPEATED", "SLOTS_MIN", "BatchPosterior", "Engine", "Posterior"]
@@ -157,9 +155,8 @@ class Engine:
         self.budget = budget or Budget()
         self.causes = tuple(network.causes)
         self._cause_index = {c: i for i, c in enumerate(self.causes)}
-        self._plans: OrderedDict[Pattern | tuple, Plan] = OrderedDict()  # tuple: (pattern, "greedy")
-        self._plans_lock = threading.Lock()
-        self._cache_size = cache_size
+        self._cache = PlanCache(network, cache_size)
+        self._plans = self._cache.plans  # pattern (or (pattern, "greedy")) -> plan
         net = network
         self._priors = np.array([network.cause_priors()[c] for c in self.causes])
         self._state_index = {n: {s: i for i, s in enumerate(st)} for n, st in net.states.items()}
@@ -334,49 +331,12 @@ class Engine:
     def plan(self, pattern: Pattern, run_ns: float | None = None) -> Plan:
         """The compiled plan of an evidence pattern (cached, least recently used dropped).
 
-        ``run_ns`` is the plan's expected use, runs x nanoseconds per operation
-        (:func:`~bayesdx.inference.plan.compile_plan`). ``None`` (single posteriors,
-        estimates, slot passes): a heavy pattern's order is searched. Given (a
-        pattern's cases in :meth:`posterior_batch`): the search runs only when it
-        pays for itself (:func:`~bayesdx.inference.order.search_pays`), else the
-        greedy plan is used, cached apart from the searched one; a light pattern,
-        never searched, has one plan under either. Which plan a query gets depends
-        on the query only, never on what is cached.
-
-        Thread-safe: the lock covers the cache lookup and the insertion only;
-        two threads that miss the same pattern at once may both compile it
-        (the same plan: compilation is deterministic) and the first stored wins.
+        ``run_ns``: the plan's expected use, runs x nanoseconds per operation; ``None``
+        (single posteriors, estimates, slot passes) searches a heavy pattern's order,
+        else the search runs only when it pays (:mod:`bayesdx.inference.plan_cache`).
+        Thread-safe; which plan a query gets depends on the query only.
         """
-        if run_ns is None:
-            return self._cached(pattern, lambda: compile_plan(self.net, pattern))
-        full = self._cached(pattern, None)
-        if full is not None and not full.searched:  # light: the greedy plan is the plan
-            return full
-        quick = self._cached((pattern, "greedy"),
-                             lambda: compile_plan(self.net, pattern, run_ns=0.0))
-        if search_pays(quick.greedy_cost, run_ns):
-            return self.plan(pattern)
-        return quick
-
-    def _cached(self, key, compile):
-        """The plan cached under ``key``, else ``compile()`` stored there (``None``: just look).
-        A greedy plan that no search would change is stored as the pattern's plan."""
-        with self._plans_lock:
-            plan = self._plans.get(key)
-            if plan is not None:
-                self._plans.move_to_end(key)
-                return plan
-        if compile is None:
-            return None
-        plan = compile()
-        if isinstance(key, tuple) and not search_pays(plan.greedy_cost):
-            key = key[0]
-        with self._plans_lock:
-            plan = self._plans.setdefault(key, plan)
-            self._plans.move_to_end(key)
-            while len(self._plans) > self._cache_size:
-                self._plans.popitem(last=False)
-        return plan
+        return self._cache.get(pattern, run_ns)
 
     # ----------------------------------------------------------------- run
 

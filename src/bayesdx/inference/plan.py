@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from ..knowledge.network import Network
 from .evidence import Pattern
-from .order import OrderProblem, improve_order, search_pays
+from .order import OrderProblem, cluster_order, greedy_order, improve_order, search_pays
 
 __all__ = ["Pattern", "Plan", "Step", "compile_plan"]
 
@@ -179,8 +179,8 @@ def compile_plan(net: Network, pattern: Pattern, run_ns: float | None = None) ->
         return steps, stats["cost"], stats["max"], stats
 
     best = None
-    for order in (_greedy_order(net, cause_items, deps, acc_parents, users_of),
-                  _cluster_order(net, cause_items, deps)):
+    for order in (greedy_order(net, cause_items, deps, acc_parents, users_of),
+                  cluster_order(net, cause_items, deps)):
         steps, cost, mx, stats = simulate(order)
         if best is None or cost < best[1]:
             best = (steps, cost, mx, order, stats)
@@ -234,94 +234,6 @@ def _order_problem(net, cause_items, deps, acc_parents, users_of) -> OrderProble
     for v, users in enumerate(rows):
         uses[v, [col[u] for u in users]] = True
     return OrderProblem(cause_items, uses, np.array(weight), work)
-
-
-def _greedy_order(net, cause_items, deps, acc_parents, users_of) -> list[str]:
-    """Next cause = the one leaving the smallest frontier (ties: closes most).
-
-    Open variables are tracked with counts of their users not yet done, and the
-    frontier's size as one product, so a candidate is scored from its own
-    variables only: a context variable it uses opens (if others still need it) or
-    closes (if it is the last user); an accumulator it drives opens or closes
-    the same way; every other open variable stays open.
-    """
-    remaining = list(cause_items)
-    pos = {c: i for i, c in enumerate(net.causes)}
-    acc_of = {c: [f for f, ps in acc_parents.items() if c in ps] for c in cause_items}
-    ctx_left = {x: len(u) for x, u in users_of.items()}  # users not yet done
-    acc_left = {f: len(set(ps)) for f, ps in acc_parents.items()}
-    deps_of = {c: tuple(dict.fromkeys(deps[c])) for c in cause_items}
-    card = {x: net.card(x) for x in users_of}
-    open_ctx: set[str] = set()
-    open_acc: set[str] = set()
-    size = 1  # product of the open context variables' cardinalities
-    order = []
-    while remaining:
-        best, best_cost = None, None
-        n_open = len(open_acc)
-        for c in remaining:
-            s = size
-            for x in deps_of[c]:
-                if x in open_ctx:
-                    if ctx_left[x] == 1:
-                        s //= card[x]
-                elif ctx_left[x] > 1:
-                    s *= card[x]
-            opens = closes = 0
-            for f in acc_of[c]:
-                if acc_left[f] == 1:
-                    closes += 1
-                    opens += f not in open_acc
-                elif f not in open_acc:
-                    opens += 1
-            n_after = n_open + opens - closes
-            cost = (s << n_after, -closes, pos[c])
-            if best_cost is None or cost < best_cost:
-                best, best_cost = c, cost
-        order.append(best)
-        remaining.remove(best)
-        for x in deps_of[best]:
-            ctx_left[x] -= 1
-            if x in open_ctx:
-                if not ctx_left[x]:
-                    open_ctx.discard(x)
-                    size //= card[x]
-            elif ctx_left[x]:
-                open_ctx.add(x)
-                size *= card[x]
-        for f in acc_of[best]:
-            acc_left[f] -= 1
-            if acc_left[f]:
-                open_acc.add(f)
-            else:
-                open_acc.discard(f)
-    return order
-
-
-def _cluster_order(net, cause_items, deps) -> list[str]:
-    """Causes that share context variables are processed together (BFS per cluster)."""
-    pos = {c: i for i, c in enumerate(net.causes)}
-    by_ctx: dict[str, list[str]] = {}
-    for c in cause_items:
-        for x in deps[c]:
-            by_ctx.setdefault(x, []).append(c)
-    # widely shared variables (age, sex, ancestry) do not define clusters
-    hubs = {x for x, cs in by_ctx.items() if len(cs) > 4}
-    seen: set[str] = set()
-    order = []
-    for start in sorted(cause_items, key=lambda c: (-len(deps[c]), pos[c])):
-        if start in seen:
-            continue
-        queue = [start]
-        seen.add(start)
-        while queue:
-            c = queue.pop(0)
-            order.append(c)
-            nbrs = {n for x in deps[c] if x not in hubs for n in by_ctx[x]} - seen
-            for n in sorted(nbrs, key=lambda k: pos[k]):
-                seen.add(n)
-                queue.append(n)
-    return order
 
 
 def _labels(*axes_lists):
