@@ -174,7 +174,10 @@ def _run_chunk(engine, plan, base, cases, abn, fixed, T, const=None):
     span_of = {f: _span(net, f, pos, fixed) for f in abn_any}
     colours = [_colour(sorted(map(span_of.__getitem__, a))) for a in abn]
     S = max([c[1] for c in colours] or [0])
-    acc = acc_tables(net, sorted(abn_any), prep.fixed_idx, T, cases)
+    def acc(f: str, holders: np.ndarray):  # a finding's tables for the cases that hold it
+        fx = {x: v[holders] for x, v in prep.fixed_idx.items()}
+        return acc_tables(net, [f], fx, T, [cases[b] for b in holders])[f]
+
     maps = _slot_maps(net, steps, pos, abn, colours, acc, fixed, D, B, span_of)
     owns = [prep.cause_factor[st.item] if st.kind == "cause" else
             ctx_factor(net, st.item, T, plan, prep)[0] for st in steps]
@@ -202,6 +205,9 @@ def _slot_maps(net, steps, pos, abn, colours, acc, fixed, D, B,
     A finding's span is the same in every case of the chunk (positions are
     per chunk); only the slot that holds it differs, so each finding's maps
     are built once for all its cases and scattered into their slots.
+    ``acc(f, cases)`` gives the finding's ``(init, final, trans)`` for those cases
+    only (:func:`~bayesdx.inference.factors.acc_tables`; most findings are abnormal
+    in few of a chunk's cases).
     """
     if span_of is None:
         span_of = {f: _span(net, f, pos, fixed) for a in abn for f in a}
@@ -217,16 +223,16 @@ def _slot_maps(net, steps, pos, abn, colours, acc, fixed, D, B,
         by_slot = [(int(s), bs_a[sel], sel) for s in np.unique(ss_a) for sel in [ss_a == s]]
         if len(by_slot) == 1:
             by_slot = [(by_slot[0][0], bs_a, slice(None))]
-        init, final, trans = acc[f]
+        init, final, trans = acc(f, bs_a)  # rows: the cases of bs_a, in that order
         lo, hi = span_of[f][:2]
         for t in sorted(pos[p] for p in net.parents[f] if p not in fixed):
             item = steps[t].item
-            m = trans[item][:, bs_a]  # (D, n, 2, K, 2)
+            m = trans[item]  # (D, n, 2, K, 2)
             if t == lo:
-                m = np.stack([np.einsum("dna,dnakc->dnkc", init[:, bs_a], m),
+                m = np.stack([np.einsum("dna,dnakc->dnkc", init, m),
                               np.zeros(m.shape[:2] + m.shape[3:])], axis=2)
             if t == hi:
-                m = np.stack([np.einsum("dnakc,nc->dnak", m, final[0, bs_a]),
+                m = np.stack([np.einsum("dnakc,nc->dnak", m, final[0]),
                               np.zeros(m.shape[:4])], axis=-1)
             for s, cases, sel in by_slot:
                 if s not in maps[t]:
