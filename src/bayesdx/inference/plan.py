@@ -185,7 +185,7 @@ def compile_plan(net: Network, pattern: Pattern, run_ns: float | None = None) ->
         if best is None or cost < best[1]:
             best = (steps, cost, mx, order, stats)
     greedy_cost = best[1]
-    searched = search_pays(greedy_cost, run_ns)
+    searched = search_pays(greedy_cost, run_ns, bool(ctx_needed))
     if searched:  # heavy pattern: a short local search pays for itself
         problem = _order_problem(net, cause_items, deps, acc_parents, users_of)
         order = improve_order(problem, best[3])

@@ -62,7 +62,7 @@ class PlanCache:
             return full
         quick = self._cached((pattern, "greedy"),
                              lambda: compile_plan(self.net, pattern, run_ns=0.0))
-        if search_pays(quick.greedy_cost, run_ns):
+        if search_pays(quick.greedy_cost, run_ns, bool(quick.free_ctx)):
             return self.get(pattern)
         return quick
 
