@@ -112,7 +112,8 @@ with st.expander("About this model"):
                 f"{len(model.net.context)} context nodes; knowledge version `{model.kb.digest[:12]}`. "
                 "Posteriors are exact (no sampling) unless the page says *Approximate ranking* (too many "
                 "abnormal findings at once for the page's time budget: Gibbs sampling, with its error "
-                "stated); the credible intervals draw the uncertain numbers of the model, 1,000 times. "
+                "stated); the credible intervals draw the uncertain numbers of the model up to 1,000 times, "
+                "until their ends are within about 2 percentage points. "
                 "Share a scenario by copying the address bar; it holds the values you typed "
                 "(`f.field=text`) and the evidence (`node=state`), no names.")
 

@@ -293,6 +293,8 @@ def main(argv=None) -> int:
                     help="random evidence sets (<= 6 nodes) timed with all three; default 40")
     ap.add_argument("--peer-timeout", type=float, default=PEER_TIMEOUT_S,
                     help=f"seconds per case before a peer counts as failed; default {PEER_TIMEOUT_S}")
+    ap.add_argument("--no-app", action="store_true",
+                    help="skip issue 12's browser rows (the app in headless Chromium)")
     args = ap.parse_args(argv)
     _PEER["timeout"] = args.peer_timeout
 
@@ -405,7 +407,8 @@ def main(argv=None) -> int:
         print(f"{k:<{w}}  {v}")
     import issue12  # the figures of issue 12's table, with their goals (benchmarks/issue12.py)
 
-    res["issue12"] = issue12.measure(model, evs, batch=bt)
+    res["issue12"] = issue12.measure(model, evs, batch=bt, peer_res=res,
+                                     skip={"app-whiskers", "app-first"} if args.no_app else ())
     print()
     issue12.print_table(res["issue12"])
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)

@@ -61,3 +61,49 @@ def test_chunked_draws_give_the_same_interval(tiny_engine, monkeypatch):
     assert unc._chunk(tiny_engine.net, ev, 400) == 48
     assert unc._bounds(400, 48)[:3] == [0, 44, 88]  # 9 chunks of 44 or 45 draws
     assert (credible_intervals(tiny_engine, ev, draws=400, seed=5) == whole).all()
+
+
+def _direct(engine, ev, draws, seed, n, q=(1 - 0.90) / 2):
+    """Interval ends from the first ``n`` of the seed's draws, computed directly."""
+    from bayesdx.uncertainty import draw_tables
+
+    T = draw_tables(engine.net, draws, seed).draw_slice(0, n)
+    p = np.ascontiguousarray(engine._run([engine.validate(ev)], T)[0][:, 0, :])  # one call
+    return np.nanquantile(p, [q, 1 - q], axis=0).T, p
+
+
+def test_tolerance_zero_uses_every_draw(tiny_engine):
+    from bayesdx.uncertainty import interval_estimate
+
+    ev = {"anc": "severe", "fever": "present"}
+    iv = interval_estimate(tiny_engine, ev, draws=400, seed=2, tolerance=0)
+    assert iv.draws == 400 and iv.note is None and iv.tolerance == 0
+    ref, _ = _direct(tiny_engine, ev, 400, 2, 400)
+    np.testing.assert_array_equal(iv.bounds, ref)
+
+
+def test_draws_stop_at_the_first_stage_within_the_tolerance(tiny_engine):
+    from bayesdx.uncertainty import _mc_error, _stages, interval_estimate
+
+    ev = {"anc": "severe", "fever": "present", "plt": "low"}
+    full = interval_estimate(tiny_engine, ev, draws=800, seed=1, tolerance=0)
+    stages = _stages(800, 800)
+    errs = []
+    for n in stages:
+        _, p = _direct(tiny_engine, ev, 800, 1, n)
+        errs.append(_mc_error(np.sort(p, axis=0), (0.05, 0.95)))
+    assert full.mc_error == errs[-1]
+    # a target between the errors of two stages stops at the first stage below it
+    k = next(i for i in range(1, len(stages)) if errs[i] < max(errs[:i]))
+    tol = (errs[k] + min(errs[:k])) / 2 if errs[k] < min(errs[:k]) else errs[k]
+    first = next(i for i, e in enumerate(errs) if e <= tol)
+    iv = interval_estimate(tiny_engine, ev, draws=800, seed=1, tolerance=tol)
+    assert iv.draws == stages[first] < 800 and iv.mc_error == errs[first] <= tol
+    assert "within" in iv.note and iv.requested == 800
+    ref, _ = _direct(tiny_engine, ev, 800, 1, stages[first])
+    np.testing.assert_array_equal(iv.bounds, ref)
+    again = interval_estimate(tiny_engine, ev, draws=800, seed=1, tolerance=tol)
+    np.testing.assert_array_equal(iv.bounds, again.bounds)
+    loose = interval_estimate(tiny_engine, ev, draws=800, seed=1, tolerance=1.0)
+    assert loose.draws == stages[0] == 100
+

@@ -26,7 +26,7 @@ from .diagnosis import (
 )
 from .inference.budget import Budget, BudgetError
 from .inference.engine import Posterior
-from .uncertainty import DEFAULT_DRAWS
+from .uncertainty import DEFAULT_DRAWS, TOLERANCE
 
 __all__ = ["CHUNK", "FIRST_CHUNK", "diagnose_many", "score_cases"]
 
@@ -42,7 +42,7 @@ FIRST_CHUNK = 64
 
 def _score_chunk(model: Model, chunk: list, draws: int, seed: int, scores: bool = True,
                  rank_by: str = "posterior", budget: Budget | None = None,
-                 approximate: bool = True) -> list:
+                 approximate: bool = True, tolerance: float = TOLERANCE) -> list:
     """Diagnoses (or exceptions) for one chunk of parsed cases, in order.
 
     A case whose exact posterior is over the budget gets the labelled
@@ -86,7 +86,8 @@ def _score_chunk(model: Model, chunk: list, draws: int, seed: int, scores: bool 
                                  float(batch.log_evidence[0, j]), dict(pc.evidence))
             else:
                 post = eng.posterior(pc.evidence)  # raises, naming the conflict
-            out[i] = _diagnosis(model, post, pc.id, pc.ignored, draws, seed, scores, rank_by, budget)
+            out[i] = _diagnosis(model, post, pc.id, pc.ignored, draws, seed, scores, rank_by, budget,
+                                tolerance)
         except Exception as exc:  # noqa: BLE001 - one case never sinks the others
             out[i] = exc
     return out
@@ -95,7 +96,8 @@ def _score_chunk(model: Model, chunk: list, draws: int, seed: int, scores: bool 
 def score_cases(cases: Iterable, *, model: Model | None = None, draws: int = DEFAULT_DRAWS,
                 seed: int = 0, scores: bool = True, rank_by: str = "posterior", chunk: int = CHUNK,
                 first_chunk: int = FIRST_CHUNK, budget: Budget | None = None,
-                approximate: bool = True) -> Iterator[Diagnosis | Exception]:
+                approximate: bool = True,
+                tolerance: float = TOLERANCE) -> Iterator[Diagnosis | Exception]:
     """Diagnose parsed cases (:func:`bayesdx.case.read_cases`) as a stream, chunk by chunk.
 
     Each chunk of cases is scored in one batched engine call
@@ -105,8 +107,8 @@ def score_cases(cases: Iterable, *, model: Model | None = None, draws: int = DEF
     speed and memory stays bounded. A case that cannot be read or scored is yielded as
     its exception (a :class:`~bayesdx.errors.CaseError`, an
     :class:`~bayesdx.errors.ImpossibleEvidenceError`, or an unexpected error):
-    one bad case never sinks the others. ``scores``, ``rank_by``, ``budget`` and
-    ``approximate`` are as in :func:`diagnose`.
+    one bad case never sinks the others. ``scores``, ``rank_by``, ``budget``,
+    ``approximate`` and ``tolerance`` are as in :func:`diagnose`.
 
     Examples
     --------
@@ -125,17 +127,19 @@ def score_cases(cases: Iterable, *, model: Model | None = None, draws: int = DEF
     for pc in cases:
         pending.append(pc)
         if len(pending) >= size:
-            yield from _score_chunk(model, pending, draws, seed, scores, rank_by, budget, approximate)
+            yield from _score_chunk(model, pending, draws, seed, scores, rank_by, budget, approximate,
+                                    tolerance)
             pending = []
             size = min(2 * size, chunk)
     if pending:
-        yield from _score_chunk(model, pending, draws, seed, scores, rank_by, budget, approximate)
+        yield from _score_chunk(model, pending, draws, seed, scores, rank_by, budget, approximate,
+                                tolerance)
 
 
 def diagnose_many(path: str | Path, *, model: Model | None = None, lenient: bool = False,
                   draws: int = DEFAULT_DRAWS, seed: int = 0, scores: bool = True,
                   rank_by: str = "posterior", budget: Budget | None = None,
-                  approximate: bool = True) -> list[Diagnosis | Exception]:
+                  approximate: bool = True, tolerance: float = TOLERANCE) -> list[Diagnosis | Exception]:
     """Diagnose every case in a file; a bad case becomes its exception, the rest are scored.
 
     The list of :func:`score_cases` (chunks of up to :data:`CHUNK` cases, each
@@ -150,4 +154,4 @@ def diagnose_many(path: str | Path, *, model: Model | None = None, lenient: bool
     model = model or load_model()
     return list(score_cases(read_cases(path, model.kb, lenient=lenient), model=model,
                             draws=draws, seed=seed, scores=scores, rank_by=rank_by,
-                            budget=budget, approximate=approximate))
+                            budget=budget, approximate=approximate, tolerance=tolerance))

@@ -31,7 +31,7 @@ from .inference.budget import Budget, BudgetError, Cost
 from .inference.engine import Engine, Posterior
 from .knowledge.load import Knowledge, default_root, knowledge_hash, load_knowledge
 from .knowledge.network import Network
-from .uncertainty import DEFAULT_DRAWS, Intervals, interval_estimate
+from .uncertainty import DEFAULT_DRAWS, TOLERANCE, Intervals, interval_estimate
 
 __all__ = ["APPROX_SHARE", "DISCLAIMER", "MAX_DRAWS", "CauseResult", "Diagnosis", "Model",
            "approximate_posterior", "diagnose", "diagnose_evidence", "load_model"]
@@ -152,7 +152,7 @@ class Diagnosis:
         if iv is not None:
             out["interval"] = {"draws": iv.draws, "requested": iv.requested,
                                "mc_error": None if iv.mc_error is None else round(iv.mc_error, 6),
-                               "note": iv.note}
+                               "tolerance": iv.tolerance, "note": iv.note}
         return out
 
     def top(self, n: int = 3) -> list[str]:
@@ -179,14 +179,16 @@ def diagnose_evidence(model: Model, evidence: Mapping[str, str], *, case_id: str
                       ignored=(), draws: int = DEFAULT_DRAWS, seed: int = 0,
                       scores: bool = True, rank_by: str = "posterior",
                       budget: Budget | None = None, approximate: bool = True,
-                      cancel=None, progress=None) -> Diagnosis:
+                      cancel=None, progress=None, tolerance: float = TOLERANCE) -> Diagnosis:
     """Diagnose from evidence already on the network (node -> state).
 
     When the exact posterior is estimated over the time budget (default: the
     engine's), the result is the labelled approximation of
     :func:`approximate_posterior` (``approximate=False``: raise
     :class:`~bayesdx.inference.budget.BudgetError` instead); ``cancel`` and
-    ``progress`` go to the sampler (:func:`bayesdx.inference.approx.gibbs_posterior`).
+    ``progress`` go to the sampler (:func:`bayesdx.inference.approx.gibbs_posterior`);
+    ``tolerance`` is the intervals' Monte-Carlo error target
+    (:func:`bayesdx.uncertainty.interval_estimate`).
     An approximate diagnosis has no counterfactual scores and no intervals (both
     need exact posteriors) and is ranked by posterior.
     """
@@ -198,7 +200,8 @@ def diagnose_evidence(model: Model, evidence: Mapping[str, str], *, case_id: str
             raise
         return _approx_diagnosis(model, evidence, exc.cost, budget, case_id, ignored, draws, seed,
                                  cancel, progress)
-    return _diagnosis(model, post, case_id, ignored, draws, seed, scores, rank_by, budget)
+    return _diagnosis(model, post, case_id, ignored, draws, seed, scores, rank_by, budget,
+                      tolerance)
 
 
 def approximate_posterior(model: Model, evidence: Mapping[str, str], budget: Budget | None = None,
@@ -233,7 +236,7 @@ def _approx_diagnosis(model, evidence, cost, budget, case_id, ignored, draws, se
 
 def _diagnosis(model: Model, post, case_id, ignored, draws: int, seed: int,
                scores: bool = True, rank_by: str = "posterior",
-               budget: Budget | None = None) -> Diagnosis:
+               budget: Budget | None = None, tolerance: float = TOLERANCE) -> Diagnosis:
     from .counterfactual import RANKINGS, counterfactual
 
     evidence = post.evidence
@@ -244,8 +247,8 @@ def _diagnosis(model: Model, post, case_id, ignored, draws: int, seed: int,
         raise QueryError(Problem("rank by", "", f"must be one of {', '.join(RANKINGS)}",
                                  repr(rank_by), "posterior"))
     cf = counterfactual(model.engine, evidence) if scores or rank_by != "posterior" else None
-    ivs = (interval_estimate(model.engine, dict(evidence), draws=draws, seed=seed, budget=budget)
-           if draws else None)
+    ivs = (interval_estimate(model.engine, dict(evidence), draws=draws, seed=seed, budget=budget,
+                             tolerance=tolerance) if draws else None)
     intervals = ivs.bounds if ivs is not None else None
     net = model.net
     rows = []
@@ -267,7 +270,7 @@ def _diagnosis(model: Model, post, case_id, ignored, draws: int, seed: int,
 def diagnose(case: Mapping[str, Any] | str | Path, *, model: Model | None = None,
              lenient: bool = False, draws: int = DEFAULT_DRAWS, seed: int = 0,
              scores: bool = True, rank_by: str = "posterior", budget: Budget | None = None,
-             approximate: bool = True) -> Diagnosis:
+             approximate: bool = True, tolerance: float = TOLERANCE) -> Diagnosis:
     """Diagnose one case given as a dict (contract format) or a path to a case file.
 
     Parameters
@@ -278,7 +281,10 @@ def diagnose(case: Mapping[str, Any] | str | Path, *, model: Model | None = None
     lenient : bool
         List unknown drug names under ``ignored`` instead of failing.
     draws : int
-        Monte-Carlo draws of the priors for the credible ``interval`` (0: none).
+        Most Monte-Carlo draws of the priors for the credible ``interval`` (0: none).
+    tolerance : float
+        Draws are added until every interval end's Monte-Carlo error is within this
+        (probability units; default 0.02; 0: all ``draws``).
     scores : bool
         Also compute every cause's exact counterfactual scores
         (:func:`bayesdx.counterfactual.counterfactual`).
@@ -314,7 +320,7 @@ def diagnose(case: Mapping[str, Any] | str | Path, *, model: Model | None = None
         pc = parse_case(dict(case), model.kb, lenient=lenient)
     return diagnose_evidence(model, pc.evidence, case_id=pc.id, ignored=pc.ignored,
                              draws=draws, seed=seed, scores=scores, rank_by=rank_by,
-                             budget=budget, approximate=approximate)
+                             budget=budget, approximate=approximate, tolerance=tolerance)
 
 
 def _check_budget(eng: Engine, evidence: Mapping[str, str], budget: Budget) -> None:

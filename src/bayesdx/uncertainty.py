@@ -28,10 +28,23 @@ import numpy as np
 
 from .knowledge.network import Network, Tables
 
-__all__ = ["CHUNK_CELLS", "DEFAULT_DRAWS", "MIN_DRAWS", "Z90", "Intervals", "credible_intervals",
-           "draw_tables", "interval_estimate", "sample_parameters"]
+__all__ = ["CHUNK_CELLS", "DEFAULT_DRAWS", "MIN_DRAWS", "STAGES", "TOLERANCE", "Z90", "Intervals",
+           "credible_intervals", "draw_tables", "interval_estimate", "sample_parameters"]
 
 DEFAULT_DRAWS = 1000
+"""Most parameter draws an interval takes (fewer once its ends are precise enough:
+:data:`TOLERANCE`)."""
+
+TOLERANCE = 0.02
+"""Default Monte-Carlo error target of the interval ends, in probability units (2
+percentage points). Draws are added in :data:`STAGES` until every end of every cause's
+interval has a Monte-Carlo standard error of at most this much (or all the draws are
+used). Measured on the 106 validation work-ups (2026-12-06): the median work-up stops at
+500 of 1,000 draws, and the largest difference between its ends and the 1,000-draw ends
+is 0.04 (median 0.006). ``0`` always uses every draw."""
+
+STAGES = (0.125, 0.25, 0.375, 0.5, 0.75, 1.0)
+"""Fractions of the requested draws at which the interval's Monte-Carlo error is checked."""
 Z90 = 1.6448536269514722  # half-width of a central 90 % interval in standard deviations
 
 CHUNK_CELLS = 2 ** 18
@@ -142,13 +155,16 @@ class Intervals:
     bounds : numpy.ndarray or None
         ``(C, 2)`` interval of every cause; ``None`` when the budget allowed too few draws.
     draws, requested : int
-        Draws used and asked for (fewer when the time budget is short).
+        Draws used and the most asked for (fewer once the ends are within
+        ``tolerance``, or when the time budget is short).
     mc_error : float or None
         Monte-Carlo standard error of the interval ends (largest over causes and
         ends, in probability units): half the spread between the order statistics
         one binomial standard deviation either side of each percentile's rank.
     note : str or None
         Why draws were cut or no interval was given.
+    tolerance : float
+        The error target the draws were added until (0: every draw).
     """
 
     bounds: np.ndarray | None
@@ -156,68 +172,111 @@ class Intervals:
     requested: int
     mc_error: float | None
     note: str | None = None
+    tolerance: float = 0.0
 
 
-def _mc_error(sorted_probs: np.ndarray, qs) -> float:
-    """Distribution-free standard error of empirical quantiles (see :class:`Intervals`)."""
+def _mc_errors(sorted_probs: np.ndarray, qs) -> np.ndarray:
+    """Distribution-free standard error of every empirical quantile, ``(len(qs), C)``
+    (see :class:`Intervals`)."""
     n = sorted_probs.shape[0]
-    err = 0.0
+    out = []
     for q in qs:
         half = np.sqrt(n * q * (1 - q))
         lo = int(np.clip(np.floor(n * q - half), 0, n - 1))
         hi = int(np.clip(np.ceil(n * q + half), 0, n - 1))
-        spread = (sorted_probs[hi] - sorted_probs[lo]) / 2
-        err = max(err, float(np.nanmax(spread)) if np.isfinite(spread).any() else 0.0)
-    return err
+        out.append((sorted_probs[hi] - sorted_probs[lo]) / 2)
+    return np.stack(out)
+
+
+def _mc_error(sorted_probs: np.ndarray, qs) -> float:
+    """The largest of :func:`_mc_errors` (0 when none is finite)."""
+    err = _mc_errors(sorted_probs, qs)
+    return float(np.nanmax(err)) if np.isfinite(err).any() else 0.0
+
+
+def _stages(draws: int, cap: int) -> list[int]:
+    """Draw counts at which the error is checked: :data:`STAGES` of ``draws``, at least
+    :data:`MIN_DRAWS`, at most ``cap``.
+
+    >>> _stages(1000, 1000)
+    [125, 250, 375, 500, 750, 1000]
+    >>> _stages(1000, 600)
+    [125, 250, 375, 500, 600]
+    >>> _stages(100, 100)
+    [40, 50, 75, 100]
+    """
+    out: list[int] = []
+    for f in STAGES:
+        n = min(cap, max(min(MIN_DRAWS, draws), int(round(draws * f))))
+        if not out or n > out[-1]:
+            out.append(n)
+    return out
 
 
 def interval_estimate(engine, evidence: dict[str, str], *, draws: int = DEFAULT_DRAWS,
-                      seed: int = 0, level: float = 0.90, budget=None) -> Intervals:
-    """Credible intervals within the engine's time budget, with their Monte-Carlo error.
+                      seed: int = 0, level: float = 0.90, budget=None,
+                      tolerance: float = TOLERANCE) -> Intervals:
+    """Credible intervals to a stated Monte-Carlo error, within the engine's time budget.
 
+    The seed's draws are taken in order, in :data:`STAGES`, until the Monte-Carlo
+    standard error of every interval end is at most ``tolerance`` (``0``: all
+    ``draws``); each stage computes only its new draws, on the posterior's plan.
     The cost of one draw is estimated from the plan before anything runs
-    (:meth:`~bayesdx.inference.engine.Engine.estimate`); the first ``n`` of the
-    seed's draws are used, ``n`` as many as ``budget.seconds`` allows (never
-    more than ``draws``). Deterministic given ``seed``.
+    (:meth:`~bayesdx.inference.engine.Engine.estimate`): no more draws are taken
+    than ``budget.seconds`` allows. The result depends only on the evidence,
+    ``draws``, ``seed`` and ``tolerance``, never on timing.
     """
     budget = budget or engine.budget
     per_draw = engine.estimate(evidence, 1).seconds
-    n = draws if per_draw * draws <= budget.seconds else int(budget.seconds // max(per_draw, 1e-12))
-    n = min(draws, n)
-    if n < min(MIN_DRAWS, draws):
+    cap = draws if per_draw * draws <= budget.seconds else int(budget.seconds // max(per_draw, 1e-12))
+    cap = min(draws, cap)
+    if cap < min(MIN_DRAWS, draws):
         note = (f"no interval: one parameter draw costs ~{per_draw:.2g} s here and the budget "
                 f"is {budget.seconds:g} s (at least {MIN_DRAWS} draws are needed)")
-        return Intervals(None, 0, draws, None, note)
-    probs = _draw_posteriors(engine, evidence, draws, seed, n)
+        return Intervals(None, 0, draws, None, note, tolerance)
+    tables = draw_tables(engine.net, draws, seed)
     q = (1 - level) / 2
+    parts, done, err = [], 0, None
+    for n in _stages(draws, cap):
+        parts.append(_draw_posteriors(engine, evidence, tables.draw_slice(done, n)))
+        done = n
+        probs = np.concatenate(parts)  # contiguous (quantiles of a strided view can differ in the last bit)
+        err = _mc_error(np.sort(probs, axis=0), (q, 1 - q))
+        if err <= tolerance:
+            break
     bounds = np.nanquantile(probs, [q, 1 - q], axis=0).T
-    err = _mc_error(np.sort(probs, axis=0), (q, 1 - q))
-    note = None if n == draws else (f"{n} of {draws} draws (time budget {budget.seconds:g} s); "
-                                    f"Monte-Carlo error of the ends ~{err:.3f}")
-    return Intervals(bounds, n, draws, err, note)
+    if done == draws:
+        note = None
+    elif done == cap and err > tolerance:
+        note = (f"{done} of {draws} draws (time budget {budget.seconds:g} s); "
+                f"Monte-Carlo error of the ends ~{err:.3f}")
+    else:
+        note = (f"{done} of up to {draws} draws: every end's Monte-Carlo error is within "
+                f"{tolerance:g}")
+    return Intervals(bounds, done, draws, err, note, tolerance)
 
 
-def _draw_posteriors(engine, evidence, draws: int, seed: int, n: int) -> np.ndarray:
-    """``(n, C)`` exact posteriors under the first ``n`` of the seed's ``draws`` draws."""
+def _draw_posteriors(engine, evidence, tables: Tables) -> np.ndarray:
+    """``(n, C)`` exact posteriors under each of the ``n`` draws of ``tables``."""
     net = engine.net
-    tables = draw_tables(net, draws, seed)
-    if n < draws:
-        tables = tables.draw_slice(0, n)
+    n = tables.draws
     # the compiled kernel keeps one draw's frontier at a time: one call (its draws can be
     # split between threads); the numpy path holds every draw's frontier at once: chunks
+    # (run as a single query, so that every stage takes the same kernel)
     chunk = n if engine._use_kernel(n, False) else _chunk(net, evidence, n)
     bounds = _bounds(n, chunk)
+    idx = [engine.validate(evidence)]
     if len(bounds) == 2:
-        return engine.posterior_batch([evidence], tables=tables).probs[:, 0, :]
+        return engine._run(idx, tables)[0][:, 0, :]
     probs = np.empty((n, len(engine.causes)))
     for start, stop in zip(bounds, bounds[1:]):
-        probs[start:stop] = engine.posterior_batch(
-            [evidence], tables=tables.draw_slice(start, stop)).probs[:, 0, :]
+        probs[start:stop] = engine._run(idx, tables.draw_slice(start, stop))[0][:, 0, :]
     return probs
 
 
 def credible_intervals(engine, evidence: dict[str, str], *, draws: int = DEFAULT_DRAWS,
-                       seed: int = 0, level: float = 0.90) -> np.ndarray:
+                       seed: int = 0, level: float = 0.90,
+                       tolerance: float = TOLERANCE) -> np.ndarray:
     """``(C, 2)`` central credible interval of every cause's posterior.
 
     The interval reflects the uncertainty of the knowledge (the ranges in
@@ -226,7 +285,9 @@ def credible_intervals(engine, evidence: dict[str, str], *, draws: int = DEFAULT
     ``seed`` (:func:`draw_tables`); evidence with many abnormal findings runs
     the draws in chunks (:data:`CHUNK_CELLS`), with the same result. Within
     the engine's time budget (:func:`interval_estimate`): NaN when not even
-    :data:`MIN_DRAWS` draws fit.
+    :data:`MIN_DRAWS` draws fit. Draws are added until the ends are within
+    ``tolerance`` (:data:`TOLERANCE`; ``0``: all ``draws``).
     """
-    iv = interval_estimate(engine, evidence, draws=draws, seed=seed, level=level)
+    iv = interval_estimate(engine, evidence, draws=draws, seed=seed, level=level,
+                           tolerance=tolerance)
     return iv.bounds if iv.bounds is not None else np.full((len(engine.causes), 2), np.nan)

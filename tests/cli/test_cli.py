@@ -51,6 +51,24 @@ def test_diagnose_json_is_the_contract(examples, capsys):
     assert "not a medical device" in d["disclaimer"]
 
 
+def test_interval_error_target_sets_the_draws(examples, capsys):
+    """--interval-error 0 takes every draw; a loose target stops at the first stage; the
+    JSON and the table state the draws and the error; a bad value is a usage error."""
+    runs = {}
+    for pts in ("0", "50"):
+        assert main(["diagnose", str(examples / "clozapine.yaml"), "--json", "--draws", "200",
+                     "--interval-error", pts]) == 0
+        runs[pts] = json.loads(capsys.readouterr().out)["inference"]["interval"]
+    assert runs["0"]["draws"] == 200 and runs["0"]["tolerance"] == 0
+    assert runs["50"]["draws"] == 40 and runs["50"]["tolerance"] == 0.5  # the first stage
+    assert runs["50"]["mc_error"] <= 0.5
+    assert main(["diagnose", str(examples / "clozapine.yaml"), "--draws", "200",
+                 "--interval-error", "50"]) == 0
+    assert "intervals from 40 of up to 200 parameter draws" in capsys.readouterr().out
+    assert main(["diagnose", str(examples / "clozapine.yaml"), "--interval-error", "-1"]) == 2
+    assert "percentage points from 0 to 50" in capsys.readouterr().err
+
+
 def test_diagnose_table_is_readable(examples, capsys):
     assert main(["diagnose", str(examples / "clozapine.yaml"), "--draws", "0", "--top", "3"]) == 0
     out = capsys.readouterr().out

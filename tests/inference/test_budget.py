@@ -90,3 +90,14 @@ def test_light_pattern_has_one_plan_whoever_asks(net):
     eng.posterior(case)
     pattern = Pattern.of(net, [eng.validate(case)])
     assert list(eng._plans) == [pattern] and not eng._plans[pattern].searched
+
+
+def test_interval_stages_stop_at_the_budget(engine):
+    """The budget caps the draws (an estimate from the plan, never a clock), also when the
+    error target is not met: the same draws every time, and the note says why."""
+    per = engine.estimate(HEAVY).seconds
+    tight = Budget(seconds=per * 90.5)
+    iv = interval_estimate(engine, HEAVY, draws=400, budget=tight, tolerance=0)
+    assert iv.draws == 90 and "time budget" in iv.note and iv.mc_error > 0
+    again = interval_estimate(engine, HEAVY, draws=400, budget=tight, tolerance=0)
+    assert np.array_equal(iv.bounds, again.bounds)

@@ -25,7 +25,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 __all__ = ["CHROMIUM", "CHROMIUM_ARGS", "IDLE", "LATENCY_PROBE", "MARK", "OBSERVER", "RANKING_TEXT", "RAN_SINCE",
-           "AppPage", "AppURL", "free_port", "launch_chromium", "process_cpu_seconds", "serve_app"]
+           "AppPage", "AppURL", "free_port", "launch_chromium", "process_cpu_seconds", "serve_app",
+           "start_app", "wait_healthy"]
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -55,6 +56,35 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def start_app(port: int, script: Path | None = None, out=subprocess.DEVNULL) -> subprocess.Popen:
+    """``streamlit run`` of ``script`` (default app.py) on ``127.0.0.1:port``, localhost only,
+    no usage statistics, in its own process group."""
+    cmd = [sys.executable, "-m", "streamlit", "run", str(script or REPO / "app.py"),
+           "--server.address", "127.0.0.1", "--server.port", str(port), "--server.headless", "true",
+           "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+           "--server.runOnSave", "false"]
+    return subprocess.Popen(cmd, cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"}, start_new_session=True)
+
+
+def wait_healthy(proc: subprocess.Popen, url: str, timeout: float, pause: float = 0.3) -> None:
+    """Return as soon as the app's health check answers (polled every ``pause`` seconds);
+    raise if the process exits first or ``timeout`` seconds pass."""
+    deadline = time.time() + timeout
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the app exited with code {proc.returncode} before it was ready")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        if time.time() > deadline:
+            raise TimeoutError(f"the app did not answer on {url} within {timeout:.0f} s")
+        time.sleep(pause)
+
+
 @contextlib.contextmanager
 def serve_app(port: int | None = None, *, timeout: float = 90.0, log: Path | None = None,
               script: Path | None = None) -> Iterator[AppURL]:
@@ -63,30 +93,13 @@ def serve_app(port: int | None = None, *, timeout: float = 90.0, log: Path | Non
     Yields its URL (an :class:`AppURL`, whose ``pid`` is the server process).
     """
     port = port or free_port()
-    cmd = [sys.executable, "-m", "streamlit", "run", str(script or REPO / "app.py"),
-           "--server.address", "127.0.0.1", "--server.port", str(port), "--server.headless", "true",
-           "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-           "--server.runOnSave", "false"]
     url = AppURL(f"http://127.0.0.1:{port}")
     with contextlib.ExitStack() as stack:
         out = stack.enter_context(open(log, "wb")) if log else subprocess.DEVNULL
-        proc = subprocess.Popen(cmd, cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
-                                env={**os.environ, "PYTHONUNBUFFERED": "1"}, start_new_session=True)
+        proc = start_app(port, script, out)
         url.pid = proc.pid
         try:
-            deadline = time.time() + timeout
-            while True:
-                if proc.poll() is not None:
-                    raise RuntimeError(f"the app exited with code {proc.returncode} before it was ready")
-                try:
-                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                        if r.status == 200:
-                            break
-                except OSError:
-                    pass
-                if time.time() > deadline:
-                    raise TimeoutError(f"the app did not answer on {url} within {timeout:.0f} s")
-                time.sleep(0.3)
+            wait_healthy(proc, url, timeout, pause=0.3)
             yield url
         finally:
             with contextlib.suppress(ProcessLookupError):

@@ -23,7 +23,7 @@ from bayesdx.case import parse_case
 from bayesdx.diagnosis import diagnose_evidence, load_model
 from bayesdx.errors import ImpossibleEvidenceError
 from bayesdx.ui.labels import cause_label, finding_label
-from bayesdx.uncertainty import credible_intervals
+from bayesdx.uncertainty import credible_intervals, interval_estimate
 
 st_testing = pytest.importorskip("streamlit.testing.v1")
 AppTest = st_testing.AppTest
@@ -238,7 +238,9 @@ def test_credible_intervals_are_whiskers_around_the_posterior(model):
         assert math.isclose(row.lo, iv[idx[row.id], 0]) and math.isclose(row.hi, iv[idx[row.id], 1])
     assert df.loc[0, "id"] == "drug_antipsychotic" and df.loc[0, "hi"] > df.loc[0, "lo"]
     note = texts(at)
-    assert "90% credible interval" in note and "5th-95th percentile over 1,000 draws" in note
+    used = interval_estimate(model.engine, url_evidence(at), draws=1000, seed=0)
+    assert "90% credible interval" in note and f"5th-95th percentile over {used.draws:,} draws" in note
+    assert f"Monte-Carlo error of the ends ~{100 * used.mc_error:.1f} points" in note
     assert "nan" not in note.lower().split()
 
 

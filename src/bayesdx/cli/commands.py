@@ -116,9 +116,14 @@ def _print_table(d, top: int | None, out=None) -> None:
                 f"({inf['exact_cost']}) is over the time budget (--budget-seconds)")
     if "interval" in inf:
         iv = inf["interval"]
-        line += f"; intervals from {iv['draws']} of {iv['requested']} parameter draws"
+        line += f"; intervals from {iv['draws']} of up to {iv['requested']} parameter draws"
         if iv["mc_error"] is not None:
-            line += f" (Monte-Carlo error of the ends ~{100 * iv['mc_error']:.1f} points)"
+            line += f" (Monte-Carlo error of the ends ~{100 * iv['mc_error']:.1f} points"
+            tol = iv.get("tolerance") or 0
+            if tol:
+                line += (", within" if iv["mc_error"] <= tol else ", above") + \
+                    f" the {100 * tol:g}-point target"
+            line += ")"
         if iv["note"] and iv["draws"] == 0:
             line += f": {iv['note']}"
     print(_wrap(line), file=out)
@@ -171,7 +176,8 @@ def cmd_diagnose(args) -> int:
 
     results = score_cases(keep(parsed), model=model, draws=args.draws, seed=args.seed,
                           rank_by=getattr(args, "rank_by", "posterior"),
-                          budget=budget, approximate=not args.exact)
+                          budget=budget, approximate=not args.exact,
+                          tolerance=args.interval_error / 100)
     code = 0
     for i, r in enumerate(progress_bar(results, total=len(parsed), label="cases")):
         pc = kept.popleft()

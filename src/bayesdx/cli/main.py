@@ -51,6 +51,21 @@ __all__ = ["count", "main"]
 # --------------------------------------------------------------------------- parser
 
 
+def _points(text: str) -> float:
+    """``--interval-error``: percentage points, 0 to 50."""
+    import argparse
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not math.isfinite(value) or not 0 <= value <= 50:
+        raise argparse.ArgumentTypeError(f"must be a number of percentage points from 0 to 50; "
+                                         f"got {text!r}; try 2 (or 0 for every draw)")
+    return value
+
+
 def _seconds(text: str) -> float:
     """``--budget-seconds``: a positive number of seconds."""
     import argparse
@@ -109,8 +124,11 @@ def build_parser() -> argparse.ArgumentParser:
                    "'ignored' instead of failing")
     s.add_argument("--top", type=count(), default=10, help="rows in the table (default 10)")
     s.add_argument("--all", action="store_true", help="show every cause")
-    s.add_argument("--draws", type=count(), default=1000, help="Monte-Carlo draws of the "
+    s.add_argument("--draws", type=count(), default=1000, help="most Monte-Carlo draws of the "
                    "priors for the credible interval (0: no interval; default 1000)")
+    s.add_argument("--interval-error", type=_points, default=2.0, metavar="POINTS",
+                   help="draws are added until every interval end's Monte-Carlo error is within "
+                   "this many percentage points (default 2; 0: every draw)")
     s.add_argument("--seed", type=count(), default=0)
     s.add_argument("--rank-by", choices=["posterior", "sufficiency", "disablement", "needed"],
                    default="posterior", help="order of the causes: posterior = P(present | "

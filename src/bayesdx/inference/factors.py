@@ -115,6 +115,22 @@ def _unary_sums(net: Network, plan: Plan, T: Tables):
     return hit
 
 
+def _cause_pairs(net: Network, T: Tables) -> dict[str, np.ndarray]:
+    """Every cause's table as ``(D, 2, *parent cards)``: P(absent), P(present) (read-only,
+    kept with the tables)."""
+
+    def build():
+        out = {}
+        for c in net.causes:
+            cpt = T.cause_cpt[c]
+            a = np.stack([1.0 - cpt, cpt], axis=1)
+            a.setflags(write=False)
+            out[c] = a
+        return out
+
+    return T.derived(("cause_pairs",), build)
+
+
 def _labeler(first: str):
     """A function giving each name a small int label (``first`` gets 0)."""
     names = {first: 0}
@@ -202,14 +218,19 @@ def prepare(net: Network, plan: Plan, idxs: list[dict[str, int]], T: Tables) -> 
             logz += np.log((row * w).sum(-1))
 
     prep = Prepared(D, B, logz, fixed_idx, unary, lam, {})
-    labelled = set().union(*idxs).intersection(net.causes)  # causes some case is labelled on
+    pairs = _cause_pairs(net, T) if B == 1 else None
+    labelled = set().union(*idxs).intersection(net.causes)  # labels on causes (rare)
     for c in net.causes:
         par = net.parents[c]
         keep = [p for p in par if p not in plan.fixed_ctx]
-        arr = _slice_fixed(T.cause_cpt[c], par, fixed_idx, B)  # (D, B, *kept cards)
-        f2 = np.stack([1.0 - arr, arr], axis=2)  # (D, B, 2, *kept)
-        if c in labelled:  # a label on the cause (Engine.posterior_batch labels=)
-            clamp = [e.get(c) for e in idxs]
+        if pairs is not None:  # one case: a view of the stacked table (no arrays built)
+            at = tuple(int(fixed_idx[p][0]) if p in fixed_idx else slice(None) for p in par)
+            f2 = pairs[c][(slice(None), slice(None)) + at][:, None]  # (D, 1, 2, *kept)
+        else:
+            arr = _slice_fixed(T.cause_cpt[c], par, fixed_idx, B)  # (D, B, *kept cards)
+            f2 = np.stack([1.0 - arr, arr], axis=2)  # (D, B, 2, *kept)
+        clamp = [e.get(c) for e in idxs] if c in labelled else ()  # a label on the cause
+        if any(k is not None for k in clamp):  # (Engine.posterior_batch labels=)
             m = np.ones((B, 2))
             for b, k in enumerate(clamp):
                 if k is not None:
@@ -239,18 +260,28 @@ def ctx_factor(net: Network, x: str, T: Tables, plan: Plan, prep: Prepared):
     D, B = prep.D, prep.B
     cpt = T.context_cpt[x]  # (D, [card_p], card)
     par = net.parents[x]
-    if par and par[0] in plan.fixed_ctx:
-        arr, labels = cpt[:, prep.fixed_idx[par[0]]], (x,)  # (D, B, card)
-    elif par:
-        arr = np.broadcast_to(np.moveaxis(cpt, -1, 1)[:, None],
-                              (D, B, net.card(x), net.card(par[0])))
-        labels = (x, par[0])
+    fixed = bool(par) and par[0] in plan.fixed_ctx
+    if B == 1:  # one case: the same view every time, kept with the tables
+        at = int(prep.fixed_idx[par[0]][0]) if fixed else -1
+        arr, labels = T.derived(("ctx1", x, at), lambda: _ctx_base(net, x, cpt, fixed, prep, 1))
     else:
-        arr, labels = np.broadcast_to(cpt[:, None], (D, B, net.card(x))), (x,)
+        arr, labels = _ctx_base(net, x, cpt, fixed, prep, B)
     for extra in (prep.lam.get(x), prep.unary.get(x)):
         if extra is not None:
             arr = arr * np.reshape(extra, extra.shape + (1,) * (arr.ndim - 3))
     return arr, labels
+
+
+def _ctx_base(net: Network, x: str, cpt: np.ndarray, fixed: bool, prep: Prepared, B: int):
+    """``P(x | parent)`` as ``(D, B, card_x[, card_parent])`` (a view), and its labels."""
+    D = cpt.shape[0]
+    par = net.parents[x]
+    if fixed:
+        return cpt[:, prep.fixed_idx[par[0]]], (x,)  # (D, B, card)
+    if par:
+        return (np.broadcast_to(np.moveaxis(cpt, -1, 1)[:, None], (D, B, net.card(x), net.card(par[0]))),
+                (x, par[0]))
+    return np.broadcast_to(cpt[:, None], (D, B, net.card(x))), (x,)
 
 
 def _stacked(net: Network, T: Tables, f: str):

@@ -34,7 +34,7 @@ import math
 import numpy as np
 from numba import njit
 
-__all__ = ["run_cases", "run_program"]
+__all__ = ["LANES", "run_cases", "run_cases_lanes", "run_program", "run_program_lanes"]
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -185,3 +185,139 @@ def run_cases(code, size, src, src_off, dst_off, per, sd, sb, D, B, probs, logz,
                 for j in range(per[i]):
                     ws[t0 + j] = src[s0 + j]
             run_program(code, ws, probs[n:n + 1], logz[n:n + 1])
+
+
+LANES = 16
+"""(draw, case) pairs one :func:`run_cases_lanes` pass runs side by side."""
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def run_program_lanes(code, ws, nw, probs, logz):  # pragma: no cover - compiled
+    """:func:`run_program` for ``nw`` pairs at once: ``ws`` is ``(size, LANES)``, lane ``w``
+    the workspace of pair ``w``; ``probs`` ``(nw, C)``, ``logz`` ``(nw,)``.
+
+    Every lane does exactly the arithmetic of :func:`run_program`, in the same order
+    (the lane loop is innermost, so it vectorises): the numbers are the same bit for
+    bit. Programs with slot maps (record 3) are not run here."""
+    idx = np.zeros(64, np.int64)
+    acc = np.zeros(LANES)
+    pc = 0
+    n_code = code.shape[0]
+    while pc < n_code:
+        op = code[pc]
+        if op == 0:
+            offa = code[pc + 1]
+            offb = code[pc + 2]
+            offc = code[pc + 3]
+            size_c = code[pc + 4]
+            nd = code[pc + 5]
+            d0 = pc + 6
+            a0 = d0 + nd
+            b0 = a0 + nd
+            c0 = b0 + nd
+            pc = c0 + nd
+            for i in range(size_c):
+                for w in range(LANES):
+                    ws[offc + i, w] = 0.0
+            inner = code[d0 + nd - 1]
+            ia = code[a0 + nd - 1]
+            ib = code[b0 + nd - 1]
+            ic = code[c0 + nd - 1]
+            outer = 1
+            for k in range(nd - 1):
+                outer *= code[d0 + k]
+                idx[k] = 0
+            pa = offa
+            pb = offb
+            pcc = offc
+            for _ in range(outer):
+                if ic == 0:
+                    for w in range(LANES):
+                        acc[w] = 0.0
+                    for j in range(inner):
+                        ra = pa + j * ia
+                        rb = pb + j * ib
+                        for w in range(LANES):
+                            acc[w] += ws[ra, w] * ws[rb, w]
+                    for w in range(LANES):
+                        ws[pcc, w] += acc[w]
+                else:
+                    for j in range(inner):
+                        ra = pa + j * ia
+                        rb = pb + j * ib
+                        rc = pcc + j * ic
+                        for w in range(LANES):
+                            ws[rc, w] += ws[ra, w] * ws[rb, w]
+                k = nd - 2
+                while k >= 0:
+                    idx[k] += 1
+                    pa += code[a0 + k]
+                    pb += code[b0 + k]
+                    pcc += code[c0 + k]
+                    if idx[k] < code[d0 + k]:
+                        break
+                    dk = code[d0 + k]
+                    pa -= code[a0 + k] * dk
+                    pb -= code[b0 + k] * dk
+                    pcc -= code[c0 + k] * dk
+                    idx[k] = 0
+                    k -= 1
+        elif op == 1:
+            off = code[pc + 1]
+            n = code[pc + 2]
+            inner = code[pc + 3]
+            add_log = code[pc + 4]
+            pc += 5
+            for i in range(n):
+                base = off + i * inner
+                for w in range(LANES):
+                    acc[w] = ws[base, w]
+                for j in range(1, inner):
+                    for w in range(LANES):
+                        v = ws[base + j, w]
+                        if v > acc[w]:
+                            acc[w] = v
+                for j in range(inner):
+                    for w in range(LANES):
+                        if acc[w] > 0.0:
+                            ws[base + j, w] /= acc[w]
+                if add_log != 0:
+                    for w in range(nw):
+                        if acc[w] > 0.0:
+                            logz[w] += math.log(acc[w])
+                        else:
+                            logz[w] = -np.inf
+        else:  # 2 (record 3 is refused before the call)
+            off = code[pc + 1]
+            n = code[pc + 2]
+            cause = code[pc + 3]
+            pc += 4
+            for w in range(nw):
+                m0 = ws[off, w]
+                m1 = ws[off + 1, w]
+                probs[w, cause] = m1 / (m0 + m1)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def run_cases_lanes(code, size, src, src_off, dst_off, per, sd, sb, D, B, probs, logz,
+                    d_lo=0, d_hi=-1):  # pragma: no cover - compiled
+    """:func:`run_cases` with :data:`LANES` consecutive (draw, case) pairs side by side
+    (:func:`run_program_lanes`); the same numbers, bit for bit."""
+    W = LANES
+    ws = np.zeros((size, W))  # lanes past the last pair compute on zeros
+    n_in = src_off.shape[0]
+    if d_hi < 0:
+        d_hi = D
+    lo = d_lo * B
+    hi = d_hi * B
+    for n0 in range(lo, hi, W):
+        nw = min(W, hi - n0)
+        for w in range(nw):
+            d = (n0 + w) // B
+            b = (n0 + w) - d * B
+            for i in range(n_in):
+                s0 = src_off[i] + d * sd[i] + b * sb[i]
+                t0 = dst_off[i]
+                for j in range(per[i]):
+                    ws[t0 + j, w] = src[s0 + j]
+        run_program_lanes(code, ws, nw, probs[n0:n0 + nw], logz[n0:n0 + nw])

@@ -36,7 +36,7 @@ from .factors import Prepared, acc_tables, ctx_factor
 from ..knowledge.network import Network, Tables
 from .plan import Plan
 
-__all__ = ["PARALLEL_OPS", "PROGRAMS_KEPT", "THREADS", "Program", "build_program", "compact", "gather",
+__all__ = ["LANES_ON", "PARALLEL_OPS", "PROGRAMS_KEPT", "THREADS", "Program", "build_program", "compact", "gather",
            "run_arrays", "run_frontier_compiled", "threads_for"]
 
 _LOCK = threading.Lock()  # guards each plan's program cache (insertion and eviction only)
@@ -46,6 +46,10 @@ PROGRAMS_KEPT = 8
 THREADS = min(2, os.cpu_count() or 1)
 """Threads that share the draws of one heavy query (the kernel releases the GIL). Two:
 the development machine has two cores, and a query should leave the app responsive."""
+
+LANES_ON = True
+"""Run many (draw, case) pairs of one program side by side
+(:func:`~bayesdx.inference.plan_kernel.run_cases_lanes`); ``False`` runs them one at a time."""
 
 PARALLEL_OPS = 2e7
 """A query's draws are split between :data:`THREADS` threads from this many element
@@ -65,6 +69,7 @@ class Program:
     in_offsets: np.ndarray  # start of every input in the workspace (gather order)
     n_inputs: int           # numbers the inputs take (they come first)
     size: int               # workspace numbers
+    slot_maps: bool = False  # has slot-map records (then never run side by side)
 
 
 def gather(net: Network, plan: Plan, T: Tables, idxs, prep: Prepared):
@@ -204,7 +209,8 @@ class _Builder:
             else:
                 code += [2, at(r[1]), r[2], r[3]]
         offsets = np.array([at(r) for r in self.inputs], dtype=np.int64)
-        return Program(np.array(code, dtype=np.int64), offsets, self.n_inputs, max(top, 1))
+        return Program(np.array(code, dtype=np.int64), offsets, self.n_inputs, max(top, 1),
+                       any(r[0] == "S" for r in self.records))
 
 
 @functools.lru_cache(maxsize=8192)
@@ -354,10 +360,10 @@ def run_arrays(prog: Program, arrays, shapes, probs: np.ndarray, logz: np.ndarra
     whether the draws are split between threads (:func:`threads_for`); the
     numbers are the same either way, bit for bit.
     """
-    from .plan_kernel import run_cases
+    from .plan_kernel import LANES, run_cases, run_cases_lanes
 
     D, B = logz.shape
-    per = np.array([_prod(s) for s in shapes], dtype=np.int64)
+    per = np.array([math.prod(s) for s in shapes], dtype=np.int64)
     sizes = np.array([a.size for a in arrays], dtype=np.int64)
     src_off = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
     sd = np.array([a.shape[1] * p if a.shape[0] > 1 else 0 for a, p in zip(arrays, per)],
@@ -367,13 +373,16 @@ def run_arrays(prog: Program, arrays, shapes, probs: np.ndarray, logz: np.ndarra
     flat_p = probs.reshape(D * B, probs.shape[-1])
     flat_z = np.ascontiguousarray(logz).reshape(D * B)
     args = (prog.code, prog.size, src, src_off, prog.in_offsets, per, sd, sb, D, B, flat_p, flat_z)
+    # pairs side by side (SIMD across draws and cases) when there are enough of them;
+    # the numbers are the same bit for bit either way
+    run = run_cases_lanes if (LANES_ON and not prog.slot_maps and D * B >= LANES) else run_cases
     n = threads_for(D, B * ops) if ops else 1
-    if n <= 1:
-        run_cases(*args)
+    if n <= 1:  # (the draw range given explicitly: numba's dispatch of omitted
+        run(*args, 0, D)  # arguments takes its slow path, ~0.3 ms a call)
     else:  # disjoint draw ranges; every (draw, case) is computed the same way in any thread
         cuts = [D * i // n for i in range(n + 1)]
         with ThreadPoolExecutor(n) as pool:
-            for f in [pool.submit(run_cases, *args, cuts[i], cuts[i + 1]) for i in range(n)]:
+            for f in [pool.submit(run, *args, cuts[i], cuts[i + 1]) for i in range(n)]:
                 f.result()
     logz[...] = flat_z.reshape(D, B)
 

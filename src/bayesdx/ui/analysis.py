@@ -1,7 +1,7 @@
 """Deeper analyses of one scenario: why, credible intervals, next best test, sensitivity.
 
 These cost more than the ranking (an explanation runs one query per finding,
-the intervals 1,000 draws of the priors, the sensitivity two runs per number),
+the intervals up to 1,000 draws of the priors, the sensitivity two runs per number),
 so they run on a second engine with its own plan cache
 (:func:`bayesdx.ui.state.get_analysis_engine`; the engines lock their own
 caches, so sessions never wait for each other's queries) and are cached by
@@ -21,7 +21,7 @@ from ..diagnosis import Diagnosis, Model
 from ..errors import BayesdxError
 from ..explain import explain
 from ..sensitivity import sensitivity
-from ..uncertainty import credible_intervals
+from ..uncertainty import interval_estimate
 from ..voi import next_tests
 from . import jobs, state
 from .charts import chart_height, tornado_chart, why_chart, why_rows
@@ -36,8 +36,9 @@ from .labels import (
 from .markup import md
 from ..words import pct, state_text
 
-__all__ = ["ANALYSIS_SECONDS", "DRAWS", "NEXT_ROWS", "TORNADO_TOP", "WHY_BARS", "intervals", "next_tests_panel",
-           "sensitivity_panel", "too_heavy", "why_panel", "why_sentence"]
+__all__ = ["ANALYSIS_SECONDS", "DRAWS", "NEXT_ROWS", "TORNADO_TOP", "WHY_BARS", "interval_details",
+           "intervals", "next_tests_panel", "sensitivity_panel", "too_heavy", "why_panel",
+           "why_sentence"]
 
 DRAWS = 1000
 """Draws of the uncertain numbers of ``priors/`` behind each credible interval."""
@@ -72,11 +73,14 @@ def _explain_cached(_model: Model, digest: str, cause: str, evidence: EvidenceKe
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def _intervals_cached(_model: Model, digest: str, evidence: EvidenceKey) -> dict[str, tuple[float, float]]:
+def _intervals_cached(_model: Model, digest: str, evidence: EvidenceKey):
     engine = state.get_analysis_engine()
-    iv = credible_intervals(engine, dict(evidence), draws=DRAWS, seed=0)
-    return {c: (float(iv[i, 0]), float(iv[i, 1])) for i, c in enumerate(engine.causes)
-            if math.isfinite(iv[i, 0]) and math.isfinite(iv[i, 1])}
+    iv = interval_estimate(engine, dict(evidence), draws=DRAWS, seed=0)
+    if iv.bounds is None:
+        return {}, 0, None
+    b = iv.bounds
+    return ({c: (float(b[i, 0]), float(b[i, 1])) for i, c in enumerate(engine.causes)
+             if math.isfinite(b[i, 0]) and math.isfinite(b[i, 1])}, iv.draws, iv.mc_error)
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
@@ -95,15 +99,24 @@ def _sensitivity_cached(_model: Model, digest: str, cause: str, evidence: Eviden
 
 
 def intervals(model: Model, evidence) -> dict[str, tuple[float, float]] | None:
-    """90% credible interval of every cause (5th-95th percentile over :data:`DRAWS` draws).
+    """90% credible interval of every cause (5th-95th percentile over up to :data:`DRAWS`
+    draws, added until the ends are within :data:`~bayesdx.uncertainty.TOLERANCE`).
 
     Cached by evidence; ``None`` when the model cannot give one for this
     evidence. A cause whose interval is undefined is left out.
     """
+    got = interval_details(model, evidence)
+    return None if got is None else got[0]
+
+
+def interval_details(model: Model, evidence):
+    """``(intervals, draws used, Monte-Carlo error of the ends)`` (see :func:`intervals`), or
+    ``None``; the same cached computation."""
     try:
-        return _intervals_cached(model, model.kb.digest, _key(evidence))
+        got = _intervals_cached(model, model.kb.digest, _key(evidence))
     except BayesdxError:
         return None
+    return None if not got[1] else got
 
 
 # --------------------------------------------------------------------------- bounded work

@@ -127,10 +127,11 @@ def approx_text(d: Diagnosis) -> str:
 
 
 CI_HELP = ("The whisker on each bar is a 90% credible interval: the 5th to 95th percentile of the "
-           "cause's probability over 1,000 draws of the uncertain numbers of the model (each prior, "
-           "sensitivity and leak drawn within its published range). It shows how much the answer "
-           "depends on uncertain knowledge, not how sure the diagnosis is. Takes about a second "
-           "for each new set of findings, after the ranking is shown.")
+           "cause's probability over draws of the uncertain numbers of the model (each prior, "
+           "sensitivity and leak drawn within its published range), added until every end is "
+           "within about 2 percentage points (at most 1,000 draws). It shows how much the answer "
+           "depends on uncertain knowledge, not how sure the diagnosis is. Takes up to about a "
+           "second for each new set of findings, after the ranking is shown.")
 
 
 def ranking_panel(model: Model, d: Diagnosis, top: Callable[[dict | None], None] | None = None) -> Callable[[], None]:
@@ -197,17 +198,19 @@ def ranking_panel(model: Model, d: Diagnosis, top: Callable[[dict | None], None]
         if not d.exact:
             caption(" No credible intervals for an approximate ranking.")
             return
-        with note, st.spinner("Computing the 90% credible intervals (1,000 draws of the model's "
-                              "uncertain numbers; a few seconds for new findings) ...", show_time=True):
-            iv = analysis.intervals(model, d.evidence)
-        if iv is None:
+        with note, st.spinner("Computing the 90% credible intervals (up to 1,000 draws of the "
+                              "model's uncertain numbers) ...", show_time=True):
+            got = analysis.interval_details(model, d.evidence)
+        if got is None:
             caption(" The credible intervals could not be computed for this evidence.")
         else:
+            iv, n, err = got
             draw(iv)
             if top:
                 top(iv)
-            caption(" Whisker: 90% credible interval (5th-95th percentile over 1,000 draws of the "
-                    "uncertain numbers of the model within their ranges).")
+            caption(f" Whisker: 90% credible interval (5th-95th percentile over {n:,} draws of the "
+                    "uncertain numbers of the model within their ranges; Monte-Carlo error of "
+                    f"the ends ~{100 * (err or 0):.1f} points).")
 
     return add_intervals
 

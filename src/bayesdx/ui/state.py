@@ -108,7 +108,7 @@ def get_analysis_engine() -> Engine:
     """A second engine on the same network, for the slower analyses of :mod:`bayesdx.ui.analysis`.
 
     An explanation runs one query per finding (0.1-0.3 s for a full case),
-    the credible intervals 1,000 draws, the sensitivity two runs per number;
+    the credible intervals up to 1,000 draws, the sensitivity two runs per number;
     with its own engine (own plan cache) none of them pushes the ranking's
     plans out of its cache. Both engines are safe to query from every session's
     thread at once (they lock their own caches, never a whole query).
