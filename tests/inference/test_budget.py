@@ -52,10 +52,44 @@ def test_searched_order_gives_the_same_posterior(net, monkeypatch):
     from bayesdx.inference import plan as plan_mod
 
     searched = Engine(net).posterior(HEAVY)
-    monkeypatch.setattr(plan_mod, "SEARCH_FROM", float("inf"))  # greedy order only
+    monkeypatch.setattr(plan_mod, "search_pays", lambda *a, **k: False)  # greedy order only
     greedy = Engine(net).posterior(HEAVY)
     assert np.abs(searched.probs - greedy.probs).max() < 1e-12
     assert searched.log_evidence == pytest.approx(greedy.log_evidence, abs=1e-9)
+
+
+def test_one_off_heavy_pattern_in_a_batch_skips_the_search(net):
+    from bayesdx.inference.plan import Pattern
+
+    case = dict(list(HEAVY.items())[:7])  # greedy order ~4e6 operations: search ~5x cheaper
+    eng = Engine(net)
+    pattern = Pattern.of(net, [eng.validate(case)])
+    batch = eng.posterior_batch([case, {"anc": "mild"}], method="pattern")  # one draw each
+    quick = eng._plans[(pattern, "greedy")]
+    assert not quick.searched and quick.cost == quick.greedy_cost
+    assert pattern not in eng._plans  # the searched plan was not compiled
+    single = eng.posterior(case)
+    full = eng._plans[pattern]
+    assert full.searched and full.cost < quick.cost
+    assert np.abs(batch.probs[0, 0] - single.probs).max() < 1e-12
+    assert batch.log_evidence[0, 0] == pytest.approx(single.log_evidence, abs=1e-9)
+    # the choice depends on the query only: the same batch on a fresh engine, bit for bit
+    again = Engine(net).posterior_batch([case, {"anc": "mild"}], method="pattern")
+    assert np.array_equal(batch.probs, again.probs, equal_nan=True)
+    # many draws of the same pattern pay for the search: the searched plan serves them
+    assert eng.plan(pattern, run_ns=200 * 5.0) is full
+    assert eng.plan(pattern, run_ns=1 * 10.0) is quick
+
+
+def test_light_pattern_has_one_plan_whoever_asks(net):
+    from bayesdx.inference.plan import Pattern
+
+    eng = Engine(net)
+    case = {"anc": "severe", "hb": "low"}
+    eng.posterior_batch([case] * 3, method="pattern")
+    eng.posterior(case)
+    pattern = Pattern.of(net, [eng.validate(case)])
+    assert list(eng._plans) == [pattern] and not eng._plans[pattern].searched
 
 
 def test_interval_stages_stop_at_the_budget(engine):

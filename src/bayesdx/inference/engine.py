@@ -32,20 +32,19 @@ True
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..errors import CaseError, ImpossibleEvidenceError, Problem, check_option, suggest
-from .budget import Budget, BudgetError, Cost, plan_cost
+from .budget import NS_PER_OP, NS_PER_OP_COMPILED, Budget, BudgetError, Cost, plan_cost
 from .factors import prepare
 from .pattern import add_constant_findings, run_frontier
 from .program import run_frontier_compiled
 from ..knowledge.network import Network, Tables
-from .plan import Pattern, Plan, compile_plan
+from .plan import Pattern, Plan
+from .plan_cache import PlanCache
 from .slots import run_slots
 
 __all__ = ["COMPILE_PAIRS", "HEAVY", "KERNELS", "METHODS", "REPEATED", "SLOTS_MIN", "BatchPosterior", "Engine", "Posterior"]
@@ -156,9 +155,8 @@ class Engine:
         self.budget = budget or Budget()
         self.causes = tuple(network.causes)
         self._cause_index = {c: i for i, c in enumerate(self.causes)}
-        self._plans: OrderedDict[Pattern, Plan] = OrderedDict()
-        self._plans_lock = threading.Lock()
-        self._cache_size = cache_size
+        self._cache = PlanCache(network, cache_size)
+        self._plans = self._cache.plans  # pattern (or (pattern, "greedy")) -> plan
         net = network
         self._priors = np.array([network.cause_priors()[c] for c in self.causes])
         self._state_index = {n: {s: i for i, s in enumerate(st)} for n, st in net.states.items()}
@@ -330,25 +328,15 @@ class Engine:
 
     # ----------------------------------------------------------------- compile
 
-    def plan(self, pattern: Pattern) -> Plan:
+    def plan(self, pattern: Pattern, run_ns: float | None = None) -> Plan:
         """The compiled plan of an evidence pattern (cached, least recently used dropped).
 
-        Thread-safe: the lock covers the cache lookup and the insertion only;
-        two threads that miss the same pattern at once may both compile it
-        (the same plan: compilation is deterministic) and the first stored wins.
+        ``run_ns``: the plan's expected use, runs x nanoseconds per operation; ``None``
+        (single posteriors, estimates, slot passes) searches a heavy pattern's order,
+        else the search runs only when it pays (:mod:`bayesdx.inference.plan_cache`).
+        Thread-safe; which plan a query gets depends on the query only.
         """
-        with self._plans_lock:
-            plan = self._plans.get(pattern)
-            if plan is not None:
-                self._plans.move_to_end(pattern)
-                return plan
-        plan = compile_plan(self.net, pattern)
-        with self._plans_lock:
-            plan = self._plans.setdefault(pattern, plan)
-            self._plans.move_to_end(pattern)
-            while len(self._plans) > self._cache_size:
-                self._plans.popitem(last=False)
-        return plan
+        return self._cache.get(pattern, run_ns)
 
     # ----------------------------------------------------------------- run
 
@@ -357,7 +345,9 @@ class Engine:
         :meth:`_use_kernel`)."""
         T = tables or self.net.tables()
         kernel = self._use_kernel(T.draws * len(idxs), batch)
-        plan = self.plan(Pattern.of(self.net, idxs))
+        run_ns = (T.draws * len(idxs) * (NS_PER_OP_COMPILED if kernel else NS_PER_OP)
+                  if batch else None)
+        plan = self.plan(Pattern.of(self.net, idxs), run_ns)
         D, B = T.draws, len(idxs)
         per = plan_cost(plan).bytes
         fit = max(1, self.budget.memory_bytes // per)  # (draw, case) pairs per chunk

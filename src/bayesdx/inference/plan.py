@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from ..knowledge.network import Network
 from .evidence import Pattern
-from .order import SEARCH_FROM, OrderProblem, improve_order
+from .order import OrderProblem, cluster_order, greedy_order, improve_order, search_pays
 
 __all__ = ["Pattern", "Plan", "Step", "compile_plan"]
 
@@ -46,15 +46,22 @@ class Plan:
     cost: float = 0.0
     stored: int = 0     # numbers the forward pass keeps per draw and case (every step's Y)
     largest: int = 0    # numbers in the largest Y
+    greedy_cost: float = 0.0  # cost of the better of the two quick orders (before any search)
+    searched: bool = False    # the order search ran (:func:`~bayesdx.inference.order.search_pays`)
 
 
-def compile_plan(net: Network, pattern: Pattern) -> Plan:
+def compile_plan(net: Network, pattern: Pattern, run_ns: float | None = None) -> Plan:
     """Order the causes and build the einsum steps for one evidence pattern.
 
     Free context variables used by a single cause are summed into that
     cause's factor (exactly); the rest live in the frontier between their
     first and last user. Two cause orders are simulated (a greedy one and one
     that keeps causes sharing context variables together); the cheaper wins.
+    A heavy pattern's order is then improved by a local search when the search
+    pays for itself over the plan's expected use, ``run_ns`` (runs x nanoseconds
+    per operation; ``None``: unknown, search from
+    :data:`~bayesdx.inference.order.SEARCH_FROM` up; see
+    :func:`~bayesdx.inference.order.search_pays`).
     """
     fixed_ctx, free_ctx, unary, acc = pattern.fixed_ctx, pattern.free_ctx, pattern.unary, pattern.acc
     ctx_set = set(net.context)
@@ -172,12 +179,14 @@ def compile_plan(net: Network, pattern: Pattern) -> Plan:
         return steps, stats["cost"], stats["max"], stats
 
     best = None
-    for order in (_greedy_order(net, cause_items, deps, acc_parents, users_of),
-                  _cluster_order(net, cause_items, deps)):
+    for order in (greedy_order(net, cause_items, deps, acc_parents, users_of),
+                  cluster_order(net, cause_items, deps)):
         steps, cost, mx, stats = simulate(order)
         if best is None or cost < best[1]:
             best = (steps, cost, mx, order, stats)
-    if best[1] >= SEARCH_FROM:  # heavy pattern: a short local search pays for itself
+    greedy_cost = best[1]
+    searched = search_pays(greedy_cost, run_ns, bool(ctx_needed))
+    if searched:  # heavy pattern: a short local search pays for itself
         problem = _order_problem(net, cause_items, deps, acc_parents, users_of)
         order = improve_order(problem, best[3])
         steps, cost, mx, stats = simulate(order)
@@ -187,7 +196,7 @@ def compile_plan(net: Network, pattern: Pattern) -> Plan:
     plan = Plan(frozenset(fixed_ctx), tuple(sorted(ctx_needed)), tuple(unary), tuple(acc), steps,
                 free_causes, isolated, mx,
                 {c: tuple(v) for c, v in folds.items() if v}, {c: tuple(v) for c, v in deps.items()},
-                cost, stats["stored"], stats["largest"])
+                cost, stats["stored"], stats["largest"], greedy_cost, searched)
     _build_subscripts(plan)
     return plan
 
@@ -227,72 +236,6 @@ def _order_problem(net, cause_items, deps, acc_parents, users_of) -> OrderProble
     return OrderProblem(cause_items, uses, np.array(weight), work)
 
 
-def _greedy_order(net, cause_items, deps, acc_parents, users_of) -> list[str]:
-    """Next cause = the one leaving the smallest frontier (ties: closes most).
-
-    Open variables are tracked with counts of their users not yet done, so a
-    candidate is scored without rebuilding sets.
-    """
-    remaining = list(cause_items)
-    open_ctx: set[str] = set()
-    open_acc: set[str] = set()
-    pos = {c: i for i, c in enumerate(net.causes)}
-    acc_of = {c: [f for f, ps in acc_parents.items() if c in ps] for c in cause_items}
-    ctx_left = {x: len(u) for x, u in users_of.items()}  # users not yet done
-    acc_left = {f: len(set(ps)) for f, ps in acc_parents.items()}
-    deps_of = {c: set(deps[c]) for c in cause_items}
-    card = {x: net.card(x) for x in users_of}
-    order = []
-    while remaining:
-        best, best_cost = None, None
-        for c in remaining:
-            s = 1
-            for x in open_ctx | deps_of[c]:
-                if ctx_left[x] - (c in users_of[x]) > 0:
-                    s *= card[x]
-            touched = open_acc.union(acc_of[c])
-            n_after = sum(1 for f in touched if acc_left[f] - (c in acc_parents[f]) > 0)
-            cost = (s * 2 ** n_after, -len(touched) + n_after, pos[c])
-            if best_cost is None or cost < best_cost:
-                best, best_cost = c, cost
-        order.append(best)
-        remaining.remove(best)
-        for x in users_of:
-            if best in users_of[x]:
-                ctx_left[x] -= 1
-        for f in acc_of[best]:
-            acc_left[f] -= 1
-        open_ctx = {x for x in open_ctx | deps_of[best] if ctx_left[x] > 0}
-        open_acc = {f for f in open_acc.union(acc_of[best]) if acc_left[f] > 0}
-    return order
-
-
-def _cluster_order(net, cause_items, deps) -> list[str]:
-    """Causes that share context variables are processed together (BFS per cluster)."""
-    pos = {c: i for i, c in enumerate(net.causes)}
-    by_ctx: dict[str, list[str]] = {}
-    for c in cause_items:
-        for x in deps[c]:
-            by_ctx.setdefault(x, []).append(c)
-    # widely shared variables (age, sex, ancestry) do not define clusters
-    hubs = {x for x, cs in by_ctx.items() if len(cs) > 4}
-    seen: set[str] = set()
-    order = []
-    for start in sorted(cause_items, key=lambda c: (-len(deps[c]), pos[c])):
-        if start in seen:
-            continue
-        queue = [start]
-        seen.add(start)
-        while queue:
-            c = queue.pop(0)
-            order.append(c)
-            nbrs = {n for x in deps[c] if x not in hubs for n in by_ctx[x]} - seen
-            for n in sorted(nbrs, key=lambda k: pos[k]):
-                seen.add(n)
-                queue.append(n)
-    return order
-
-
 def _labels(*axes_lists):
     """Map the names in several axis lists to small ints (first-seen order)."""
     table: dict = {}
@@ -312,47 +255,68 @@ def _build_subscripts(plan: Plan) -> None:
     the backward program applies the same operands in reverse.
     """
     axes: list = []  # frontier axes before the step
+    free_ctx = set(plan.free_ctx)
     for st in plan.steps:
         item = st.item
         in_axes = list(axes)
-        y = [item] + in_axes
+        y = [item] + in_axes  # distinct names: y's labels are 0, 1, ... in order, item 0
         fwd = [("own", *_labels(in_axes, st.own_axes, y))]
         ys = [list(y)]
         modes = []
+        opens_set, closes_set = set(st.opens), set(st.closes)
         for f, _ in st.trans:
-            opens, closes = f in st.opens, f in st.closes
+            opens, closes = f in opens_set, f in closes_set
+            n = len(y)
+            la = list(range(n))
             if opens and closes:
-                mode, t_axes, y_new = "oc", [item], list(y)
+                mode, lb, lo = "oc", [0], la
             elif opens:
-                mode, t_axes, y_new = "open", [item, ("out", f)], y + [("out", f)]
-            elif closes:
-                mode, t_axes, y_new = "close", [f, item], [a for a in y if a != f]
+                mode, lb, lo = "open", [0, n], la + [n]
+                y = y + [f]
             else:
-                mode = "mid"
-                t_axes = [f, item, ("out", f)]
-                y_new = [("out", f) if a == f else a for a in y]
-            fwd.append(("trans", f, mode, *_labels(y, t_axes, y_new)))
-            y = [f if a == ("out", f) else a for a in y_new]
-            ys.append(list(y))
+                i = y.index(f)
+                if closes:
+                    mode, lb, lo = "close", [i, 0], la[:i] + la[i + 1:]
+                    y = y[:i] + y[i + 1:]
+                else:
+                    mode, lb, lo = "mid", [i, 0, n], la[:i] + [n] + la[i + 1:]
+            fwd.append(("trans", f, mode, la, lb, lo))
+            ys.append(y)
             modes.append((f, mode))
-        closing_ctx = {x for x in y if x in plan.free_ctx and x not in st.out_axes}
-        keep_item = st.kind == "ctx" and item in st.out_axes
-        out = [a for a in y if (a != item or keep_item) and a not in closing_ctx]
+        out_set = set(st.out_axes)
+        keep_item = st.kind == "ctx" and item in out_set
+        out = [a for a in y if (a != item or keep_item) and (a not in free_ctx or a in out_set)]
         back = []
         g = list(out)
         for k in reversed(range(len(modes))):
             f, mode = modes[k]
-            y_prev = ys[k]
-            t_axes = {"oc": [item], "open": [item, f], "close": [("in", f), item],
-                      "mid": [("in", f), item, f]}[mode]
-            g_prev = []
-            for a in y_prev:
-                if a == f and mode in ("mid", "close"):
-                    g_prev.append(("in", f))
-                elif a in g or a in t_axes:
-                    g_prev.append(a)
-            back.append((f, mode, *_labels(g, t_axes, g_prev)))
-            g = [f if a == ("in", f) else a for a in g_prev]
+            # g's labels are 0, 1, ... in order; the map's and g_prev's follow (first seen)
+            table = {a: i for i, a in enumerate(g)}
+            n = len(g)
+            if mode in ("mid", "close"):
+                fin = ("in", f)
+                t_axes = [fin, item, f] if mode == "mid" else [fin, item]
+                g_prev = [fin if a == f else a for a in ys[k] if a == f or a in table
+                          or a == item]
+            else:
+                t_axes = [item, f] if mode == "open" else [item]
+                g_prev = [a for a in ys[k] if a in table or a in t_axes]
+            lt = []
+            for a in t_axes:
+                i = table.get(a)
+                if i is None:
+                    i = table[a] = n
+                    n += 1
+                lt.append(i)
+            lg = []
+            for a in g_prev:
+                i = table.get(a)
+                if i is None:
+                    i = table[a] = n
+                    n += 1
+                lg.append(i)
+            back.append((f, mode, list(range(len(g))), lt, lg))
+            g = [f if a == fin else a for a in g_prev] if mode in ("mid", "close") else g_prev
         back.append(("own", *_labels(g, st.own_axes, in_axes)))
         st.prog = {"fwd": fwd, "back": back, "sum": _labels(y, out),
                    "marg": _labels(y, out, [item])}

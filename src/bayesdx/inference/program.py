@@ -104,6 +104,11 @@ def compact(arrays):
     return out
 
 
+def _prod(shape) -> int:
+    """Product of a shape's lengths, as a Python int (``math.prod``: no numpy call per record)."""
+    return math.prod(int(n) for n in shape)
+
+
 class _Ref:
     """An array in the workspace: region, offset in it, shape, strides (C order if None)."""
 
@@ -116,7 +121,7 @@ class _Ref:
             for n in reversed(self.shape):
                 strides.insert(0, acc)
                 acc *= n
-        self.strides = tuple(0 if n == 1 else s for n, s in zip(self.shape, strides))
+        self.strides = tuple([0 if n == 1 else s for n, s in zip(self.shape, strides)])
 
     def parent_block(self, i: int, K: int) -> _Ref:
         """``t[:, :, i, :, :K, :]`` of a stacked transition array ``(D, B, n, 2, Kmax, 2)``."""
@@ -137,13 +142,13 @@ class _Builder:
         off = 0
         for s in shapes:
             self.inputs.append(_Ref("in", off, s))
-            off += int(np.prod(s))
+            off += _prod(s)
         self.n_inputs = off
         self.persist = 0
         self.slot_size = [0, 0, 0]
 
     def out(self, shape, persist: bool, avoid=()):
-        size = int(np.prod(shape))
+        size = _prod(shape)
         if persist:
             ref = _Ref("persist", self.persist, shape)
             self.persist += size
@@ -165,18 +170,18 @@ class _Builder:
         la, lb, lo = ([canon.setdefault(x, len(canon)) for x in ls] for ls in (la, lb, lo))
         dims, ss = _best_loops((a.shape, a.strides, tuple(la)), (b.shape, b.strides, tuple(lb)),
                                (c.shape, c.strides, tuple(lo)))
-        self.records.append(["C", a, b, c, int(np.prod(shape)), dims, *ss])
+        self.records.append(["C", a, b, c, _prod(shape), dims, *ss])
         return c
 
     def rescale(self, ref: _Ref, add_log: bool):
         n = self.D * self.B
-        self.records.append(["R", ref, n, int(np.prod(ref.shape)) // n, int(add_log)])
+        self.records.append(["R", ref, n, _prod(ref.shape) // n, int(add_log)])
 
     def slot_map(self, y: _Ref, m: _Ref, flag: _Ref, S: int, s: int, transpose: bool):
         """Apply a slot's ``(2, K, 2)`` map ``m`` to ``y`` (``(K, R, 2**S)``, C order) in
         place over slot ``s`` (the axis of stride ``2**(S-1-s)``), when ``flag`` is not 0."""
         K = y.shape[2]
-        R = int(np.prod(y.shape[3:])) >> S
+        R = _prod(y.shape[3:]) >> S
         self.records.append(["S", y, m, flag, K, R, S, s, int(transpose)])
 
     def marginal(self, ref: _Ref, cause: int):

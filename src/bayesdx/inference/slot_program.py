@@ -24,6 +24,7 @@ for the chunk's union of them).
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import OrderedDict
 
@@ -134,5 +135,5 @@ def run_slots_compiled(engine, steps, owns, maps, S, D, B, probs, logz) -> None:
             prog = cache.setdefault(key, prog)
             while len(cache) > SLOT_PROGRAMS_KEPT:
                 cache.popitem(last=False)
-    ops = sum(int(np.prod(s)) for s in shapes) * 2 ** S  # a rough size, for threads only
+    ops = sum(math.prod(s) for s in shapes) * 2 ** S  # a rough size, for threads only
     run_arrays(prog, arrays, shapes, probs, logz, float(ops))

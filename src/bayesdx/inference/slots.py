@@ -84,7 +84,9 @@ def _coupling(net) -> set[str]:
 
 
 def _abnormal(net, e: dict[str, int]) -> list[str]:
-    return [f for f in net.findings if e.get(f, 0) > 0]
+    """The case's abnormal findings, in model order."""
+    findings, pos = net.kb.findings, net.position
+    return sorted((f for f, v in e.items() if v > 0 and f in findings), key=pos.__getitem__)
 
 
 def _run_group(engine, cases, members, T, free, probs, logz) -> None:
@@ -93,10 +95,12 @@ def _run_group(engine, cases, members, T, free, probs, logz) -> None:
     # an abnormal finding whose parents are all observed is a constant factor per case:
     # it needs no slot (and has no span); its likelihood goes straight into logz
     every = [_abnormal(net, e) for e in cases]
-    abn = [[f for f in a if any(p not in fixed for p in net.parents[f])] for a in every]
-    const = [[f for f in a if all(p in fixed for p in net.parents[f])] for a in every]
+    is_const = {f: all(p in fixed for p in net.parents[f]) for a in every for f in a}
+    abn = [[f for f in a if not is_const[f]] for a in every]
+    const = [[f for f in a if is_const[f]] for a in every]
     abn_any = {f for a in abn for f in a}
-    unary = tuple(f for f in net.findings if any(e.get(f, -1) == 0 for e in cases))
+    baseline = {f for e in cases for f, v in e.items() if v == 0}  # observed at baseline somewhere
+    unary = tuple(f for f in net.findings if f in baseline)
     ctx_acc = tuple(f for f in net.findings if f in abn_any
                     and any(p in free for p in net.parents[f]))
     plan = engine.plan(Pattern(fixed, free, unary, ctx_acc))
@@ -111,7 +115,8 @@ def _run_group(engine, cases, members, T, free, probs, logz) -> None:
     extra_all = [c for c in net.causes if c not in base_pos
                  and any(c in net.parents[f] for f in abn_any)]
     pos_all = dict(base_pos, **{c: len(base) + i for i, c in enumerate(extra_all)})
-    spans = [_spans(net, a, pos_all, fixed) for a in abn]
+    span_of = {f: _span(net, f, pos_all, fixed) for f in abn_any}
+    spans = [sorted(map(span_of.__getitem__, a)) for a in abn]
     nslots = np.array([_colour(s)[1] for s in spans])
     for n in np.unique(nslots):
         same = np.flatnonzero(nslots == n)
@@ -130,10 +135,6 @@ def _size(net, names) -> int:
     for n in names:
         s *= net.card(n)
     return s
-
-
-def _spans(net, abnormal: list[str], pos: dict, fixed) -> list[tuple[int, int, str]]:
-    return sorted(_span(net, f, pos, fixed) for f in abnormal)
 
 
 def _colour(spans) -> tuple[list[int], int]:
@@ -170,11 +171,14 @@ def _run_chunk(engine, plan, base, cases, abn, fixed, T, const=None):
     if not steps:
         return probs, logz
     pos = {st.item: i for i, st in enumerate(steps)}
-    spans = [_spans(net, a, pos, fixed) for a in abn]
-    colours = [_colour(s) for s in spans]
+    span_of = {f: _span(net, f, pos, fixed) for f in abn_any}
+    colours = [_colour(sorted(map(span_of.__getitem__, a))) for a in abn]
     S = max([c[1] for c in colours] or [0])
-    acc = acc_tables(net, sorted(abn_any), prep.fixed_idx, T, cases)
-    maps = _slot_maps(net, steps, pos, abn, colours, acc, fixed, D, B)
+    def acc(f: str, holders: np.ndarray):  # a finding's tables for the cases that hold it
+        fx = {x: v[holders] for x, v in prep.fixed_idx.items()}
+        return acc_tables(net, [f], fx, T, [cases[b] for b in holders])[f]
+
+    maps = _slot_maps(net, steps, pos, abn, colours, acc, fixed, D, B, span_of)
     owns = [prep.cause_factor[st.item] if st.kind == "cause" else
             ctx_factor(net, st.item, T, plan, prep)[0] for st in steps]
     if engine._use_kernel(D * B, True):
@@ -194,41 +198,49 @@ def _add_constants(net, cases, const, prep, T, logz) -> None:
             logz += np.where(mine[None, :], np.log(like), 0.0)
 
 
-def _slot_maps(net, steps, pos, abn, colours, acc, fixed, D, B) -> list[dict[int, _Map]]:
+def _slot_maps(net, steps, pos, abn, colours, acc, fixed, D, B,
+               span_of=None) -> list[dict[int, _Map]]:
     """Per step, the slots whose map is not the identity in every case: slot -> map.
 
     A finding's span is the same in every case of the chunk (positions are
     per chunk); only the slot that holds it differs, so each finding's maps
     are built once for all its cases and scattered into their slots.
+    ``acc(f, cases)`` gives the finding's ``(init, final, trans)`` for those cases
+    only (:func:`~bayesdx.inference.factors.acc_tables`; most findings are abnormal
+    in few of a chunk's cases).
     """
+    if span_of is None:
+        span_of = {f: _span(net, f, pos, fixed) for a in abn for f in a}
     holders: dict[str, tuple[list[int], list[int]]] = {}
     for b, (a, (slot_of, _)) in enumerate(zip(abn, colours)):
-        for f, s in zip(sorted(a, key=lambda f: _span(net, f, pos, fixed)), slot_of):
+        for f, s in zip(sorted(a, key=span_of.__getitem__), slot_of):
             holders.setdefault(f, ([], []))[0].append(b)
             holders[f][1].append(s)
     maps: list[dict[int, np.ndarray]] = [{} for _ in steps]
     for f, (bs, ss) in holders.items():
         bs_a, ss_a = np.array(bs), np.array(ss)
-        init, final, trans = acc[f]
-        lo, hi = _span(net, f, pos, fixed)[:2]
+        # the finding's cases by slot (most findings sit in one slot in every case)
+        by_slot = [(int(s), bs_a[sel], sel) for s in np.unique(ss_a) for sel in [ss_a == s]]
+        if len(by_slot) == 1:
+            by_slot = [(by_slot[0][0], bs_a, slice(None))]
+        init, final, trans = acc(f, bs_a)  # rows: the cases of bs_a, in that order
+        lo, hi = span_of[f][:2]
         for t in sorted(pos[p] for p in net.parents[f] if p not in fixed):
             item = steps[t].item
-            m = trans[item][:, bs_a]  # (D, n, 2, K, 2)
+            m = trans[item]  # (D, n, 2, K, 2)
             if t == lo:
-                m = np.stack([np.einsum("dna,dnakc->dnkc", init[:, bs_a], m),
+                m = np.stack([np.einsum("dna,dnakc->dnkc", init, m),
                               np.zeros(m.shape[:2] + m.shape[3:])], axis=2)
             if t == hi:
-                m = np.stack([np.einsum("dnakc,nc->dnak", m, final[0, bs_a]),
+                m = np.stack([np.einsum("dnakc,nc->dnak", m, final[0]),
                               np.zeros(m.shape[:4])], axis=-1)
-            for s in np.unique(ss_a):
-                s = int(s)
+            for s, cases, sel in by_slot:
                 if s not in maps[t]:
                     K = net.card(item)
                     ident = np.zeros((D, B, 2, K, 2))
                     ident[:, :, 0, :, 0] = ident[:, :, 1, :, 1] = 1.0
                     maps[t][s] = ident
-                sel = ss_a == s
-                maps[t][s][:, bs_a[sel]] = m[:, sel]
+                maps[t][s][:, cases] = m[:, sel]
     return [{s: _Map(m) for s, m in mt.items()} for mt in maps]
 
 
