@@ -61,13 +61,19 @@ def test_time_factors_are_pints_own():
     assert info.value.kind == "nonfinite"
 
 
-def test_reading_a_case_without_unit_strings_does_not_import_pint():
+@pytest.mark.parametrize("case", [
+    # no unit strings at all
+    "{'age_years': 34, 'cbc': {'anc': 0.2}, 'baseline_cbc': {'anc': 4.2, 'weeks_ago': 10}, "
+    "'medications': [{'name': 'clozapine', 'weeks': 9}]}",
+    # the units the case mapping offers
+    "{'cbc': {'anc': '1100 /uL', 'hb': '89 g/L', 'plt': '110 x10^9/L'}, "
+    "'vitamins': {'b12': '95 pmol/L', 'folate': '4.76 nmol/L'}}",
+], ids=["no-units", "mapping-units"])
+def test_reading_a_case_does_not_import_pint(case):
     import subprocess
     import sys
 
-    code = ("import sys; from bayesdx.diagnosis import diagnose; "
-            "diagnose({'age_years': 34, 'cbc': {'anc': 0.2}, 'baseline_cbc': {'anc': 4.2, 'weeks_ago': 10}, "
-            "'medications': [{'name': 'clozapine', 'weeks': 9}]}, draws=0); "
+    code = (f"import sys; from bayesdx.diagnosis import diagnose; diagnose({case}, draws=0); "
             "print('pint' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
@@ -115,15 +121,3 @@ def test_unit_table_conversions_equal_pints_bit_for_bit():
             raw = v * x
             raw = raw * mmag if op == "*" else raw / mmag if op == "/" else raw
             assert raw / y * factor == pint_out, (v, a, b, mm)
-
-
-def test_reading_the_mapping_units_does_not_import_pint():
-    import subprocess
-    import sys
-
-    code = ("import sys; from bayesdx.diagnosis import diagnose; "
-            "diagnose({'cbc': {'anc': '1100 /uL', 'hb': '89 g/L', 'plt': '110 x10^9/L'}, "
-            "'vitamins': {'b12': '95 pmol/L', 'folate': '4.76 nmol/L'}}, draws=0); "
-            "print('pint' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"

@@ -292,7 +292,6 @@ def _build_subscripts(plan: Plan) -> None:
             f, mode = modes[k]
             # g's labels are 0, 1, ... in order; the map's and g_prev's follow (first seen)
             table = {a: i for i, a in enumerate(g)}
-            n = len(g)
             if mode in ("mid", "close"):
                 fin = ("in", f)
                 t_axes = [fin, item, f] if mode == "mid" else [fin, item]
@@ -301,20 +300,8 @@ def _build_subscripts(plan: Plan) -> None:
             else:
                 t_axes = [item, f] if mode == "open" else [item]
                 g_prev = [a for a in ys[k] if a in table or a in t_axes]
-            lt = []
-            for a in t_axes:
-                i = table.get(a)
-                if i is None:
-                    i = table[a] = n
-                    n += 1
-                lt.append(i)
-            lg = []
-            for a in g_prev:
-                i = table.get(a)
-                if i is None:
-                    i = table[a] = n
-                    n += 1
-                lg.append(i)
+            lt = [table.setdefault(a, len(table)) for a in t_axes]  # new names: next ints
+            lg = [table.setdefault(a, len(table)) for a in g_prev]
             back.append((f, mode, list(range(len(g))), lt, lg))
             g = [f if a == fin else a for a in g_prev] if mode in ("mid", "close") else g_prev
         back.append(("own", *_labels(g, st.own_axes, in_axes)))
