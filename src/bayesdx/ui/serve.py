@@ -23,15 +23,31 @@ True
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 import time
 from pathlib import Path
 
-__all__ = ["APP", "main", "streamlit_argv", "warm"]
+__all__ = ["APP", "WARM_THREAD", "main", "streamlit_argv", "warm"]
 
 APP = Path(__file__).resolve().parents[3] / "app.py"
 """The app script of this checkout."""
+
+
+class _QuietWarmThread(logging.Filter):
+    """Drop Streamlit's "missing ScriptRunContext" warning for the warm-up thread only (it
+    fills the caches outside any page run, on purpose)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (isinstance(record.msg, str)
+                    and record.msg.startswith("Thread '%s': missing ScriptRunContext")
+                    and record.args and record.args[0] == threading.current_thread().name
+                    and threading.current_thread().name == WARM_THREAD)
+
+
+WARM_THREAD = "bayesdx-start"
+"""Name of the warm-up thread."""
 
 
 def warm(log=None) -> float:
@@ -39,6 +55,8 @@ def warm(log=None) -> float:
 
     A knowledge error is left for the page to show (it reports it in full).
     """
+    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(
+        _QuietWarmThread())
     t0 = time.perf_counter()
     from ..errors import KnowledgeError
     from . import analysis, charts, entry, explanation, page, results, state  # noqa: F401 - the app's pieces
@@ -74,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     from streamlit.web import cli  # streamlit itself imported here, before the thread imports the app
 
     args = streamlit_argv(list(sys.argv[1:] if argv is None else argv))
-    threading.Thread(target=warm, kwargs={"log": sys.stderr}, daemon=True, name="bayesdx-start").start()
+    threading.Thread(target=warm, kwargs={"log": sys.stderr}, daemon=True, name=WARM_THREAD).start()
     sys.argv = args
     try:
         cli.main(prog_name="streamlit")
