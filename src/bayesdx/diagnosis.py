@@ -18,6 +18,7 @@ Examples
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -246,9 +247,18 @@ def _diagnosis(model: Model, post, case_id, ignored, draws: int, seed: int,
 
         raise QueryError(Problem("rank by", "", f"must be one of {', '.join(RANKINGS)}",
                                  repr(rank_by), "posterior"))
-    cf = counterfactual(model.engine, evidence) if scores or rank_by != "posterior" else None
-    ivs = (interval_estimate(model.engine, dict(evidence), draws=draws, seed=seed, budget=budget,
-                             tolerance=tolerance) if draws else None)
+    want_cf = scores or rank_by != "posterior"
+    if want_cf and draws:  # independent exact computations: the intervals' draws run in a
+        # second thread meanwhile (the kernel releases the GIL); the same numbers either way
+        with ThreadPoolExecutor(1, thread_name_prefix="bayesdx-intervals") as pool:
+            job = pool.submit(interval_estimate, model.engine, dict(evidence), draws=draws,
+                              seed=seed, budget=budget, tolerance=tolerance)
+            cf = counterfactual(model.engine, evidence)
+            ivs = job.result()
+    else:
+        cf = counterfactual(model.engine, evidence) if want_cf else None
+        ivs = (interval_estimate(model.engine, dict(evidence), draws=draws, seed=seed,
+                                 budget=budget, tolerance=tolerance) if draws else None)
     intervals = ivs.bounds if ivs is not None else None
     net = model.net
     rows = []
