@@ -43,13 +43,16 @@ def test_time_factors_are_pints_own():
     """The plain time units skip pint; each factor, and every conversion, must be pint's."""
     import random
 
-    from bayesdx.case.units import TIME_FACTORS, _round, parse_unit
+    from bayesdx.case.unit_table import FACTORS
+    from bayesdx.case.units import _round, parse_unit
 
     units = ("day", "week", "month", "year")
-    assert set(TIME_FACTORS) == {(a, b) for a in units for b in units}
+    time = {(a, b): e[-1] for (a, b, mm), e in FACTORS.items() if a in units and b in units}
+    assert set(time) == {(a, b) for a in units for b in units}
+    assert all(FACTORS[a, b, ""][:4] == (1.0, "", 1.0, 1.0) for a, b in time)
     rng = random.Random(0)
     values = [i / 4 for i in range(2000)] + [rng.uniform(0, 1e5) for _ in range(2000)]
-    for (a, b), factor in TIME_FACTORS.items():
+    for (a, b), factor in time.items():
         ref = parse_unit(b)
         assert float((parse_unit(a) / ref).to("dimensionless").magnitude) == factor, (a, b)
         for v in values:

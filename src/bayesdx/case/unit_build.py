@@ -19,7 +19,7 @@ from pathlib import Path
 
 from .units import UnitError, _normalise_unit, parse_unit
 
-__all__ = ["entry", "main", "pairs", "render"]
+__all__ = ["TIME_UNITS", "entry", "main", "pairs", "render"]
 
 
 def entry(unit: str, target: str, molar_mass: str | None = None):
@@ -44,10 +44,15 @@ def entry(unit: str, target: str, molar_mass: str | None = None):
     return None
 
 
+TIME_UNITS = ("day", "week", "month", "year")
+"""The plain time units the case parser converts between (ages, durations, weeks ago)."""
+
+
 def pairs(kb) -> list[tuple[str, str, str]]:
-    """The ``(unit, target, molar mass)`` pairs of the numeric fields of ``kb``, normalised."""
+    """The ``(unit, target, molar mass)`` pairs of the numeric fields of ``kb``, normalised,
+    and every pair of :data:`TIME_UNITS`."""
     cm = kb.mapping
-    out: dict[tuple[str, str, str], None] = {}
+    out: dict[tuple[str, str, str], None] = {(a, b, ""): None for a in TIME_UNITS for b in TIME_UNITS}
     for fields in (cm.cbc, cm.baseline_cbc, cm.vitamins):
         for nf in fields.values():
             mm = _normalise_unit(nf.molar_mass) if nf.molar_mass else ""

@@ -5,15 +5,13 @@ A case value is a bare number (in the field's default unit) or a string
 :func:`read_value` parses it, converts it to the default unit with pint and
 returns a :class:`Reading`. No conversion factor is written by hand: pint does
 every conversion, and a molar unit is turned into a mass unit with the molar
-mass given in ``model/case_mapping.yaml``. The one exception is a conversion
-between two plain time units (day, week, month, year), which the case parser
-makes for almost every case: it uses pint's own factors, copied into
-:data:`TIME_FACTORS` (the tests check each against pint), so that reading a
-case needs neither pint's import nor its unit registry (about 0.3 s of start-up).
-Likewise the units that ``model/case_mapping.yaml`` offers for each field are
-converted with pint's own numbers, stored in :mod:`bayesdx.case.unit_table`
-and applied in pint's order (same result bit for bit); other units go through
-pint.
+mass given in ``model/case_mapping.yaml``. The conversions a case almost always
+needs (the units ``model/case_mapping.yaml`` offers for each field, and the
+plain time units day, week, month and year) use pint's own numbers, written
+into :mod:`bayesdx.case.unit_table` by pint and applied in pint's order (the
+same result bit for bit; the tests check every entry against pint), so that
+reading a case needs neither pint's import nor its unit registry (about 0.5 s
+of start-up); any other unit goes through pint.
 
 Laboratory notation that pint does not read is rewritten first (only the
 notation, never a factor): ``x10^9/L`` and ``×10⁹/L`` become ``10^9/L``,
@@ -129,20 +127,6 @@ _NOTATION: list[tuple[str, str]] = [
     (r"^(?:d|days?)$", "day"),
 ]
 
-TIME_FACTORS: dict[tuple[str, str], float] = {
-    ("day", "day"): 1.0, ("day", "week"): 0.14285714285714285,
-    ("day", "month"): 0.03285420944558522, ("day", "year"): 0.0027378507871321013,
-    ("week", "day"): 7.0, ("week", "week"): 1.0,
-    ("week", "month"): 0.2299794661190965, ("week", "year"): 0.019164955509924708,
-    ("month", "day"): 30.4375, ("month", "week"): 4.348214285714286,
-    ("month", "month"): 1.0, ("month", "year"): 0.08333333333333333,
-    ("year", "day"): 365.25, ("year", "week"): 52.17857142857142,
-    ("year", "month"): 12.0, ("year", "year"): 1.0,
-}
-"""pint's factor ``(1 unit / 1 target).to("dimensionless")`` for the plain time
-units (pint: day = 24 hour, week = 7 day, year = 365.25 day, month = year / 12);
-pint converts ``value unit`` to ``value * factor``, bit for bit."""
-
 _NUMBER = re.compile(
     r"^\s*(?P<op><=|>=|<|>|≤|≥)?\s*(?P<num>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(?P<unit>.*?)\s*$"
 )
@@ -235,12 +219,6 @@ def convert(value: float, unit: str, target: str, *, molar_mass: str | None = No
     >>> convert(34, "year", "week")  # plain time units: pint's factor, without pint
     1774.07
     """
-    factor = TIME_FACTORS.get((_normalise_unit(unit), _normalise_unit(target)))
-    if factor is not None:
-        out = value * factor
-        if not math.isfinite(out):
-            raise UnitError(f"{value} {unit} is not a finite value", "nonfinite")
-        return _round(out)
     known = FACTORS.get((_normalise_unit(unit), _normalise_unit(target),
                          _normalise_unit(molar_mass) if molar_mass else ""))
     if known is not None:  # pint's own numbers, in pint's order (see unit_table)
