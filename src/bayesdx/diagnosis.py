@@ -248,17 +248,17 @@ def _diagnosis(model: Model, post, case_id, ignored, draws: int, seed: int,
         raise QueryError(Problem("rank by", "", f"must be one of {', '.join(RANKINGS)}",
                                  repr(rank_by), "posterior"))
     want_cf = scores or rank_by != "posterior"
-    if want_cf and draws:  # independent exact computations: the intervals' draws run in a
-        # second thread meanwhile (the kernel releases the GIL); the same numbers either way
-        with ThreadPoolExecutor(1, thread_name_prefix="bayesdx-intervals") as pool:
-            job = pool.submit(interval_estimate, model.engine, dict(evidence), draws=draws,
-                              seed=seed, budget=budget, tolerance=tolerance)
-            cf = counterfactual(model.engine, evidence)
-            ivs = job.result()
-    else:
+
+    def intervals():
+        return (interval_estimate(model.engine, dict(evidence), draws=draws, seed=seed,
+                                  budget=budget, tolerance=tolerance) if draws else None)
+
+    # independent exact computations: with both, the intervals' draws run in a second
+    # thread meanwhile (the kernel releases the GIL); the same numbers either way
+    with ThreadPoolExecutor(1, thread_name_prefix="bayesdx-intervals") as pool:
+        job = pool.submit(intervals) if want_cf and draws else None
         cf = counterfactual(model.engine, evidence) if want_cf else None
-        ivs = (interval_estimate(model.engine, dict(evidence), draws=draws, seed=seed,
-                                 budget=budget, tolerance=tolerance) if draws else None)
+        ivs = job.result() if job is not None else intervals()
     intervals = ivs.bounds if ivs is not None else None
     net = model.net
     rows = []

@@ -175,22 +175,17 @@ class Intervals:
     tolerance: float = 0.0
 
 
-def _mc_errors(sorted_probs: np.ndarray, qs) -> np.ndarray:
-    """Distribution-free standard error of every empirical quantile, ``(len(qs), C)``
-    (see :class:`Intervals`)."""
+def _mc_error(sorted_probs: np.ndarray, qs) -> float:
+    """Distribution-free standard error of the empirical quantiles ``qs``, largest over
+    causes and quantiles (0 when none is finite; see :class:`Intervals`)."""
     n = sorted_probs.shape[0]
-    out = []
+    err = []
     for q in qs:
         half = np.sqrt(n * q * (1 - q))
         lo = int(np.clip(np.floor(n * q - half), 0, n - 1))
         hi = int(np.clip(np.ceil(n * q + half), 0, n - 1))
-        out.append((sorted_probs[hi] - sorted_probs[lo]) / 2)
-    return np.stack(out)
-
-
-def _mc_error(sorted_probs: np.ndarray, qs) -> float:
-    """The largest of :func:`_mc_errors` (0 when none is finite)."""
-    err = _mc_errors(sorted_probs, qs)
+        err.append((sorted_probs[hi] - sorted_probs[lo]) / 2)
+    err = np.stack(err)
     return float(np.nanmax(err)) if np.isfinite(err).any() else 0.0
 
 

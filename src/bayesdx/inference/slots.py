@@ -174,6 +174,7 @@ def _run_chunk(engine, plan, base, cases, abn, fixed, T, const=None):
     span_of = {f: _span(net, f, pos, fixed) for f in abn_any}
     colours = [_colour(sorted(map(span_of.__getitem__, a))) for a in abn]
     S = max([c[1] for c in colours] or [0])
+
     def acc(f: str, holders: np.ndarray):  # a finding's tables for the cases that hold it
         fx = {x: v[holders] for x, v in prep.fixed_idx.items()}
         return acc_tables(net, [f], fx, T, [cases[b] for b in holders])[f]
@@ -198,8 +199,7 @@ def _add_constants(net, cases, const, prep, T, logz) -> None:
             logz += np.where(mine[None, :], np.log(like), 0.0)
 
 
-def _slot_maps(net, steps, pos, abn, colours, acc, fixed, D, B,
-               span_of=None) -> list[dict[int, _Map]]:
+def _slot_maps(net, steps, pos, abn, colours, acc, fixed, D, B, span_of) -> list[dict[int, _Map]]:
     """Per step, the slots whose map is not the identity in every case: slot -> map.
 
     A finding's span is the same in every case of the chunk (positions are
@@ -207,10 +207,8 @@ def _slot_maps(net, steps, pos, abn, colours, acc, fixed, D, B,
     are built once for all its cases and scattered into their slots.
     ``acc(f, cases)`` gives the finding's ``(init, final, trans)`` for those cases
     only (:func:`~bayesdx.inference.factors.acc_tables`; most findings are abnormal
-    in few of a chunk's cases).
+    in few of a chunk's cases); ``span_of`` each finding's span (:func:`_span`).
     """
-    if span_of is None:
-        span_of = {f: _span(net, f, pos, fixed) for a in abn for f in a}
     holders: dict[str, tuple[list[int], list[int]]] = {}
     for b, (a, (slot_of, _)) in enumerate(zip(abn, colours)):
         for f, s in zip(sorted(a, key=span_of.__getitem__), slot_of):

@@ -37,8 +37,7 @@ from .markup import md
 from ..words import pct, state_text
 
 __all__ = ["ANALYSIS_SECONDS", "DRAWS", "NEXT_ROWS", "TORNADO_TOP", "WHY_BARS", "interval_details",
-           "intervals", "next_tests_panel", "sensitivity_panel", "too_heavy", "why_panel",
-           "why_sentence"]
+           "next_tests_panel", "sensitivity_panel", "too_heavy", "why_panel", "why_sentence"]
 
 DRAWS = 1000
 """Draws of the uncertain numbers of ``priors/`` behind each credible interval."""
@@ -98,20 +97,14 @@ def _sensitivity_cached(_model: Model, digest: str, cause: str, evidence: Eviden
     return s.posterior, tuple(shown), len(s.items), undefined
 
 
-def intervals(model: Model, evidence) -> dict[str, tuple[float, float]] | None:
-    """90% credible interval of every cause (5th-95th percentile over up to :data:`DRAWS`
-    draws, added until the ends are within :data:`~bayesdx.uncertainty.TOLERANCE`).
+def interval_details(model: Model, evidence):
+    """``(intervals, draws used, Monte-Carlo error of the ends)``: every cause's 90% credible
+    interval (5th-95th percentile over up to :data:`DRAWS` draws, added until the ends are
+    within :data:`~bayesdx.uncertainty.TOLERANCE`) and what it rests on.
 
     Cached by evidence; ``None`` when the model cannot give one for this
     evidence. A cause whose interval is undefined is left out.
     """
-    got = interval_details(model, evidence)
-    return None if got is None else got[0]
-
-
-def interval_details(model: Model, evidence):
-    """``(intervals, draws used, Monte-Carlo error of the ends)`` (see :func:`intervals`), or
-    ``None``; the same cached computation."""
     try:
         got = _intervals_cached(model, model.kb.digest, _key(evidence))
     except BayesdxError:

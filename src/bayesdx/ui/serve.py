@@ -42,8 +42,10 @@ class _QuietWarmThread(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         return not (isinstance(record.msg, str)
                     and record.msg.startswith("Thread '%s': missing ScriptRunContext")
-                    and record.args and record.args[0] == threading.current_thread().name
-                    and threading.current_thread().name == WARM_THREAD)
+                    and record.args and record.args[0] == WARM_THREAD)
+
+
+_QUIET = _QuietWarmThread()  # one instance: adding it again is a no-op
 
 
 WARM_THREAD = "bayesdx-start"
@@ -55,8 +57,7 @@ def warm(log=None) -> float:
 
     A knowledge error is left for the page to show (it reports it in full).
     """
-    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(
-        _QuietWarmThread())
+    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(_QUIET)
     t0 = time.perf_counter()
     from ..errors import KnowledgeError
     from . import analysis, charts, entry, explanation, page, results, state  # noqa: F401 - the app's pieces
