@@ -145,23 +145,37 @@ class Engine:
         Memory and time limits of one query (:mod:`bayesdx.inference.budget`).
     kernel : {"auto", "compiled", "numpy"}
         How a plan is run (:data:`KERNELS`); ``"numpy"`` is the reference.
+    plan_cache : PlanCache, optional
+        Share another engine's compiled plans (:attr:`plan_cache`; same network;
+        ``cache_size`` is then ignored): a pattern compiled by one engine is not
+        compiled again by the other. Plans are immutable once compiled and the
+        cache is thread-safe, so sharing changes no number.
     """
 
     def __init__(self, network: Network, cache_size: int = 256, budget: Budget | None = None,
-                 kernel: str = "auto"):
+                 kernel: str = "auto", plan_cache: PlanCache | None = None):
         check_option("Engine: kernel", kernel, KERNELS)
         self.kernel = kernel
         self.net = network
         self.budget = budget or Budget()
         self.causes = tuple(network.causes)
         self._cause_index = {c: i for i, c in enumerate(self.causes)}
-        self._cache = PlanCache(network, cache_size)
+        if plan_cache is not None and plan_cache.net is not network:
+            raise ValueError("Engine: plan_cache: must belong to the same network; got another network's "
+                             "cache; try Engine(net) or that network's engine.plan_cache")
+        self._cache = plan_cache if plan_cache is not None else PlanCache(network, cache_size)
         self._plans = self._cache.plans  # pattern (or (pattern, "greedy")) -> plan
         net = network
-        self._priors = np.array([network.cause_priors()[c] for c in self.causes])
+        priors = network.cause_priors()  # (computed once: ~1 ms a call)
+        self._priors = np.array([priors[c] for c in self.causes])
         self._state_index = {n: {s: i for i, s in enumerate(st)} for n, st in net.states.items()}
 
     # ----------------------------------------------------------------- public API
+
+    @property
+    def plan_cache(self) -> PlanCache:
+        """The compiled plans (shareable with another engine: ``Engine(net, plan_cache=...)``)."""
+        return self._cache
 
     @property
     def priors(self) -> np.ndarray:
