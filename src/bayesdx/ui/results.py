@@ -83,17 +83,19 @@ def conflict_box(model: Model, err: BayesdxError) -> None:
         st.error(f"No ranking for this evidence: {md(err)}", icon="⛔")
 
 
-def top_summary(model: Model, d: Diagnosis, n: int = 3) -> Callable[[dict | None], None]:
+def top_summary(model: Model, d: Diagnosis, n: int = 3) -> Callable[..., None]:
     """The top causes in one line, readable at a glance; returns a function that redraws the
-    line with each cause's 90% credible interval in words (``96%, 80-99%``) once they are known."""
+    line with each cause's 90% credible interval in words (``96%, 80-99%``) once they are known
+    (``refining=True``: a stage on the way, said so)."""
     slot = st.container(key="bdx-top").empty()
 
-    def draw(iv: dict[str, tuple[float, float]] | None = None) -> None:
+    def draw(iv: dict[str, tuple[float, float]] | None = None, refining: bool = False) -> None:
         parts = []
         for i, c in enumerate(d.causes[:n]):
             rng = f", {pct(iv[c.id][0])}–{pct(iv[c.id][1])}" if iv and c.id in iv else ""
             parts.append(f"{i + 1}. **{cause_label(model, c.id)}** {pct(c.posterior)}{rng}")
-        slot.markdown("Most probable: " + " &nbsp;·&nbsp; ".join(parts))
+        slot.markdown("Most probable: " + " &nbsp;·&nbsp; ".join(parts)
+                      + (" &nbsp;*(intervals refining …)*" if iv and refining else ""))
 
     draw(None)
     if not d.exact:
@@ -136,7 +138,7 @@ CI_HELP = ("The whisker on each bar is a 90% credible interval: the 5th to 95th 
            "until their ends are within about 2 points.")
 
 
-def ranking_panel(model: Model, d: Diagnosis, top: Callable[[dict | None], None] | None = None) -> Callable[[], None]:
+def ranking_panel(model: Model, d: Diagnosis, top: Callable[..., None] | None = None) -> Callable[[], None]:
     """Controls (families, how many, order, intervals) and the ranking chart.
 
     The chart is drawn before its controls (into a slot above it), so that it
@@ -210,7 +212,7 @@ def ranking_panel(model: Model, d: Diagnosis, top: Callable[[dict | None], None]
                     break
                 draw(iv)
                 if top:
-                    top(iv)
+                    top(iv, refining=not final)
                 if not final:
                     note.progress(min(1.0, n / analysis.DRAWS), text=(
                         f"Refining the 90% credible intervals: {n:,} draws so far, Monte-Carlo error "
