@@ -36,7 +36,7 @@ from .link import FIELD_PREFIX, params_to_values, values_to_params
 from .spec import FormSpec, form_spec
 from .values import UNKNOWN, case_to_values, default_values, med_keys
 
-__all__ = ["APP_PLANS", "VALUES", "K", "W", "current_values", "end_of_run", "get_analysis_engine", "get_model",
+__all__ = ["APP_PLANS", "FIRST_RUN_DONE", "VALUES", "K", "W", "current_values", "end_of_run", "get_analysis_engine", "get_model",
            "init_session", "set_field",
            "sync_url"]
 
@@ -88,6 +88,10 @@ FULL_GC_EVERY = 64
 
 _RUNS = itertools.count(1)
 
+FIRST_RUN_DONE = threading.Event()
+"""Set at the end of the first script run of the process (a page drawn): what the first page
+does not need is warmed after it (:func:`bayesdx.ui.serve.warm`)."""
+
 
 def end_of_run() -> None:
     """Call last in the script: keep Streamlit's post-run garbage collection cheap.
@@ -102,6 +106,7 @@ def end_of_run() -> None:
     garbage in the meantime. (The page is drawn by then; only the run's end
     waits.)
     """
+    FIRST_RUN_DONE.set()
     if next(_RUNS) % FULL_GC_EVERY == 0:
         gc.unfreeze()
         gc.collect()
