@@ -203,16 +203,18 @@ def ranking_panel(model: Model, d: Diagnosis, top: Callable[..., None] | None = 
             caption(" No credible intervals for an approximate ranking.")
             return
         # streamed: the first stage's whiskers at once, labelled as refining, then redrawn in
-        # place at each stage until the final ones (those of interval_estimate for seed 0)
+        # place with the final ones (those of interval_estimate for seed 0); the progress bar
+        # follows every stage (a chart redrawn at each would cost the browser more than it shows)
         note.progress(0.0, text="Computing the 90% credible intervals (draws of the model's "
                                 "uncertain numbers) ...")
         try:
-            for iv, n, err, final in analysis.interval_stream(model, d.evidence):
+            for k, (iv, n, err, final) in enumerate(analysis.interval_stream(model, d.evidence)):
                 if not n:
                     break
-                draw(iv)
-                if top:
-                    top(iv, refining=not final)
+                if k == 0 or final:
+                    draw(iv)
+                    if top:
+                        top(iv, refining=not final)
                 if not final:
                     note.progress(min(1.0, n / analysis.DRAWS), text=(
                         f"Refining the 90% credible intervals: {n:,} draws so far, Monte-Carlo error "
