@@ -26,7 +26,7 @@ st.markdown(page.CSS, unsafe_allow_html=True)
 # A session's first run: a hidden, empty Vega chart before anything else, so that the
 # browser fetches and compiles its Vega scripts (~0.8 MB) while the model loads, not
 # after the ranking's data arrives; removed once the ranking is drawn.
-preload = page.vega_preload() if "bdx.init" not in st.session_state else None
+preload = page.vega_preload(first_run="bdx.init" not in st.session_state)
 
 ANALYSES = {"Why?": analysis.why_panel, "Explanation": explanation.explanation_panel,
             "Next best test": analysis.next_tests_panel, "Sensitivity": analysis.sensitivity_panel}
@@ -69,8 +69,7 @@ if hasattr(result, "causes"):
     with right, st.container(key="bdx-analysis"):
         tabs = st.tabs([*ANALYSES, "A vs B", "Evidence used"], key="bdx.rtab", on_change="rerun")
 
-if preload is not None:
-    preload.empty()
+preload.empty()
 
 with left, st.container(key="bdx-form"):  # hidden in print: printing gives the results, not a blank form
     entry.evidence_panel(model, spec, values, derived)

@@ -146,10 +146,9 @@ class Engine:
     kernel : {"auto", "compiled", "numpy"}
         How a plan is run (:data:`KERNELS`); ``"numpy"`` is the reference.
     plan_cache : PlanCache, optional
-        Share another engine's compiled plans (:attr:`plan_cache`; same network;
-        ``cache_size`` is then ignored): a pattern compiled by one engine is not
-        compiled again by the other. Plans are immutable once compiled and the
-        cache is thread-safe, so sharing changes no number.
+        Another engine's compiled plans (:attr:`plan_cache`, same network; then
+        ``cache_size`` is ignored), shared: no pattern is compiled twice. Plans are
+        immutable and the cache thread-safe, so sharing changes no number.
     """
 
     def __init__(self, network: Network, cache_size: int = 256, budget: Budget | None = None,
@@ -161,21 +160,18 @@ class Engine:
         self.causes = tuple(network.causes)
         self._cause_index = {c: i for i, c in enumerate(self.causes)}
         if plan_cache is not None and plan_cache.net is not network:
-            raise ValueError("Engine: plan_cache: must belong to the same network; got another network's "
-                             "cache; try Engine(net) or that network's engine.plan_cache")
+            raise ValueError("Engine: plan_cache: must belong to the same network; got another "
+                             "network's cache; try Engine(net) or that network's engine.plan_cache")
         self._cache = plan_cache if plan_cache is not None else PlanCache(network, cache_size)
         self._plans = self._cache.plans  # pattern (or (pattern, "greedy")) -> plan
         net = network
-        priors = network.cause_priors()  # (computed once: ~1 ms a call)
-        self._priors = np.array([priors[c] for c in self.causes])
+        self._priors = np.array(list(map(network.cause_priors().__getitem__, self.causes)))
         self._state_index = {n: {s: i for i, s in enumerate(st)} for n, st in net.states.items()}
 
     # ----------------------------------------------------------------- public API
 
-    @property
-    def plan_cache(self) -> PlanCache:
-        """The compiled plans (shareable with another engine: ``Engine(net, plan_cache=...)``)."""
-        return self._cache
+    plan_cache = property(lambda self: self._cache, doc="The compiled plans (shareable: "
+                          "``Engine(net, plan_cache=other.plan_cache)``).")
 
     @property
     def priors(self) -> np.ndarray:

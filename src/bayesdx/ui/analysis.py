@@ -2,10 +2,10 @@
 
 These cost more than the ranking (an explanation runs one query per finding,
 the intervals up to 1,000 draws of the priors, the sensitivity two runs per number),
-so they run on a second engine with its own plan cache
+so they run on a second engine, which shares the ranking engine's compiled plans
 (:func:`bayesdx.ui.state.get_analysis_engine`; the engines lock their own
-caches, so sessions never wait for each other's queries) and are cached by
-evidence. Every number comes from
+caches, so sessions never wait for each other's queries), and are cached by
+evidence; the intervals are streamed stage by stage (:func:`interval_stream`). Every number comes from
 :mod:`bayesdx.explain`, :mod:`bayesdx.uncertainty`, :mod:`bayesdx.voi` and
 :mod:`bayesdx.sensitivity`; this module only lays them out.
 """

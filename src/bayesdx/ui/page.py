@@ -136,11 +136,13 @@ def summary_controls(model: Model, evidence: dict[str, str], entered: list[tuple
                            icon=":material/picture_as_pdf:")
 
 
-def vega_preload():
-    """A hidden, empty Vega-Lite chart (drawn first on a session's first run): the browser
-    loads Streamlit's Vega scripts, which it fetches only for the first chart, while the
-    server is still busy. Returns its slot, to be emptied once the real charts are drawn."""
+def vega_preload(first_run: bool):
+    """A hidden slot, drawn on every run at the same place (so that no element below it moves
+    and none loses its focus); on a session's first run it holds an empty Vega-Lite chart, so
+    that the browser loads Streamlit's Vega scripts, which it fetches only for the first chart,
+    while the server is still busy. Returns the slot, to be emptied once the real charts are drawn."""
     with st.container(key="bdx-preload"):
         slot = st.empty()
-    slot.vega_lite_chart(spec={"mark": "point", "data": {"values": []}})
+    if first_run:
+        slot.vega_lite_chart(spec={"mark": "point", "data": {"values": []}})
     return slot
