@@ -143,8 +143,9 @@ class _Layout:
         self.flag_off = {k: int(self.src_off[i + 1]) for k, i in map_at.items()}
         self.ones = [(int(self.src_off[i]), int(self.per[i])) for i in ones_at]
         self.n = int(self.per.sum())
-        self.ops = float(sum(_record_ops(self.prog.code)))
-        self.cost = Cost(int(2 ** S * max(math.prod(sh) for sh in own_shapes)), self.ops,
+        ops, largest = _record_ops(self.prog.code)
+        self.ops = float(ops)
+        self.cost = Cost(largest, self.ops,
                          8 * int(self.prog.size) + OVERHEAD_BYTES,
                          self.ops * NS_PER_OP_COMPILED * 1e-9 + len(st.steps) * US_PER_STEP * 1e-6)
         # per (finding, slot): where its maps go (its parents' order, (2, K, 2) each), the
@@ -194,18 +195,20 @@ def _map_blocks(st: LightStructure, T) -> dict:
     return T.derived(("light_maps",), build)
 
 
-def _record_ops(code) -> list[int]:
-    """Element operations of each contraction record of a program (for its cost)."""
-    out, pc, n = [], 0, len(code)
+def _record_ops(code) -> tuple[int, int]:
+    """Element operations of a program's contraction records, and its largest output
+    (for its :class:`~bayesdx.inference.budget.Cost`)."""
+    ops, largest, pc, n = 0, 1, 0, len(code)
     while pc < n:
         op = int(code[pc])
         if op == 0:
             nd = int(code[pc + 5])
-            out.append(math.prod(int(x) for x in code[pc + 6:pc + 6 + nd]))
+            ops += math.prod(int(x) for x in code[pc + 6:pc + 6 + nd])
+            largest = max(largest, int(code[pc + 4]))
             pc += 6 + 4 * nd
         else:
             pc += {1: 5, 2: 4, 3: 9}[op]
-    return out
+    return ops, largest
 
 
 def _own_shape(net, step) -> tuple[int, ...]:
