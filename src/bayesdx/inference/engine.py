@@ -58,7 +58,8 @@ KERNELS = ("auto", "compiled", "numpy")
 (:mod:`bayesdx.inference.program`), one numpy einsum per operation
 (:mod:`bayesdx.inference.pattern`, the reference), or ``"auto"`` (default): the
 kernel, except a pattern of a batch with fewer than :data:`COMPILE_PAIRS` (draw,
-case) pairs. Same numbers to rounding."""
+case) pairs, and a light single query by the light program without a plan
+(:mod:`bayesdx.inference.light`). Same numbers to rounding."""
 
 COMPILE_PAIRS = 8
 """In :meth:`Engine.posterior_batch` (``kernel="auto"``), a pattern runs by the compiled
@@ -213,10 +214,8 @@ class Engine:
         """Exact posterior of every cause given ``evidence`` (node -> state).
 
         The query's cost is estimated first (:meth:`estimate`); memory is kept
-        within ``budget`` (default: the engine's) by running draws in chunks. With
-        ``kernel="auto"``, one draw and abnormal findings that fit
-        :data:`~bayesdx.inference.light.LIGHT_SLOTS` slots, it runs by the network's
-        precompiled light program (:mod:`bayesdx.inference.light`), not a plan.
+        within ``budget`` (default: the engine's) by running draws in chunks. A light query
+        (``kernel="auto"``, one draw) runs without a plan (:mod:`bayesdx.inference.light`).
 
         Raises
         ------
