@@ -32,7 +32,7 @@ from scipy.stats import beta
 from bayesdx.case import parse_case
 from bayesdx.diagnosis import load_model
 from bayesdx.evaluation.vignettes import load_vignettes
-from bayesdx.uncertainty import _draw_posteriors, _mc_error, draw_tables
+from bayesdx.uncertainty import _draw_posteriors, _end_errors, _mc_error, draw_tables
 
 __all__ = ["main", "mj_error", "order_error"]
 
@@ -41,14 +41,7 @@ LEVEL_Q = (0.05, 0.95)
 
 def order_error(sorted_probs: np.ndarray) -> np.ndarray:
     """``(2, C)`` stated errors of today's estimator (per end and cause)."""
-    n = sorted_probs.shape[0]
-    out = []
-    for q in LEVEL_Q:
-        half = np.sqrt(n * q * (1 - q))
-        lo = int(np.clip(np.floor(n * q - half), 0, n - 1))
-        hi = int(np.clip(np.ceil(n * q + half), 0, n - 1))
-        out.append((sorted_probs[hi] - sorted_probs[lo]) / 2)
-    return np.stack(out)
+    return _end_errors(sorted_probs, LEVEL_Q)
 
 
 def mj_error(sorted_probs: np.ndarray) -> np.ndarray:

@@ -37,20 +37,21 @@ from numba import njit
 __all__ = ["LANES", "run_cases", "run_cases_lanes", "run_program", "run_program_lanes"]
 
 
+@njit(cache=True, nogil=True)
+def _slot_record(code, pc):  # pragma: no cover - compiled
+    """Record 3's fields: offsets of ``Y`` and the map, ``K``, ``R``, and the slot's loop
+    lengths (blocks above it, numbers below it, numbers per ``(k, r)``)."""
+    S = code[pc + 6]
+    s = code[pc + 7]
+    return code[pc + 1], code[pc + 2], code[pc + 4], code[pc + 5], 1 << (S - 1 - s), 1 << s, 1 << S
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def _slot_map(code, pc, ws):  # pragma: no cover - compiled (tested through the engine)
     """Record 3 (see the module docstring), in place."""
-    offy = code[pc + 1]
-    offm = code[pc + 2]
     if ws[code[pc + 3]] == 0.0:
         return
-    K = code[pc + 4]
-    R = code[pc + 5]
-    S = code[pc + 6]
-    s = code[pc + 7]
-    lo_n = 1 << (S - 1 - s)
-    hi_n = 1 << s
-    blk = 1 << S
+    offy, offm, K, R, lo_n, hi_n, blk = _slot_record(code, pc)
     for k in range(K):
         m00 = ws[offm + 2 * k]
         m01 = ws[offm + 2 * k + 1]
@@ -198,22 +199,13 @@ def _slot_map_lanes(code, pc, ws, cf):  # pragma: no cover - compiled (tested th
     A lane whose flag is 0 holds the identity map there (the flag says so), so applying
     it changes nothing: ``x0 * 1 + x1 * 0`` is ``x0`` exactly for the frontier's finite,
     non-negative numbers. Each lane does :func:`_slot_map`'s arithmetic in its order."""
-    offy = code[pc + 1]
-    offm = code[pc + 2]
-    off_flag = code[pc + 3]
     on = False
     for w in range(LANES):
-        if ws[off_flag, w] != 0.0:
+        if ws[code[pc + 3], w] != 0.0:
             on = True
     if not on:
         return
-    K = code[pc + 4]
-    R = code[pc + 5]
-    S = code[pc + 6]
-    s = code[pc + 7]
-    lo_n = 1 << (S - 1 - s)
-    hi_n = 1 << s
-    blk = 1 << S
+    offy, offm, K, R, lo_n, hi_n, blk = _slot_record(code, pc)
     tr = code[pc + 8] != 0
     for k in range(K):
         for w in range(LANES):
