@@ -190,8 +190,8 @@ def test_draws_split_between_threads_give_the_same_numbers(net, compiled_engine,
 def test_pairs_side_by_side_give_one_at_a_time_numbers(net, tiny_net, compiled_engine, monkeypatch,
                                                        draws, cases):
     """The lanes kernel (LANES pairs side by side) gives the one-pair kernel's numbers bit
-    for bit: full blocks and a partial last block, impossible draws included, and on the
-    tiny network brute force to 1e-12."""
+    for bit: full blocks and a partial last block, impossible draws included, plans and
+    slot passes (per-case maps), and on the tiny network brute force to 1e-12."""
     from bayesdx.inference import program
 
     monkeypatch.setattr(program, "THREADS", 1)
@@ -199,14 +199,18 @@ def test_pairs_side_by_side_give_one_at_a_time_numbers(net, tiny_net, compiled_e
     rng = random.Random(draws)
     evs = [random_evidence(net, rng, max_nodes=14, findings_only=True, abnormal=0.7)
            for _ in range(4)] + [{"anc": "severe", "hb": net.states["hb"][-1], "plt": "low"}]
-    for ev in evs:
-        batch = [ev] * cases
+
+    def same_both_ways(batch, method):
         monkeypatch.setattr(program, "LANES_ON", False)
-        one = compiled_engine.posterior_batch(batch, tables=T, method="pattern")
+        one = compiled_engine.posterior_batch(batch, tables=T, method=method)
         monkeypatch.setattr(program, "LANES_ON", True)
-        side = compiled_engine.posterior_batch(batch, tables=T, method="pattern")
+        side = compiled_engine.posterior_batch(batch, tables=T, method=method)
         np.testing.assert_array_equal(one.probs, side.probs)
         np.testing.assert_array_equal(one.log_evidence, side.log_evidence)
+
+    for ev in evs:
+        same_both_ways([ev] * cases, "pattern")
+    same_both_ways([evs[i % len(evs)] for i in range(cases * 3)] + [{}], "slots")  # maps per case
     tiny = Engine(tiny_net, kernel="compiled")
     Tt = draw_tables(tiny_net, 20, seed=1)
     ev = {"anc": "severe", "plt": "low", "fever": "present"}
