@@ -19,6 +19,7 @@ from bayesdx.errors import ImpossibleEvidenceError
 from bayesdx.inference.budget import BudgetError
 from bayesdx.inference.engine import Engine
 from bayesdx.inference.evidence import Pattern
+from bayesdx.inference.light import LIGHT_SLOTS, light_cost
 from bayesdx.inference.program import build_program, gather
 from bayesdx.uncertainty import draw_tables
 
@@ -51,7 +52,10 @@ def _both(ref: Engine, new: Engine, ev, tables=None):
 def test_default_engine_uses_the_kernel_except_for_one_off_batch_patterns(net):
     eng = Engine(net)
     assert eng.kernel == "auto"
-    ev = {"anc": "severe", "sex": net.states["sex"][0]}
+    # more abnormal findings than the light program's slots: a single query runs its plan
+    wide = sorted(net.findings, key=lambda f: -len(net.parents[f]))[:LIGHT_SLOTS + 1]
+    ev = {f: net.states[f][1] for f in wide} | {"sex": net.states["sex"][0]}
+    assert light_cost(eng, eng.validate(ev)) is None
     plan = eng.plan(Pattern.of(net, [eng.validate(ev)]))
     one = eng.posterior_batch([ev])  # one case of a batch: numpy, no program built
     assert not plan.__dict__.get("_programs")
