@@ -71,3 +71,27 @@ def test_a_batch_file_gives_what_each_case_gives_alone(tmp_path):
         if isinstance(got, Diagnosis):
             alone = diagnose(case, draws=50, seed=3)
             assert got.to_dict() == alone.to_dict()
+
+
+def test_cases_finished_in_two_threads_give_the_one_thread_results(monkeypatch):
+    import bayesdx.batch as batch
+    from bayesdx.case import parse_case
+
+    m = load_model()
+    raw = [{"cbc": {"anc": 0.3, "hb": 7.9, "plt": 40}},
+           {"age_years": 40, "medications": [{"name": "clozapine", "weeks": 6}], "cbc": {"anc": 0.4}},
+           {"cbc": {"anc": 1.1}, "tests": {"duffy_null": "positive"}},
+           {"cbc": {"anc": 0.9, "mcv": 121}, "vitamins": {"b12": "95 pmol/L"}}]
+    cases = [parse_case(r, m.kb) for r in raw]
+    cases.insert(2, CaseError([]))  # an unreadable case among readable ones (as read_cases yields it)
+
+    def run(threads):
+        monkeypatch.setattr(batch, "CASE_THREADS", threads)
+        return list(batch.score_cases(cases, model=m, draws=40, seed=5, first_chunk=8))
+
+    one, two = run(1), run(2)
+    assert [type(d).__name__ for d in two] == ["Diagnosis"] * 2 + ["CaseError"] + ["Diagnosis"] * 2
+    for a, b in zip(one, two):
+        if isinstance(a, Diagnosis):
+            assert a.intervals is not None
+            assert a.to_dict() == b.to_dict()

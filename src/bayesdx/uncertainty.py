@@ -178,9 +178,10 @@ class Intervals:
     final: bool = True
 
 
-def _mc_error(sorted_probs: np.ndarray, qs) -> float:
-    """Distribution-free standard error of the empirical quantiles ``qs``, largest over
-    causes and quantiles (0 when none is finite; see :class:`Intervals`)."""
+def _end_errors(sorted_probs: np.ndarray, qs) -> np.ndarray:
+    """``(len(qs), C)`` distribution-free standard errors of the empirical quantiles ``qs``
+    of every cause: half the spread of the order statistics one binomial standard
+    deviation either side of the quantile's rank."""
     n = sorted_probs.shape[0]
     err = []
     for q in qs:
@@ -188,7 +189,13 @@ def _mc_error(sorted_probs: np.ndarray, qs) -> float:
         lo = int(np.clip(np.floor(n * q - half), 0, n - 1))
         hi = int(np.clip(np.ceil(n * q + half), 0, n - 1))
         err.append((sorted_probs[hi] - sorted_probs[lo]) / 2)
-    err = np.stack(err)
+    return np.stack(err)
+
+
+def _mc_error(sorted_probs: np.ndarray, qs) -> float:
+    """:func:`_end_errors`, largest over causes and quantiles (0 when none is finite; see
+    :class:`Intervals`)."""
+    err = _end_errors(sorted_probs, qs)
     return float(np.nanmax(err)) if np.isfinite(err).any() else 0.0
 
 

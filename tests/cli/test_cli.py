@@ -69,6 +69,24 @@ def test_interval_error_target_sets_the_draws(examples, capsys):
     assert "percentage points from 0 to 50" in capsys.readouterr().err
 
 
+def test_no_scores_gives_the_same_posteriors_without_the_scores(examples, capsys):
+    """--no-scores leaves out the counterfactual scores only; ranking by one of them is refused."""
+    case = str(examples / "clozapine.yaml")
+    runs = {}
+    for flag in ([], ["--no-scores"]):
+        assert main(["diagnose", case, "--json", "--draws", "40", *flag]) == 0
+        runs[bool(flag)] = json.loads(capsys.readouterr().out)
+    with_, without = runs[False], runs[True]
+    assert [c["posterior"] for c in with_["causes"]] == [c["posterior"] for c in without["causes"]]
+    assert [c.get("interval") for c in with_["causes"]] == [c.get("interval") for c in without["causes"]]
+    assert "p_needed" in str(with_["causes"][0]) and "p_needed" not in str(without["causes"][0])
+    assert main(["diagnose", case, "--draws", "0", "--no-scores"]) == 0
+    assert "needed" not in capsys.readouterr().out
+    assert main(["diagnose", case, "--no-scores", "--rank-by", "sufficiency"]) == 2
+    err = capsys.readouterr().err
+    assert "--rank-by" in err and "drop --no-scores" in err and "Traceback" not in err
+
+
 def test_diagnose_table_is_readable(examples, capsys):
     assert main(["diagnose", str(examples / "clozapine.yaml"), "--draws", "0", "--top", "3"]) == 0
     out = capsys.readouterr().out

@@ -19,6 +19,7 @@ from bayesdx.errors import ImpossibleEvidenceError
 from bayesdx.inference.budget import BudgetError
 from bayesdx.inference.engine import Engine
 from bayesdx.inference.evidence import Pattern
+from bayesdx.inference.light import LIGHT_SLOTS, light_cost
 from bayesdx.inference.program import build_program, gather
 from bayesdx.uncertainty import draw_tables
 
@@ -51,7 +52,10 @@ def _both(ref: Engine, new: Engine, ev, tables=None):
 def test_default_engine_uses_the_kernel_except_for_one_off_batch_patterns(net):
     eng = Engine(net)
     assert eng.kernel == "auto"
-    ev = {"anc": "severe", "sex": net.states["sex"][0]}
+    # more abnormal findings than the light program's slots: a single query runs its plan
+    wide = sorted(net.findings, key=lambda f: -len(net.parents[f]))[:LIGHT_SLOTS + 1]
+    ev = {f: net.states[f][1] for f in wide} | {"sex": net.states["sex"][0]}
+    assert light_cost(eng, eng.validate(ev)) is None
     plan = eng.plan(Pattern.of(net, [eng.validate(ev)]))
     one = eng.posterior_batch([ev])  # one case of a batch: numpy, no program built
     assert not plan.__dict__.get("_programs")
@@ -186,8 +190,8 @@ def test_draws_split_between_threads_give_the_same_numbers(net, compiled_engine,
 def test_pairs_side_by_side_give_one_at_a_time_numbers(net, tiny_net, compiled_engine, monkeypatch,
                                                        draws, cases):
     """The lanes kernel (LANES pairs side by side) gives the one-pair kernel's numbers bit
-    for bit: full blocks and a partial last block, impossible draws included, and on the
-    tiny network brute force to 1e-12."""
+    for bit: full blocks and a partial last block, impossible draws included, plans and
+    slot passes (per-case maps), and on the tiny network brute force to 1e-12."""
     from bayesdx.inference import program
 
     monkeypatch.setattr(program, "THREADS", 1)
@@ -195,14 +199,18 @@ def test_pairs_side_by_side_give_one_at_a_time_numbers(net, tiny_net, compiled_e
     rng = random.Random(draws)
     evs = [random_evidence(net, rng, max_nodes=14, findings_only=True, abnormal=0.7)
            for _ in range(4)] + [{"anc": "severe", "hb": net.states["hb"][-1], "plt": "low"}]
-    for ev in evs:
-        batch = [ev] * cases
+
+    def same_both_ways(batch, method):
         monkeypatch.setattr(program, "LANES_ON", False)
-        one = compiled_engine.posterior_batch(batch, tables=T, method="pattern")
+        one = compiled_engine.posterior_batch(batch, tables=T, method=method)
         monkeypatch.setattr(program, "LANES_ON", True)
-        side = compiled_engine.posterior_batch(batch, tables=T, method="pattern")
+        side = compiled_engine.posterior_batch(batch, tables=T, method=method)
         np.testing.assert_array_equal(one.probs, side.probs)
         np.testing.assert_array_equal(one.log_evidence, side.log_evidence)
+
+    for ev in evs:
+        same_both_ways([ev] * cases, "pattern")
+    same_both_ways([evs[i % len(evs)] for i in range(cases * 3)] + [{}], "slots")  # maps per case
     tiny = Engine(tiny_net, kernel="compiled")
     Tt = draw_tables(tiny_net, 20, seed=1)
     ev = {"anc": "severe", "plt": "low", "fever": "present"}

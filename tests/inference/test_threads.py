@@ -102,7 +102,8 @@ def test_eight_threads_on_one_engine_match_a_serial_run(net):
 @pytest.mark.parametrize("threads", [8])
 def test_plan_cache_lookups_under_contention(net, threads):
     """Many threads asking for the same few patterns get one cached plan each."""
-    eng = Engine(Network.from_knowledge(net.kb), cache_size=4)
+    # (kernel="compiled": the default runs these light queries without a plan)
+    eng = Engine(Network.from_knowledge(net.kb), cache_size=4, kernel="compiled")
     evs = [{"anc": "severe"}, {"hb": "low"}, {"plt": "low"}, {"anc": "mild", "sex": "female"}]
     seen: list = []
 

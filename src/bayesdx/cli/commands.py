@@ -158,8 +158,15 @@ def cmd_diagnose(args) -> int:
     """Rank the causes for each case in a case file, streaming one result per case."""
     from ..case import iter_cases
     from ..batch import score_cases
+    from ..errors import Problem, QueryError
     from ..progress import progress_bar
 
+    rank_by = getattr(args, "rank_by", "posterior")
+    no_scores = getattr(args, "no_scores", False)
+    if no_scores and rank_by != "posterior":
+        raise QueryError(Problem("--rank-by", "", "must be posterior with --no-scores (ranking by a "
+                                 "counterfactual score needs the scores)", repr(rank_by),
+                                 "drop --no-scores, or rank by posterior"))
     model = model_of(args)
     budget = None
     if args.budget_seconds is not None:
@@ -175,7 +182,7 @@ def cmd_diagnose(args) -> int:
             yield pc
 
     results = score_cases(keep(parsed), model=model, draws=args.draws, seed=args.seed,
-                          rank_by=getattr(args, "rank_by", "posterior"),
+                          scores=not no_scores, rank_by=rank_by,
                           budget=budget, approximate=not args.exact,
                           tolerance=args.interval_error / 100)
     code = 0

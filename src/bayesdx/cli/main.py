@@ -136,6 +136,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "alone would produce; disablement = expected number that would become less "
                    "abnormal without it; needed = P(present and at least one abnormal finding "
                    "needs it). Default posterior (the contract's order)")
+    s.add_argument("--no-scores", action="store_true", help="skip the counterfactual scores "
+                   "(the 'needed' column; ~0.05-0.35 s a complete work-up): posteriors and "
+                   "intervals only, for large batches")
     s.add_argument("--budget-seconds", type=_seconds, default=None, metavar="S",
                    help="estimated seconds the exact posterior may take (default 8); beyond it "
                    "the posterior is a labelled approximation with its Monte-Carlo error")

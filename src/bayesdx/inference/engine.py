@@ -40,6 +40,7 @@ import numpy as np
 from ..errors import CaseError, ImpossibleEvidenceError, Problem, check_option, suggest
 from .budget import NS_PER_OP, NS_PER_OP_COMPILED, Budget, BudgetError, Cost, plan_cost
 from .factors import prepare
+from .light import light_cost, light_posterior
 from .pattern import add_constant_findings, run_frontier
 from .program import run_frontier_compiled
 from ..knowledge.network import Network, Tables
@@ -57,7 +58,8 @@ KERNELS = ("auto", "compiled", "numpy")
 (:mod:`bayesdx.inference.program`), one numpy einsum per operation
 (:mod:`bayesdx.inference.pattern`, the reference), or ``"auto"`` (default): the
 kernel, except a pattern of a batch with fewer than :data:`COMPILE_PAIRS` (draw,
-case) pairs. Same numbers to rounding."""
+case) pairs, and a light single query by the light program without a plan
+(:mod:`bayesdx.inference.light`). Same numbers to rounding."""
 
 COMPILE_PAIRS = 8
 """In :meth:`Engine.posterior_batch` (``kernel="auto"``), a pattern runs by the compiled
@@ -222,7 +224,8 @@ class Engine:
         """Exact posterior of every cause given ``evidence`` (node -> state).
 
         The query's cost is estimated first (:meth:`estimate`); memory is kept
-        within ``budget`` (default: the engine's) by running draws in chunks.
+        within ``budget`` (default: the engine's) by running draws in chunks. A light query
+        (``kernel="auto"``, one draw) runs without a plan (:mod:`bayesdx.inference.light`).
 
         Raises
         ------
@@ -236,14 +239,19 @@ class Engine:
         idx = self.validate(evidence)
         budget = budget or self.budget
         D = tables.draws if tables else 1
-        cost = plan_cost(self.plan(Pattern.of(self.net, [idx])), D,
-                         compiled=self._use_kernel(D, False))
+        light = light_cost(self, idx, D) if self.kernel == "auto" else None
+        cost = light or plan_cost(self.plan(Pattern.of(self.net, [idx])), D,
+                                  compiled=self._use_kernel(D, False))
         if not cost.within(budget):  # time or memory
             raise BudgetError("evidence", cost, budget)
-        probs, logz = self._run([idx], tables)
-        if not np.isfinite(logz[0, 0]):
+        if light:  # few abnormal findings: the precompiled light program, no plan
+            p, lz = light_posterior(self, idx, tables or self.net.tables())
+        else:
+            probs, logz = self._run([idx], tables)
+            p, lz = probs[0, 0], float(logz[0, 0])
+        if not np.isfinite(lz):
             raise ImpossibleEvidenceError(self.conflict(evidence, tables))
-        return Posterior(self.causes, probs[0, 0], self._priors, float(logz[0, 0]), dict(evidence))
+        return Posterior(self.causes, p, self._priors, lz, dict(evidence))
 
     def posterior_batch(self, evidences: Sequence[Mapping[str, str]],
                         tables: Tables | None = None, *, method: str = "auto",

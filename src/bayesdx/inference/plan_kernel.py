@@ -37,20 +37,21 @@ from numba import njit
 __all__ = ["LANES", "run_cases", "run_cases_lanes", "run_program", "run_program_lanes"]
 
 
+@njit(cache=True, nogil=True)
+def _slot_record(code, pc):  # pragma: no cover - compiled
+    """Record 3's fields: offsets of ``Y`` and the map, ``K``, ``R``, and the slot's loop
+    lengths (blocks above it, numbers below it, numbers per ``(k, r)``)."""
+    S = code[pc + 6]
+    s = code[pc + 7]
+    return code[pc + 1], code[pc + 2], code[pc + 4], code[pc + 5], 1 << (S - 1 - s), 1 << s, 1 << S
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def _slot_map(code, pc, ws):  # pragma: no cover - compiled (tested through the engine)
     """Record 3 (see the module docstring), in place."""
-    offy = code[pc + 1]
-    offm = code[pc + 2]
     if ws[code[pc + 3]] == 0.0:
         return
-    K = code[pc + 4]
-    R = code[pc + 5]
-    S = code[pc + 6]
-    s = code[pc + 7]
-    lo_n = 1 << (S - 1 - s)
-    hi_n = 1 << s
-    blk = 1 << S
+    offy, offm, K, R, lo_n, hi_n, blk = _slot_record(code, pc)
     for k in range(K):
         m00 = ws[offm + 2 * k]
         m01 = ws[offm + 2 * k + 1]
@@ -192,15 +193,54 @@ LANES = 16
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
+def _slot_map_lanes(code, pc, ws, cf):  # pragma: no cover - compiled (tested through the engine)
+    """Record 3 for every lane at once, in place (``cf``: ``(4, LANES)`` scratch).
+
+    A lane whose flag is 0 holds the identity map there (the flag says so), so applying
+    it changes nothing: ``x0 * 1 + x1 * 0`` is ``x0`` exactly for the frontier's finite,
+    non-negative numbers. Each lane does :func:`_slot_map`'s arithmetic in its order."""
+    on = False
+    for w in range(LANES):
+        if ws[code[pc + 3], w] != 0.0:
+            on = True
+    if not on:
+        return
+    offy, offm, K, R, lo_n, hi_n, blk = _slot_record(code, pc)
+    tr = code[pc + 8] != 0
+    for k in range(K):
+        for w in range(LANES):
+            cf[0, w] = ws[offm + 2 * k, w]
+            cf[1, w] = ws[offm + 2 * k + 1, w]
+            cf[2, w] = ws[offm + 2 * K + 2 * k, w]
+            cf[3, w] = ws[offm + 2 * K + 2 * k + 1, w]
+        if tr:
+            for w in range(LANES):
+                t = cf[1, w]
+                cf[1, w] = cf[2, w]
+                cf[2, w] = t
+        for r in range(R):
+            base = offy + (k * R + r) * blk
+            for h in range(hi_n):
+                b2 = base + h * 2 * lo_n
+                for j in range(lo_n):
+                    for w in range(LANES):
+                        x0 = ws[b2 + j, w]
+                        x1 = ws[b2 + lo_n + j, w]
+                        ws[b2 + j, w] = x0 * cf[0, w] + x1 * cf[2, w]
+                        ws[b2 + lo_n + j, w] = x0 * cf[1, w] + x1 * cf[3, w]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
 def run_program_lanes(code, ws, nw, probs, logz):  # pragma: no cover - compiled
     """:func:`run_program` for ``nw`` pairs at once: ``ws`` is ``(size, LANES)``, lane ``w``
     the workspace of pair ``w``; ``probs`` ``(nw, C)``, ``logz`` ``(nw,)``.
 
     Every lane does exactly the arithmetic of :func:`run_program`, in the same order
     (the lane loop is innermost, so it vectorises): the numbers are the same bit for
-    bit. Programs with slot maps (record 3) are not run here."""
+    bit; slot maps (record 3): :func:`_slot_map_lanes`)."""
     idx = np.zeros(64, np.int64)
     acc = np.zeros(LANES)
+    cf = np.zeros((4, LANES))
     pc = 0
     n_code = code.shape[0]
     while pc < n_code:
@@ -287,7 +327,10 @@ def run_program_lanes(code, ws, nw, probs, logz):  # pragma: no cover - compiled
                             logz[w] += math.log(acc[w])
                         else:
                             logz[w] = -np.inf
-        else:  # 2 (record 3 is refused before the call)
+        elif op == 3:
+            _slot_map_lanes(code, pc, ws, cf)
+            pc += 9
+        else:  # 2
             off = code[pc + 1]
             n = code[pc + 2]
             cause = code[pc + 3]

@@ -69,7 +69,7 @@ class Program:
     in_offsets: np.ndarray  # start of every input in the workspace (gather order)
     n_inputs: int           # numbers the inputs take (they come first)
     size: int               # workspace numbers
-    slot_maps: bool = False  # has slot-map records (then never run side by side)
+    slot_maps: bool = False  # has slot-map records (record 3)
 
 
 def gather(net: Network, plan: Plan, T: Tables, idxs, prep: Prepared):
@@ -375,7 +375,7 @@ def run_arrays(prog: Program, arrays, shapes, probs: np.ndarray, logz: np.ndarra
     args = (prog.code, prog.size, src, src_off, prog.in_offsets, per, sd, sb, D, B, flat_p, flat_z)
     # pairs side by side (SIMD across draws and cases) when there are enough of them;
     # the numbers are the same bit for bit either way
-    run = run_cases_lanes if (LANES_ON and not prog.slot_maps and D * B >= LANES) else run_cases
+    run = run_cases_lanes if (LANES_ON and D * B >= LANES) else run_cases
     n = threads_for(D, B * ops) if ops else 1
     if n <= 1:  # (the draw range given explicitly: numba's dispatch of omitted
         run(*args, 0, D)  # arguments takes its slow path, ~0.3 ms a call)
