@@ -148,9 +148,7 @@ class Engine:
     kernel : {"auto", "compiled", "numpy"}
         How a plan is run (:data:`KERNELS`); ``"numpy"`` is the reference.
     plan_cache : PlanCache, optional
-        Another engine's compiled plans (:attr:`plan_cache`, same network; then
-        ``cache_size`` is ignored), shared: no pattern is compiled twice. Plans are
-        immutable and the cache thread-safe, so sharing changes no number.
+        Share another engine's plans (its ``plan_cache``; same network): none compiled twice.
     """
 
     def __init__(self, network: Network, cache_size: int = 256, budget: Budget | None = None,
@@ -161,24 +159,15 @@ class Engine:
         self.budget = budget or Budget()
         self.causes = tuple(network.causes)
         self._cause_index = {c: i for i, c in enumerate(self.causes)}
-        if plan_cache is not None and plan_cache.net is not network:
-            raise ValueError("Engine: plan_cache: must belong to the same network; got another "
-                             "network's cache; try Engine(net) or that network's engine.plan_cache")
-        self._cache = plan_cache if plan_cache is not None else PlanCache(network, cache_size)
+        self._cache = PlanCache.of(network, cache_size, plan_cache)
         self._plans = self._cache.plans  # pattern (or (pattern, "greedy")) -> plan
-        net = network
         self._priors = np.array(list(map(network.cause_priors().__getitem__, self.causes)))
-        self._state_index = {n: {s: i for i, s in enumerate(st)} for n, st in net.states.items()}
+        self._state_index = {n: {s: i for i, s in enumerate(st)} for n, st in network.states.items()}
 
     # ----------------------------------------------------------------- public API
 
-    plan_cache = property(lambda self: self._cache, doc="The compiled plans (shareable: "
-                          "``Engine(net, plan_cache=other.plan_cache)``).")
-
-    @property
-    def priors(self) -> np.ndarray:
-        """Prior of every cause (model order)."""
-        return self._priors.copy()
+    plan_cache = property(lambda self: self._cache, doc="The compiled plans (shareable, see ``Engine``).")
+    priors = property(lambda self: self._priors.copy(), doc="Prior of every cause (model order).")
 
     def validate(self, evidence: Mapping[str, str]) -> dict[str, int]:
         """Check node and state names; return ``node -> state index``.
