@@ -12,14 +12,19 @@ free localhost port, with headless Chromium already open, then measures
   the first page is warmed (:mod:`bayesdx.ui.serve`), and **start → warmed**
   is that time;
 * **second page**: a second page opened on the same server afterwards (the
-  floor: server and browser cache warm).
+  floor: server and browser cache warm);
+* with ``--timeline``, the first page split in the browser, in seconds since
+  the server was spawned: Streamlit's scripts loaded (DOMContentLoaded), its
+  WebSocket open, the script run's first message, the ranking chart's data
+  arrived (the first message over 8 kB: the model was ready and the script
+  ran), the Vega chunk requested and loaded, the ranking drawn.
 
 Nothing waits a fixed time (the health check and the log are polled every
 20 ms). Target (issue 12): first page with a ranking at most 1.5 s after start.
 ``benchmarks/issue12_app.py`` gives the table's row (launch -> ranking); this
 script adds the split with ``--after-warm`` and the second page.
 
-    .venv/bin/python benchmarks/app_first_page.py [--runs 5] [--json]
+    .venv/bin/python benchmarks/app_first_page.py [--runs 5] [--json] [--timeline]
 """
 
 from __future__ import annotations
@@ -43,6 +48,32 @@ from harness import CHROMIUM, RANKING_TEXT, free_port, launch_chromium, start_ap
 
 TARGET_S = 1.5
 
+#: JavaScript (before the page's scripts): the WebSocket's open and each message, with times
+TIMELINE = """
+window.__tl = {ws: []};
+(() => { const Orig = window.WebSocket;
+  function W(...a) { const ws = new Orig(...a);
+    ws.addEventListener('open', () => { window.__tl.open = performance.now(); });
+    ws.addEventListener('message', (e) => window.__tl.ws.push([performance.now(), e.data.byteLength || e.data.size || 0]));
+    return ws; }
+  W.prototype = Orig.prototype; Object.setPrototypeOf(W, Orig); window.WebSocket = W; })();
+"""
+SPLIT = ("scripts_loaded", "websocket_open", "first_message", "ranking_data", "vega_requested", "vega_loaded")
+
+
+def _split(page, t0: float) -> dict:
+    """The first page's timeline (seconds since ``t0``, the server's spawn; see the docstring)."""
+    got = page.evaluate("""() => {
+      const nav = performance.getEntriesByType('navigation')[0];
+      const vega = performance.getEntriesByType('resource').find((r) => /\/embed\.[^/]*\.js$/.test(r.name));
+      const big = window.__tl.ws.find(([t, n]) => n > 8192);
+      return {origin: performance.timeOrigin, scripts_loaded: nav.domContentLoadedEventEnd,
+              websocket_open: window.__tl.open, first_message: (window.__tl.ws[0] || [null])[0],
+              ranking_data: big ? big[0] : null, vega_requested: vega ? vega.startTime : null,
+              vega_loaded: vega ? vega.responseEnd : null}; }""")
+    base = got.pop("origin") / 1000 - t0
+    return {k: (None if v is None else base + v / 1000) for k, v in got.items()}
+
 
 def _warmed(log: Path, timeout: float = 120.0) -> float:
     """Wait until the server's log says the first page is warmed (bayesdx.ui.serve); its time."""
@@ -54,11 +85,12 @@ def _warmed(log: Path, timeout: float = 120.0) -> float:
     return time.perf_counter()
 
 
-def one_run(browser, after_warm: bool) -> dict:
+def one_run(browser, after_warm: bool, timeline: bool = False) -> dict:
     log = Path(tempfile.mkstemp(prefix="bdx-first-page-", suffix=".log")[1])
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     t0 = time.perf_counter()
+    epoch0 = time.time()
     with open(log, "wb") as out:
         proc = start_app(port, out=out)  # python -m bayesdx.ui.serve app.py, as ./dev app
     try:
@@ -67,10 +99,13 @@ def one_run(browser, after_warm: bool) -> dict:
         tw = _warmed(log) if after_warm else None
         page = browser.new_page(viewport={"width": 1440, "height": 900})
         page.set_default_timeout(120_000)
+        if timeline:
+            page.add_init_script(TIMELINE)
         t2 = time.perf_counter()
         page.goto(url + "/", wait_until="commit")
         page.wait_for_function(f"() => ({RANKING_TEXT})().includes('%')", polling="raf")
         t3 = time.perf_counter()
+        split = _split(page, epoch0) if timeline else {}
         page.close()
         again = browser.new_page(viewport={"width": 1440, "height": 900})
         t4 = time.perf_counter()
@@ -86,6 +121,7 @@ def one_run(browser, after_warm: bool) -> dict:
            "second_page_s": t5 - t4}
     if tw is not None:
         out["start_to_warmed_s"] = tw - t0
+    out.update({f"at_{k}_s": v for k, v in split.items()})
     return out
 
 
@@ -95,18 +131,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--after-warm", action="store_true",
                     help="open the page once the server reports the first page warmed")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
+    ap.add_argument("--timeline", action="store_true",
+                    help="split the first page in the browser (seconds since the server's spawn)")
     args = ap.parse_args(argv)
     if not Path(CHROMIUM).exists():
         print(f"{CHROMIUM} not found: apt-get install -y chromium chromium-driver", file=sys.stderr)
         return 2
     with sync_playwright() as p:
         browser = launch_chromium(p)
-        runs = [one_run(browser, args.after_warm) for _ in range(args.runs)]
+        runs = [one_run(browser, args.after_warm, args.timeline) for _ in range(args.runs)]
         browser.close()
-    keys = ("server_up_s", *(("start_to_warmed_s",) if args.after_warm else ()), "page_to_ranking_s",
+    split = tuple(f"at_{k}_s" for k in SPLIT) if args.timeline else ()
+    keys = ("server_up_s", *(("start_to_warmed_s",) if args.after_warm else ()), *split, "page_to_ranking_s",
             "start_to_ranking_s", "second_page_s")
+    runs = [{k: (float("nan") if v is None else v) for k, v in r.items()} for r in runs]
     res = {"runs": runs, **{f"median_{k}": statistics.median(r[k] for r in runs) for k in keys},
-           "target_s": TARGET_S}
+           "target_s": TARGET_S, "load_average": os.getloadavg()}
     if args.json:
         print(json.dumps(res, indent=2))
     else:

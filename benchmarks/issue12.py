@@ -20,7 +20,9 @@ unless said otherwise:
   ``--interval-step``-th case (default every case): median and max, with the draws used;
 * ``app-whiskers``: in the app (headless Chromium), click -> the interval
   whiskers of the new evidence drawn, intervals switched on, on a light case and
-  on a complete work-up (``issue12_app.py`` says how the page knows);
+  on a complete work-up: the first whiskers (streamed, the first stage of draws;
+  the row's figure) and the final ones (in its note; ``issue12_app.py`` says how
+  the page knows);
 * ``batch-cli``: ``bayesdx diagnose examples/batch.yaml`` (3 cases, one misspelt
   on purpose: exit 2 expected) in a fresh process: wall, CPU, peak RSS;
 * ``cohort-cli``: ``bayesdx diagnose`` (CLI defaults: intervals of up to 1,000 draws) on one

@@ -107,3 +107,22 @@ def test_draws_stop_at_the_first_stage_within_the_tolerance(tiny_engine):
     loose = interval_estimate(tiny_engine, ev, draws=800, seed=1, tolerance=1.0)
     assert loose.draws == stages[0] == 100
 
+
+
+def test_interval_stages_end_in_interval_estimate_and_show_each_stage(tiny_engine):
+    from bayesdx.uncertainty import _stages, interval_estimate, interval_stages
+
+    ev = {"anc": "severe", "fever": "present", "plt": "low"}
+    for tol in (0.0, 0.02):
+        stages = list(interval_stages(tiny_engine, ev, draws=800, seed=1, tolerance=tol))
+        final = interval_estimate(tiny_engine, ev, draws=800, seed=1, tolerance=tol)
+        assert [s.final for s in stages] == [False] * (len(stages) - 1) + [True]
+        assert [s.draws for s in stages] == _stages(800, 800)[:len(stages)]
+        np.testing.assert_array_equal(stages[-1].bounds, final.bounds)
+        assert (stages[-1].draws, stages[-1].mc_error, stages[-1].note) == (final.draws, final.mc_error, final.note)
+        for s in stages[:-1]:  # each stage on the way: the seed's first draws, their error above the target
+            ref, p = _direct(tiny_engine, ev, 800, 1, s.draws)
+            np.testing.assert_array_equal(s.bounds, ref)
+            assert s.mc_error > tol and "so far" in s.note
+        only = list(interval_stages(tiny_engine, ev, draws=800, seed=1, tolerance=tol, partial=False))
+        assert len(only) == 1 and only[0].final

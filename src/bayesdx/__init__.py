@@ -28,20 +28,24 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .counterfactual import CounterfactualScores, counterfactual, counterfactual_batch
-from .batch import diagnose_many, score_cases
-from .diagnosis import CauseResult, Diagnosis, Model, diagnose, load_model
-from .errors import (
-    BayesdxError,
-    CaseError,
-    ImpossibleEvidenceError,
-    KnowledgeError,
-    Problem,
-    UsageError,
-)
-from .differential import CauseWorkup, DifferentialTests, cause_workup, differential_tests
-from .explanations import JointExplanation, JointExplanations, joint_explanations, only_cause
-from .inference.engine import BatchPosterior, Engine, Posterior
+# The flat API is imported on first use (PEP 562), so that ``python -m bayesdx.ui.serve``
+# starts the app's server without first importing numpy, scipy and the engine (~0.6 s):
+# its warm-up thread imports them beside the starting server.
+_LAZY = {
+    "CounterfactualScores": "counterfactual", "counterfactual": "counterfactual",
+    "counterfactual_batch": "counterfactual",
+    "diagnose_many": "batch", "score_cases": "batch",
+    "CauseResult": "diagnosis", "Diagnosis": "diagnosis", "Model": "diagnosis", "diagnose": "diagnosis",
+    "load_model": "diagnosis",
+    "BayesdxError": "errors", "CaseError": "errors", "ImpossibleEvidenceError": "errors",
+    "KnowledgeError": "errors", "Problem": "errors", "UsageError": "errors",
+    "CauseWorkup": "differential", "DifferentialTests": "differential", "cause_workup": "differential",
+    "differential_tests": "differential",
+    "JointExplanation": "explanations", "JointExplanations": "explanations",
+    "joint_explanations": "explanations", "only_cause": "explanations",
+    "BatchPosterior": "inference.engine", "Engine": "inference.engine", "Posterior": "inference.engine",
+    "score_frame": "scoring.frame",
+}
 
 __all__ = [
     "BatchPosterior",
@@ -77,9 +81,15 @@ __all__ = [
 
 
 def __getattr__(name: str):
-    """``bayesdx.score_frame`` is imported on first use (it needs pandas)."""
-    if name == "score_frame":
-        from .scoring.frame import score_frame
+    """The flat API, imported on first use (see ``_LAZY``; ``score_frame`` needs pandas)."""
+    if name in _LAZY:
+        import importlib
 
-        return score_frame
+        value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'bayesdx' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

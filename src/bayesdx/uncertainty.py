@@ -29,7 +29,7 @@ import numpy as np
 from .knowledge.network import Network, Tables
 
 __all__ = ["CHUNK_CELLS", "DEFAULT_DRAWS", "MIN_DRAWS", "STAGES", "TOLERANCE", "Z90", "Intervals",
-           "credible_intervals", "draw_tables", "interval_estimate", "sample_parameters"]
+           "credible_intervals", "draw_tables", "interval_estimate", "interval_stages", "sample_parameters"]
 
 DEFAULT_DRAWS = 1000
 """Most parameter draws an interval takes (fewer once its ends are precise enough:
@@ -165,6 +165,8 @@ class Intervals:
         Why draws were cut or no interval was given.
     tolerance : float
         The error target the draws were added until (0: every draw).
+    final : bool
+        ``False`` for a stage on the way (:func:`interval_stages`): more draws follow.
     """
 
     bounds: np.ndarray | None
@@ -173,6 +175,7 @@ class Intervals:
     mc_error: float | None
     note: str | None = None
     tolerance: float = 0.0
+    final: bool = True
 
 
 def _end_errors(sorted_probs: np.ndarray, qs) -> np.ndarray:
@@ -226,7 +229,37 @@ def interval_estimate(engine, evidence: dict[str, str], *, draws: int = DEFAULT_
     The cost of one draw is estimated from the plan before anything runs
     (:meth:`~bayesdx.inference.engine.Engine.estimate`): no more draws are taken
     than ``budget.seconds`` allows. The result depends only on the evidence,
-    ``draws``, ``seed`` and ``tolerance``, never on timing.
+    ``draws``, ``seed`` and ``tolerance``, never on timing. It is the last of
+    :func:`interval_stages` (which also shows the stages on the way).
+    """
+    for iv in interval_stages(engine, evidence, draws=draws, seed=seed, level=level, budget=budget,
+                              tolerance=tolerance, partial=False):
+        pass
+    return iv
+
+
+def interval_stages(engine, evidence: dict[str, str], *, draws: int = DEFAULT_DRAWS,
+                    seed: int = 0, level: float = 0.90, budget=None,
+                    tolerance: float = TOLERANCE, partial: bool = True):
+    """The stages of :func:`interval_estimate`, as they are computed (a generator).
+
+    Yields an :class:`Intervals` after each stage of draws that is not the last
+    (``final=False``: the intervals of the draws so far, with their Monte-Carlo
+    error), then the final one, which is exactly :func:`interval_estimate`'s
+    (the same draws of the same seed, in the same order; ``partial=False``
+    yields only it). For showing intervals at once and refining them in place.
+
+    Examples
+    --------
+    >>> from bayesdx.knowledge.network import Network
+    >>> from bayesdx.inference.engine import Engine
+    >>> eng = Engine(Network.from_knowledge())
+    >>> ev = {"anc": "severe", "exposure_antipsychotic": "clozapine_window"}
+    >>> stages = list(interval_stages(eng, ev, draws=200, seed=3, tolerance=0))
+    >>> [(s.draws, s.final) for s in stages]
+    [(40, False), (50, False), (75, False), (100, False), (150, False), (200, True)]
+    >>> bool((stages[-1].bounds == interval_estimate(eng, ev, draws=200, seed=3, tolerance=0).bounds).all())
+    True
     """
     budget = budget or engine.budget
     per_draw = engine.estimate(evidence, 1).seconds
@@ -235,17 +268,23 @@ def interval_estimate(engine, evidence: dict[str, str], *, draws: int = DEFAULT_
     if cap < min(MIN_DRAWS, draws):
         note = (f"no interval: one parameter draw costs ~{per_draw:.2g} s here and the budget "
                 f"is {budget.seconds:g} s (at least {MIN_DRAWS} draws are needed)")
-        return Intervals(None, 0, draws, None, note, tolerance)
+        yield Intervals(None, 0, draws, None, note, tolerance)
+        return
     tables = draw_tables(engine.net, draws, seed)
     q = (1 - level) / 2
+    stages = _stages(draws, cap)
     parts, done, err = [], 0, None
-    for n in _stages(draws, cap):
+    for n in stages:
         parts.append(_draw_posteriors(engine, evidence, tables.draw_slice(done, n)))
         done = n
         probs = np.concatenate(parts)  # contiguous (quantiles of a strided view can differ in the last bit)
         err = _mc_error(np.sort(probs, axis=0), (q, 1 - q))
-        if err <= tolerance:
+        if err <= tolerance or n == stages[-1]:
             break
+        if partial:
+            yield Intervals(np.nanquantile(probs, [q, 1 - q], axis=0).T, done, draws, err,
+                            f"{done} draws so far; more follow until every end's Monte-Carlo error "
+                            f"is within {tolerance:g}", tolerance, final=False)
     bounds = np.nanquantile(probs, [q, 1 - q], axis=0).T
     if done == draws:
         note = None
@@ -255,7 +294,7 @@ def interval_estimate(engine, evidence: dict[str, str], *, draws: int = DEFAULT_
     else:
         note = (f"{done} of up to {draws} draws: every end's Monte-Carlo error is within "
                 f"{tolerance:g}")
-    return Intervals(bounds, done, draws, err, note, tolerance)
+    yield Intervals(bounds, done, draws, err, note, tolerance)
 
 
 def _draw_posteriors(engine, evidence, tables: Tables) -> np.ndarray:

@@ -93,3 +93,21 @@ def test_posterior_object_is_frozen_and_ranked(tiny_engine):
         post.probs = None  # type: ignore[misc]
     ranked = post.ranked()
     assert [p for _, p in ranked] == sorted((p for _, p in ranked), reverse=True)
+
+
+def test_engines_share_a_plan_cache_without_changing_a_number(net):
+    from bayesdx.inference.engine import Engine
+    from bayesdx.inference.plan import Pattern
+
+    first = Engine(net, cache_size=8)
+    second = Engine(net, plan_cache=first.plan_cache)
+    ev = {"anc": "severe", "exposure_antipsychotic": "clozapine_window", "smear_lgl": "present"}
+    ev = {k: v for k, v in ev.items() if k in net.states}
+    p1 = first.posterior(ev).probs
+    pattern = Pattern.of(net, [first.validate(ev)])
+    assert second.plan(pattern) is first.plan(pattern)  # compiled once, used by both
+    np.testing.assert_array_equal(second.posterior(ev).probs, p1)
+    np.testing.assert_array_equal(Engine(net).posterior(ev).probs, p1)
+    other = type(net).from_knowledge(net.kb)
+    with pytest.raises(ValueError, match="plan_cache: must belong to the same network"):
+        Engine(other, plan_cache=first.plan_cache)

@@ -61,6 +61,18 @@ def labels():
     return load_model().net.labels
 
 
+def test_the_first_runs_vega_preload_is_hidden_and_takes_no_room(app):
+    app.open()
+    app.page.wait_for_function(f"() => ({RANKING_TEXT})().includes('%')")
+    charts = app.page.locator('[data-testid="stVegaLiteChart"]')
+    assert charts.count() == 1 and app.page.locator(".st-key-bdx-ranking").locator(charts).count() == 1
+    room = app.page.evaluate("""() => { const e = document.querySelector('.st-key-bdx-preload');
+        return e ? e.parentElement.getBoundingClientRect().height + getComputedStyle(e.parentElement).display : 'gone'; }""")
+    assert room in ("gone", "0none")
+    app.rerun(lambda: app.page.get_by_text("90% credible intervals").click())  # later runs: an empty slot
+    assert app.page.locator(".st-key-bdx-preload").locator('[data-testid="stVegaLiteChart"]').count() == 0
+
+
 def test_clozapine_agranulocytosis_through_the_widgets(app):
     app.open()
     app.expect_text("not a medical device")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -263,3 +264,14 @@ def test_numbers_of_the_priors_are_named_in_words(model):
     assert finding_label(model, "test_duffy_null") == "Duffy-null red-cell phenotype (Fy(a-b-))"
     assert finding_label(model, "anc") == "Neutrophil count"
     assert reference_text(model, ("R22", "E")).startswith("R22: Alvir")
+
+
+def test_the_ranking_spec_file_is_what_altair_builds():
+    """The first page draws the ranking from ranking_spec.json without importing Altair."""
+    from bayesdx.ui import charts
+
+    assert json.loads(charts.RANKING_SPEC.read_text()) == charts.build_ranking_layers(), (
+        "charts.build_ranking_layers() changed: run python -c \"from bayesdx.ui.charts import "
+        "write_ranking_spec; write_ranking_spec()\"")
+    spec, _ = charts.ranking_chart([{"id": "a", "label": "A", "family": "drug", "prior": 0.1, "posterior": 0.5}])
+    assert spec["height"] == max(charts.ROW, 40) and spec["layer"] == charts.build_ranking_layers()["layer"]

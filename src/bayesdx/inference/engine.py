@@ -147,28 +147,27 @@ class Engine:
         Memory and time limits of one query (:mod:`bayesdx.inference.budget`).
     kernel : {"auto", "compiled", "numpy"}
         How a plan is run (:data:`KERNELS`); ``"numpy"`` is the reference.
+    plan_cache : PlanCache, optional
+        Share another engine's plans (its ``plan_cache``; same network): none compiled twice.
     """
 
     def __init__(self, network: Network, cache_size: int = 256, budget: Budget | None = None,
-                 kernel: str = "auto"):
+                 kernel: str = "auto", plan_cache: PlanCache | None = None):
         check_option("Engine: kernel", kernel, KERNELS)
         self.kernel = kernel
         self.net = network
         self.budget = budget or Budget()
         self.causes = tuple(network.causes)
         self._cause_index = {c: i for i, c in enumerate(self.causes)}
-        self._cache = PlanCache(network, cache_size)
+        self._cache = PlanCache.of(network, cache_size, plan_cache)
         self._plans = self._cache.plans  # pattern (or (pattern, "greedy")) -> plan
-        net = network
-        self._priors = np.array([network.cause_priors()[c] for c in self.causes])
-        self._state_index = {n: {s: i for i, s in enumerate(st)} for n, st in net.states.items()}
+        self._priors = np.array(list(map(network.cause_priors().__getitem__, self.causes)))
+        self._state_index = {n: {s: i for i, s in enumerate(st)} for n, st in network.states.items()}
 
     # ----------------------------------------------------------------- public API
 
-    @property
-    def priors(self) -> np.ndarray:
-        """Prior of every cause (model order)."""
-        return self._priors.copy()
+    plan_cache = property(lambda self: self._cache, doc="The compiled plans (shareable, see ``Engine``).")
+    priors = property(lambda self: self._priors.copy(), doc="Prior of every cause (model order).")
 
     def validate(self, evidence: Mapping[str, str]) -> dict[str, int]:
         """Check node and state names; return ``node -> state index``.

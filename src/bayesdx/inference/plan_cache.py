@@ -53,6 +53,17 @@ class PlanCache:
         self.plans: OrderedDict[Pattern | tuple, Plan] = OrderedDict()
         self.lock = threading.Lock()
 
+    @classmethod
+    def of(cls, net: Network, size: int, shared: PlanCache | None = None) -> PlanCache:
+        """``shared`` (another engine's cache, to share its plans: immutable once compiled,
+        so sharing changes no number), checked to be ``net``'s; else a new cache of ``size``."""
+        if shared is None:
+            return cls(net, size)
+        if shared.net is not net:
+            raise ValueError("Engine: plan_cache: must belong to the same network; got another "
+                             "network's cache; try Engine(net) or that network's engine.plan_cache")
+        return shared
+
     def get(self, pattern: Pattern, run_ns: float | None = None) -> Plan:
         """The plan of ``pattern`` for a use of ``run_ns`` (see the module docstring)."""
         if run_ns is None:

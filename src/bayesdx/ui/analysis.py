@@ -2,10 +2,10 @@
 
 These cost more than the ranking (an explanation runs one query per finding,
 the intervals up to 1,000 draws of the priors, the sensitivity two runs per number),
-so they run on a second engine with its own plan cache
+so they run on a second engine, which shares the ranking engine's compiled plans
 (:func:`bayesdx.ui.state.get_analysis_engine`; the engines lock their own
-caches, so sessions never wait for each other's queries) and are cached by
-evidence. Every number comes from
+caches, so sessions never wait for each other's queries), and are cached by
+evidence; the intervals are streamed stage by stage (:func:`interval_stream`). Every number comes from
 :mod:`bayesdx.explain`, :mod:`bayesdx.uncertainty`, :mod:`bayesdx.voi` and
 :mod:`bayesdx.sensitivity`; this module only lays them out.
 """
@@ -13,6 +13,9 @@ evidence. Every number comes from
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
 
 import pandas as pd
 import streamlit as st
@@ -21,7 +24,7 @@ from ..diagnosis import Diagnosis, Model
 from ..errors import BayesdxError
 from ..explain import explain
 from ..sensitivity import sensitivity
-from ..uncertainty import interval_estimate
+from ..uncertainty import interval_stages
 from ..voi import next_tests
 from . import jobs, state
 from .charts import chart_height, tornado_chart, why_chart, why_rows
@@ -36,8 +39,9 @@ from .labels import (
 from .markup import md
 from ..words import pct, state_text
 
-__all__ = ["ANALYSIS_SECONDS", "DRAWS", "NEXT_ROWS", "TORNADO_TOP", "WHY_BARS", "interval_details",
-           "next_tests_panel", "sensitivity_panel", "too_heavy", "why_panel", "why_sentence"]
+__all__ = ["ANALYSIS_SECONDS", "DRAWS", "INTERVALS_KEPT", "NEXT_ROWS", "TORNADO_TOP", "WHY_BARS",
+           "IntervalStage", "interval_details", "interval_stream", "next_tests_panel", "sensitivity_panel",
+           "too_heavy", "why_panel", "why_sentence"]
 
 DRAWS = 1000
 """Draws of the uncertain numbers of ``priors/`` behind each credible interval."""
@@ -71,17 +75,6 @@ def _explain_cached(_model: Model, digest: str, cause: str, evidence: EvidenceKe
     return explain(engine, cause, dict(evidence))
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
-def _intervals_cached(_model: Model, digest: str, evidence: EvidenceKey):
-    engine = state.get_analysis_engine()
-    iv = interval_estimate(engine, dict(evidence), draws=DRAWS, seed=0)
-    if iv.bounds is None:
-        return {}, 0, None
-    b = iv.bounds
-    return ({c: (float(b[i, 0]), float(b[i, 1])) for i, c in enumerate(engine.causes)
-             if math.isfinite(b[i, 0]) and math.isfinite(b[i, 1])}, iv.draws, iv.mc_error)
-
-
 @st.cache_data(max_entries=128, show_spinner=False)
 def _next_tests_cached(_model: Model, digest: str, evidence: EvidenceKey):
     engine = state.get_analysis_engine()
@@ -97,19 +90,66 @@ def _sensitivity_cached(_model: Model, digest: str, cause: str, evidence: Eviden
     return s.posterior, tuple(shown), len(s.items), undefined
 
 
-def interval_details(model: Model, evidence):
-    """``(intervals, draws used, Monte-Carlo error of the ends)``: every cause's 90% credible
-    interval (5th-95th percentile over up to :data:`DRAWS` draws, added until the ends are
-    within :data:`~bayesdx.uncertainty.TOLERANCE`) and what it rests on.
+INTERVALS_KEPT = 256
+"""Final credible intervals kept (by knowledge version and evidence), shared by every session."""
 
-    Cached by evidence; ``None`` when the model cannot give one for this
-    evidence. A cause whose interval is undefined is left out.
+IntervalStage = tuple[dict[str, tuple[float, float]], int, "float | None", bool]
+"""``(intervals by cause, draws used, Monte-Carlo error of the ends, final?)``."""
+
+_FINAL: OrderedDict = OrderedDict()  # (digest, evidence key) -> final IntervalStage
+_FINAL_LOCK = threading.Lock()
+
+
+def _stage(engine, iv) -> IntervalStage:
+    b = iv.bounds
+    if b is None:
+        return {}, 0, None, iv.final
+    return ({c: (float(b[i, 0]), float(b[i, 1])) for i, c in enumerate(engine.causes)
+             if math.isfinite(b[i, 0]) and math.isfinite(b[i, 1])}, iv.draws, iv.mc_error, iv.final)
+
+
+def interval_stream(model: Model, evidence) -> Iterator[IntervalStage]:
+    """Every cause's 90% credible interval, stage by stage as the draws come in.
+
+    Yields the intervals of the first :data:`~bayesdx.uncertainty.STAGES` of
+    draws at once (``final`` False: their Monte-Carlo error is stated), then
+    each later stage, then the final intervals (``final`` True), which are
+    exactly :func:`bayesdx.uncertainty.interval_estimate`'s for the same seed
+    (:func:`~bayesdx.uncertainty.interval_stages`: up to :data:`DRAWS` draws,
+    added until the ends are within :data:`~bayesdx.uncertainty.TOLERANCE`).
+    Final intervals are kept (:data:`INTERVALS_KEPT`): for evidence seen before
+    only the final stage is yielded. A cause whose interval is undefined is left
+    out; draws used 0: no interval for this evidence. Raises
+    :class:`~bayesdx.errors.BayesdxError` when the model cannot give one.
     """
+    key = (model.kb.digest, _key(evidence))
+    with _FINAL_LOCK:
+        got = _FINAL.get(key)
+        if got is not None:
+            _FINAL.move_to_end(key)
+    if got is not None:
+        yield got
+        return
+    engine = state.get_analysis_engine()
+    for iv in interval_stages(engine, dict(evidence), draws=DRAWS, seed=0):
+        got = _stage(engine, iv)
+        if iv.final:
+            with _FINAL_LOCK:
+                _FINAL[key] = got
+                while len(_FINAL) > INTERVALS_KEPT:
+                    _FINAL.popitem(last=False)
+        yield got
+
+
+def interval_details(model: Model, evidence):
+    """``(intervals, draws used, Monte-Carlo error of the ends)``, the final ones of
+    :func:`interval_stream` (computed if not kept); ``None`` when the model cannot
+    give an interval for this evidence."""
     try:
-        got = _intervals_cached(model, model.kb.digest, _key(evidence))
+        *_, (iv, n, err, _final) = interval_stream(model, evidence)
     except BayesdxError:
         return None
-    return None if not got[1] else got
+    return None if not n else (iv, n, err)
 
 
 # --------------------------------------------------------------------------- bounded work

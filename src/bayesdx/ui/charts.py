@@ -16,18 +16,37 @@ Examples
 from __future__ import annotations
 
 import copy
+import json
 import math
 from collections.abc import Sequence
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
-import altair as alt
 import pandas as pd
 
 from ..words import pct
 
-__all__ = ["FAMILIES", "FAMILY_COLORS", "chart_height", "compare_chart", "family_legend_html", "ranking_chart",
-           "effect_text", "tornado_chart", "why_chart", "why_rows"]
+
+class _Altair:
+    """:mod:`altair`, imported on first use (its import and first validated spec cost
+    ~0.5 s): the first page's only chart, the ranking, has its spec in
+    ``ranking_spec.json`` (:func:`build_ranking_layers` made it; a test compares)."""
+
+    def __getattr__(self, name: str):
+        import altair
+
+        return getattr(altair, name)
+
+
+alt = _Altair()
+RANKING_SPEC = Path(__file__).with_name("ranking_spec.json")
+"""The ranking chart's layers as :func:`build_ranking_layers` builds them (regenerate:
+``python -c "from bayesdx.ui.charts import write_ranking_spec; write_ranking_spec()"``)."""
+
+__all__ = ["FAMILIES", "FAMILY_COLORS", "RANKING_SPEC", "build_ranking_layers", "chart_height", "compare_chart",
+           "family_legend_html", "ranking_chart", "effect_text", "tornado_chart", "why_chart", "why_rows",
+           "write_ranking_spec"]
 
 FAMILIES = ("marrow", "autoimmune", "infection", "drug", "nutritional", "congenital", "other")
 FAMILY_COLORS = ("#7b3294", "#e08214", "#c51b7d", "#2166ac", "#1b7837", "#8c510a", "#6b6b6b")
@@ -83,6 +102,24 @@ def _y(field: str = "label", size: int = 13) -> alt.Y:
 
 @lru_cache(maxsize=64)
 def _ranking_spec(n: int) -> dict[str, Any]:
+    """The ranking chart's spec for ``n`` rows: :func:`_ranking_layers` (built and validated by
+    Altair once per process, ~0.1-0.2 s) with its height; only the height depends on ``n``."""
+    return {**_ranking_layers(), "height": max(ROW * n, 40)}
+
+
+@lru_cache(maxsize=1)
+def _ranking_layers() -> dict[str, Any]:
+    return json.loads(RANKING_SPEC.read_text(encoding="utf-8"))
+
+
+def write_ranking_spec() -> None:
+    """Write :data:`RANKING_SPEC` from :func:`build_ranking_layers` (after changing the chart)."""
+    RANKING_SPEC.write_text(json.dumps(build_ranking_layers(), indent=1) + "\n", encoding="utf-8")
+
+
+def build_ranking_layers() -> dict[str, Any]:
+    """The ranking chart's layers (bars, whiskers, prior ticks, percentages), built and
+    validated by Altair; saved as :data:`RANKING_SPEC`."""
     tooltip = [alt.Tooltip("label:N", title="Cause"), alt.Tooltip("family:N", title="Family"),
                alt.Tooltip("Posterior:N", title="Posterior"), alt.Tooltip("Interval:N", title="90% interval"),
                alt.Tooltip("Prior:N", title="Prior"), alt.Tooltip("id:N", title="Id")]
@@ -106,7 +143,7 @@ def _ranking_spec(n: int) -> dict[str, Any]:
     outside = out.mark_text(align="left", dx=5, color="#222222", **text).encode(x="tx:Q", text="text:N")
     inside = base.transform_filter("datum.inside").mark_text(
         align="right", dx=-6, color="#ffffff", **text).encode(x="tx:Q", text="text:N")
-    return _spec(alt.layer(bars, whisker, *caps, prior, halo, outside, inside).properties(height=max(ROW * n, 40)))
+    return _spec(alt.layer(bars, whisker, *caps, prior, halo, outside, inside).properties(height=ROW))
 
 
 def _label_place(post: float, prior: float) -> tuple[float, bool]:

@@ -27,7 +27,7 @@ from ..inference.approx import Cancelled
 from ..inference.budget import Budget
 from ..inference.engine import Engine
 
-__all__ = ["APP_BUDGET", "LIGHT_ABNORMAL", "SESSION_PLANS", "Job", "abnormal_count", "is_light",
+__all__ = ["APP_BUDGET", "LIGHT_ABNORMAL", "Job", "abnormal_count", "is_light",
            "session_model", "start"]
 
 APP_BUDGET = Budget(seconds=2.0)
@@ -37,10 +37,6 @@ approximation beyond): a page should answer within seconds, not the CLI's 8."""
 LIGHT_ABNORMAL = 8
 """Queries with fewer abnormal findings cost milliseconds (the frontier doubles with each):
 they run on the shared engine. The rest run in the session's own job."""
-
-SESSION_PLANS = 16
-"""Plans kept by a session's own engine (heavy patterns only)."""
-
 
 def abnormal_count(model: Model, evidence: Mapping[str, str]) -> int:
     """Findings in the evidence that are not in their baseline state."""
@@ -54,10 +50,12 @@ def is_light(model: Model, evidence: Mapping[str, str]) -> bool:
 
 
 def session_model(model: Model, store: dict) -> Model:
-    """``model`` with the session's own engine (created on first use, kept in ``store``)."""
+    """``model`` with the session's own engine (created on first use, kept in ``store``): the
+    app's budget, and the shared engine's compiled plans (a heavy pattern compiled for the
+    ranking is not compiled again for its intervals or analyses)."""
     eng = store.get("bdx.engine")
     if eng is None or eng.net is not model.net:
-        eng = Engine(model.net, cache_size=SESSION_PLANS, budget=APP_BUDGET)
+        eng = Engine(model.net, budget=APP_BUDGET, plan_cache=model.engine.plan_cache)
         store["bdx.engine"] = eng
     return Model(model.kb, model.net, eng)
 

@@ -25,6 +25,7 @@ from .charts import (
     ranking_chart,
 )
 from ..alerts import check_alerts
+from ..uncertainty import TOLERANCE
 from .labels import cause_label, node_label, reference_text
 from .markup import md
 from ..words import pct, state_text
@@ -82,17 +83,19 @@ def conflict_box(model: Model, err: BayesdxError) -> None:
         st.error(f"No ranking for this evidence: {md(err)}", icon="⛔")
 
 
-def top_summary(model: Model, d: Diagnosis, n: int = 3) -> Callable[[dict | None], None]:
+def top_summary(model: Model, d: Diagnosis, n: int = 3) -> Callable[..., None]:
     """The top causes in one line, readable at a glance; returns a function that redraws the
-    line with each cause's 90% credible interval in words (``96%, 80-99%``) once they are known."""
+    line with each cause's 90% credible interval in words (``96%, 80-99%``) once they are known
+    (``refining=True``: a stage on the way, said so)."""
     slot = st.container(key="bdx-top").empty()
 
-    def draw(iv: dict[str, tuple[float, float]] | None = None) -> None:
+    def draw(iv: dict[str, tuple[float, float]] | None = None, refining: bool = False) -> None:
         parts = []
         for i, c in enumerate(d.causes[:n]):
             rng = f", {pct(iv[c.id][0])}–{pct(iv[c.id][1])}" if iv and c.id in iv else ""
             parts.append(f"{i + 1}. **{cause_label(model, c.id)}** {pct(c.posterior)}{rng}")
-        slot.markdown("Most probable: " + " &nbsp;·&nbsp; ".join(parts))
+        slot.markdown("Most probable: " + " &nbsp;·&nbsp; ".join(parts)
+                      + (" &nbsp;*(intervals refining …)*" if iv and refining else ""))
 
     draw(None)
     if not d.exact:
@@ -130,11 +133,12 @@ CI_HELP = ("The whisker on each bar is a 90% credible interval: the 5th to 95th 
            "cause's probability over draws of the uncertain numbers of the model (each prior, "
            "sensitivity and leak drawn within its published range), added until every end is "
            "within about 2 percentage points (at most 1,000 draws). It shows how much the answer "
-           "depends on uncertain knowledge, not how sure the diagnosis is. Takes up to about a "
-           "second for each new set of findings, after the ranking is shown.")
+           "depends on uncertain knowledge, not how sure the diagnosis is. The first whiskers show "
+           "at once, after the ranking, and are refined in place (the bar below the chart says so) "
+           "until their ends are within about 2 points.")
 
 
-def ranking_panel(model: Model, d: Diagnosis, top: Callable[[dict | None], None] | None = None) -> Callable[[], None]:
+def ranking_panel(model: Model, d: Diagnosis, top: Callable[..., None] | None = None) -> Callable[[], None]:
     """Controls (families, how many, order, intervals) and the ranking chart.
 
     The chart is drawn before its controls (into a slot above it), so that it
@@ -198,16 +202,29 @@ def ranking_panel(model: Model, d: Diagnosis, top: Callable[[dict | None], None]
         if not d.exact:
             caption(" No credible intervals for an approximate ranking.")
             return
-        with note, st.spinner("Computing the 90% credible intervals (up to 1,000 draws of the "
-                              "model's uncertain numbers) ...", show_time=True):
-            got = analysis.interval_details(model, d.evidence)
-        if got is None:
+        # streamed: the first stage's whiskers at once, labelled as refining, then redrawn in
+        # place with the final ones (those of interval_estimate for seed 0); the progress bar
+        # follows every stage (a chart redrawn at each would cost the browser more than it shows)
+        note.progress(0.0, text="Computing the 90% credible intervals (draws of the model's "
+                                "uncertain numbers) ...")
+        try:
+            for k, (iv, n, err, final) in enumerate(analysis.interval_stream(model, d.evidence)):
+                if not n:
+                    break
+                if k == 0 or final:
+                    draw(iv)
+                    if top:
+                        top(iv, refining=not final)
+                if not final:
+                    note.progress(min(1.0, n / analysis.DRAWS), text=(
+                        f"Refining the 90% credible intervals: {n:,} draws so far, Monte-Carlo error "
+                        f"of the ends ~{100 * (err or 0):.1f} points (target "
+                        f"{100 * TOLERANCE:g}; at most {analysis.DRAWS:,} draws) ..."))
+        except BayesdxError:
+            n = 0
+        if not n:
             caption(" The credible intervals could not be computed for this evidence.")
         else:
-            iv, n, err = got
-            draw(iv)
-            if top:
-                top(iv)
             caption(f" Whisker: 90% credible interval (5th-95th percentile over {n:,} draws of the "
                     "uncertain numbers of the model within their ranges; Monte-Carlo error of "
                     f"the ends ~{100 * (err or 0):.1f} points).")

@@ -13,6 +13,7 @@ lives in memory for the browser tab only.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import itertools
 import threading
@@ -35,13 +36,14 @@ from .link import FIELD_PREFIX, params_to_values, values_to_params
 from .spec import FormSpec, form_spec
 from .values import UNKNOWN, case_to_values, default_values, med_keys
 
-__all__ = ["VALUES", "K", "W", "current_values", "end_of_run", "get_analysis_engine", "get_model",
+__all__ = ["APP_PLANS", "FIRST_RUN_DONE", "VALUES", "K", "W", "current_values", "end_of_run", "get_analysis_engine", "get_model",
            "init_session", "set_field",
            "sync_url"]
 
-ANALYSIS_PLANS = 512
-"""Compiled plans kept by the analysis engine (~0.2 MB each): an explanation
-needs one plan per finding, and compiling costs more than running."""
+APP_PLANS = 768
+"""Compiled plans kept by the app's engines together (~0.2 MB each; one cache shared
+by the ranking's engine, the analyses' engine and the sessions' engines): an
+explanation needs one plan per finding, and compiling costs more than running."""
 
 PREFIX = "w:"
 
@@ -53,8 +55,11 @@ def K(fid: str) -> str:
 
 @st.cache_resource(show_spinner="Loading the model ...")
 def get_model() -> Model:
-    """The built model, once per process (read-only, shared by every session)."""
-    model = load_model()
+    """The built model, once per process (read-only, shared by every session), with an
+    engine of its own whose plan cache holds :data:`APP_PLANS` (shared by every engine of
+    the app: :func:`get_analysis_engine`, :func:`bayesdx.ui.jobs.session_model`)."""
+    built = load_model()
+    model = dataclasses.replace(built, engine=Engine(built.net, cache_size=APP_PLANS))
     from ..case import parse_case
 
     # warm up: the unit registry and the most common evidence patterns
@@ -83,6 +88,10 @@ FULL_GC_EVERY = 64
 
 _RUNS = itertools.count(1)
 
+FIRST_RUN_DONE = threading.Event()
+"""Set at the end of the first script run of the process (a page drawn): what the first page
+does not need is warmed after it (:func:`bayesdx.ui.serve.warm`)."""
+
 
 def end_of_run() -> None:
     """Call last in the script: keep Streamlit's post-run garbage collection cheap.
@@ -97,6 +106,7 @@ def end_of_run() -> None:
     garbage in the meantime. (The page is drawn by then; only the run's end
     waits.)
     """
+    FIRST_RUN_DONE.set()
     if next(_RUNS) % FULL_GC_EVERY == 0:
         gc.unfreeze()
         gc.collect()
@@ -108,12 +118,14 @@ def get_analysis_engine() -> Engine:
     """A second engine on the same network, for the slower analyses of :mod:`bayesdx.ui.analysis`.
 
     An explanation runs one query per finding (0.1-0.3 s for a full case),
-    the credible intervals up to 1,000 draws, the sensitivity two runs per number;
-    with its own engine (own plan cache) none of them pushes the ranking's
-    plans out of its cache. Both engines are safe to query from every session's
-    thread at once (they lock their own caches, never a whole query).
+    the credible intervals up to 1,000 draws, the sensitivity two runs per number.
+    It shares the ranking engine's compiled plans (:data:`APP_PLANS`: room for
+    both), so the plan of the evidence on screen, compiled for its ranking, is not
+    compiled again for its intervals. Both engines are safe to query from every
+    session's thread at once (they lock their own caches, never a whole query).
     """
-    return Engine(get_model().net, cache_size=ANALYSIS_PLANS)
+    model = get_model()
+    return Engine(model.net, plan_cache=model.engine.plan_cache)
 
 
 # --------------------------------------------------------------------------- values
