@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bayesdx.uncertainty import credible_intervals, sample_parameters
+from bayesdx.uncertainty import credible_intervals, draw_tables, sample_parameters
 
 
 def test_draws_are_deterministic_and_within_support(tiny_net):
@@ -49,6 +49,16 @@ def test_draw_tables_are_cached_per_draws_and_seed(tiny_net):
     fresh = tiny_net.tables(sample_parameters(tiny_net, 50, seed=0))
     for c, arr in fresh.cause_cpt.items():
         assert (a.cause_cpt[c] == arr).all()
+
+
+def test_threads_that_miss_the_draws_at_once_share_one_table_set(tiny_net):
+    """Cases finished in two threads (bayesdx.batch) ask for the same draws at once: one
+    build, one table set (and its derived arrays), not one per thread."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda _: draw_tables(tiny_net, 333, 41), range(8)))
+    assert all(t is got[0] for t in got)
 
 
 def test_chunked_draws_give_the_same_interval(tiny_engine, monkeypatch):

@@ -68,6 +68,7 @@ extreme draws. When the time budget allows fewer, no interval is given (and a no
 
 _TABLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # net -> {(draws, seed): Tables}
 _TABLES_LOCK = threading.Lock()
+_BUILD_LOCK = threading.Lock()  # one build of a (draws, seed) table set at a time
 _TABLES_KEPT = 2  # (draws, seed) pairs kept per network: 30-70 MB each for 1,000 draws
 
 
@@ -120,11 +121,15 @@ def draw_tables(net: Network, draws: int, seed: int = 0) -> Tables:
         if tables is not None:
             kept.move_to_end(key)
             return tables
-    tables = net.tables(sample_parameters(net, draws, seed))
-    with _TABLES_LOCK:
-        kept[key] = tables
-        while len(kept) > _TABLES_KEPT:
-            kept.popitem(last=False)
+    with _BUILD_LOCK:  # threads that miss at once build once (and share its derived arrays)
+        with _TABLES_LOCK:
+            tables = kept.get(key)
+        if tables is None:
+            tables = net.tables(sample_parameters(net, draws, seed))
+            with _TABLES_LOCK:
+                kept[key] = tables
+                while len(kept) > _TABLES_KEPT:
+                    kept.popitem(last=False)
     return tables
 
 
