@@ -44,8 +44,9 @@ FIRST_CHUNK = 64
 CASE_THREADS = THREADS
 """Cases of a chunk finished at once (their intervals and scores) when intervals are
 asked for: two, the kernel's thread count (:data:`bayesdx.inference.program.THREADS`).
-On the 40 heaviest vignettes with the CLI defaults this took the wall time from ~8.2 s
-to ~6.8 s (CPU unchanged; ``benchmarks/issue12.py``'s ``cohort-cli`` row)."""
+On the 40 vignettes with the most abnormal findings, CLI defaults (``benchmarks/issue12.py``'s
+``cohort-cli`` row), four paired runs against one thread on a quiet machine: wall 8.98 ->
+7.56 s (median), CPU +2 %, peak memory 388 -> 448 MB."""
 
 def _score_chunk(model: Model, chunk: list, draws: int, seed: int, scores: bool = True,
                  rank_by: str = "posterior", budget: Budget | None = None,
