@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import random
+import sys
 
 import numpy as np
 import pytest
@@ -19,22 +20,16 @@ from bayesdx.inference import light
 from bayesdx.inference.budget import Budget, BudgetError
 from bayesdx.inference.engine import Engine
 
-from conftest import brute_force, random_evidence
+from conftest import REPO, brute_force, random_evidence
 
 
-def _random_sets(net, n: int, seed: int, max_nodes: int = 6):
-    """``benchmarks/run.py``'s random sets: context nodes and findings, half the findings abnormal."""
-    rng = random.Random(seed)
-    pool = [x for x in net.states if x not in net.causes]
-    out = []
-    for _ in range(n):
-        ev = {}
-        for x in rng.sample(pool, rng.randint(1, max_nodes)):
-            st = net.states[x]
-            ev[x] = st[0] if x in net.findings and rng.random() < 0.5 else \
-                rng.choice(st[1:] if x in net.findings else st)
-        out.append(ev)
-    return out
+def _random_sets(net, n: int, seed: int):
+    """``benchmarks/run.py``'s random sets (the peers' row): context nodes and findings,
+    half the findings abnormal."""
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from run import random_sets
+
+    return random_sets(net, n, seed)
 
 
 def _usable(eng, ev) -> bool:
