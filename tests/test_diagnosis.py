@@ -95,3 +95,37 @@ def test_cases_finished_in_two_threads_give_the_one_thread_results(monkeypatch):
         if isinstance(a, Diagnosis):
             assert a.intervals is not None
             assert a.to_dict() == b.to_dict()
+
+
+def test_a_case_that_may_need_over_half_the_memory_budget_is_finished_alone(monkeypatch):
+    """Two cases at once stay within the memory budget: a heavy case whose estimate is
+    over half of it runs alone (the others still two at a time); the same numbers."""
+    import bayesdx.batch as batch
+    from bayesdx.case import parse_case
+    from bayesdx.diagnosis import _heavy
+    from bayesdx.evaluation.vignettes import load_vignettes
+    from bayesdx.inference.budget import Budget
+
+    m = load_model()
+    heavy = next(pc for v in load_vignettes() for pc in [parse_case(v.case, m.kb)]
+                 if _heavy(m.engine, pc.evidence))
+    need = m.engine.estimate(heavy.evidence).bytes
+    tight, roomy = Budget(int(need * 1.5), 60), Budget(need * 2, 60)
+    assert batch._alone(m.engine, heavy.evidence, tight, 2)
+    assert not batch._alone(m.engine, heavy.evidence, roomy, 2)
+    light = [parse_case({"cbc": {"anc": a}}, m.kb) for a in (0.3, 0.9)]
+    cases = [light[0], heavy, light[1]]
+    mapped = []
+
+    class Recording(batch.ThreadPoolExecutor):
+        def map(self, fn, items):
+            items = list(items)
+            mapped.extend(items)
+            return super().map(fn, items)
+
+    monkeypatch.setattr(batch, "ThreadPoolExecutor", Recording)
+    two = list(batch.score_cases(cases, model=m, draws=40, seed=2, budget=tight, scores=False))
+    assert mapped == [0, 2]  # the heavy case (index 1) was finished alone
+    monkeypatch.setattr(batch, "CASE_THREADS", 1)
+    one = list(batch.score_cases(cases, model=m, draws=40, seed=2, budget=tight, scores=False))
+    assert [d.to_dict() for d in two] == [d.to_dict() for d in one]

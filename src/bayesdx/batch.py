@@ -23,6 +23,7 @@ from .diagnosis import (
     _check_budget,
     _check_counts,
     _diagnosis,
+    _heavy,
     load_model,
 )
 from .inference.budget import Budget, BudgetError
@@ -44,6 +45,8 @@ FIRST_CHUNK = 64
 CASE_THREADS = THREADS
 """Cases of a chunk finished at once (their intervals and scores) when intervals are
 asked for: two, the kernel's thread count (:data:`bayesdx.inference.program.THREADS`).
+A heavy case whose estimated memory is over ``1 / CASE_THREADS`` of the budget's is
+finished alone, so the cases at once stay within the memory budget together.
 On the 40 vignettes with the most abnormal findings, CLI defaults (``benchmarks/issue12.py``'s
 ``cohort-cli`` row), four paired runs against one thread on a quiet machine: wall 8.98 ->
 7.56 s (median), CPU +2 %, peak memory 388 -> 448 MB."""
@@ -102,16 +105,32 @@ def _score_chunk(model: Model, chunk: list, draws: int, seed: int, scores: bool 
 
     # a case's intervals and scores are exact and independent of every other case's:
     # with intervals, CASE_THREADS cases are finished at once (the kernel and numpy
-    # release the GIL); the same numbers, in the same order, as one at a time
+    # release the GIL); the same numbers, in the same order, as one at a time. A case
+    # that may need more than its share of the memory budget is finished alone.
     n = min(CASE_THREADS, len(todo)) if draws else 1
-    if n > 1:
+    alone = [j for j in range(len(todo)) if n == 1 or _alone(eng, out[todo[j]].evidence, budget, n)]
+    shared = [j for j in range(len(todo)) if j not in set(alone)]
+    done: dict = {}
+    if shared:
         with ThreadPoolExecutor(n, thread_name_prefix="bayesdx-cases") as pool:
-            done = list(pool.map(finish, range(len(todo))))
-    else:
-        done = [finish(j) for j in range(len(todo))]
-    for i, d in zip(todo, done):
-        out[i] = d
+            done.update(zip(shared, pool.map(finish, shared)))
+    done.update((j, finish(j)) for j in alone)
+    for j, i in enumerate(todo):
+        out[i] = done[j]
     return out
+
+
+def _alone(eng, evidence, budget: Budget, n: int) -> bool:
+    """Finish this case alone? When it is heavy (its cost is estimated:
+    :func:`~bayesdx.diagnosis._check_budget`) and its estimated memory is over ``1 / n``
+    of the budget's, so ``n`` cases at once stay within the budget.
+
+    >>> from bayesdx.inference.budget import Budget
+    >>> m = load_model()
+    >>> _alone(m.engine, {"anc": "severe"}, Budget(1, 8), 2)  # light: never estimated
+    False
+    """
+    return _heavy(eng, evidence) and eng.estimate(evidence).bytes * n > budget.memory_bytes
 
 
 def score_cases(cases: Iterable, *, model: Model | None = None, draws: int = DEFAULT_DRAWS,

@@ -336,14 +336,20 @@ def diagnose(case: Mapping[str, Any] | str | Path, *, model: Model | None = None
 def _check_budget(eng: Engine, evidence: Mapping[str, str], budget: Budget) -> None:
     """Raise :class:`~bayesdx.inference.budget.BudgetError` for a heavy case over the budget
     (light cases are not estimated: they cost milliseconds and share slot passes)."""
+    if _heavy(eng, evidence):
+        cost = eng.estimate(evidence)
+        if not cost.within(budget):
+            raise BudgetError("evidence", cost, budget)
+
+
+def _heavy(eng: Engine, evidence: Mapping[str, str]) -> bool:
+    """At least :data:`~bayesdx.inference.engine.HEAVY` abnormal findings (the cases whose
+    cost is estimated before they run)."""
     from .inference.engine import HEAVY
 
     net = eng.net
     findings = set(net.findings)
-    if sum(1 for f, s in evidence.items() if f in findings and s != net.states[f][0]) >= HEAVY:
-        cost = eng.estimate(evidence)
-        if not cost.within(budget):
-            raise BudgetError("evidence", cost, budget)
+    return sum(1 for f, s in evidence.items() if f in findings and s != net.states[f][0]) >= HEAVY
 
 
 def _check_counts(draws: int, seed: int) -> None:
