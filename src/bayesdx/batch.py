@@ -108,15 +108,13 @@ def _score_chunk(model: Model, chunk: list, draws: int, seed: int, scores: bool 
     # release the GIL); the same numbers, in the same order, as one at a time. A case
     # that may need more than its share of the memory budget is finished alone.
     n = min(CASE_THREADS, len(todo)) if draws else 1
-    alone = [j for j in range(len(todo)) if n == 1 or _alone(eng, out[todo[j]].evidence, budget, n)]
-    shared = [j for j in range(len(todo)) if j not in set(alone)]
-    done: dict = {}
+    shared = [j for j in range(len(todo)) if n > 1 and not _alone(eng, out[todo[j]].evidence, budget, n)]
     if shared:
         with ThreadPoolExecutor(n, thread_name_prefix="bayesdx-cases") as pool:
-            done.update(zip(shared, pool.map(finish, shared)))
-    done.update((j, finish(j)) for j in alone)
-    for j, i in enumerate(todo):
-        out[i] = done[j]
+            for j, d in zip(shared, pool.map(finish, shared)):
+                out[todo[j]] = d
+    for j in sorted(set(range(len(todo))) - set(shared)):
+        out[todo[j]] = finish(j)
     return out
 
 
