@@ -7,8 +7,8 @@ import streamlit as st
 from ..diagnosis import DISCLAIMER, Model
 from . import state
 
-__all__ = ["CSS", "PRIVACY", "case_file_controls", "vega_preload", "entered_lines", "flashes", "note", "share_controls",
-           "summary_controls"]
+__all__ = ["CSS", "PRIVACY", "case_file_controls", "entered_lines", "flashes", "note", "share_controls",
+           "summary_controls", "vega_preload"]
 
 CSS = """<style>
 .block-container {padding: 0.6rem 1.5rem 1rem 1.5rem; max-width: 100%;}
