@@ -1,27 +1,24 @@
-"""Cases whose context is all recorded, scored in bulk without a plan (the direct path).
+"""Cases scored in bulk without a plan (the direct path).
 
 A cohort of distinct patients compiles a plan per evidence pattern, or shares
 slot passes in one cause order; both spend most of their time in Python per
-case (orders, subscripts, maps). When every context node of a case is
-recorded, its causes are independent a priori and each abnormal finding
-couples only the causes that drive it, so the case needs nothing but the
-tables and its own evidence:
+case (orders, subscripts, maps). Here a case needs nothing but the tables and
+its own evidence:
 
 * the tables are laid out once per table set as padded arrays
   (:func:`layout`, kept with the tables);
 * the evidence of the whole batch becomes one integer matrix
   (:func:`evidence_matrix`);
-* one call of :func:`~bayesdx.inference.direct_kernel.run_direct` orders each
-  case's causes, gives its accumulators slots and runs its forward and
-  backward passes (see that module).
+* one call of :func:`~bayesdx.inference.direct_kernel.run_direct` works out
+  how each unrecorded context node enters, orders each case's causes, places
+  its accumulators and frontier nodes and runs its forward and backward passes
+  (see that module).
 
-An unrecorded context node that touches at most one cause (an exposure, the
-history behind a recorded exposure) is summed in exactly by the kernel. Cases
-it does not take (unrecorded context shared by several causes, or by a cause
-and an observed finding; more than :data:`MAX_SLOTS` accumulators open at
-once) come back marked, and the engine runs them as before. The arithmetic is the same non-negative accumulator
-algebra as the plans; ``tests/inference/test_direct.py`` checks it against
-them, the numpy path, brute force on the tiny network and pgmpy.
+Cases it does not take (more than :data:`MAX_SLOTS` frontier bits open at
+once, and two rare shapes listed there) come back marked, and the engine runs
+them as before. The arithmetic is the same non-negative algebra as the plans;
+``tests/inference/test_direct.py`` checks it against them, the numpy path,
+brute force on the tiny network and pgmpy.
 
 Examples
 --------
@@ -29,12 +26,12 @@ Examples
 >>> from bayesdx.inference.engine import Engine
 >>> eng = Engine(Network.from_knowledge())
 >>> ctx = {x: eng.net.states[x][0] for x in eng.net.context}  # every context node recorded
->>> evs = [{**ctx, "anc": "severe"}, {"anc": "severe"}]
+>>> evs = [{**ctx, "anc": "severe"}, {"anc": "severe"}]  # the second records no context
 >>> probs, logz, done = run_direct(eng, [eng.validate(e) for e in evs], eng.net.tables())
->>> done.tolist()  # the second leaves its context unrecorded
-[True, False]
->>> ref = eng.posterior_batch(evs[:1], method="pattern").probs[0, 0]
->>> bool(abs(probs[0, 0] - ref).max() < 1e-12)
+>>> done.tolist()
+[True, True]
+>>> ref = eng.posterior_batch(evs, method="pattern").probs[0]
+>>> bool(abs(probs[0] - ref).max() < 1e-12)
 True
 """
 
@@ -50,10 +47,10 @@ from .direct_kernel import PASS, run_direct as _kernel
 __all__ = ["MAX_SLOTS", "Layout", "evidence_matrix", "layout", "run_direct"]
 
 MAX_SLOTS = 16
-"""A case runs here when at most this many accumulators are open at once in its
-greedy order: its forward pass keeps ``(driving causes) x 2**slots`` numbers
-(at 16, ~20 MB); heavier cases run by their own plan, whose memory the engine's
-budget bounds."""
+"""A case runs here when at most this many frontier bits (accumulators, and the states
+of frontier context nodes) are open at once in its greedy order: its forward pass
+keeps ``(driving causes) x 2**bits`` numbers (at 16, ~20 MB); heavier cases run by
+their own plan, whose memory the engine's budget bounds."""
 
 
 @dataclass(frozen=True)
@@ -172,6 +169,8 @@ def layout(net: Network, T: Tables) -> Layout:
         cpar, ctab = _ctx_arrays(net, T, ctx)
         kids = _children(net, ctx, xi, {f: i for i, f in enumerate(findings)})
         usable, *farr = _finding_arrays(net, T, xi, ci, findings)
+        usable &= all(xi[p] < xi[x] for x in ctx for p in net.parents[x])  # parents open first
+        usable &= max(net.card(x) for x in ctx) <= 16  # (a frontier node's states: 4 bits)
         cols = {n: j for j, n in enumerate(ctx + findings + causes)}
         arrays = (cpar, ctab, *kids, *_cause_arrays(net, T, xi, causes))
         return Layout(usable, len(ctx), len(findings), cols, arrays, tuple(farr))
@@ -191,7 +190,7 @@ def evidence_matrix(columns: dict, idxs: list[dict[str, int]]) -> np.ndarray:
     return E
 
 
-def run_direct(engine, idxs: list[dict[str, int]], T: Tables, max_slots: int = MAX_SLOTS):
+def run_direct(engine, idxs: list[dict[str, int]], T: Tables, max_slots: int | None = None):
     """Posteriors ``(D, B, C)``, log-evidence ``(D, B)`` and which cases were handled ``(B,)``.
 
     Rows of cases not handled (``False``) are NaN / ``-inf``; impossible cases are
@@ -206,5 +205,5 @@ def run_direct(engine, idxs: list[dict[str, int]], T: Tables, max_slots: int = M
     E = evidence_matrix(lay.columns, idxs)
     status = np.empty(B, np.int8)
     _kernel(E, lay.nX, lay.nF, *lay.arrays, _cause_weights(T, engine.causes), *lay.finding_arrays,
-            max_slots, probs, logz, status)
+            MAX_SLOTS if max_slots is None else max_slots, probs, logz, status)
     return probs, logz, status != PASS

@@ -3,14 +3,19 @@
 Compiled by numba (``cache=True``, ``nogil``) and called by
 :func:`~bayesdx.inference.direct_kernel.run_direct` per case and draw:
 
-* :func:`classify`: how each context node enters: recorded, dropped (an
-  unrecorded node with no child that matters sums to one), a constant (no cause
-  child: its sum times its recorded children's factors) or summed into its one
-  cause child; False when an unrecorded node couples several items;
+* :func:`classify`: how each context node enters: recorded; dropped (an
+  unrecorded node with no child that matters sums to one); a constant (no cause
+  child: its sum times its recorded children's factors); summed into its one
+  cause child; or, when it couples several items (causes, observed findings,
+  another unrecorded node), a *frontier* node: a digit of the frontier from its
+  first to its last user;
 * :func:`weights`: every cause's two weights (prior given the recorded context,
-  summed over its unrecorded parents; times the baseline findings' effects),
-  each accumulator's initial vector (leak and recorded context parents) and its
-  maps for a present parent, and the log of the constants.
+  summed over its folded parents; times the baseline findings' effects, labels
+  and ``cause_weight``; the prior of a cause under a frontier node is applied per
+  frontier state by the kernel), each frontier node's factor per state ``phi``
+  (its recorded parent, recorded context children and observed findings that
+  read it alone), each accumulator's initial vector (leak and recorded context
+  parents) and its maps for a present parent, and the log of the constants.
 """
 
 from __future__ import annotations
@@ -20,15 +25,15 @@ import math
 import numpy as np
 from numba import njit
 
-__all__ = ["CONST", "DROP", "FOLD", "REC", "classify", "weights"]
+__all__ = ["CONST", "DROP", "FOLD", "FRONT", "REC", "classify", "ctx_prob", "init_at", "weights"]
 
-REC, DROP, CONST, FOLD = 0, 1, 2, 3
+REC, DROP, CONST, FOLD, FRONT = 0, 1, 2, 3, 4
 
 
 @njit(cache=True, nogil=True)
 def _irrelevant(E, n, nX, k, xc_n, xf_n, xf, xk_n):  # pragma: no cover - compiled
-    """Free context node ``k`` sums to one: no cause child, no observed finding child,
-    no context child."""
+    """Unrecorded context node ``k`` sums to one: no cause child, no observed finding
+    child, no context child."""
     if E[n, k] >= 0 or xc_n[k] > 0 or xk_n[k] > 0:
         return False
     for i in range(xf_n[k]):
@@ -38,11 +43,14 @@ def _irrelevant(E, n, nX, k, xc_n, xf_n, xf, xk_n):  # pragma: no cover - compil
 
 
 @njit(cache=True, nogil=True)
-def classify(E, n, nX, ctx_par, xc_n, xf_n, xf, xk_n, xk, kind):  # pragma: no cover - compiled
-    """How each context node enters (``kind``): recorded, dropped (sums to one), a
-    constant (no cause child: its sum times its recorded children's factors) or folded
-    into its one cause child. False when some unrecorded node couples several items
-    (the case then runs by the plans)."""
+def classify(E, n, nX, ctx_par, xc_n, xf_n, xf, xk_n, xk, kind, cause_np, cause_par):  # pragma: no cover
+    """How each context node enters (``kind``, see the module docstring).
+
+    An unrecorded node is a constant or folded into its cause when nothing else reads
+    it: no observed finding child, every context child recorded or dropped, its parent
+    recorded, at most one cause child, and that cause under no frontier node.
+    Otherwise it is a frontier node (so is then its unrecorded parent, and every
+    unrecorded child that matters: neither is simple)."""
     for x in range(nX):
         kind[x] = REC
         if E[n, x] >= 0:
@@ -50,22 +58,31 @@ def classify(E, n, nX, ctx_par, xc_n, xf_n, xf, xk_n, xk, kind):  # pragma: no c
         if _irrelevant(E, n, nX, x, xc_n, xf_n, xf, xk_n):
             kind[x] = DROP
             continue
+        simple = xc_n[x] <= 1
         for i in range(xf_n[x]):
             if E[n, nX + xf[x, i]] >= 0:
-                return False
+                simple = False
         for i in range(xk_n[x]):
             k = xk[x, i]
             if E[n, k] < 0 and not _irrelevant(E, n, nX, k, xc_n, xf_n, xf, xk_n):
-                return False
+                simple = False
         p = ctx_par[x]
         if p >= 0 and E[n, p] < 0:
-            return False
-        if xc_n[x] == 0:
+            simple = False
+        if not simple:
+            kind[x] = FRONT
+        elif xc_n[x] == 0:
             kind[x] = CONST
-        elif xc_n[x] == 1:
-            kind[x] = FOLD
         else:
-            return False
+            kind[x] = FOLD
+    for c in range(cause_np.shape[0]):  # a cause under a frontier node: its folded parents too
+        front = False
+        for j in range(cause_np[c]):
+            front |= kind[cause_par[c, j]] == FRONT
+        if front:
+            for j in range(cause_np[c]):
+                if kind[cause_par[c, j]] == FOLD:
+                    kind[cause_par[c, j]] = FRONT
     return True
 
 
@@ -73,7 +90,7 @@ def classify(E, n, nX, ctx_par, xc_n, xf_n, xf, xk_n, xk, kind):  # pragma: no c
 def _ctx_weight(E, n, d, x, s, ctx_par, ctx_tab, xk_n, xk):  # pragma: no cover - compiled
     """``P(x = s | its recorded parent)`` times its recorded context children's factors."""
     p = ctx_par[x]
-    v = ctx_tab[d, x, E[n, p] if p >= 0 else 0, s]
+    v = ctx_tab[d, x, E[n, p] if p >= 0 else 0, s] if p < 0 or E[n, p] >= 0 else 1.0
     for i in range(xk_n[x]):
         k = xk[x, i]
         if E[n, k] >= 0:
@@ -82,14 +99,23 @@ def _ctx_weight(E, n, d, x, s, ctx_par, ctx_tab, xk_n, xk):  # pragma: no cover 
 
 
 @njit(cache=True, nogil=True)
-def _cause_prior(E, n, d, c, ctx_par, ctx_tab, ctx_card, xk_n, xk, cause_np, cause_par, cause_stride,
-                 cause_tab):  # pragma: no cover - compiled
+def ctx_prob(d, x, s, ps, ctx_tab):  # pragma: no cover - compiled
+    """``P(x = s | parent = ps)`` (a frontier node under a frontier parent)."""
+    return ctx_tab[d, x, ps, s]
+
+
+@njit(cache=True, nogil=True)
+def _cause_prior(E, n, d, c, kind, ctx_par, ctx_tab, ctx_card, xk_n, xk, cause_np, cause_par,
+                 cause_stride, cause_tab):  # pragma: no cover - compiled
     """Cause ``c``'s weights (absent, present) given its recorded context parents, summed
-    over the states of the unrecorded ones (each folded into it: see :func:`classify`)."""
+    over the states of its folded ones; ``(1, 1)`` under a frontier node (its prior is
+    then applied per frontier state)."""
     flat = 0
     total = 1
     for j in range(cause_np[c]):
         q = cause_par[c, j]
+        if kind[q] == FRONT:
+            return 1.0, 1.0
         if E[n, q] >= 0:
             flat += E[n, q] * cause_stride[c, j]
         else:
@@ -117,30 +143,50 @@ def _cause_prior(E, n, d, c, ctx_par, ctx_tab, ctx_card, xk_n, xk, cause_np, cau
 
 
 @njit(cache=True, nogil=True)
+def init_at(E, n, d, f, k, f_np, f_kind, f_idx, f_pmf, f_cdf, leak, leak_cdf, digits):  # pragma: no cover
+    """An abnormal finding's accumulator before its causes: its leak, then every context
+    parent (recorded: its state; a frontier node: ``digits[j]``). Returns ``(i0, i1)``."""
+    i0 = leak_cdf[d, f, k - 1]
+    i1 = leak[d, f, k]
+    for j in range(f_np[f]):
+        if f_kind[f, j] == 0:
+            x = E[n, f_idx[f, j]]
+            if x < 0:
+                x = digits[j]
+            i1 = i0 * f_pmf[d, f, j, x, k] + i1 * f_cdf[d, f, j, x, k]
+            i0 = i0 * f_cdf[d, f, j, x, k - 1]
+    return i0, i1
+
+
+@njit(cache=True, nogil=True)
 def weights(E, n, d, nX, nF, ctx_par, ctx_tab, ctx_card, xk_n, xk, kind, cause_np, cause_par,
-             cause_stride, cause_tab, cause_w, f_np, f_kind, f_idx, f_pmf, f_cdf, leak, leak_cdf,
-             acc_of, init, tr, W):
-    """One case's numbers under draw ``d``: cause weights ``W``, accumulators' initial
-    vectors ``init`` and present-parent maps ``tr``; returns the log of the constants
-    (``-inf`` when one is zero)."""  # pragma: no cover - compiled
+            cause_stride, cause_tab, cause_w, f_np, f_kind, f_idx, f_pmf, f_cdf, leak, leak_cdf,
+            acc_of, init, tr, W, item_of, phi, digits):  # pragma: no cover - compiled
+    """One case's numbers under draw ``d`` (see the module docstring): ``W``, ``phi``
+    (``(items, 16)``, rows of frontier nodes), ``init`` (accumulators without a frontier
+    parent) and ``tr``; returns the log of the constants (``-inf`` when one is zero)."""
     nC = W.shape[0]
     logc = 0.0
     for x in range(nX):
         p = ctx_par[x]
-        if kind[x] == REC and (p < 0 or E[n, p] >= 0):  # (under a free parent: in its sum)
+        if kind[x] == REC and (p < 0 or E[n, p] >= 0):  # (under an unrecorded parent: in its sum)
             v = ctx_tab[d, x, E[n, p] if p >= 0 else 0, E[n, x]]
         elif kind[x] == CONST:
             v = 0.0
             for s in range(ctx_card[x]):
                 v += _ctx_weight(E, n, d, x, s, ctx_par, ctx_tab, xk_n, xk)
         else:
+            if kind[x] == FRONT:
+                g = item_of[x]
+                for s in range(ctx_card[x]):
+                    phi[g, s] = _ctx_weight(E, n, d, x, s, ctx_par, ctx_tab, xk_n, xk)
             continue
         if v <= 0.0:
             return -np.inf
         logc += math.log(v)
     for c in range(nC):
-        w0, w1 = _cause_prior(E, n, d, c, ctx_par, ctx_tab, ctx_card, xk_n, xk, cause_np, cause_par,
-                              cause_stride, cause_tab)
+        w0, w1 = _cause_prior(E, n, d, c, kind, ctx_par, ctx_tab, ctx_card, xk_n, xk, cause_np,
+                              cause_par, cause_stride, cause_tab)
         W[c, 0] = w0 * cause_w[d, c, 0]
         W[c, 1] = w1 * cause_w[d, c, 1]
         lab = E[n, nX + nF + c]
@@ -156,34 +202,45 @@ def weights(E, n, d, nX, nF, ctx_par, ctx_tab, ctx_card, xk_n, xk, kind, cause_n
             v = leak[d, f, 0]
             for j in range(f_np[f]):
                 q = f_idx[f, j]
-                if f_kind[f, j] == 0:
-                    v *= f_pmf[d, f, j, E[n, q], 0]
-                else:
+                if f_kind[f, j] == 1:
                     W[q, 0] *= f_pmf[d, f, j, 0, 0]
                     W[q, 1] *= f_pmf[d, f, j, 1, 0]
+                elif E[n, q] >= 0:
+                    v *= f_pmf[d, f, j, E[n, q], 0]
+                else:  # a frontier node: its factor per state
+                    for s in range(ctx_card[q]):
+                        phi[item_of[q], s] *= f_pmf[d, f, j, s, 0]
             if v <= 0.0:
                 return -np.inf
             logc += math.log(v)
             continue
-        i0 = leak_cdf[d, f, k - 1]
-        i1 = leak[d, f, k]
-        for j in range(f_np[f]):
-            if f_kind[f, j] == 0:
-                x = E[n, f_idx[f, j]]
-                i1 = i0 * f_pmf[d, f, j, x, k] + i1 * f_cdf[d, f, j, x, k]
-                i0 = i0 * f_cdf[d, f, j, x, k - 1]
         a = acc_of[f]
-        if a < 0:  # no cause among its parents: a constant
+        if a >= 0:
+            for j in range(f_np[f]):
+                if f_kind[f, j] == 1:
+                    c = f_idx[f, j]
+                    tr[a, c, 0] = f_cdf[d, f, j, 1, k - 1]
+                    tr[a, c, 1] = f_pmf[d, f, j, 1, k]
+                    tr[a, c, 2] = f_cdf[d, f, j, 1, k]
+        front = -1  # a frontier context parent (at most one when no cause reads it: checked)
+        for j in range(f_np[f]):
+            if f_kind[f, j] == 0 and E[n, f_idx[f, j]] < 0:
+                front = j
+        if front >= 0 and a >= 0:
+            continue  # its initial vector is worked out per frontier state
+        if front < 0:
+            i0, i1 = init_at(E, n, d, f, k, f_np, f_kind, f_idx, f_pmf, f_cdf, leak, leak_cdf, digits)
+            if a >= 0:
+                init[a, 0] = i0
+                init[a, 1] = i1
+                continue
             if i1 <= 0.0:
                 return -np.inf
             logc += math.log(i1)
             continue
-        init[a, 0] = i0
-        init[a, 1] = i1
-        for j in range(f_np[f]):
-            if f_kind[f, j] == 1:
-                c = f_idx[f, j]
-                tr[a, c, 0] = f_cdf[d, f, j, 1, k - 1]
-                tr[a, c, 1] = f_pmf[d, f, j, 1, k]
-                tr[a, c, 2] = f_cdf[d, f, j, 1, k]
+        q = f_idx[f, front]  # no cause parent, one frontier parent: a factor per its state
+        for s in range(ctx_card[q]):
+            digits[front] = s
+            phi[item_of[q], s] *= init_at(E, n, d, f, k, f_np, f_kind, f_idx, f_pmf, f_cdf, leak,
+                                          leak_cdf, digits)[1]
     return logc

@@ -1,36 +1,38 @@
 """The compiled kernel of the direct path (:mod:`bayesdx.inference.direct`).
 
-:func:`run_direct` scores a batch of cases whose context is recorded, each by
-its own cause order, in one call (numba, ``cache=True``, ``nogil``). Per case it
+:func:`run_direct` scores a batch of cases, each by its own cause order, in one
+call (numba, ``cache=True``, ``nogil``). Per case it
 
-0. checks how each unrecorded context node enters (:func:`~bayesdx.inference.direct_inputs.classify`): summing
-   to one, as a constant, or summed into its one cause child; any other (shared
-   by several causes, or by a cause and an observed finding) and the case is
-   passed back;
-1. finds the abnormal findings that need an accumulator (those with a cause
-   among their parents; one observed at baseline factorises into its parents'
-   weights, one whose parents are all context is a constant);
-2. orders the causes that drive them greedily (fewest accumulators open during
-   the step, then after it) and gives each accumulator a slot for the steps
-   from its first to its last parent (interval colouring): ``S`` slots, a
-   frontier of ``2**S`` numbers, slot ``s`` the bit ``1 << s``;
-3. for each draw, builds every cause's two weights (prior given the recorded
-   context, times the baseline findings' effects, times labels and
-   ``cause_weight``), every accumulator's initial vector (leak and recorded
-   context parents) and its 2x2 map for a present parent (an absent cause has
-   no effect: checked when the tables are laid out);
-4. runs the steps forward (open, store, step, close, rescale) and backward
-   (transposed), giving each driving cause's marginal as a ratio of two inner
-   products of the same forward and backward vectors (so the rescaling
-   cancels); every other cause's marginal is its own weights' ratio.
+1. works out how each unrecorded context node enters
+   (:func:`~bayesdx.inference.direct_inputs.classify`): summing to one, as a
+   constant, summed into its one cause child, or as a *frontier node*;
+2. lists the *items* of the frontier: an accumulator for every abnormal finding
+   with a cause among its parents (one bit: "has some parent reached the
+   observed state yet?"), and every frontier node (the bits of its state). Each
+   item has *users*, the causes whose step needs it: an accumulator's cause
+   parents; a frontier node's cause children, the cause parents of the
+   accumulators that read it, and its frontier children's users;
+3. orders the causes with users greedily (fewest item bits open during the step,
+   then after it) and places each item's bits from its first to its last user
+   (first fit): ``S`` bits, a frontier of ``2**S`` numbers (:func:`_structure`);
+4. for each draw, builds the cause weights, the frontier nodes' factors per
+   state, the accumulators' initial vectors and maps
+   (:func:`~bayesdx.inference.direct_inputs.weights`; an absent cause has no
+   effect: checked when the tables are laid out);
+5. runs the steps forward (open context, open accumulators, store, step, close,
+   rescale) and backward (the same operations transposed,
+   :mod:`bayesdx.inference.direct_ops`); a cause's marginal is a ratio of two
+   inner products of the same forward and backward vectors, so the rescaling
+   cancels. Every other cause's marginal is its own weights' ratio.
 
-Every number is the same non-negative accumulator algebra as the plans
+Every number is the same non-negative algebra as the plans
 (:mod:`bayesdx.inference.pattern`), in another order.
 
-Status per case (``status``): :data:`OK`; :data:`PASS` (not handled here: some
-context coupling several items unrecorded, more than 62 accumulators, or more than ``smax``
-slots; the caller runs it another way); :data:`IMPOSSIBLE` (probability zero:
-NaN posteriors, ``logz = -inf``).
+Status per case (``status``): :data:`OK`; :data:`PASS` (not handled here: more
+than 62 items, more than ``smax`` bits, an abnormal finding whose only unknown
+parents are two frontier nodes, or a frontier node no cause needs; the caller
+runs it another way); :data:`IMPOSSIBLE` (probability zero: NaN posteriors,
+``logz = -inf``).
 """
 
 from __future__ import annotations
@@ -40,169 +42,316 @@ import math
 import numpy as np
 from numba import njit
 
-from .direct_inputs import classify, weights
+from .direct_inputs import FRONT, classify, init_at, weights
+from .direct_ops import (acc_map, acc_map_t, close_acc, close_acc_t, close_ctx, close_ctx_t, digit,
+                         open_ctx, open_ctx_t, step_next)
 
 __all__ = ["IMPOSSIBLE", "OK", "PASS", "run_direct"]
 
 OK, PASS, IMPOSSIBLE = 0, 1, 2
+_BIT = np.int64(1)
 
 
 @njit(cache=True, nogil=True)
-def _popcount(m):  # pragma: no cover - compiled
-    n = 0
-    while m:
-        m &= m - 1
-        n += 1
-    return n
+def _bits(card):  # pragma: no cover - compiled
+    nb = 1
+    while (1 << nb) < card:
+        nb += 1
+    return nb
 
 
 @njit(cache=True, nogil=True)
-def _structure(cmask, nrem, rel, R, A, smax):  # pragma: no cover - compiled
-    """Greedy cause order, and each accumulator's first/last step and slot.
+def _items(E, n, nX, nF, kind, ctx_par, ctx_card, cause_np, cause_par, f_np, f_kind, f_idx, acc_of,
+           acc_f, item_of, item_x, width, umask):  # pragma: no cover - compiled
+    """Number the items (accumulators, then frontier nodes) and their users (``umask``
+    per cause); returns ``(A, I)``, ``I = -1`` when the case is passed back."""
+    nC = umask.shape[0]
+    A = 0
+    for f in range(nF):
+        acc_of[f] = -1
+        if E[n, nX + f] <= 0:
+            continue
+        causes = 0
+        fronts = 0
+        for j in range(f_np[f]):
+            if f_kind[f, j] == 1:
+                causes += 1
+            elif kind[f_idx[f, j]] == FRONT:
+                fronts += 1
+        if causes == 0:
+            if fronts > 1:
+                return A, -1
+            continue
+        if A == 62:
+            return A, -1
+        acc_of[f] = A
+        acc_f[A] = f
+        width[A] = 1
+        A += 1
+    I = A
+    for x in range(nX):
+        item_of[x] = -1
+        if kind[x] == FRONT:
+            if I == 62:
+                return A, -1
+            item_of[x] = I
+            item_x[I] = x
+            width[I] = _bits(ctx_card[x])
+            I += 1
+    umask[:] = 0
+    for a in range(A):
+        f = acc_f[a]
+        for j in range(f_np[f]):
+            if f_kind[f, j] != 1:
+                continue
+            c = f_idx[f, j]
+            umask[c] |= _BIT << a
+            for i in range(f_np[f]):
+                if f_kind[f, i] == 0 and kind[f_idx[f, i]] == FRONT:
+                    umask[c] |= _BIT << item_of[f_idx[f, i]]
+    for c in range(nC):
+        for j in range(cause_np[c]):
+            q = cause_par[c, j]
+            if kind[q] == FRONT:
+                umask[c] |= _BIT << item_of[q]
+    for x in range(nX - 1, -1, -1):  # a frontier parent is open while its child is
+        p = ctx_par[x]
+        if kind[x] == FRONT and p >= 0 and kind[p] == FRONT:
+            bx = _BIT << item_of[x]
+            bp = _BIT << item_of[p]
+            for c in range(nC):
+                if umask[c] & bx:
+                    umask[c] |= bp
+    for i in range(A, I):
+        used = False
+        for c in range(nC):
+            if (umask[c] >> i) & 1:
+                used = True
+        if not used:
+            return A, -1
+    return A, I
 
-    Returns ``(order, first, last, slot, S)``; ``S = -1`` when more than ``smax``
-    slots would be needed."""
+
+@njit(cache=True, nogil=True)
+def _open_width(m, width, I):  # pragma: no cover - compiled
+    w = 0
+    for i in range(I):
+        if (m >> i) & 1:
+            w += width[i]
+    return w
+
+
+@njit(cache=True, nogil=True)
+def _structure(umask, width, rel, R, I, smax):  # pragma: no cover - compiled
+    """Greedy cause order; each item's first and last step and bit offset.
+
+    Returns ``(order, first, last, off, S)``; ``S = -1`` when more than ``smax`` bits
+    would be open at once."""
+    nrem = np.zeros(I, np.int64)
+    for r in range(R):
+        for i in range(I):
+            if (umask[rel[r]] >> i) & 1:
+                nrem[i] += 1
     order = np.empty(R, np.int64)
     done = np.zeros(R, np.bool_)
-    first = np.full(A, -1, np.int64)
-    last = np.full(A, -1, np.int64)
+    first = np.full(I, -1, np.int64)
+    last = np.full(I, -1, np.int64)
     open_m = np.int64(0)
     for t in range(R):
         best, bo, ba = -1, 1 << 30, 1 << 30
         for r in range(R):
             if done[r]:
                 continue
-            cm = cmask[rel[r]]
+            cm = umask[rel[r]]
             during = open_m | cm
             closes = np.int64(0)
-            for a in range(A):
-                if (cm >> a) & 1 and nrem[a] == 1:
-                    closes |= np.int64(1) << a
-            occ = _popcount(during)
-            after = _popcount(during & ~closes)
+            for i in range(I):
+                if (cm >> i) & 1 and nrem[i] == 1:
+                    closes |= _BIT << i
+            occ = _open_width(during, width, I)
+            after = _open_width(during & ~closes, width, I)
             if occ < bo or (occ == bo and after < ba):
                 best, bo, ba = r, occ, after
         done[best] = True
         c = rel[best]
         order[t] = c
-        cm = cmask[c]
-        for a in range(A):
-            if (cm >> a) & 1:
-                if first[a] < 0:
-                    first[a] = t
-                nrem[a] -= 1
-                if nrem[a] == 0:
-                    last[a] = t
-                    cm &= ~(np.int64(1) << a)
-        open_m = (open_m | cmask[c]) & ~(cmask[c] & ~cm)
-    slot = np.full(A, -1, np.int64)
+        cm = umask[c]
+        closed = np.int64(0)
+        for i in range(I):
+            if (cm >> i) & 1:
+                if first[i] < 0:
+                    first[i] = t
+                nrem[i] -= 1
+                if nrem[i] == 0:
+                    last[i] = t
+                    closed |= _BIT << i
+        open_m = (open_m | cm) & ~closed
+    off = np.full(I, -1, np.int64)
     used = np.zeros(64, np.bool_)
     S = 0
     for t in range(R):
-        for a in range(A):
-            if first[a] == t:
-                s = 0
-                while used[s]:
-                    s += 1
-                used[s] = True
-                slot[a] = s
-                if s + 1 > S:
-                    S = s + 1
-        for a in range(A):
-            if last[a] == t:
-                used[slot[a]] = False
+        for i in range(I):
+            if first[i] == t:
+                o = 0
+                while True:
+                    free = True
+                    for k in range(width[i]):
+                        if used[o + k]:
+                            free = False
+                    if free:
+                        break
+                    o += 1
+                for k in range(width[i]):
+                    used[o + k] = True
+                off[i] = o
+                if o + width[i] > S:
+                    S = o + width[i]
+        for i in range(I):
+            if last[i] == t:
+                for k in range(width[i]):
+                    used[off[i] + k] = False
     if S > smax:
         S = -1
-    return order, first, last, slot, S
+    return order, first, last, off, S
 
 
 @njit(cache=True, nogil=True)
-def _map(y, size, b, lt, eq, le):  # pragma: no cover - compiled
-    """Apply a present parent's accumulator map to slot bit ``b`` (forward)."""
-    for x in range(size):
-        if x & b == 0:
-            y0 = y[x]
-            y1 = y[x | b]
-            y[x] = lt * y0
-            y[x | b] = eq * y0 + le * y1
+def _cause_table(d, c, W, E, n, kind, item_of, off, width, ctx_card, cause_np, cause_par, cause_stride,
+                 cause_tab, fo, fm, fs, tw):  # pragma: no cover - compiled
+    """Weights (absent, present) of a cause under frontier nodes, per joint state of their
+    bits: ``tw[k]`` with ``k`` the concatenated digits; ``fo``, ``fm``, ``fs`` each frontier
+    parent's offset, mask and place in ``k``. Returns the number of frontier parents."""
+    flat = 0
+    m = 0
+    shift = 0
+    for j in range(cause_np[c]):
+        q = cause_par[c, j]
+        if kind[q] == FRONT:
+            i = item_of[q]
+            fo[m] = off[i]
+            fm[m] = (1 << width[i]) - 1
+            fs[m] = shift
+            shift += width[i]
+            m += 1
+        else:  # recorded (a folded parent is never under a cause with a frontier parent)
+            flat += E[n, q] * cause_stride[c, j]
+    for k in range(1 << shift):
+        at = flat
+        ok = True
+        mm = 0
+        for j in range(cause_np[c]):
+            q = cause_par[c, j]
+            if kind[q] == FRONT:
+                s = (k >> fs[mm]) & fm[mm]
+                mm += 1
+                if s >= ctx_card[q]:
+                    ok = False
+                else:
+                    at += s * cause_stride[c, j]
+        p1 = cause_tab[d, c, at] if ok else 0.0
+        tw[k, 0] = (1.0 - p1) * W[c, 0] if ok else 0.0
+        tw[k, 1] = p1 * W[c, 1]
+    return m
 
 
 @njit(cache=True, nogil=True)
-def _map_t(u, size, b, lt, eq, le):  # pragma: no cover - compiled
-    """The same map transposed (backward)."""
-    for x in range(size):
-        if x & b == 0:
-            u0 = u[x]
-            u1 = u[x | b]
-            u[x] = lt * u0 + eq * u1
-            u[x | b] = le * u1
+def _at(x, m, fo, fm, fs):  # pragma: no cover - compiled
+    """Index into :func:`_cause_table`'s table at frontier index ``x``."""
+    k = 0
+    for j in range(m):
+        k |= ((x >> fo[j]) & fm[j]) << fs[j]
+    return k
+
+
+@njit(cache=True, nogil=True)
+def _init_dyn(y, d, n, f, k, E, kind, item_of, off, width, ctx_card, f_np, f_kind, f_idx, f_pmf, f_cdf,
+              leak, leak_cdf, digits):  # pragma: no cover - compiled
+    """An accumulator's initial vector at frontier index ``y`` (frontier context parents)."""
+    for j in range(f_np[f]):
+        if f_kind[f, j] == 0 and kind[f_idx[f, j]] == FRONT:
+            q = f_idx[f, j]
+            i = item_of[q]
+            s = digit(y, off[i], width[i])
+            if s >= ctx_card[q]:
+                return 0.0, 0.0
+            digits[j] = s
+    return init_at(E, n, d, f, k, f_np, f_kind, f_idx, f_pmf, f_cdf, leak, leak_cdf, digits)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def run_direct(E, nX, nF, ctx_par, ctx_tab, ctx_card, xc_n, xf_n, xf, xk_n, xk, cause_np, cause_par,
                cause_stride, cause_tab, cause_w, f_np, f_kind, f_idx, f_pmf, f_cdf, leak, leak_cdf,
-               smax, probs, logz, status):
+               smax, probs, logz, status):  # pragma: no cover - compiled
     """Score every case of ``E`` (``(N, nX + nF + nC)`` state indices, -1 unobserved: context,
     findings, cause labels), writing ``probs`` ``(D, N, nC)``, ``logz`` ``(D, N)`` and
     ``status`` ``(N,)`` (see the module docstring). Rows of cases not handled (:data:`PASS`)
-    are left as they were."""  # pragma: no cover - compiled
+    are left as they were."""
     D = probs.shape[0]
     N = E.shape[0]
     nC = probs.shape[2]
     acc_of = np.full(nF, -1, np.int64)
     acc_f = np.empty(64, np.int64)
-    W = np.empty((nC, 2))
+    item_of = np.empty(nX, np.int64)
+    item_x = np.empty(64, np.int64)
+    width = np.empty(64, np.int64)
+    umask = np.zeros(nC, np.int64)
     kind = np.empty(nX, np.int64)
+    W = np.empty((nC, 2))
+    phi = np.ones((64, 16))
+    digits = np.zeros(f_idx.shape[1], np.int64)
+    has_front = np.zeros(nC, np.bool_)
+    fo = np.zeros(8, np.int64)
+    fm = np.zeros(8, np.int64)
+    fs = np.zeros(8, np.int64)
+    tw = np.empty((1 << 16, 2))
     for n in range(N):
         status[n] = OK
-        if not classify(E, n, nX, ctx_par, xc_n, xf_n, xf, xk_n, xk, kind):
+        classify(E, n, nX, ctx_par, xc_n, xf_n, xf, xk_n, xk, kind, cause_np, cause_par)
+        A, I = _items(E, n, nX, nF, kind, ctx_par, ctx_card, cause_np, cause_par, f_np, f_kind, f_idx,
+                      acc_of, acc_f, item_of, item_x, width, umask)
+        if I < 0:
             status[n] = PASS
             continue
-        A = 0
-        for f in range(nF):
-            acc_of[f] = -1
-            if E[n, nX + f] > 0:
-                for j in range(f_np[f]):
-                    if f_kind[f, j] == 1 and acc_of[f] < 0:
-                        if A == 62:
-                            status[n] = PASS
-                        else:
-                            acc_of[f] = A
-                            acc_f[A] = f
-                            A += 1
-        if status[n] == PASS:
-            continue
-        cmask = np.zeros(nC, np.int64)
-        nrem = np.zeros(A, np.int64)
-        for a in range(A):
-            f = acc_f[a]
-            for j in range(f_np[f]):
-                if f_kind[f, j] == 1:
-                    cmask[f_idx[f, j]] |= np.int64(1) << a
-                    nrem[a] += 1
         rel = np.empty(nC, np.int64)
         R = 0
         for c in range(nC):
-            if cmask[c] != 0:
+            has_front[c] = False
+            for j in range(cause_np[c]):
+                has_front[c] |= kind[cause_par[c, j]] == FRONT
+            if umask[c] != 0:
                 rel[R] = c
                 R += 1
-        order, first, last, slot, S = _structure(cmask, nrem, rel, R, A, smax)
+        order, first, last, off, S = _structure(umask, width, rel, R, I, smax)
         if S < 0:
             status[n] = PASS
             continue
+        dyn = np.zeros(A, np.bool_)
+        for a in range(A):
+            f = acc_f[a]
+            for j in range(f_np[f]):
+                dyn[a] |= f_kind[f, j] == 0 and kind[f_idx[f, j]] == FRONT
+        p_off = np.full(I, -1, np.int64)  # a frontier node's frontier parent's bits
+        for i in range(A, I):
+            p = ctx_par[item_x[i]]
+            if p >= 0 and kind[p] == FRONT:
+                p_off[i] = off[item_of[p]]
         size = 1 << S
+        bits = np.zeros(I, np.int64)  # each item's bits
+        for i in range(I):
+            bits[i] = ((1 << width[i]) - 1) << off[i]
         init = np.empty((A, 2))
         tr = np.empty((A, nC, 3))
         alpha = np.empty((R, size))
-        v = np.empty(size)
+        v = np.zeros(size)
         y = np.empty(size)
-        beta = np.empty(size)
+        beta = np.zeros(size)
         for d in range(D):
+            phi[:I] = 1.0
             logc = weights(E, n, d, nX, nF, ctx_par, ctx_tab, ctx_card, xk_n, xk, kind, cause_np,
-                            cause_par, cause_stride, cause_tab, cause_w, f_np, f_kind, f_idx, f_pmf,
-                            f_cdf, leak, leak_cdf, acc_of, init, tr, W)
+                           cause_par, cause_stride, cause_tab, cause_w, f_np, f_kind, f_idx, f_pmf,
+                           f_cdf, leak, leak_cdf, acc_of, init, tr, W, item_of, phi, digits)
             for c in range(nC):
-                if cmask[c] == 0 and logc > -np.inf:
+                if umask[c] == 0 and logc > -np.inf:
                     z = W[c, 0] + W[c, 1]
                     if z <= 0.0:
                         logc = -np.inf
@@ -210,92 +359,212 @@ def run_direct(E, nX, nF, ctx_par, ctx_tab, ctx_card, xc_n, xf_n, xf, xk_n, xk, 
                         probs[d, n, c] = W[c, 1] / z
                         logc += math.log(z)
             if R > 0 and logc > -np.inf:
-                v[:] = 0.0
-                v[0] = 1.0
-                for t in range(R):
-                    c = order[t]
-                    for a in range(A):
-                        if first[a] == t:
-                            b = 1 << slot[a]
-                            for x in range(size):
-                                if x & b == 0:
-                                    y0 = v[x]
-                                    v[x] = y0 * init[a, 0]
-                                    v[x | b] = y0 * init[a, 1]
-                    alpha[t, :] = v
-                    y[:] = v
-                    for a in range(A):
-                        if (cmask[c] >> a) & 1:
-                            _map(y, size, 1 << slot[a], tr[a, c, 0], tr[a, c, 1], tr[a, c, 2])
-                    w0, w1 = W[c, 0], W[c, 1]
-                    top = 0.0
-                    for x in range(size):
-                        v[x] = w0 * v[x] + w1 * y[x]
-                    for a in range(A):
-                        if last[a] == t:
-                            b = 1 << slot[a]
-                            for x in range(size):
-                                if x & b == 0:
-                                    v[x] = v[x | b]
-                                    v[x | b] = 0.0
-                    for x in range(size):
-                        if v[x] > top:
-                            top = v[x]
-                    if not top > 0.0:
-                        logc = -np.inf
-                        break
-                    for x in range(size):
-                        v[x] /= top
-                    logc += math.log(top)
-                if logc > -np.inf and v[0] > 0.0:
-                    logc += math.log(v[0])
-                else:
-                    logc = -np.inf
+                logc = _forward(d, n, R, A, I, order, first, last, off, width, bits, item_x, item_of,
+                                p_off, dyn, acc_f, umask, has_front, kind, E, nX, ctx_par, ctx_tab,
+                                ctx_card, phi, init, tr, W, cause_np, cause_par, cause_stride, cause_tab,
+                                f_np, f_kind, f_idx, f_pmf, f_cdf, leak, leak_cdf, digits, fo, fm, fs,
+                                tw, v, y, alpha, logc)
             if logc == -np.inf:
                 status[n] = IMPOSSIBLE
                 logz[d, n] = -np.inf
                 probs[d, n, :] = np.nan
                 continue
             logz[d, n] = logc
-            if R == 0:
+            if R > 0:
+                _backward(d, n, R, A, I, order, first, last, off, width, bits, item_x, item_of, p_off,
+                          dyn, acc_f, umask, has_front, kind, E, nX, ctx_par, ctx_tab, ctx_card, phi,
+                          init, tr, W, cause_np, cause_par, cause_stride, cause_tab, f_np, f_kind, f_idx,
+                          f_pmf, f_cdf, leak, leak_cdf, digits, fo, fm, fs, tw, y, alpha, beta, probs)
+
+
+@njit(cache=True, nogil=True)
+def _open_space(t, I, first, last, bits):  # pragma: no cover - compiled
+    """Bits of the items open before step ``t``'s openings."""
+    m = 0
+    for i in range(I):
+        if first[i] < t <= last[i]:
+            m |= bits[i]
+    return m
+
+
+@njit(cache=True, nogil=True)
+def _forward(d, n, R, A, I, order, first, last, off, width, bits, item_x, item_of, p_off, dyn, acc_f,
+             umask, has_front, kind, E, nX, ctx_par, ctx_tab, ctx_card, phi, init, tr, W, cause_np,
+             cause_par, cause_stride, cause_tab, f_np, f_kind, f_idx, f_pmf, f_cdf, leak, leak_cdf,
+             digits, fo, fm, fs, tw, v, y, alpha, logc):  # pragma: no cover - compiled
+    """The forward pass (storing each step's input in ``alpha``); returns ``logc`` plus the
+    log of the evidence's remaining factor (``-inf`` when zero). Leaves ``v`` zero."""
+    v[0] = 1.0
+    for t in range(R):
+        c = order[t]
+        cur = _open_space(t, I, first, last, bits)
+        for i in range(A, I):
+            if first[i] == t:
+                x = item_x[i]
+                p = ctx_par[x]
+                pi = item_of[p] if p_off[i] >= 0 else 0
+                open_ctx(v, cur, off[i], width[i], ctx_card[x], phi[i], d, x, p_off[i], width[pi],
+                         ctx_card[p] if p >= 0 else 1, ctx_tab)
+                cur |= bits[i]
+        for a in range(A):
+            if first[a] != t:
                 continue
-            beta[:] = 0.0
-            beta[0] = 1.0
-            for t in range(R - 1, -1, -1):
-                c = order[t]
-                for a in range(A):
-                    if last[a] == t:
-                        b = 1 << slot[a]
-                        for x in range(size):
-                            if x & b == 0:
-                                beta[x | b] = beta[x]
-                                beta[x] = 0.0
-                y[:] = beta
-                for a in range(A):
-                    if (cmask[c] >> a) & 1:
-                        _map_t(y, size, 1 << slot[a], tr[a, c, 0], tr[a, c, 1], tr[a, c, 2])
-                w0, w1 = W[c, 0], W[c, 1]
-                s0 = 0.0
-                s1 = 0.0
-                for x in range(size):
-                    s0 += beta[x] * alpha[t, x]
-                    s1 += y[x] * alpha[t, x]
-                p0 = w0 * s0
-                p1 = w1 * s1
-                probs[d, n, c] = p1 / (p0 + p1)
-                top = 0.0
-                for x in range(size):
-                    beta[x] = w0 * beta[x] + w1 * y[x]
-                for a in range(A):
-                    if first[a] == t:
-                        b = 1 << slot[a]
-                        for x in range(size):
-                            if x & b == 0:
-                                beta[x] = init[a, 0] * beta[x] + init[a, 1] * beta[x | b]
-                                beta[x | b] = 0.0
-                for x in range(size):
-                    if beta[x] > top:
-                        top = beta[x]
-                if top > 0.0:
-                    for x in range(size):
-                        beta[x] /= top
+            b = bits[a]
+            f = acc_f[a]
+            x = 0
+            while True:
+                if dyn[a]:
+                    i0, i1 = _init_dyn(x, d, n, f, E[n, nX + f], E, kind, item_of, off, width, ctx_card,
+                                       f_np, f_kind, f_idx, f_pmf, f_cdf, leak, leak_cdf, digits)
+                else:
+                    i0, i1 = init[a, 0], init[a, 1]
+                y0 = v[x]
+                v[x] = y0 * i0
+                v[x | b] = y0 * i1
+                x = step_next(x, cur)
+                if x == 0:
+                    break
+            cur |= b
+        x = 0
+        while True:
+            alpha[t, x] = v[x]
+            y[x] = v[x]
+            x = step_next(x, cur)
+            if x == 0:
+                break
+        for a in range(A):
+            if (umask[c] >> a) & 1:
+                acc_map(y, cur & ~bits[a], bits[a], tr[a, c, 0], tr[a, c, 1], tr[a, c, 2])
+        m = 0
+        if has_front[c]:
+            m = _cause_table(d, c, W, E, n, kind, item_of, off, width, ctx_card, cause_np, cause_par,
+                             cause_stride, cause_tab, fo, fm, fs, tw)
+        else:
+            tw[0, 0], tw[0, 1] = W[c, 0], W[c, 1]
+        x = 0
+        while True:
+            k = _at(x, m, fo, fm, fs)
+            v[x] = tw[k, 0] * v[x] + tw[k, 1] * y[x]
+            x = step_next(x, cur)
+            if x == 0:
+                break
+        for a in range(A):
+            if last[a] == t:
+                cur &= ~bits[a]
+                close_acc(v, cur, bits[a])
+        for i in range(A, I):
+            if last[i] == t:
+                cur &= ~bits[i]
+                close_ctx(v, cur, off[i], width[i], ctx_card[item_x[i]])
+        top = 0.0
+        x = 0
+        while True:
+            if v[x] > top:
+                top = v[x]
+            x = step_next(x, cur)
+            if x == 0:
+                break
+        if not top > 0.0:
+            v[:] = 0.0
+            return -np.inf
+        x = 0
+        while True:
+            v[x] /= top
+            x = step_next(x, cur)
+            if x == 0:
+                break
+        logc += math.log(top)
+    z = v[0]
+    v[0] = 0.0
+    if not z > 0.0:
+        return -np.inf
+    return logc + math.log(z)
+
+
+@njit(cache=True, nogil=True)
+def _backward(d, n, R, A, I, order, first, last, off, width, bits, item_x, item_of, p_off, dyn, acc_f,
+              umask, has_front, kind, E, nX, ctx_par, ctx_tab, ctx_card, phi, init, tr, W, cause_np,
+              cause_par, cause_stride, cause_tab, f_np, f_kind, f_idx, f_pmf, f_cdf, leak, leak_cdf,
+              digits, fo, fm, fs, tw, y, alpha, beta, probs):  # pragma: no cover - compiled
+    """The backward pass: every driving cause's marginal into ``probs[d, n]``."""
+    beta[0] = 1.0
+    for t in range(R - 1, -1, -1):
+        c = order[t]
+        cur = _open_space(t + 1, I, first, last, bits)  # open after step t's closings
+        for i in range(A, I):
+            if last[i] == t:
+                close_ctx_t(beta, cur, off[i], width[i], ctx_card[item_x[i]])
+                cur |= bits[i]
+        for a in range(A):
+            if last[a] == t:
+                close_acc_t(beta, cur, bits[a])
+                cur |= bits[a]
+        x = 0
+        while True:
+            y[x] = beta[x]
+            x = step_next(x, cur)
+            if x == 0:
+                break
+        for a in range(A):
+            if (umask[c] >> a) & 1:
+                acc_map_t(y, cur & ~bits[a], bits[a], tr[a, c, 0], tr[a, c, 1], tr[a, c, 2])
+        m = 0
+        if has_front[c]:
+            m = _cause_table(d, c, W, E, n, kind, item_of, off, width, ctx_card, cause_np, cause_par,
+                             cause_stride, cause_tab, fo, fm, fs, tw)
+        else:
+            tw[0, 0], tw[0, 1] = W[c, 0], W[c, 1]
+        s0 = 0.0
+        s1 = 0.0
+        x = 0
+        while True:
+            k = _at(x, m, fo, fm, fs)
+            s0 += tw[k, 0] * beta[x] * alpha[t, x]
+            s1 += tw[k, 1] * y[x] * alpha[t, x]
+            beta[x] = tw[k, 0] * beta[x] + tw[k, 1] * y[x]
+            x = step_next(x, cur)
+            if x == 0:
+                break
+        probs[d, n, c] = s1 / (s0 + s1)
+        for a in range(A - 1, -1, -1):
+            if first[a] != t:
+                continue
+            b = bits[a]
+            cur &= ~b
+            f = acc_f[a]
+            x = 0
+            while True:
+                if dyn[a]:
+                    i0, i1 = _init_dyn(x, d, n, f, E[n, nX + f], E, kind, item_of, off, width, ctx_card,
+                                       f_np, f_kind, f_idx, f_pmf, f_cdf, leak, leak_cdf, digits)
+                else:
+                    i0, i1 = init[a, 0], init[a, 1]
+                beta[x] = i0 * beta[x] + i1 * beta[x | b]
+                beta[x | b] = 0.0
+                x = step_next(x, cur)
+                if x == 0:
+                    break
+        for i in range(I - 1, A - 1, -1):
+            if first[i] == t:
+                cur &= ~bits[i]
+                x = item_x[i]
+                p = ctx_par[x]
+                pi = item_of[p] if p_off[i] >= 0 else 0
+                open_ctx_t(beta, cur, off[i], width[i], ctx_card[x], phi[i], d, x, p_off[i], width[pi],
+                           ctx_card[p] if p >= 0 else 1, ctx_tab)
+        top = 0.0
+        x = 0
+        while True:
+            if beta[x] > top:
+                top = beta[x]
+            x = step_next(x, cur)
+            if x == 0:
+                break
+        if top > 0.0:
+            x = 0
+            while True:
+                beta[x] /= top
+                x = step_next(x, cur)
+                if x == 0:
+                    break
+    beta[0] = 0.0

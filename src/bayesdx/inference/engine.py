@@ -39,7 +39,6 @@ import numpy as np
 
 from ..errors import CaseError, ImpossibleEvidenceError, Problem, check_option, suggest
 from .budget import NS_PER_OP, NS_PER_OP_COMPILED, Budget, BudgetError, Cost, plan_cost
-from .direct import run_direct
 from .factors import prepare
 from .light import light_cost, light_posterior
 from .pattern import add_constant_findings, run_frontier
@@ -47,7 +46,7 @@ from .program import run_frontier_compiled
 from ..knowledge.network import Network, Tables
 from .plan import Pattern, Plan
 from .plan_cache import PlanCache
-from .slots import run_slots
+from .routing import HEAVY, REPEATED, SLOTS_MIN, run_batch
 
 __all__ = ["COMPILE_PAIRS", "HEAVY", "KERNELS", "METHODS", "REPEATED", "SLOTS_MIN", "BatchPosterior", "Engine", "Posterior"]
 
@@ -66,18 +65,6 @@ COMPILE_PAIRS = 8
 """In :meth:`Engine.posterior_batch` (``kernel="auto"``), a pattern runs by the compiled
 kernel when it has at least this many (draw, case) pairs (see :meth:`Engine._use_kernel`)."""
 
-REPEATED = 128
-"""In :meth:`Engine.posterior_batch` (``auto``), a pattern gets its own plan when its
-cases x (1 + abnormal findings) reach this: compiling a plan costs about as much as
-scoring 100 light cases by slots, and heavy cases gain more from their own order."""
-
-SLOTS_MIN = 16
-"""... and the other cases share slot passes when there are at least this many."""
-
-HEAVY = 12
-"""A case with at least this many abnormal findings always runs by its own plan: its
-order is searched (:mod:`bayesdx.inference.order`) and its memory is bounded by the
-budget, where a slot pass in model order could need far more."""
 
 
 @dataclass(frozen=True)
@@ -259,14 +246,13 @@ class Engine:
         ``"union"``
             one plan for the union pattern of all cases;
         ``"direct"``
-            every case whose context is all recorded by its own cause order, in
-            one compiled call with no plan (:mod:`bayesdx.inference.direct`; best
-            for a cohort); the others (and cases with more than
-            :data:`~bayesdx.inference.direct.MAX_SLOTS` accumulators open at once)
-            as ``"auto"`` runs them;
+            every case by its own cause order, in one compiled call with no plan
+            (:mod:`bayesdx.inference.direct`; best for a cohort); the cases it
+            passes back (more than :data:`~bayesdx.inference.direct.MAX_SLOTS`
+            frontier bits open at once) as ``"auto"`` runs them;
         ``"auto"`` (default)
-            with one draw and the compiled kernel (``kernel`` not ``"numpy"``),
-            ``"direct"``; then a pattern runs by its own plan when its cases x
+            identical evidence sets once (also under ``"direct"``); with one draw
+            and the compiled kernel (``kernel`` not ``"numpy"``), ``"direct"``; then a pattern runs by its own plan when its cases x
             (1 + abnormal findings) reach :data:`REPEATED`; the rest share slot
             passes when there are at least :data:`SLOTS_MIN` of them.
 
@@ -281,38 +267,8 @@ class Engine:
         idxs = [self.validate(e) for e in evidences]
         for e, lab in zip(idxs, labels or ()):
             e.update({self.causes[self._cause_index[c]]: int(bool(k)) for c, k in lab.items()})
-        tables = tables or self.net.tables()
-        D = tables.draws
-        out = np.full((D, len(idxs), len(self.causes)), np.nan)
-        logz = np.full((D, len(idxs)), -np.inf)
-        if method == "union":
-            p, lz = self._run(idxs, tables, batch=True)
-            return BatchPosterior(self.causes, p, lz)
-        todo = range(len(idxs))
-        if method == "direct" or (method == "auto" and D == 1 and self.kernel != "numpy"):
-            out, logz, done = run_direct(self, idxs, tables)
-            todo = np.flatnonzero(~done)
-            method = "auto"
-        groups: dict[Pattern, list[int]] = {}
-        for i in todo:
-            groups.setdefault(Pattern.of(self.net, [idxs[i]]), []).append(i)
-        # a plan pays for its compilation when the pattern is frequent, sooner when
-        # it is heavy (the slot pass's fixed cause order costs more there)
-        own, shared = [], []
-        for pattern, members in groups.items():
-            weight = len(members) * (1 + len(pattern.acc))
-            planned = method == "pattern" or (method == "auto" and (weight >= REPEATED
-                                                                    or len(pattern.acc) >= HEAVY))
-            (own if planned else shared).append(members)
-        if method == "auto" and sum(map(len, shared)) < SLOTS_MIN:
-            own, shared = own + shared, []
-        rows = [i for members in shared for i in members]
-        if rows:
-            out[:, rows], logz[:, rows] = run_slots(self, [idxs[i] for i in rows], tables)
-        for members in own:
-            out[:, members], logz[:, members] = self._run([idxs[i] for i in members], tables,
-                                                               batch=True)
-        return BatchPosterior(self.causes, out, logz)
+        probs, logz = run_batch(self, idxs, tables or self.net.tables(), method)
+        return BatchPosterior(self.causes, probs, logz)
 
     def estimate(self, evidence: Mapping[str, str], draws: int = 1) -> Cost:
         """Estimated cost of :meth:`posterior` for ``evidence`` under ``draws`` parameter draws.
