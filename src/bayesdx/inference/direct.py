@@ -42,7 +42,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..knowledge.network import Network, Tables
-from .direct_kernel import PASS, run_direct as _kernel
 
 __all__ = ["MAX_SLOTS", "Layout", "evidence_matrix", "layout", "run_direct"]
 
@@ -196,6 +195,8 @@ def run_direct(engine, idxs: list[dict[str, int]], T: Tables, max_slots: int | N
     Rows of cases not handled (``False``) are NaN / ``-inf``; impossible cases are
     handled (NaN / ``-inf``, as every batch method gives them).
     """
+    from .direct_kernel import PASS, run_direct as kernel  # numba: loaded on first use
+
     lay = layout(engine.net, T)
     D, B, C = T.draws, len(idxs), len(engine.causes)
     probs = np.full((D, B, C), np.nan)
@@ -204,6 +205,6 @@ def run_direct(engine, idxs: list[dict[str, int]], T: Tables, max_slots: int | N
         return probs, logz, np.zeros(B, bool)
     E = evidence_matrix(lay.columns, idxs)
     status = np.empty(B, np.int8)
-    _kernel(E, lay.nX, lay.nF, *lay.arrays, _cause_weights(T, engine.causes), *lay.finding_arrays,
+    kernel(E, lay.nX, lay.nF, *lay.arrays, _cause_weights(T, engine.causes), *lay.finding_arrays,
             MAX_SLOTS if max_slots is None else max_slots, probs, logz, status)
     return probs, logz, status != PASS
