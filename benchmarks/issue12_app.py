@@ -43,13 +43,16 @@ from harness import (CHROMIUM, RANKING_TEXT, AppPage, free_port, launch_chromium
 
 __all__ = ["first_ranking", "first_row", "whisker_row", "whiskers_after_click"]
 
-#: JavaScript: log (time, aria-labels) of the ranking chart's whisker layer whenever it changes
+#: JavaScript: log (time, labels) of the ranking's whiskers whenever they change: for each row with a
+#: whisker drawn (bayesdx.ui.ranking), "Id: ...; Posterior: ...; 90% interval: ..." as its HTML says
 WHISKER_LOG = """
 (() => {
   if (window.__wh) return;
-  const SEL = '.st-key-bdx-ranking [data-testid="stVegaLiteChart"] svg.marks g.mark-rule.role-mark line';
+  const SEL = '.st-key-bdx-ranking ol.bdx-rank li';
   const W = window.__wh = {log: [], last: ''};
-  const snap = () => [...document.querySelectorAll(SEL)].map((l) => l.getAttribute('aria-label') || '');
+  const snap = () => [...document.querySelectorAll(SEL)].filter((li) => li.querySelector('.bdx-ci')).map((li) => {
+    const iv = /90% interval: ([^;]+)/.exec(li.title || '');
+    return `Id: ${li.dataset.id}; Posterior: ${li.querySelector('.bdx-pct').textContent}; 90% interval: ${iv ? iv[1] : ''}`; });
   const look = () => { const s = snap(); const key = s.join('|');
                        if (key !== W.last) { W.last = key; W.log.push({t: performance.now(), labels: s}); } };
   new MutationObserver(look).observe(document.body, {subtree: true, childList: true, attributes: true});
