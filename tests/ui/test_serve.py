@@ -50,3 +50,10 @@ def test_rankings_before_the_kernel_is_loaded_are_the_same_numbers():
         b = diagnose_evidence(model, ev, draws=0, scores=False)
         pa, pb = ({c.id: c.posterior for c in d.causes} for d in (a, b))
         assert max(abs(pa[k] - pb[k]) for k in pa) <= 1e-12, ev
+
+
+def test_the_kernel_thread_loads_the_kernel_and_switches_the_ranking_to_it():
+    model = state.get_model()
+    state._warm_kernel(model, wait=0.0)  # as its thread does once a first page is drawn
+    assert state.KERNEL_READY.is_set() and state.ranking_model(model) is model
+    assert "numba" in __import__("sys").modules

@@ -179,7 +179,7 @@ def ranking_panel(model: Model, d: Diagnosis, top: Callable[..., None] | None = 
 
     draw(None)
     caption("")
-    legend.markdown(family_legend_html(), unsafe_allow_html=True)
+    legend.html(family_legend_html())
     with controls, st.container(horizontal=True, vertical_alignment="center", gap="small"):
         st.segmented_control("Show", ["top 10", "top 20", "all"], key="bdx.show", default="top 10",
                              required=True, label_visibility="collapsed")
