@@ -48,8 +48,7 @@ PRIVACY = ("Nothing you enter is stored or sent anywhere: it stays in this brows
 
 def note() -> None:
     """The title and the visible disclaimer (one line; the privacy note behind its ?)."""
-    # st.html, not Markdown with HTML: the first page then needs no Markdown-HTML parser (~0.2 MB of script)
-    st.html('<p class="bdx-title">bayesdx · causes of a low white-cell count</p>')
+    st.markdown('<p class="bdx-title">bayesdx · causes of a low white-cell count</p>', unsafe_allow_html=True)
     st.caption(f"**{DISCLAIMER}** Nothing you enter is stored or sent anywhere.", help=PRIVACY)
 
 

@@ -48,19 +48,19 @@ RANKING_CSS = """
 .bdx-rank {list-style: none; margin: 0 !important; padding: 0 !important; font-size: 13px;}
 .bdx-rank li, .bdx-axis {display: grid; grid-template-columns: minmax(7rem, 46%) 1fr; column-gap: 8px;
   align-items: center; margin: 0; padding: 0;}
-.bdx-rank li {min-height: 24px;}
+.bdx-rank li {min-height: 22px;}
 .bdx-lab {text-align: right; line-height: 1.15; color: #31333f; overflow: hidden;  /* a long name: two lines */
   display: -webkit-box; -webkit-line-clamp: 2; -webkit-box-orient: vertical; overflow-wrap: anywhere;}
-.bdx-track {position: relative; height: 24px; margin-right: 2.4rem;
+.bdx-track {position: relative; height: 22px; margin-right: 2.4rem;
   background-image: linear-gradient(to right, #e4e4e4 1px, transparent 1px); background-size: 25% 100%;
   border-right: 1px solid #e4e4e4;}
-.bdx-bar {position: absolute; left: 0; top: 3.5px; height: 17px; border-radius: 0 2px 2px 0;}
-.bdx-prior {position: absolute; top: 1px; width: 2.5px; height: 22px; margin-left: -1.25px; background: #111;}
-.bdx-ci {position: absolute; top: 18px; height: 1.5px; background: #333;}
+.bdx-bar {position: absolute; left: 0; top: 3px; height: 16px; border-radius: 0 2px 2px 0;}
+.bdx-prior {position: absolute; top: 1px; width: 2.5px; height: 20px; margin-left: -1.25px; background: #111;}
+.bdx-ci {position: absolute; top: 16.5px; height: 1.5px; background: #333;}
 .bdx-ci::before, .bdx-ci::after {content: ""; position: absolute; top: -2px; width: 5.5px; height: 5.5px;
   border-radius: 50%; background: #333;}
 .bdx-ci::before {left: -2.75px;} .bdx-ci::after {right: -2.75px;}
-.bdx-pct {position: absolute; top: 0; line-height: 23px; font-size: 12px; font-weight: 700; white-space: nowrap;}
+.bdx-pct {position: absolute; top: 0; line-height: 21px; font-size: 12px; font-weight: 700; white-space: nowrap;}
 .bdx-out {padding-left: 5px; color: #222; text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 3px #fff;}
 .bdx-in {padding-right: 6px; color: #fff; transform: translateX(-100%);}
 .bdx-axis {height: 2.6rem; align-items: start; font-size: 12px; color: #555;}
