@@ -93,7 +93,7 @@ def test_auto_uses_both_paths_and_agrees(net, engine, cohort):
 
 
 def test_unknown_method_is_a_clear_error(engine):
-    with pytest.raises(ValueError, match="method: must be one of auto, pattern, slots, union; got 'fast'"):
+    with pytest.raises(ValueError, match="method: must be one of auto, direct, pattern, slots, union; got 'fast'"):
         engine.posterior_batch([{}], method="fast")
 
 

@@ -39,6 +39,7 @@ import numpy as np
 
 from ..errors import CaseError, ImpossibleEvidenceError, Problem, check_option, suggest
 from .budget import NS_PER_OP, NS_PER_OP_COMPILED, Budget, BudgetError, Cost, plan_cost
+from .direct import run_direct
 from .factors import prepare
 from .light import light_cost, light_posterior
 from .pattern import add_constant_findings, run_frontier
@@ -50,7 +51,7 @@ from .slots import run_slots
 
 __all__ = ["COMPILE_PAIRS", "HEAVY", "KERNELS", "METHODS", "REPEATED", "SLOTS_MIN", "BatchPosterior", "Engine", "Posterior"]
 
-METHODS = ("auto", "pattern", "slots", "union")
+METHODS = ("auto", "direct", "pattern", "slots", "union")
 """The ways :meth:`Engine.posterior_batch` can share work (all exact)."""
 
 KERNELS = ("auto", "compiled", "numpy")
@@ -257,10 +258,17 @@ class Engine:
             (:mod:`bayesdx.inference.slots`; best for a cohort of distinct patients);
         ``"union"``
             one plan for the union pattern of all cases;
+        ``"direct"``
+            every case whose context is all recorded by its own cause order, in
+            one compiled call with no plan (:mod:`bayesdx.inference.direct`; best
+            for a cohort); the others (and cases with more than
+            :data:`~bayesdx.inference.direct.MAX_SLOTS` accumulators open at once)
+            as ``"auto"`` runs them;
         ``"auto"`` (default)
-            a pattern runs by its own plan when its cases x (1 + abnormal
-            findings) reach :data:`REPEATED`; the rest share slot passes when
-            there are at least :data:`SLOTS_MIN` of them.
+            with one draw and the compiled kernel (``kernel`` not ``"numpy"``),
+            ``"direct"``; then a pattern runs by its own plan when its cases x
+            (1 + abnormal findings) reach :data:`REPEATED`; the rest share slot
+            passes when there are at least :data:`SLOTS_MIN` of them.
 
         ``labels`` (one mapping per case, cause -> 1 present / 0 absent) conditions
         each case on known causes: its posteriors are then given evidence and
@@ -280,9 +288,14 @@ class Engine:
         if method == "union":
             p, lz = self._run(idxs, tables, batch=True)
             return BatchPosterior(self.causes, p, lz)
+        todo = range(len(idxs))
+        if method == "direct" or (method == "auto" and D == 1 and self.kernel != "numpy"):
+            out, logz, done = run_direct(self, idxs, tables)
+            todo = np.flatnonzero(~done)
+            method = "auto"
         groups: dict[Pattern, list[int]] = {}
-        for i, ev in enumerate(idxs):
-            groups.setdefault(Pattern.of(self.net, [ev]), []).append(i)
+        for i in todo:
+            groups.setdefault(Pattern.of(self.net, [idxs[i]]), []).append(i)
         # a plan pays for its compilation when the pattern is frequent, sooner when
         # it is heavy (the slot pass's fixed cause order costs more there)
         own, shared = [], []
