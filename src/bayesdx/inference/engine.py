@@ -39,7 +39,6 @@ import numpy as np
 
 from ..errors import CaseError, ImpossibleEvidenceError, Problem, check_option, suggest
 from .budget import NS_PER_OP, NS_PER_OP_COMPILED, Budget, BudgetError, Cost, plan_cost
-from .direct import run_direct
 from .factors import prepare
 from .light import light_cost, light_posterior
 from .pattern import add_constant_findings, run_frontier
@@ -290,6 +289,8 @@ class Engine:
             return BatchPosterior(self.causes, p, lz)
         todo = range(len(idxs))
         if method == "direct" or (method == "auto" and D == 1 and self.kernel != "numpy"):
+            from .direct import run_direct  # on first use: importing numba costs ~0.2 s (the app's first page)
+
             out, logz, done = run_direct(self, idxs, tables)
             todo = np.flatnonzero(~done)
             method = "auto"
