@@ -289,8 +289,7 @@ class Engine:
             return BatchPosterior(self.causes, p, lz)
         todo = range(len(idxs))
         if method == "direct" or (method == "auto" and D == 1 and self.kernel != "numpy"):
-            from .direct import run_direct  # on first use: importing numba costs ~0.2 s (the app's first page)
-
+            from .direct import run_direct  # here: importing numba costs ~0.2 s (the app's first page)
             out, logz, done = run_direct(self, idxs, tables)
             todo = np.flatnonzero(~done)
             method = "auto"
