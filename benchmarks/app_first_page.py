@@ -5,14 +5,15 @@ Each run starts a fresh server (``streamlit run app.py`` through
 free localhost port, with headless Chromium already open, then measures
 
 * **server up**: from spawning the server to its health check answering;
-* **page → ranking**: from ``page.goto`` to the ranking chart drawn (its SVG
-  has text), in a fresh browser page: what a user waits for on opening the app;
+* **page → ranking**: from ``page.goto`` to the ranking drawn (its HTML rows
+  show their percentages), in a fresh browser page: what a user waits for on
+  opening the app;
 * **start → ranking**: from spawning the server to the ranking drawn;
 * with ``--after-warm``, the page is opened only once the server's log says
   the first page is warmed (:mod:`bayesdx.ui.serve`), and **start → warmed**
   is that time;
 * **second page**: a second page opened on the same server afterwards (the
-  floor: server and browser cache warm);
+  server warm; the browser's cache as the mode says: empty for a first visit);
 * with ``--timeline``, the first page split in the browser, in seconds since
   the server was spawned: Streamlit's scripts loaded (DOMContentLoaded), its
   WebSocket open, the script run's first message, the ranking's data
