@@ -145,11 +145,7 @@ class CaseReader(FieldsReader, SectionsReader, MedicationsReader, BaselineReader
         exposure) is cut off from every cause: say so instead of using it silently.
         """
         kb = self.kb
-        children: dict[str, list[str]] = {}
-        for group in (kb.context, kb.causes, kb.findings):
-            for name, spec in group.items():
-                for par in spec.parents:
-                    children.setdefault(par, []).append(name)
+        children = _children(kb)
         for node in list(self.evidence):
             spec = kb.context.get(node)
             kids = children.get(node, [])
@@ -179,7 +175,26 @@ class CaseReader(FieldsReader, SectionsReader, MedicationsReader, BaselineReader
             self.set(node, state, path)
 
 
-def _parse(data: Any, kb: Knowledge, lenient: bool, source: str, prefix: str = "") -> ParsedCase:
+_CHILDREN: dict[int, tuple[Knowledge, dict[str, list[str]]]] = {}
+
+
+def _children(kb: Knowledge) -> dict[str, list[str]]:
+    """Every node's children, worked out once per loaded knowledge (read-only)."""
+    hit = _CHILDREN.get(id(kb))
+    if hit is None or hit[0] is not kb:
+        children: dict[str, list[str]] = {}
+        for group in (kb.context, kb.causes, kb.findings):
+            for name, spec in group.items():
+                for par in spec.parents:
+                    children.setdefault(par, []).append(name)
+        if len(_CHILDREN) > 8:  # (tests load many knowledge folders)
+            _CHILDREN.clear()
+        hit = _CHILDREN[id(kb)] = (kb, children)
+    return hit[1]
+
+
+def _parse(data: Any, kb: Knowledge, lenient: bool, source: str, prefix: str = "", *,
+           copy_raw: bool = True) -> ParsedCase:
     reader = CaseReader(kb, lenient, source, prefix)
     reader.run(data)
     cid = data.get("id") if isinstance(data, dict) else None
@@ -187,7 +202,7 @@ def _parse(data: Any, kb: Knowledge, lenient: bool, source: str, prefix: str = "
     if reader.problems:
         raise CaseError(reader.problems, cid)
     return ParsedCase(id=cid, evidence=reader.evidence, ignored=reader.ignored,
-                      raw=copy.deepcopy(data), label=getattr(reader, "label", None))
+                      raw=copy.deepcopy(data) if copy_raw else data, label=getattr(reader, "label", None))
 
 
 def parse_case(data: dict, kb: Knowledge, *, lenient: bool = False, source: str = "<case>") -> ParsedCase:

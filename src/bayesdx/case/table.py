@@ -56,7 +56,7 @@ from ..errors import CaseError, Problem
 from ..knowledge.load import Knowledge
 from .common import describe, word
 from .medications import MED_KEYS
-from .reader import ParsedCase, parse_case
+from .reader import ParsedCase, _parse
 
 __all__ = ["LIST_COLUMNS", "LIST_SEP", "MED_PREFIX", "NO_DRUGS", "case_to_row", "is_missing",
            "parse_row", "row_to_case"]
@@ -336,7 +336,7 @@ def parse_row(row: Mapping[str, Any], kb: Knowledge, *, lenient: bool = False,
     case, problems = row_to_case(row)
     problems = [Problem(source, p.path, p.expected, p.got, p.hint) for p in problems]
     try:
-        parsed = parse_case(case, kb, lenient=lenient, source=source)
+        parsed = _parse(case, kb, lenient, source, copy_raw=False)  # (the case is the row's own)
     except CaseError as exc:
         names = _med_columns(case.get("medications"), row)
         problems += [_rename(p, names) for p in exc.problems]

@@ -15,9 +15,11 @@ tables and its own evidence:
   case's causes, gives its accumulators slots and runs its forward and
   backward passes (see that module).
 
-Cases it does not take (some context not recorded, more than
-:data:`MAX_SLOTS` accumulators open at once) come back marked, and the engine
-runs them as before. The arithmetic is the same non-negative accumulator
+An unrecorded context node that touches at most one cause (an exposure, the
+history behind a recorded exposure) is summed in exactly by the kernel. Cases
+it does not take (unrecorded context shared by several causes, or by a cause
+and an observed finding; more than :data:`MAX_SLOTS` accumulators open at
+once) come back marked, and the engine runs them as before. The arithmetic is the same non-negative accumulator
 algebra as the plans; ``tests/inference/test_direct.py`` checks it against
 them, the numpy path, brute force on the tiny network and pgmpy.
 
@@ -80,6 +82,24 @@ def _ctx_arrays(net: Network, T: Tables, ctx: list[str]):
         else:
             tab[:, i, 0, :cpt.shape[1]] = cpt
     return par, tab
+
+
+def _children(net: Network, ctx: list[str], xi: dict, fi: dict):
+    """Per context node: its card, its number of cause children, its finding children and
+    its context children (padded index arrays)."""
+    kids = [net.children[x] for x in ctx]
+    fs = [[fi[k] for k in ch if k in fi] for ch in kids]
+    ks = [[xi[k] for k in ch if k in xi] for ch in kids]
+
+    def pad(rows):
+        out = np.zeros((len(rows), max([len(r) for r in rows] + [1])), np.int64)
+        for i, r in enumerate(rows):
+            out[i, :len(r)] = r
+        return np.array([len(r) for r in rows], np.int64), out
+
+    n_causes = np.array([sum(1 for k in ch if k in net.kb.causes) for ch in kids], np.int64)
+    card = np.array([net.card(x) for x in ctx], np.int64)
+    return (card, n_causes, *pad(fs), *pad(ks))
 
 
 def _cause_arrays(net: Network, T: Tables, xi: dict, causes: list[str]):
@@ -150,9 +170,10 @@ def layout(net: Network, T: Tables) -> Layout:
         xi = {x: i for i, x in enumerate(ctx)}
         ci = {c: i for i, c in enumerate(causes)}
         cpar, ctab = _ctx_arrays(net, T, ctx)
+        kids = _children(net, ctx, xi, {f: i for i, f in enumerate(findings)})
         usable, *farr = _finding_arrays(net, T, xi, ci, findings)
         cols = {n: j for j, n in enumerate(ctx + findings + causes)}
-        arrays = (cpar, ctab, *_cause_arrays(net, T, xi, causes))
+        arrays = (cpar, ctab, *kids, *_cause_arrays(net, T, xi, causes))
         return Layout(usable, len(ctx), len(findings), cols, arrays, tuple(farr))
 
     return T.derived(("direct_layout",), build)

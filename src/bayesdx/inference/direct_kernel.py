@@ -1,9 +1,12 @@
 """The compiled kernel of the direct path (:mod:`bayesdx.inference.direct`).
 
-:func:`run_direct` scores a batch of cases whose context is all recorded, each
-by its own cause order, in one call (numba, ``cache=True``, ``nogil``). Per
-case it
+:func:`run_direct` scores a batch of cases whose context is recorded, each by
+its own cause order, in one call (numba, ``cache=True``, ``nogil``). Per case it
 
+0. checks how each unrecorded context node enters (:func:`~bayesdx.inference.direct_inputs.classify`): summing
+   to one, as a constant, or summed into its one cause child; any other (shared
+   by several causes, or by a cause and an observed finding) and the case is
+   passed back;
 1. finds the abnormal findings that need an accumulator (those with a cause
    among their parents; one observed at baseline factorises into its parents'
    weights, one whose parents are all context is a constant);
@@ -25,7 +28,7 @@ Every number is the same non-negative accumulator algebra as the plans
 (:mod:`bayesdx.inference.pattern`), in another order.
 
 Status per case (``status``): :data:`OK`; :data:`PASS` (not handled here: some
-context not recorded, more than 62 accumulators, or more than ``smax``
+context coupling several items unrecorded, more than 62 accumulators, or more than ``smax``
 slots; the caller runs it another way); :data:`IMPOSSIBLE` (probability zero:
 NaN posteriors, ``logz = -inf``).
 """
@@ -36,6 +39,8 @@ import math
 
 import numpy as np
 from numba import njit
+
+from .direct_inputs import classify, weights
 
 __all__ = ["IMPOSSIBLE", "OK", "PASS", "run_direct"]
 
@@ -133,76 +138,10 @@ def _map_t(u, size, b, lt, eq, le):  # pragma: no cover - compiled
             u[x | b] = le * u1
 
 
-@njit(cache=True, nogil=True)
-def _weights(E, n, d, nX, nF, ctx_par, ctx_tab, cause_np, cause_par, cause_stride, cause_tab,
-             cause_w, f_np, f_kind, f_idx, f_pmf, f_cdf, leak, leak_cdf, acc_of, init, tr, W):
-    """One case's numbers under draw ``d``: cause weights ``W``, accumulators' initial
-    vectors ``init`` and present-parent maps ``tr``; returns the log of the constants
-    (``-inf`` when one is zero)."""  # pragma: no cover - compiled
-    nC = W.shape[0]
-    logc = 0.0
-    for x in range(nX):
-        p = ctx_par[x]
-        v = ctx_tab[d, x, E[n, p] if p >= 0 else 0, E[n, x]]
-        if v <= 0.0:
-            return -np.inf
-        logc += math.log(v)
-    for c in range(nC):
-        flat = 0
-        for j in range(cause_np[c]):
-            flat += E[n, cause_par[c, j]] * cause_stride[c, j]
-        p1 = cause_tab[d, c, flat]
-        W[c, 0] = (1.0 - p1) * cause_w[d, c, 0]
-        W[c, 1] = p1 * cause_w[d, c, 1]
-        lab = E[n, nX + nF + c]
-        if lab == 0:
-            W[c, 1] = 0.0
-        elif lab == 1:
-            W[c, 0] = 0.0
-    for f in range(nF):
-        k = E[n, nX + f]
-        if k < 0:
-            continue
-        if k == 0:
-            v = leak[d, f, 0]
-            for j in range(f_np[f]):
-                q = f_idx[f, j]
-                if f_kind[f, j] == 0:
-                    v *= f_pmf[d, f, j, E[n, q], 0]
-                else:
-                    W[q, 0] *= f_pmf[d, f, j, 0, 0]
-                    W[q, 1] *= f_pmf[d, f, j, 1, 0]
-            if v <= 0.0:
-                return -np.inf
-            logc += math.log(v)
-            continue
-        i0 = leak_cdf[d, f, k - 1]
-        i1 = leak[d, f, k]
-        for j in range(f_np[f]):
-            if f_kind[f, j] == 0:
-                x = E[n, f_idx[f, j]]
-                i1 = i0 * f_pmf[d, f, j, x, k] + i1 * f_cdf[d, f, j, x, k]
-                i0 = i0 * f_cdf[d, f, j, x, k - 1]
-        a = acc_of[f]
-        if a < 0:  # no cause among its parents: a constant
-            if i1 <= 0.0:
-                return -np.inf
-            logc += math.log(i1)
-            continue
-        init[a, 0] = i0
-        init[a, 1] = i1
-        for j in range(f_np[f]):
-            if f_kind[f, j] == 1:
-                c = f_idx[f, j]
-                tr[a, c, 0] = f_cdf[d, f, j, 1, k - 1]
-                tr[a, c, 1] = f_pmf[d, f, j, 1, k]
-                tr[a, c, 2] = f_cdf[d, f, j, 1, k]
-    return logc
-
-
 @njit(cache=True, nogil=True, error_model="numpy")
-def run_direct(E, nX, nF, ctx_par, ctx_tab, cause_np, cause_par, cause_stride, cause_tab, cause_w,
-               f_np, f_kind, f_idx, f_pmf, f_cdf, leak, leak_cdf, smax, probs, logz, status):
+def run_direct(E, nX, nF, ctx_par, ctx_tab, ctx_card, xc_n, xf_n, xf, xk_n, xk, cause_np, cause_par,
+               cause_stride, cause_tab, cause_w, f_np, f_kind, f_idx, f_pmf, f_cdf, leak, leak_cdf,
+               smax, probs, logz, status):
     """Score every case of ``E`` (``(N, nX + nF + nC)`` state indices, -1 unobserved: context,
     findings, cause labels), writing ``probs`` ``(D, N, nC)``, ``logz`` ``(D, N)`` and
     ``status`` ``(N,)`` (see the module docstring). Rows of cases not handled (:data:`PASS`)
@@ -213,11 +152,12 @@ def run_direct(E, nX, nF, ctx_par, ctx_tab, cause_np, cause_par, cause_stride, c
     acc_of = np.full(nF, -1, np.int64)
     acc_f = np.empty(64, np.int64)
     W = np.empty((nC, 2))
+    kind = np.empty(nX, np.int64)
     for n in range(N):
         status[n] = OK
-        for x in range(nX):
-            if E[n, x] < 0:
-                status[n] = PASS
+        if not classify(E, n, nX, ctx_par, xc_n, xf_n, xf, xk_n, xk, kind):
+            status[n] = PASS
+            continue
         A = 0
         for f in range(nF):
             acc_of[f] = -1
@@ -258,9 +198,9 @@ def run_direct(E, nX, nF, ctx_par, ctx_tab, cause_np, cause_par, cause_stride, c
         y = np.empty(size)
         beta = np.empty(size)
         for d in range(D):
-            logc = _weights(E, n, d, nX, nF, ctx_par, ctx_tab, cause_np, cause_par, cause_stride,
-                            cause_tab, cause_w, f_np, f_kind, f_idx, f_pmf, f_cdf, leak, leak_cdf,
-                            acc_of, init, tr, W)
+            logc = weights(E, n, d, nX, nF, ctx_par, ctx_tab, ctx_card, xk_n, xk, kind, cause_np,
+                            cause_par, cause_stride, cause_tab, cause_w, f_np, f_kind, f_idx, f_pmf,
+                            f_cdf, leak, leak_cdf, acc_of, init, tr, W)
             for c in range(nC):
                 if cmask[c] == 0 and logc > -np.inf:
                     z = W[c, 0] + W[c, 1]
