@@ -22,11 +22,7 @@ from bayesdx.ui.values import values_to_case
 
 st.set_page_config(page_title="bayesdx · causes of leukopenia", page_icon="🩸", layout="wide",
                    initial_sidebar_state="collapsed")
-st.markdown(page.CSS, unsafe_allow_html=True)
-# A session's first run: a hidden, empty Vega chart before anything else, so that the
-# browser fetches and compiles its Vega scripts (~0.8 MB) while the model loads, not
-# after the ranking's data arrives; removed once the ranking is drawn.
-preload = page.vega_preload(first_run="bdx.init" not in st.session_state)
+st.html(page.CSS)  # style only: no room taken; also loads the HTML element early (the ranking is one)
 
 ANALYSES = {"Why?": analysis.why_panel, "Explanation": explanation.explanation_panel,
             "Next best test": analysis.next_tests_panel, "Sensitivity": analysis.sensitivity_panel}
@@ -68,8 +64,6 @@ with mid:
 if hasattr(result, "causes"):
     with right, st.container(key="bdx-analysis"):
         tabs = st.tabs([*ANALYSES, "A vs B", "Evidence used"], key="bdx.rtab", on_change="rerun")
-
-preload.empty()
 
 with left, st.container(key="bdx-form"):  # hidden in print: printing gives the results, not a blank form
     entry.evidence_panel(model, spec, values, derived)

@@ -6,9 +6,9 @@
   **first whiskers** (the app streams them: the first stage of draws at once,
   labelled as refining) and the **final whiskers** (those of
   ``interval_estimate`` for seed 0, where the refinement stops). In the page, a
-  MutationObserver logs every change of the chart's whisker layer (Vega's
-  rule marks, whose ``aria-label`` names each cause's ``Posterior``,
-  ``90% interval`` and ``Id``) with its time. After the click's script run has
+  MutationObserver logs every change of the ranking's whiskers (its HTML rows,
+  :mod:`bayesdx.ui.ranking`: each row with a whisker names its cause's id, its
+  percentage and, in its tooltip, its ``90% interval``) with its time. After the click's script run has
   finished, the new evidence is read from the address bar (the app writes it
   there), its posterior and final intervals computed here; the first whisker
   drawing after the click whose every whisker carries the new evidence's
@@ -17,7 +17,7 @@
   delays: every wait is on a condition.
 * :func:`first_ranking` - from launching ``streamlit run app.py`` (a fresh
   server) until a browser, which asks for the page as soon as the server
-  answers its health check, shows a ranking (the ranking chart's bars carry
+  answers its health check, shows a ranking (the ranking's rows carry
   their percentages); also from the browser's first request to the ranking,
   and the same for a second session on the now warm server.
 
@@ -43,13 +43,16 @@ from harness import (CHROMIUM, RANKING_TEXT, AppPage, free_port, launch_chromium
 
 __all__ = ["first_ranking", "first_row", "whisker_row", "whiskers_after_click"]
 
-#: JavaScript: log (time, aria-labels) of the ranking chart's whisker layer whenever it changes
+#: JavaScript: log (time, labels) of the ranking's whiskers whenever they change: for each row with a
+#: whisker drawn (bayesdx.ui.ranking), "Id: ...; Posterior: ...; 90% interval: ..." as its HTML says
 WHISKER_LOG = """
 (() => {
   if (window.__wh) return;
-  const SEL = '.st-key-bdx-ranking [data-testid="stVegaLiteChart"] svg.marks g.mark-rule.role-mark line';
+  const SEL = '.st-key-bdx-ranking ol.bdx-rank li';
   const W = window.__wh = {log: [], last: ''};
-  const snap = () => [...document.querySelectorAll(SEL)].map((l) => l.getAttribute('aria-label') || '');
+  const snap = () => [...document.querySelectorAll(SEL)].filter((li) => li.querySelector('.bdx-ci')).map((li) => {
+    const iv = /90% interval: ([^;]+)/.exec(li.title || '');
+    return `Id: ${li.dataset.id}; Posterior: ${li.querySelector('.bdx-pct').textContent}; 90% interval: ${iv ? iv[1] : ''}`; });
   const look = () => { const s = snap(); const key = s.join('|');
                        if (key !== W.last) { W.last = key; W.log.push({t: performance.now(), labels: s}); } };
   new MutationObserver(look).observe(document.body, {subtree: true, childList: true, attributes: true});

@@ -180,8 +180,9 @@ RAN_SINCE = """(mark) => { const B = window.__bdx; if (!B) return false;
   const r = B.runs[B.runs.length - 1];
   return !!r && r.after > mark && r.done && r.status !== 2 && (""" + IDLE + """)(); }"""
 
-#: JavaScript: the text of the ranking chart (its SVG), which changes when the ranking is redrawn
-RANKING_TEXT = """() => { const s = document.querySelector('.st-key-bdx-ranking [data-testid="stVegaLiteChart"] svg.marks');
+#: JavaScript: the text of the ranking (its HTML list: names, percentages, and in words the prior and the
+#: interval), which changes when the ranking is redrawn
+RANKING_TEXT = """() => { const s = document.querySelector('.st-key-bdx-ranking ol.bdx-rank');
                           return s ? s.textContent : ''; }"""
 
 
@@ -190,7 +191,7 @@ LATENCY_PROBE = """
 (() => {
   if (window.__lat) return;
   const SEL = '.st-key-bdx-ranking';
-  const text = () => { const s = document.querySelector(SEL + ' [data-testid="stVegaLiteChart"] svg.marks');
+  const text = () => { const s = document.querySelector(SEL + ' ol.bdx-rank');
                        return s ? s.textContent : ''; };
   const L = window.__lat = {t0: null, t1: null, before: null, samples: []};
   const start = (e) => { L.t0 = e.timeStamp || performance.now(); L.t1 = null; L.before = text(); };
@@ -318,6 +319,19 @@ class AppPage:
     def top_text(self) -> str:
         """The 'Most probable' line."""
         return self.page.locator(self.TOP).inner_text()
+
+    def ranking_rows(self) -> list[dict]:
+        """The ranking as drawn, row by row: the cause's name (``shown``: not cut off), its
+        percentage, and in pixels from the track's start the bar's end, the prior tick and the
+        whisker's ends (None when no whisker is drawn)."""
+        return self.page.evaluate("""() => [...document.querySelectorAll('.st-key-bdx-ranking ol.bdx-rank li')]
+          .map((li) => { const x0 = li.querySelector('.bdx-track').getBoundingClientRect().left;
+            const box = (sel) => { const e = li.querySelector(sel); return e && e.getBoundingClientRect(); };
+            const lab = li.querySelector('.bdx-lab'), ci = box('.bdx-ci'), prior = box('.bdx-prior');
+            return {name: lab.textContent, shown: lab.scrollHeight <= lab.clientHeight + 1,
+                    pct: li.querySelector('.bdx-pct').textContent, bar: Math.round(box('.bdx-bar').right - x0),
+                    prior: prior ? Math.round(prior.left + prior.width / 2 - x0) : null,
+                    whisker: ci ? [Math.round(ci.left - x0), Math.round(ci.right - x0)] : null}; })""")
 
     def ranking_text(self) -> str:
         """The text of the ranking chart (labels and percentages)."""

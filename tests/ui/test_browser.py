@@ -61,16 +61,21 @@ def labels():
     return load_model().net.labels
 
 
-def test_the_first_runs_vega_preload_is_hidden_and_takes_no_room(app):
-    app.open()
+def test_the_first_page_draws_the_ranking_as_html_without_vega(app):
+    """The ranking is HTML (bayesdx.ui.ranking): the first page needs no Vega to show it."""
+    app.page.goto(app.url + "/")
     app.page.wait_for_function(f"() => ({RANKING_TEXT})().includes('%')")
-    charts = app.page.locator('[data-testid="stVegaLiteChart"]')
-    assert charts.count() == 1 and app.page.locator(".st-key-bdx-ranking").locator(charts).count() == 1
-    room = app.page.evaluate("""() => { const e = document.querySelector('.st-key-bdx-preload');
-        return e ? e.parentElement.getBoundingClientRect().height + getComputedStyle(e.parentElement).display : 'gone'; }""")
-    assert room in ("gone", "0none")
-    app.rerun(lambda: app.page.get_by_text("90% credible intervals").click())  # later runs: an empty slot
-    assert app.page.locator(".st-key-bdx-preload").locator('[data-testid="stVegaLiteChart"]').count() == 0
+    vega = app.page.evaluate(
+        "() => performance.getEntriesByType('resource').filter((r) => /\\/embed\\.[^/]*\\.js$/.test(r.name)).length")
+    assert vega == 0  # no Vega bundle fetched before the ranking is drawn
+    rows = app.ranking_rows()
+    model = load_model()
+    readable = {cause_label(model, c) for c in model.net.causes}
+    assert len(rows) == 10 and all(r["name"] in readable and r["shown"] for r in rows), rows  # no name cut
+    assert all(r["pct"].endswith("%") and r["bar"] > 0 and r["prior"] is not None for r in rows), rows
+    assert not any(r["whisker"] for r in rows)  # intervals are off by default
+    assert app.page.get_by_role("list", name=re.compile("Causes ranked by probability")).count() == 1
+    assert app.page.locator('[data-testid="stVegaLiteChart"]').count() == 0  # the empty page has no chart
 
 
 def test_clozapine_agranulocytosis_through_the_widgets(app):
@@ -204,10 +209,15 @@ def test_intervals_next_test_and_sensitivity(app):
     size = f"{app.page.viewport_size['width']}x{app.page.viewport_size['height']}"
     app.open(CLOZAPINE_LINK)
     app.page.wait_for_function(f"() => ({RANKING_TEXT})().includes('%')")
-    before = app.ranking_text()
+    before = app.ranking_rows()
+    assert not any(r["whisker"] for r in before)
     app.rerun(lambda: app.page.get_by_text("90% credible intervals").click())
     app.expect_text("Whisker: 90% credible interval")
-    assert app.ranking_text() == before  # same bars and labels, whiskers added
+    after = app.ranking_rows()
+    strip = [{k: v for k, v in r.items() if k != "whisker"} for r in after]
+    assert strip == [{k: v for k, v in r.items() if k != "whisker"} for r in before]  # same bars and names
+    assert all(r["whisker"] and r["whisker"][0] <= r["bar"] + 1 for r in after), after  # whiskers added
+    assert "90% credible interval" in app.ranking_text()  # said in words too (screen readers)
     app.page.locator(".st-key-bdx-ranking").screenshot(path=str(SHOTS / f"intervals-{size}.png"),
                                                        animations="disabled")
     app.tab("Next best test")
@@ -216,9 +226,9 @@ def test_intervals_next_test_and_sensitivity(app):
     app.page.get_by_text("Each result of the first five").first.scroll_into_view_if_needed()
     app.page.screenshot(path=str(SHOTS / f"next-test-{size}.png"), animations="disabled")
     app.tab("Sensitivity")
-    app.page.locator('[data-testid="stVegaLiteChart"]').nth(1).scroll_into_view_if_needed()
-    app.page.wait_for_function(  # the tornado chart (the second chart) names the cause's numbers
-        "() => { const s = document.querySelectorAll('[data-testid=\"stVegaLiteChart\"] svg.marks')[1];"
+    app.page.locator('[data-testid="stVegaLiteChart"]').first.scroll_into_view_if_needed()
+    app.page.wait_for_function(  # the tornado chart (the page's only chart) names the cause's numbers
+        "() => { const s = document.querySelectorAll('[data-testid=\"stVegaLiteChart\"] svg.marks')[0];"
         " return !!s && s.textContent.includes('Antipsychotic'); }")
     app.page.screenshot(path=str(SHOTS / f"sensitivity-{size}.png"), animations="disabled")
     assert "Traceback" not in app.page.inner_text("body")
@@ -296,13 +306,13 @@ def test_why_chart_labels_every_bar(app):
     for name, query in (("six", "anc=severe&alc=low&hb=low&plt=low&hx_fever=present&smear_blasts=absent&sex=male"),
                         ("two", "anc=severe&exposure_antipsychotic=clozapine_window")):
         app.open(query)
-        chart = app.page.locator('[data-testid="stVegaLiteChart"]').nth(1)
+        chart = app.page.locator('[data-testid="stVegaLiteChart"]').first  # the why chart (the ranking is HTML)
         chart.scroll_into_view_if_needed()
         app.page.wait_for_function(
-            "() => document.querySelectorAll('[data-testid=\"stVegaLiteChart\"]').length > 1"
-            " && document.querySelectorAll('[data-testid=\"stVegaLiteChart\"] svg.marks')[1]")
+            "() => document.querySelectorAll('[data-testid=\"stVegaLiteChart\"]').length === 1"
+            " && document.querySelectorAll('[data-testid=\"stVegaLiteChart\"] svg.marks')[0]")
         texts = app.page.evaluate("""() => {
-            const svg = document.querySelectorAll('[data-testid="stVegaLiteChart"] svg.marks')[1];
+            const svg = document.querySelectorAll('[data-testid="stVegaLiteChart"] svg.marks')[0];
             const bars = svg.querySelectorAll('g.mark-rect path').length;
             const boxes = [...svg.querySelectorAll('g.mark-text text')].filter(t => t.textContent.includes(': '))
                 .map(t => { const r = t.getBoundingClientRect(); return [t.textContent, r.top, r.bottom, r.width]; });
@@ -378,7 +388,7 @@ _FOLD = """() => {
   const a = document.querySelector('.st-key-bdx-analysis');
   const panel = a && [...a.querySelectorAll('[role="tabpanel"]')].find((p) => p.offsetParent !== null);
   return {h: window.innerHeight, y: window.scrollY,
-          ranking: box(document.querySelector('.st-key-bdx-ranking [data-testid="stVegaLiteChart"]')),
+          ranking: box(document.querySelector('.st-key-bdx-ranking ol.bdx-rank')),
           chart: box(panel && panel.querySelector('[data-testid="stVegaLiteChart"]')),
           table: box(panel && panel.querySelector('[data-testid="stDataFrame"]')),
           tabs: [...document.querySelectorAll('[role="tablist"]')].map((t) => t.scrollWidth - t.clientWidth)}; }"""
@@ -389,8 +399,9 @@ _FOLD = """() => {
 def test_ranking_why_and_next_tests_fit_the_screen(app):
     """Issue 13 item 8: ranking, Why and next best tests are read without scrolling the page."""
     app.open(CLOZAPINE_LINK)
-    app.page.wait_for_function(  # the ranking and the Why chart are drawn
-        "() => document.querySelectorAll('[data-testid=\"stVegaLiteChart\"] svg.marks').length >= 2")
+    app.page.wait_for_function(f"() => ({RANKING_TEXT})().includes('%')")  # the ranking is drawn
+    app.page.wait_for_function(  # and the Why chart
+        "() => document.querySelectorAll('[data-testid=\"stVegaLiteChart\"] svg.marks').length >= 1")
     app.expect_text("likely given these findings")
     fold = app.page.evaluate(_FOLD)
     assert fold["y"] == 0 and all(over <= 1 for over in fold["tabs"]), fold  # every tab title shows

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 
 import pytest
@@ -12,7 +11,8 @@ from bayesdx.case.baseline import NODE as BASELINE_NODE
 from bayesdx.case import parse_case
 from bayesdx.diagnosis import load_model
 from bayesdx.errors import CaseError, ImpossibleEvidenceError
-from bayesdx.ui.charts import compare_chart, ranking_chart, tornado_chart, why_chart
+from bayesdx.ui.charts import compare_chart, tornado_chart, why_chart
+from bayesdx.ui.ranking import ranking_html
 from bayesdx.ui.labels import (
     cause_label,
     finding_label,
@@ -194,35 +194,88 @@ def test_result_helpers(model):
 
 
 def test_charts_keep_one_spec_per_shape():
-    rows = [{"id": c, "label": c.upper(), "family": "drug", "prior": 0.01, "posterior": p}
-            for c, p in (("a", 0.9), ("b", 0.2))]
-    spec1, df1 = ranking_chart(rows)
-    spec2, _ = ranking_chart(list(reversed(rows)))
-    assert spec1 == spec2 and list(df1["rank"]) == [0, 1]  # only the data changes
-    assert "data" not in spec1 and all("data" not in layer for layer in spec1["layer"])
     spec, df = why_chart([{"finding": "ANC = severe", "weight": 1.2, "lr": "LR 16", "direction": "raises",
                            "without": "3%", "exact": "16"}])
     assert spec["layer"][0]["mark"]["type"] == "bar" and len(df) == 1
+    spec2, _ = why_chart([{"finding": "Hb = low", "weight": 1.0, "lr": "LR 9", "direction": "raises",
+                           "without": "9%", "exact": "9"}])
+    assert spec == spec2 and "data" not in spec  # one spec per shape: only the data changes
     spec, df = compare_chart([{"label": "A", "family": "drug", "a": 0.9, "b": 0.95}])
     assert df["change"][0] == "+5.0 pts"
 
 
-def test_ranking_chart_draws_intervals_without_changing_its_spec():
-    rows = [{"id": "a", "label": "A", "family": "drug", "prior": 0.02, "posterior": 0.9, "lo": 0.7, "hi": 0.97},
+def ranking_rows(html: str) -> list[dict]:
+    """The rows of a ranking's HTML (bayesdx.ui.ranking): its data attributes, its visible text and words."""
+    from html.parser import HTMLParser
+
+    class Rows(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.rows, self.stack = [], []
+
+        def handle_starttag(self, tag, attrs):
+            a = dict(attrs)
+            if tag == "li":
+                self.rows.append({**{k[5:]: v for k, v in a.items() if k.startswith("data-")},
+                                  "title": a.get("title"), "text": "", "marks": [], "styles": {}})
+            elif self.rows and tag == "span":
+                cls = a.get("class", "")
+                self.rows[-1]["marks"].append(cls)
+                self.rows[-1]["styles"][cls] = a.get("style", "")
+            self.stack.append(tag)
+
+        def handle_endtag(self, tag):
+            self.stack.pop()
+
+        def handle_data(self, data):
+            if self.rows and "li" in self.stack:
+                self.rows[-1]["text"] += data
+
+    parser = Rows()
+    parser.feed(html)
+    return parser.rows
+
+
+def test_the_ranking_draws_bars_priors_intervals_and_percentages_in_html():
+    rows = [{"id": "a", "label": "A & co", "family": "drug", "prior": 0.02, "posterior": 0.9, "lo": 0.7, "hi": 0.97},
             {"id": "b", "label": "B", "family": "marrow", "prior": 0.01, "posterior": 0.3, "lo": 0.2, "hi": 0.45},
-            {"id": "c", "label": "C", "family": "other", "prior": 0.01, "posterior": 0.1}]
-    spec, df = ranking_chart(rows)
-    plain, _ = ranking_chart([{k: v for k, v in r.items() if k not in ("lo", "hi")} for r in rows])
-    assert spec == plain  # switching the intervals on only changes the data
-    assert [m["mark"]["type"] for m in spec["layer"]].count("rule") == 1
-    assert list(df["Interval"]) == ["70% to 97%", "20% to 45%", "not shown"]
-    # the percentage sits at the bar's end (inside a long bar), whatever the interval
-    assert (df.loc[0, "tx"], bool(df.loc[0, "inside"])) == (0.9, True)
-    assert (df.loc[1, "tx"], bool(df.loc[1, "inside"])) == (0.3, False)
-    assert (df.loc[2, "tx"], bool(df.loc[2, "inside"])) == (0.1, False)
-    # the interval runs along the bar's lower edge with round ends: unlike the prior tick
-    marks = [(m["mark"]["type"], m["mark"].get("yOffset", 0)) for m in spec["layer"]]
-    assert ("tick", 0) in marks and marks.count(("point", 7)) == 2 and ("rule", 7) in marks
+            {"id": "c", "label": "C", "family": "other", "prior": 0.1, "posterior": 0.095}]
+    got = ranking_rows(ranking_html(rows))
+    assert [r["id"] for r in got] == ["a", "b", "c"]
+    assert [float(r["posterior"]) for r in got] == [0.9, 0.3, 0.095]  # full precision, for the tests
+    assert (got[0]["lo"], got[0]["hi"]) == ("0.7", "0.97") and "lo" not in got[2]
+    # one bar and one prior tick each; a whisker only where the interval is known
+    assert all(r["marks"].count("bdx-bar") == 1 and r["marks"].count("bdx-prior") == 1 for r in got)
+    assert ["bdx-ci" in r["marks"] for r in got] == [True, True, False]
+    assert got[1]["styles"]["bdx-ci"] == "left:20.000%;width:calc(45.000% - 20.000%)"
+    assert "width:90.000%" in got[0]["styles"]["bdx-bar"] and "#2166ac" in got[0]["styles"]["bdx-bar"]
+    # the percentage at the bar's end: inside a long bar, past a prior tick just right of the end
+    assert "bdx-pct bdx-in" in got[0]["marks"] and "bdx-pct bdx-out" in got[1]["marks"]
+    assert got[2]["styles"]["bdx-pct bdx-out"] == "left:10.000%"
+    # readable names (escaped), the percentage, and in words the prior and the interval
+    assert got[0]["text"].startswith("A & co90%") and "90% credible interval 70% to 97%" in got[0]["text"]
+    assert "prior 10%" in got[2]["text"] and "interval" not in got[2]["text"]
+    assert got[1]["title"] == "B (marrow): posterior 30%; 90% interval: 20% to 45%; prior 1.0%"
+    assert "A &amp; co" in ranking_html(rows) and "<script" not in ranking_html(rows)
+
+
+def test_the_ranking_is_the_same_with_and_without_intervals_but_for_the_whiskers():
+    rows = [{"id": "a", "label": "A", "family": "drug", "prior": 0.02, "posterior": 0.6, "lo": 0.4, "hi": 0.8},
+            {"id": "b", "label": "B", "family": "marrow", "prior": 0.01, "posterior": 0.3}]
+    plain = [{k: v for k, v in r.items() if k not in ("lo", "hi")} for r in rows]
+    with_ci, without = ranking_rows(ranking_html(rows)), ranking_rows(ranking_html(plain))
+    for a, b in zip(with_ci, without):
+        assert [m for m in a["marks"] if m != "bdx-ci"] == b["marks"]
+        assert a["text"].split(",")[0] == b["text"].split(",")[0]  # same name and percentage
+
+
+def test_the_ranking_groups_by_family_on_request():
+    rows = [{"id": "x", "label": "X", "family": "other", "prior": 0.1, "posterior": 0.9},
+            {"id": "y", "label": "Y", "family": "marrow", "prior": 0.1, "posterior": 0.2},
+            {"id": "z", "label": "Z", "family": "marrow", "prior": 0.1, "posterior": 0.5}]
+    assert [r["id"] for r in ranking_rows(ranking_html(rows, by_family=True))] == ["z", "y", "x"]
+    assert [r["id"] for r in ranking_rows(ranking_html(rows))] == ["x", "y", "z"]
+    assert "grouped by family" in ranking_html(rows, by_family=True)
 
 
 def test_why_chart_labels_every_bar():
@@ -264,14 +317,3 @@ def test_numbers_of_the_priors_are_named_in_words(model):
     assert finding_label(model, "test_duffy_null") == "Duffy-null red-cell phenotype (Fy(a-b-))"
     assert finding_label(model, "anc") == "Neutrophil count"
     assert reference_text(model, ("R22", "E")).startswith("R22: Alvir")
-
-
-def test_the_ranking_spec_file_is_what_altair_builds():
-    """The first page draws the ranking from ranking_spec.json without importing Altair."""
-    from bayesdx.ui import charts
-
-    assert json.loads(charts.RANKING_SPEC.read_text()) == charts.build_ranking_layers(), (
-        "charts.build_ranking_layers() changed: run python -c \"from bayesdx.ui.charts import "
-        "write_ranking_spec; write_ranking_spec()\"")
-    spec, _ = charts.ranking_chart([{"id": "a", "label": "A", "family": "drug", "prior": 0.1, "posterior": 0.5}])
-    assert spec["height"] == max(charts.ROW, 40) and spec["layer"] == charts.build_ranking_layers()["layer"]

@@ -17,7 +17,6 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 
-import pandas as pd
 import streamlit as st
 
 from ..diagnosis import Diagnosis, Model
@@ -213,6 +212,7 @@ def _failed(what: str, exc: BayesdxError) -> None:
 
 def why_panel(model: Model, d: Diagnosis) -> None:
     """Which findings pushed the selected cause up or down, by exact likelihood ratios."""
+    import pandas as pd  # on first use: the first page needs no pandas (~0.3 s)
     if _declined(model, d):
         return
     cause = _cause_select(d, "bdx.why", "Explain")
@@ -285,6 +285,7 @@ def _outcomes_text(model: Model, t) -> str:
 
 def next_tests_panel(model: Model, d: Diagnosis) -> None:
     """The unobserved orderable tests ranked by exact expected information (and per cost)."""
+    import pandas as pd  # on first use: the first page needs no pandas (~0.3 s)
     if _declined(model, d):
         return
     try:
@@ -336,6 +337,7 @@ def next_tests_panel(model: Model, d: Diagnosis) -> None:
 
 def sensitivity_panel(model: Model, d: Diagnosis) -> None:
     """Tornado: which numbers of ``priors/`` move the selected cause most for this evidence."""
+    import pandas as pd  # on first use: the first page needs no pandas (~0.3 s)
     if _declined(model, d):
         return
     cause = _cause_select(d, "bdx.sens", "Sensitivity of")

@@ -1,37 +1,33 @@
-"""Charts of the app: the ranking, the why-chart, the A/B comparison and the sensitivity tornado.
+"""Charts of the app: the why-chart, the A/B comparison and the sensitivity tornado.
 
 Each chart is designed with Altair once per shape (number of rows) and kept as
 a Vega-Lite spec; every rerun only supplies a new data frame, so a redraw
 costs no chart construction. The functions take plain rows computed by the
-package; they compute no probabilities.
-
-Examples
---------
->>> rows = [{"id": "a", "label": "A", "family": "drug", "prior": 0.02, "posterior": 0.9}]
->>> spec, df = ranking_chart(rows)
->>> spec["layer"][0]["mark"]["type"], list(df["text"])
-('bar', ['90%'])
+package; they compute no probabilities. The ranking itself is HTML
+(:mod:`bayesdx.ui.ranking`), so that the first page needs no Vega.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import copy
-import json
 import math
 from collections.abc import Sequence
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-import pandas as pd
 
 from ..words import pct
+
+if TYPE_CHECKING:
+    import pandas as pd
+from .ranking import FAMILIES, FAMILY_COLORS
 
 
 class _Altair:
     """:mod:`altair`, imported on first use (its import and first validated spec cost
-    ~0.5 s): the first page's only chart, the ranking, has its spec in
-    ``ranking_spec.json`` (:func:`build_ranking_layers` made it; a test compares)."""
+    ~0.5 s): the first page's ranking is HTML (:mod:`bayesdx.ui.ranking`), not a chart."""
 
     def __getattr__(self, name: str):
         import altair
@@ -40,23 +36,13 @@ class _Altair:
 
 
 alt = _Altair()
-RANKING_SPEC = Path(__file__).with_name("ranking_spec.json")
-"""The ranking chart's layers as :func:`build_ranking_layers` builds them (regenerate:
-``python -c "from bayesdx.ui.charts import write_ranking_spec; write_ranking_spec()"``)."""
 
-__all__ = ["FAMILIES", "FAMILY_COLORS", "RANKING_SPEC", "build_ranking_layers", "chart_height", "compare_chart",
-           "family_legend_html", "ranking_chart", "effect_text", "tornado_chart", "why_chart", "why_rows",
-           "write_ranking_spec"]
+__all__ = ["FAMILIES", "FAMILY_COLORS", "chart_height", "compare_chart", "effect_text", "family_legend_html",
+           "tornado_chart", "why_chart", "why_rows"]
 
-FAMILIES = ("marrow", "autoimmune", "infection", "drug", "nutritional", "congenital", "other")
-FAMILY_COLORS = ("#7b3294", "#e08214", "#c51b7d", "#2166ac", "#1b7837", "#8c510a", "#6b6b6b")
 ROW = 24
 _LABEL_LIMIT = 300
 WEIGHT_CLIP = 3.0
-INSIDE = 0.8  # a bar longer than this carries its label inside
-WHISKER = "#333333"  # the credible interval
-PRIOR_NEAR = 0.02  # a prior tick this close right of a bar's end pushes its label past it
-WHISKER_DY = 7  # px below the bar's centre: the interval runs along the bar's lower edge
 
 
 def family_legend_html(families: Sequence[str] = FAMILIES) -> str:
@@ -95,91 +81,6 @@ def _y(field: str = "label", size: int = 13) -> alt.Y:
     # (the browser then only swaps the data); layers need op "min" to share a sorted domain
     return alt.Y(f"{field}:N", sort=alt.EncodingSortField("rank", op="min", order="ascending"), title=None,
                  axis=alt.Axis(labelLimit=_LABEL_LIMIT, labelFontSize=size, ticks=False, domain=False))
-
-
-# --------------------------------------------------------------------------- ranking
-
-
-@lru_cache(maxsize=64)
-def _ranking_spec(n: int) -> dict[str, Any]:
-    """The ranking chart's spec for ``n`` rows: :func:`_ranking_layers` (built and validated by
-    Altair once per process, ~0.1-0.2 s) with its height; only the height depends on ``n``."""
-    return {**_ranking_layers(), "height": max(ROW * n, 40)}
-
-
-@lru_cache(maxsize=1)
-def _ranking_layers() -> dict[str, Any]:
-    return json.loads(RANKING_SPEC.read_text(encoding="utf-8"))
-
-
-def write_ranking_spec() -> None:
-    """Write :data:`RANKING_SPEC` from :func:`build_ranking_layers` (after changing the chart)."""
-    RANKING_SPEC.write_text(json.dumps(build_ranking_layers(), indent=1) + "\n", encoding="utf-8")
-
-
-def build_ranking_layers() -> dict[str, Any]:
-    """The ranking chart's layers (bars, whiskers, prior ticks, percentages), built and
-    validated by Altair; saved as :data:`RANKING_SPEC`."""
-    tooltip = [alt.Tooltip("label:N", title="Cause"), alt.Tooltip("family:N", title="Family"),
-               alt.Tooltip("Posterior:N", title="Posterior"), alt.Tooltip("Interval:N", title="90% interval"),
-               alt.Tooltip("Prior:N", title="Prior"), alt.Tooltip("id:N", title="Id")]
-    base = alt.Chart().encode(y=_y(), tooltip=tooltip)
-    x_scale = alt.Scale(domain=[0, 1], nice=False)
-    bars = base.mark_bar(height=ROW - 7, cornerRadiusEnd=2).encode(
-        x=alt.X("posterior:Q", scale=x_scale,
-                axis=alt.Axis(format="%", title="Probability present",
-                              titleFontWeight="normal", grid=True, tickCount=5)),
-        color=_family_color(legend=False))
-    prior = base.mark_tick(color="#111111", thickness=2.5, size=ROW - 3).encode(x="prior:Q")
-    # the credible interval: a thin line along the lower edge of the bar with round ends, so that it
-    # cannot be mistaken for the prior tick nor cross the percentage (no data - NaN - draws nothing)
-    whisker = base.mark_rule(color=WHISKER, strokeWidth=1.5, yOffset=WHISKER_DY).encode(x="lo:Q", x2="hi:Q")
-    caps = [base.mark_point(shape="circle", filled=True, size=22, color=WHISKER, opacity=1,
-                            yOffset=WHISKER_DY).encode(x=f"{end}:Q") for end in ("lo", "hi")]
-    text = {"fontSize": 12, "fontWeight": "bold", "baseline": "middle", "dy": -1}
-    out = base.transform_filter("!datum.inside")
-    halo = out.mark_text(align="left", dx=5, stroke="#ffffff", strokeWidth=4, strokeJoin="round",
-                         color="#ffffff", **text).encode(x="tx:Q", text="text:N")
-    outside = out.mark_text(align="left", dx=5, color="#222222", **text).encode(x="tx:Q", text="text:N")
-    inside = base.transform_filter("datum.inside").mark_text(
-        align="right", dx=-6, color="#ffffff", **text).encode(x="tx:Q", text="text:N")
-    return _spec(alt.layer(bars, whisker, *caps, prior, halo, outside, inside).properties(height=ROW))
-
-
-def _label_place(post: float, prior: float) -> tuple[float, bool]:
-    """Where the percentage goes: (x, inside the bar?): at the end of the bar, past a prior tick just there."""
-    if post >= INSIDE:
-        return post, True
-    if post <= prior < post + PRIOR_NEAR:
-        return prior, False  # start after the tick rather than on it
-    return post, False
-
-
-def ranking_chart(rows: Sequence[dict], *, by_family: bool = False) -> tuple[dict[str, Any], pd.DataFrame]:
-    """Bars of the posterior of each cause with the prior as a black tick: (spec, data).
-
-    ``rows`` hold ``id, label, family, prior, posterior`` and optionally
-    ``lo, hi``, a credible interval drawn as a whisker (NaN or missing: none).
-    They are drawn in the given order, or grouped by family (``by_family``).
-    The spec is the same with and without intervals: only the data changes.
-    """
-    df = pd.DataFrame(list(rows), columns=["id", "label", "family", "prior", "posterior", "lo", "hi"])
-    df[["lo", "hi"]] = df[["lo", "hi"]].astype(float)
-    if by_family and len(df):
-        rank = {f: i for i, f in enumerate(FAMILIES)}
-        df = df.assign(_f=df["family"].map(lambda f: rank.get(f, len(rank))))
-        df = df.sort_values(["_f", "posterior"], ascending=[True, False], kind="stable").drop(columns="_f")
-    df = df.reset_index(drop=True)
-    df["rank"] = range(len(df))
-    df["Posterior"] = df["posterior"].map(pct)
-    df["Prior"] = df["prior"].map(pct)
-    df["Interval"] = [f"{pct(lo)} to {pct(hi)}" if math.isfinite(lo) and math.isfinite(hi) else "not shown"
-                      for lo, hi in zip(df["lo"], df["hi"])]
-    df["text"] = df["Posterior"]
-    place = [_label_place(p, pr) for p, pr in zip(df["posterior"], df["prior"])]
-    df["tx"] = [x for x, _ in place]
-    df["inside"] = [inside for _, inside in place]
-    return copy.deepcopy(_ranking_spec(len(df))), df
 
 
 # --------------------------------------------------------------------------- why
@@ -257,6 +158,7 @@ def why_chart(rows: Sequence[dict]) -> tuple[dict[str, Any], pd.DataFrame]:
     >>> list(df["finding"]), spec["height"]
     (['Neutrophil count: severe'], 40)
     """
+    import pandas as pd  # on first use: the first page needs no pandas (~0.3 s)
     df = pd.DataFrame(list(rows), columns=["finding", "weight", "lr", "direction", "without", "exact"])
     df["rank"] = range(len(df))
     df["key"] = [f"{i}: {f}" for i, f in enumerate(df["finding"])]  # one band per row even if names repeat
@@ -292,6 +194,7 @@ def compare_chart(rows: Sequence[dict]) -> tuple[dict[str, Any], pd.DataFrame]:
 
     ``rows`` hold ``label, family, a, b``.
     """
+    import pandas as pd  # on first use: the first page needs no pandas (~0.3 s)
     df = pd.DataFrame(list(rows), columns=["label", "family", "a", "b"])
     df["rank"] = range(len(df))
     df["A"] = df["a"].map(pct)
@@ -354,6 +257,7 @@ def tornado_chart(rows: Sequence[dict], base: float, title: str) -> tuple[dict[s
     the vertical line; each bar's ends carry the low and high values, and the
     number's name and source stand above it.
     """
+    import pandas as pd  # on first use: the first page needs no pandas (~0.3 s)
     long = []
     for rank, r in enumerate(rows):
         label = f"{rank}: {r['name']}"  # unique: one band per row

@@ -15,7 +15,6 @@ Everything runs on the analysis engine and is cached by evidence.
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from ..counterfactual import counterfactual
@@ -110,6 +109,7 @@ def _apply_buttons(model: Model, rows, key: str) -> None:
 
 def explanation_panel(model: Model, d: Diagnosis) -> None:
     """Rank-by switch, joint explanations, the chosen cause's lists, tests for the differential."""
+    import pandas as pd  # on first use: the first page needs no pandas (~0.3 s)
     stack = st.session_state.get(APPLIED) or []
     if stack:
         node = stack[-1]

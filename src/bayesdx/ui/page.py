@@ -6,19 +6,18 @@ import streamlit as st
 
 from ..diagnosis import DISCLAIMER, Model
 from . import state
+from .ranking import RANKING_CSS
 
 __all__ = ["CSS", "PRIVACY", "case_file_controls", "entered_lines", "flashes", "note", "share_controls",
-           "summary_controls", "vega_preload"]
+           "summary_controls"]
 
-CSS = """<style>
+CSS = """<style>""" + RANKING_CSS + """
 .block-container {padding: 0.6rem 1.5rem 1rem 1.5rem; max-width: 100%;}
 /* the analyses' tabs: six titles on one line in a third of a laptop screen */
 .st-key-bdx-analysis [role="tablist"], .st-key-bdx-form [role="tablist"] {gap: 0.6rem;}
 .st-key-bdx-analysis [data-testid="stTab"] p, .st-key-bdx-form [data-testid="stTab"] p {font-size: 0.8rem;}
 .st-key-bdx-top p {font-size: 0.95rem !important; line-height: 1.45;}
 [data-testid="stHeader"] {height: 0; min-height: 0;}
-/* the hidden Vega preload of a first run (vega_preload): no room, no gap */
-.st-key-bdx-preload, [data-testid="stLayoutWrapper"]:has(> .st-key-bdx-preload) {display: none;}
 .bdx-title {font-size: 1.3rem; font-weight: 700; line-height: 1.5; margin: 0;}
 /* the chart toolbar would cover the text above a chart; the numbers are in the tables */
 [data-testid="stElementContainer"]:has([data-testid="stVegaLiteChart"]) [data-testid="stElementToolbar"] {
@@ -134,15 +133,3 @@ def summary_controls(model: Model, evidence: dict[str, str], entered: list[tuple
         st.download_button("PDF", lambda: to_pdf(summary()), file_name="bayesdx-summary.pdf",
                            mime="application/pdf", key="bdx.sum_pdf", on_click="ignore",
                            icon=":material/picture_as_pdf:")
-
-
-def vega_preload(first_run: bool):
-    """A hidden slot, drawn on every run at the same place (so that no element below it moves
-    and none loses its focus); on a session's first run it holds an empty Vega-Lite chart, so
-    that the browser loads Streamlit's Vega scripts, which it fetches only for the first chart,
-    while the server is still busy. Returns the slot, to be emptied once the real charts are drawn."""
-    with st.container(key="bdx-preload"):
-        slot = st.empty()
-    if first_run:
-        slot.vega_lite_chart(spec={"mark": "point", "data": {"values": []}})
-    return slot

@@ -11,19 +11,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-import pandas as pd
 import streamlit as st
 
 from ..diagnosis import Diagnosis, Model, diagnose_evidence
 from ..errors import BayesdxError, ImpossibleEvidenceError
 from . import analysis, jobs, state
-from .charts import (
-    FAMILIES,
-    chart_height,
-    compare_chart,
-    family_legend_html,
-    ranking_chart,
-)
+from .charts import chart_height, compare_chart, family_legend_html
+from .ranking import FAMILIES, ranking_html
 from ..alerts import check_alerts
 from ..uncertainty import TOLERANCE
 from .labels import cause_label, node_label, reference_text
@@ -42,14 +36,16 @@ POLL_S = 0.1
 def compute(model: Model, evidence: dict[str, str]) -> Diagnosis | ImpossibleEvidenceError | BayesdxError:
     """The ranking for the evidence, or the error that explains why there is none.
 
-    Light evidence runs on the shared engine (its lock held for milliseconds);
+    Light evidence runs on the shared engine (its lock held for milliseconds; on the numpy
+    reference path until the compiled kernel is loaded, :func:`~bayesdx.ui.state.ranking_model`);
     heavy evidence runs in this session's own job (:mod:`bayesdx.ui.jobs`) under
     the app's budget, exact or a labelled approximation, with a progress bar
     while it runs and without making any other session wait.
     """
     if jobs.is_light(model, evidence):
         try:
-            d = diagnose_evidence(model, evidence, draws=0, scores=False, budget=jobs.APP_BUDGET)
+            d = diagnose_evidence(state.ranking_model(model), evidence, draws=0, scores=False,
+                                  budget=jobs.APP_BUDGET)
         except (ImpossibleEvidenceError, BayesdxError) as exc:
             return exc
     else:
@@ -141,13 +137,14 @@ CI_HELP = ("The whisker on each bar is a 90% credible interval: the 5th to 95th 
 def ranking_panel(model: Model, d: Diagnosis, top: Callable[..., None] | None = None) -> Callable[[], None]:
     """Controls (families, how many, order, intervals) and the ranking chart.
 
-    The chart is drawn before its controls (into a slot above it), so that it
-    is among the first elements the browser receives after a change.
+    The chart is HTML (:func:`bayesdx.ui.ranking.ranking_html`: no Vega to load or
+    compile before the first paint), drawn before its controls (into a slot above
+    it), so that it is among the first elements the browser receives after a change.
 
     Returns a function that adds the 90% credible intervals when they are
     switched on: call it last, once the rest of the page is drawn (they take
     about a second for new evidence; cached by evidence). The chart is redrawn
-    with the same spec, so the browser only swaps the data.
+    in place with the whiskers added; bars, names and percentages stay the same.
     """
     ss = st.session_state
     controls = st.container()
@@ -172,8 +169,7 @@ def ranking_panel(model: Model, d: Diagnosis, top: Callable[..., None] | None = 
             return
         data = [{**r, "lo": iv[r["id"]][0], "hi": iv[r["id"]][1]} if iv and r["id"] in iv else r
                 for r in shown]
-        spec, df = ranking_chart(data, by_family=order == "by family")
-        chart.vega_lite_chart(df, spec, width="stretch", height=chart_height(spec, 60))
+        chart.html(ranking_html(data, by_family=order == "by family"))
 
     def caption(ci: str) -> None:
         hidden = len(d.causes) - len(shown)
@@ -183,7 +179,7 @@ def ranking_panel(model: Model, d: Diagnosis, top: Callable[..., None] | None = 
 
     draw(None)
     caption("")
-    legend.markdown(family_legend_html(), unsafe_allow_html=True)
+    legend.html(family_legend_html())
     with controls, st.container(horizontal=True, vertical_alignment="center", gap="small"):
         st.segmented_control("Show", ["top 10", "top 20", "all"], key="bdx.show", default="top 10",
                              required=True, label_visibility="collapsed")
@@ -234,6 +230,7 @@ def ranking_panel(model: Model, d: Diagnosis, top: Callable[..., None] | None = 
 
 def whatif_panel(model: Model, d: Diagnosis) -> None:
     """Scenario A (pinned) against the current scenario B."""
+    import pandas as pd  # on first use: the first page needs no pandas (~0.3 s)
     pin = st.session_state.get("bdx.pin")
     if not pin:
         st.info("Pin the current scenario as **A** (button above), then change findings: "
@@ -267,6 +264,7 @@ def whatif_panel(model: Model, d: Diagnosis) -> None:
 
 def evidence_list(model: Model, derived: Derived) -> None:
     """The evidence the model uses, as node = state (what the URL holds)."""
+    import pandas as pd  # on first use: the first page needs no pandas (~0.3 s)
     if not derived.evidence:
         st.caption("No evidence yet.")
         return

@@ -8,11 +8,12 @@ process and, beside it, a thread that does that work (:func:`warm`) as soon
 as the server has started (before, it would only slow the server: one Python
 thread runs at a time): it imports the app's pieces, builds the model through
 the same cached :func:`bayesdx.ui.state.get_model` every session uses (one
-model per process, ``st.cache_resource``), runs the rankings of the empty page
-and of an ANC alone (their plans stay in the engine's cache) and reads the
-ranking chart's spec; once a first page is drawn it makes the analysis engine
-and imports Altair for the other charts. A session that opens the page while
-this is still running waits for the same cached model (never a second copy).
+model per process, ``st.cache_resource``) and runs the empty page's ranking
+on the numpy reference path (:func:`bayesdx.ui.state.ranking_model`); once a
+first page is drawn, the model's own thread loads the compiled kernel (numba)
+and this one makes the analysis engine and imports Altair for the other
+charts. A session that opens the page while this is still running waits for
+the same cached model (never a second copy).
 ``bayesdx`` itself imports its flat API on first use, so the launcher starts
 the server without importing numpy or the engine first.
 
@@ -93,17 +94,16 @@ def warm(log=None, serving: bool = False) -> float:
     from . import analysis, charts, entry, explanation, page, results, state  # noqa: F401 - the app's pieces
 
     try:
-        model = state.get_model()  # also warms the empty evidence's plan and the case reader
+        model = state.get_model()  # also warms the case reader
     except KnowledgeError:
         return time.perf_counter() - t0
     from ..diagnosis import diagnose_evidence
     from .spec import form_spec
 
     form_spec(model.kb)
-    diagnose_evidence(model, {}, draws=0, scores=False)  # the first page's ranking
-    for band in model.net.states.get("anc", ()):  # and the first thing entered: an ANC, alone
-        diagnose_evidence(model, {"anc": band}, draws=0, scores=False)
-    charts._ranking_spec(10)  # the ranking chart's spec (read from ranking_spec.json; cached)
+    # the first page's ranking, on the numpy path: the compiled kernel is loaded once a first
+    # page is drawn (state.ranking_model; the kernel's thread then warms an ANC's rankings too)
+    diagnose_evidence(state.ranking_model(model), {}, draws=0, scores=False)
     took = time.perf_counter() - t0
     if log is not None:
         print(f"bayesdx: model loaded and first page warmed in {took:.1f} s", file=log, flush=True)

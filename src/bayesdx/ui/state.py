@@ -36,8 +36,8 @@ from .link import FIELD_PREFIX, params_to_values, values_to_params
 from .spec import FormSpec, form_spec
 from .values import UNKNOWN, case_to_values, default_values, med_keys
 
-__all__ = ["APP_PLANS", "FIRST_RUN_DONE", "VALUES", "K", "W", "current_values", "end_of_run", "get_analysis_engine", "get_model",
-           "init_session", "set_field",
+__all__ = ["APP_PLANS", "FIRST_RUN_DONE", "KERNEL_READY", "KERNEL_WAIT_S", "VALUES", "K", "W", "current_values",
+           "end_of_run", "get_analysis_engine", "get_model", "init_session", "ranking_model", "set_field",
            "sync_url"]
 
 APP_PLANS = 768
@@ -57,16 +57,18 @@ def K(fid: str) -> str:
 def get_model() -> Model:
     """The built model, once per process (read-only, shared by every session), with an
     engine of its own whose plan cache holds :data:`APP_PLANS` (shared by every engine of
-    the app: :func:`get_analysis_engine`, :func:`bayesdx.ui.jobs.session_model`)."""
+    the app: :func:`get_analysis_engine`, :func:`bayesdx.ui.jobs.session_model`).
+
+    The compiled kernel (numba) is loaded by a thread of its own once a first page
+    is drawn (:func:`_warm_kernel`); until then light rankings run on the numpy
+    reference path (:func:`ranking_model`)."""
     built = load_model()
     model = dataclasses.replace(built, engine=Engine(built.net, cache_size=APP_PLANS))
     from ..case import parse_case
 
-    # warm up: the unit registry and the most common evidence patterns
+    # warm up: the unit registry (the case reader)
     parse_case({"age_years": 30, "cbc": {"anc": "500 /uL"}, "vitamins": {"b12": "100 pmol/L"}}, model.kb)
-    diagnose_evidence(model, {}, draws=0)
-    threading.Thread(target=_warm_sampler, args=(model,), daemon=True,
-                     name="bayesdx-warm").start()
+    threading.Thread(target=_warm_kernel, args=(model,), daemon=True, name="bayesdx-warm").start()
     # Streamlit runs a full garbage collection after every script run
     # (runner.postScriptGC). With numpy, scipy, pint, altair and the model loaded
     # that took ~85 ms of CPU per rerun; freezing what exists now (modules, the
@@ -76,8 +78,52 @@ def get_model() -> Model:
     return model
 
 
-def _warm_sampler(model: Model) -> None:
-    """Load the compiled sampler once (numba: ~1 s; compiled on first use ever), off the page."""
+KERNEL_WAIT_S = 30.0
+"""Longest the kernel's warm-up waits for a first page to be drawn (:func:`_warm_kernel`)."""
+
+KERNEL_READY = threading.Event()
+"""Set once the app's engine has loaded its compiled kernel (:func:`_warm_kernel`): from then
+on :func:`ranking_model` is the app's model itself."""
+
+_REFERENCE: dict[int, Model] = {}
+_REFERENCE_LOCK = threading.Lock()
+
+
+def ranking_model(model: Model) -> Model:
+    """The model that ranks light evidence in this run.
+
+    Once the compiled kernel is loaded (:data:`KERNEL_READY`), ``model`` itself.
+    Before that, the same model with an engine on the numpy reference path
+    (``Engine(kernel="numpy")``, the same plan cache): loading numba costs about
+    0.6 s of CPU once per process (its import, its cached kernel and the
+    ``scipy.linalg`` import of its BLAS check), while the numpy path ranks the
+    empty page in ~20 ms, so the first page does not wait for numba. The engine
+    cross-checks both paths (same numbers to ~1e-15; ``tests/ui/test_ui.py``
+    compares them on the app's own rankings). Each engine's choice of path
+    depends on the query only; which engine answers depends on whether the
+    kernel is loaded yet.
+    """
+    if KERNEL_READY.is_set():
+        return model
+    with _REFERENCE_LOCK:
+        ref = _REFERENCE.get(id(model))
+        if ref is None or ref.net is not model.net:
+            ref = dataclasses.replace(model, engine=Engine(model.net, kernel="numpy",
+                                                           plan_cache=model.engine.plan_cache))
+            _REFERENCE[id(model)] = ref
+        return ref
+
+
+def _warm_kernel(model: Model, wait: float = KERNEL_WAIT_S) -> None:
+    """Once a first page is drawn (:data:`FIRST_RUN_DONE`, at most ``wait`` seconds): load the
+    compiled kernel and the light program (the empty page's and an ANC's rankings), set
+    :data:`KERNEL_READY`, then load the compiled sampler (numba: ~1 s; compiled on first use
+    ever). Python runs one thread at a time, so done earlier this would delay the first page."""
+    FIRST_RUN_DONE.wait(wait)
+    diagnose_evidence(model, {}, draws=0)
+    for band in model.net.states.get("anc", ()):
+        diagnose_evidence(model, {"anc": band}, draws=0, scores=False)
+    KERNEL_READY.set()
     from ..inference.approx import gibbs_posterior
 
     gibbs_posterior(model.net, {"anc": model.net.states["anc"][-1]}, chains=2, sweeps=4)
@@ -281,7 +327,7 @@ def cb_pin(model: Model) -> None:
 
     try:
         if jobs.is_light(model, d.evidence):
-            dx = diagnose_evidence(model, d.evidence, draws=0, scores=False,
+            dx = diagnose_evidence(ranking_model(model), d.evidence, draws=0, scores=False,
                                    budget=jobs.APP_BUDGET)
         else:  # the session's job (usually finished: the ranking on screen)
             job = jobs.start(model, d.evidence, st.session_state)
