@@ -234,3 +234,18 @@ def test_identical_cases_are_computed_once(net, cohort, monkeypatch):
     assert seen == [3]
     assert np.array_equal(out.probs[0, 0], out.probs[0, 2]) and np.array_equal(out.probs[0, 1], out.probs[0, 4])
     _same(out, Engine(net, kernel="compiled").posterior_batch(evs, method="pattern"))
+
+
+def test_a_cache_built_from_other_sources_is_dropped(tmp_path):
+    """numba does not notice a change in a callee's file: the kernel's cache is checked
+    against the digest of its four files."""
+    (tmp_path / "direct_kernel.run_direct-1.py311.nbi").write_text("old")
+    (tmp_path / "direct_passes.forward-2.py311.1.nbc").write_text("old")
+    (tmp_path / "plan_kernel.run_program-3.py311.nbi").write_text("other kernel")
+    assert direct.check_cache(tmp_path, "abc")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bayesdx-direct-kernel.sha256",
+                                                          "plan_kernel.run_program-3.py311.nbi"]
+    (tmp_path / "direct_kernel.run_direct-1.py311.nbi").write_text("new")
+    assert not direct.check_cache(tmp_path, "abc")  # same sources: kept
+    assert (tmp_path / "direct_kernel.run_direct-1.py311.nbi").exists()
+    assert direct.check_cache(tmp_path, "def") and not (tmp_path / "direct_kernel.run_direct-1.py311.nbi").exists()

@@ -37,13 +37,16 @@ True
 
 from __future__ import annotations
 
+import hashlib
+import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from ..knowledge.network import Network, Tables
 
-__all__ = ["MAX_SLOTS", "Layout", "evidence_matrix", "layout", "run_direct"]
+__all__ = ["MAX_SLOTS", "Layout", "check_cache", "evidence_matrix", "layout", "run_direct"]
 
 MAX_SLOTS = 16
 """A case runs here when at most this many frontier bits (accumulators, and the states
@@ -189,14 +192,56 @@ def evidence_matrix(columns: dict, idxs: list[dict[str, int]]) -> np.ndarray:
     return E
 
 
+_KERNEL_FILES = ("direct_kernel.py", "direct_passes.py", "direct_ops.py", "direct_inputs.py")
+_CHECKED = threading.Event()
+_CHECK_LOCK = threading.Lock()
+
+
+def check_cache(folder: Path, digest: str) -> bool:
+    """Drop the cached ``direct_*`` functions in ``folder`` unless they were built from
+    sources of this ``digest`` (stored beside them); True when something was dropped.
+    An unwritable folder is left as it is (numba then compiles without caching)."""
+    stamp = folder / "bayesdx-direct-kernel.sha256"
+    try:
+        if stamp.is_file() and stamp.read_text() == digest:
+            return False
+        for old in folder.glob("direct_*.nb[ic]"):
+            old.unlink(missing_ok=True)
+        stamp.write_text(digest)
+    except OSError:
+        return False
+    return True
+
+
+def _kernel():
+    """The compiled kernel, its on-disk cache checked against its sources first.
+
+    numba's cache notices a change in a function's own file only, not in the files of
+    the functions it calls (a documented limitation), and the kernel spans four files:
+    when their digest differs from the one stored beside the cache, every cached
+    ``direct_*`` function is dropped and compiled again (once per process; a missing
+    or unwritable cache folder just means no cache)."""
+    from . import direct_kernel
+
+    if not _CHECKED.is_set():
+        with _CHECK_LOCK:
+            if not _CHECKED.is_set():
+                here = Path(__file__).parent
+                digest = hashlib.sha256(b"".join((here / f).read_bytes() for f in _KERNEL_FILES)).hexdigest()
+                folder = getattr(getattr(direct_kernel.run_direct, "_cache", None), "_cache_path", None)
+                if folder is not None:  # (None: numba's internals moved; then no check)
+                    check_cache(Path(folder), digest)
+                _CHECKED.set()
+    return direct_kernel
+
+
 def run_direct(engine, idxs: list[dict[str, int]], T: Tables, max_slots: int | None = None):
     """Posteriors ``(D, B, C)``, log-evidence ``(D, B)`` and which cases were handled ``(B,)``.
 
     Rows of cases not handled (``False``) are NaN / ``-inf``; impossible cases are
     handled (NaN / ``-inf``, as every batch method gives them).
     """
-    from .direct_kernel import PASS, run_direct as kernel  # numba: loaded on first use
-
+    k = _kernel()  # numba: loaded on first use
     lay = layout(engine.net, T)
     D, B, C = T.draws, len(idxs), len(engine.causes)
     probs = np.full((D, B, C), np.nan)
@@ -205,6 +250,6 @@ def run_direct(engine, idxs: list[dict[str, int]], T: Tables, max_slots: int | N
         return probs, logz, np.zeros(B, bool)
     E = evidence_matrix(lay.columns, idxs)
     status = np.empty(B, np.int8)
-    kernel(E, lay.nX, lay.nF, *lay.arrays, _cause_weights(T, engine.causes), *lay.finding_arrays,
-            MAX_SLOTS if max_slots is None else max_slots, probs, logz, status)
-    return probs, logz, status != PASS
+    k.run_direct(E, lay.nX, lay.nF, *lay.arrays, _cause_weights(T, engine.causes), *lay.finding_arrays,
+                 MAX_SLOTS if max_slots is None else max_slots, probs, logz, status)
+    return probs, logz, status != k.PASS

@@ -76,12 +76,9 @@ def _at(x, m, fo, fm, fs):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
-def _init_dyn(dyn, init, a, y, d, n, f, k, E, kind, item_of, off, width, ctx_card, f_np, f_kind, f_idx,
-              f_pmf, f_cdf, leak, leak_cdf, digits):  # pragma: no cover - compiled
-    """Accumulator ``a``'s initial vector: ``init[a]``, or at frontier index ``y`` when it
-    has frontier context parents (``dyn``)."""
-    if not dyn:
-        return init[a, 0], init[a, 1]
+def _init_dyn(y, d, n, f, k, E, kind, item_of, off, width, ctx_card, f_np, f_kind, f_idx, f_pmf, f_cdf,
+              leak, leak_cdf, digits):  # pragma: no cover - compiled
+    """An accumulator's initial vector at frontier index ``y`` (frontier context parents)."""
     for j in range(f_np[f]):
         if f_kind[f, j] == 0 and kind[f_idx[f, j]] == FRONT:
             q = f_idx[f, j]
@@ -160,10 +157,12 @@ def forward(d, n, R, A, I, order, first, last, off, width, bits, item_x, item_of
                 continue
             b = bits[a]
             f = acc_f[a]
+            i0, i1 = init[a, 0], init[a, 1]
             x = 0
             while True:
-                i0, i1 = _init_dyn(dyn[a], init, a, x, d, n, f, E[n, nX + f], E, kind, item_of, off, width,
-                                   ctx_card, f_np, f_kind, f_idx, f_pmf, f_cdf, leak, leak_cdf, digits)
+                if dyn[a]:  # (else init[a], read before the loop)
+                    i0, i1 = _init_dyn(x, d, n, f, E[n, nX + f], E, kind, item_of, off, width, ctx_card,
+                                       f_np, f_kind, f_idx, f_pmf, f_cdf, leak, leak_cdf, digits)
                 y0 = v[x]
                 v[x] = y0 * i0
                 v[x | b] = y0 * i1
@@ -247,10 +246,12 @@ def backward(d, n, R, A, I, order, first, last, off, width, bits, item_x, item_o
             b = bits[a]
             cur &= ~b
             f = acc_f[a]
+            i0, i1 = init[a, 0], init[a, 1]
             x = 0
             while True:
-                i0, i1 = _init_dyn(dyn[a], init, a, x, d, n, f, E[n, nX + f], E, kind, item_of, off, width,
-                                   ctx_card, f_np, f_kind, f_idx, f_pmf, f_cdf, leak, leak_cdf, digits)
+                if dyn[a]:  # (else init[a], read before the loop)
+                    i0, i1 = _init_dyn(x, d, n, f, E[n, nX + f], E, kind, item_of, off, width, ctx_card,
+                                       f_np, f_kind, f_idx, f_pmf, f_cdf, leak, leak_cdf, digits)
                 beta[x] = i0 * beta[x] + i1 * beta[x | b]
                 beta[x | b] = 0.0
                 x = step_next(x, cur)
