@@ -87,6 +87,12 @@ def test_cases_it_does_not_take_run_as_before(net, cohort, monkeypatch):
     monkeypatch.setattr(direct, "MAX_SLOTS", 3)
     _same(eng.posterior_batch(cohort[:80]),
           Engine(net, kernel="compiled").posterior_batch(cohort[:80], method="pattern"))
+    monkeypatch.setattr(direct, "MAX_SLOTS", 20)
+    monkeypatch.setattr(direct, "MAX_STORED", 64)  # the forward pass's store: bounded too
+    _, _, small = direct.run_direct(eng, [eng.validate(e) for e in cohort[:80]], net.tables())
+    assert small.any() and not small.all()
+    _same(eng.posterior_batch(cohort[:80]),
+          Engine(net, kernel="compiled").posterior_batch(cohort[:80], method="pattern"))
 
 
 def test_unrecorded_shared_context_is_a_frontier_node(net, cohort):

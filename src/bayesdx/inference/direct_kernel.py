@@ -217,11 +217,12 @@ def _structure(umask, width, rel, R, I, smax):  # pragma: no cover - compiled
 @njit(cache=True, nogil=True, error_model="numpy")
 def run_direct(E, nX, nF, ctx_par, ctx_tab, ctx_card, xc_n, xf_n, xf, xk_n, xk, cause_np, cause_par,
                cause_stride, cause_tab, cause_w, f_np, f_kind, f_idx, f_pmf, f_cdf, leak, leak_cdf,
-               smax, probs, logz, status):  # pragma: no cover - compiled
+               smax, max_stored, probs, logz, status):  # pragma: no cover - compiled
     """Score every case of ``E`` (``(N, nX + nF + nC)`` state indices, -1 unobserved: context,
     findings, cause labels), writing ``probs`` ``(D, N, nC)``, ``logz`` ``(D, N)`` and
-    ``status`` ``(N,)`` (see the module docstring). Rows of cases not handled (:data:`PASS`)
-    are left as they were."""
+    ``status`` ``(N,)`` (see the module docstring). A case is passed back when it needs more
+    than ``smax`` bits at once or its forward pass would store more than ``max_stored``
+    numbers; rows of cases not handled (:data:`PASS`) are left as they were."""
     D = probs.shape[0]
     N = E.shape[0]
     nC = probs.shape[2]
@@ -275,9 +276,19 @@ def run_direct(E, nX, nF, ctx_par, ctx_tab, ctx_card, xc_n, xf_n, xf, xk_n, xk, 
         bits = np.zeros(I, np.int64)  # each item's bits
         for i in range(I):
             bits[i] = ((1 << width[i]) - 1) << off[i]
+        aoff = np.zeros(R + 1, np.int64)  # each step's input, packed: its open bits only
+        for t in range(R):
+            during = 0
+            for i in range(I):
+                if first[i] <= t <= last[i]:
+                    during += width[i]
+            aoff[t + 1] = aoff[t] + (1 << during)
+        if aoff[R] > max_stored:
+            status[n] = PASS
+            continue
         init = np.empty((A, 2))
         tr = np.empty((A, nC, 3))
-        alpha = np.empty((R, size))
+        alpha = np.empty(aoff[R])
         v = np.zeros(size)
         y = np.empty(size)
         beta = np.zeros(size)
@@ -299,7 +310,7 @@ def run_direct(E, nX, nF, ctx_par, ctx_tab, ctx_card, xc_n, xf_n, xf, xk_n, xk, 
                                 p_off, dyn, acc_f, umask, has_front, kind, E, nX, ctx_par, ctx_tab,
                                 ctx_card, phi, init, tr, W, cause_np, cause_par, cause_stride, cause_tab,
                                 f_np, f_kind, f_idx, f_pmf, f_cdf, leak, leak_cdf, digits, fo, fm, fs,
-                                tw, v, y, alpha, logc)
+                                tw, v, y, alpha, aoff, logc)
             if logc == -np.inf:
                 status[n] = IMPOSSIBLE
                 logz[d, n] = -np.inf
@@ -310,4 +321,4 @@ def run_direct(E, nX, nF, ctx_par, ctx_tab, ctx_card, xc_n, xf_n, xf, xk_n, xk, 
                 backward(d, n, R, A, I, order, first, last, off, width, bits, item_x, item_of, p_off,
                           dyn, acc_f, umask, has_front, kind, E, nX, ctx_par, ctx_tab, ctx_card, phi,
                           init, tr, W, cause_np, cause_par, cause_stride, cause_tab, f_np, f_kind, f_idx,
-                          f_pmf, f_cdf, leak, leak_cdf, digits, fo, fm, fs, tw, y, alpha, beta, probs)
+                          f_pmf, f_cdf, leak, leak_cdf, digits, fo, fm, fs, tw, y, alpha, aoff, beta, probs)

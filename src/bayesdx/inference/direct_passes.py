@@ -137,8 +137,9 @@ def _open_space(t, I, first, last, bits):  # pragma: no cover - compiled
 def forward(d, n, R, A, I, order, first, last, off, width, bits, item_x, item_of, p_off, dyn, acc_f,
              umask, has_front, kind, E, nX, ctx_par, ctx_tab, ctx_card, phi, init, tr, W, cause_np,
              cause_par, cause_stride, cause_tab, f_np, f_kind, f_idx, f_pmf, f_cdf, leak, leak_cdf,
-             digits, fo, fm, fs, tw, v, y, alpha, logc):  # pragma: no cover - compiled
-    """The forward pass (storing each step's input in ``alpha``); returns ``logc`` plus the
+             digits, fo, fm, fs, tw, v, y, alpha, aoff, logc):  # pragma: no cover - compiled
+    """The forward pass (storing each step's input in ``alpha``, packed from ``aoff[t]`` in the
+    order of its open bits' submasks); returns ``logc`` plus the
     log of the evidence's remaining factor (``-inf`` when zero). Leaves ``v`` zero."""
     v[0] = 1.0
     for t in range(R):
@@ -170,7 +171,14 @@ def forward(d, n, R, A, I, order, first, last, off, width, bits, item_x, item_of
                 if x == 0:
                     break
             cur |= b
-        _copy(alpha[t], v, cur)
+        j = aoff[t]
+        x = 0
+        while True:
+            alpha[j] = v[x]
+            j += 1
+            x = step_next(x, cur)
+            if x == 0:
+                break
         _copy(y, v, cur)
         for a in range(A):
             if (umask[c] >> a) & 1:
@@ -208,7 +216,7 @@ def forward(d, n, R, A, I, order, first, last, off, width, bits, item_x, item_of
 def backward(d, n, R, A, I, order, first, last, off, width, bits, item_x, item_of, p_off, dyn, acc_f,
               umask, has_front, kind, E, nX, ctx_par, ctx_tab, ctx_card, phi, init, tr, W, cause_np,
               cause_par, cause_stride, cause_tab, f_np, f_kind, f_idx, f_pmf, f_cdf, leak, leak_cdf,
-              digits, fo, fm, fs, tw, y, alpha, beta, probs):  # pragma: no cover - compiled
+              digits, fo, fm, fs, tw, y, alpha, aoff, beta, probs):  # pragma: no cover - compiled
     """The backward pass: every driving cause's marginal into ``probs[d, n]``."""
     beta[0] = 1.0
     for t in range(R - 1, -1, -1):
@@ -230,11 +238,13 @@ def backward(d, n, R, A, I, order, first, last, off, width, bits, item_x, item_o
                          cause_par, cause_stride, cause_tab, fo, fm, fs, tw)
         s0 = 0.0
         s1 = 0.0
+        j = aoff[t]  # the same submasks in the same order as stored
         x = 0
         while True:
             k = _at(x, m, fo, fm, fs)
-            s0 += tw[k, 0] * beta[x] * alpha[t, x]
-            s1 += tw[k, 1] * y[x] * alpha[t, x]
+            s0 += tw[k, 0] * beta[x] * alpha[j]
+            s1 += tw[k, 1] * y[x] * alpha[j]
+            j += 1
             beta[x] = tw[k, 0] * beta[x] + tw[k, 1] * y[x]
             x = step_next(x, cur)
             if x == 0:
