@@ -22,6 +22,7 @@ Examples
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from ..errors import Problem, nearest, suggest
@@ -84,7 +85,16 @@ def path_text(path: str | tuple) -> str:
 
 
 def word(x: str) -> str:
-    """Normalise a word: lower case, spaces/hyphens/slashes/'+' to '_'."""
+    """Normalise a word: lower case, spaces/hyphens/slashes/'+' to '_'.
+
+    >>> word(" Post-infectious / viral ")
+    'post_infectious_viral'
+    """
+    return _word(x) if type(x) is str else _WORD_SEP.sub("_", x.strip().lower()).strip("_")
+
+
+@lru_cache(maxsize=8192)
+def _word(x: str) -> str:  # a cohort reads the same few hundred words again and again
     return _WORD_SEP.sub("_", x.strip().lower()).strip("_")
 
 
