@@ -145,7 +145,7 @@ class CaseReader(FieldsReader, SectionsReader, MedicationsReader, BaselineReader
         exposure) is cut off from every cause: say so instead of using it silently.
         """
         kb = self.kb
-        children = _children(kb)
+        children = kb.children
         for node in list(self.evidence):
             spec = kb.context.get(node)
             kids = children.get(node, [])
@@ -173,24 +173,6 @@ class CaseReader(FieldsReader, SectionsReader, MedicationsReader, BaselineReader
                          suggest(str(state), states, "state"))
                 continue
             self.set(node, state, path)
-
-
-_CHILDREN: dict[int, tuple[Knowledge, dict[str, list[str]]]] = {}
-
-
-def _children(kb: Knowledge) -> dict[str, list[str]]:
-    """Every node's children, worked out once per loaded knowledge (read-only)."""
-    hit = _CHILDREN.get(id(kb))
-    if hit is None or hit[0] is not kb:
-        children: dict[str, list[str]] = {}
-        for group in (kb.context, kb.causes, kb.findings):
-            for name, spec in group.items():
-                for par in spec.parents:
-                    children.setdefault(par, []).append(name)
-        if len(_CHILDREN) > 8:  # (tests load many knowledge folders)
-            _CHILDREN.clear()
-        hit = _CHILDREN[id(kb)] = (kb, children)
-    return hit[1]
 
 
 def _parse(data: Any, kb: Knowledge, lenient: bool, source: str, prefix: str = "", *,

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +120,21 @@ class Knowledge:
     def nodes(self) -> list[str]:
         """All node names: context, causes, findings."""
         return [*self.context, *self.causes, *self.findings]
+
+    @cached_property
+    def children(self) -> dict[str, list[str]]:
+        """Every node's children (file order), worked out once; treat as read-only.
+
+        >>> from bayesdx.knowledge.load import load_knowledge
+        >>> "drug_antipsychotic" in load_knowledge().children["exposure_antipsychotic"]
+        True
+        """
+        children: dict[str, list[str]] = {}
+        for group in (self.context, self.causes, self.findings):
+            for name, spec in group.items():
+                for par in spec.parents:
+                    children.setdefault(par, []).append(name)
+        return children
 
 
 # --------------------------------------------------------------------------- reading
