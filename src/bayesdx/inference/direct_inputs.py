@@ -25,7 +25,7 @@ import math
 import numpy as np
 from numba import njit
 
-__all__ = ["CONST", "DROP", "FOLD", "FRONT", "REC", "classify", "ctx_prob", "init_at", "weights"]
+__all__ = ["CONST", "DROP", "FOLD", "FRONT", "REC", "classify", "init_at", "weights"]
 
 REC, DROP, CONST, FOLD, FRONT = 0, 1, 2, 3, 4
 
@@ -44,7 +44,7 @@ def _irrelevant(E, n, nX, k, xc_n, xf_n, xf, xk_n):  # pragma: no cover - compil
 
 @njit(cache=True, nogil=True)
 def classify(E, n, nX, ctx_par, xc_n, xf_n, xf, xk_n, xk, kind, cause_np, cause_par):  # pragma: no cover
-    """How each context node enters (``kind``, see the module docstring).
+    """Fill ``kind``: how each context node enters (see the module docstring).
 
     An unrecorded node is a constant or folded into its cause when nothing else reads
     it: no observed finding child, every context child recorded or dropped, its parent
@@ -83,25 +83,23 @@ def classify(E, n, nX, ctx_par, xc_n, xf_n, xf, xk_n, xk, kind, cause_np, cause_
             for j in range(cause_np[c]):
                 if kind[cause_par[c, j]] == FOLD:
                     kind[cause_par[c, j]] = FRONT
-    return True
 
 
 @njit(cache=True, nogil=True)
 def _ctx_weight(E, n, d, x, s, ctx_par, ctx_tab, xk_n, xk):  # pragma: no cover - compiled
-    """``P(x = s | its recorded parent)`` times its recorded context children's factors."""
+    """``P(x = s | its recorded parent)`` times its recorded context children's factors
+    (under an unrecorded parent, ``P(x = s | parent)`` is applied per frontier state)."""
     p = ctx_par[x]
-    v = ctx_tab[d, x, E[n, p] if p >= 0 else 0, s] if p < 0 or E[n, p] >= 0 else 1.0
+    v = 1.0
+    if p < 0:
+        v = ctx_tab[d, x, 0, s]
+    elif E[n, p] >= 0:
+        v = ctx_tab[d, x, E[n, p], s]
     for i in range(xk_n[x]):
         k = xk[x, i]
         if E[n, k] >= 0:
             v *= ctx_tab[d, k, s, E[n, k]]
     return v
-
-
-@njit(cache=True, nogil=True)
-def ctx_prob(d, x, s, ps, ctx_tab):  # pragma: no cover - compiled
-    """``P(x = s | parent = ps)`` (a frontier node under a frontier parent)."""
-    return ctx_tab[d, x, ps, s]
 
 
 @njit(cache=True, nogil=True)

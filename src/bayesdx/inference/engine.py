@@ -66,7 +66,6 @@ COMPILE_PAIRS = 8
 kernel when it has at least this many (draw, case) pairs (see :meth:`Engine._use_kernel`)."""
 
 
-
 @dataclass(frozen=True)
 class Posterior:
     """Posterior probability of every cause for one evidence set.
@@ -252,8 +251,9 @@ class Engine:
             frontier bits open at once) as ``"auto"`` runs them;
         ``"auto"`` (default)
             identical evidence sets once (also under ``"direct"``); with one draw
-            and the compiled kernel (``kernel`` not ``"numpy"``), ``"direct"``; then a pattern runs by its own plan when its cases x
-            (1 + abnormal findings) reach :data:`REPEATED`; the rest share slot
+            and the compiled kernel (``kernel`` not ``"numpy"``), ``"direct"``; of
+            the rest, a pattern runs by its own plan when its cases x (1 +
+            abnormal findings) reach :data:`REPEATED`; the others share slot
             passes when there are at least :data:`SLOTS_MIN` of them.
 
         ``labels`` (one mapping per case, cause -> 1 present / 0 absent) conditions
