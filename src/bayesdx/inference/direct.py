@@ -178,6 +178,7 @@ def layout(net: Network, T: Tables) -> Layout:
         usable, *farr = _finding_arrays(net, T, xi, ci, findings)
         usable &= all(xi[p] < xi[x] for x in ctx for p in net.parents[x])  # parents open first
         usable &= max(net.card(x) for x in ctx) <= 16  # (a frontier node's states: 4 bits)
+        usable &= max(len(net.parents[c]) for c in causes) <= 4  # (a cause's table: 16 bits)
         cols = {n: j for j, n in enumerate(ctx + findings + causes)}
         arrays = (cpar, ctab, *kids, *_cause_arrays(net, T, xi, causes))
         return Layout(usable, len(ctx), len(findings), cols, arrays, tuple(farr))

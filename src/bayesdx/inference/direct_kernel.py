@@ -186,7 +186,7 @@ def _structure(umask, width, rel, R, I, smax):  # pragma: no cover - compiled
                     closed |= _BIT << i
         open_m = (open_m | cm) & ~closed
     off = np.full(I, -1, np.int64)
-    used = np.zeros(64, np.bool_)
+    used = np.zeros(width[:I].sum() + 1, np.bool_)  # (every item's bits side by side at most)
     S = 0
     for t in range(R):
         for i in range(I):
