@@ -8,7 +8,7 @@ from ..diagnosis import DISCLAIMER, Model
 from . import state
 from .ranking import RANKING_CSS
 
-__all__ = ["CSS", "PRIVACY", "case_file_controls", "entered_lines", "flashes", "note", "share_controls",
+__all__ = ["CSS", "PRIVACY", "TITLE", "case_file_controls", "entered_lines", "flashes", "note", "share_controls",
            "summary_controls"]
 
 CSS = """<style>""" + RANKING_CSS + """
@@ -41,6 +41,9 @@ CSS = """<style>""" + RANKING_CSS + """
   background: #f0f2f6; border-color: #9e9e9e; color: #555;}
 </style>"""
 
+TITLE = "bayesdx · causes of a low white-cell count"
+"""The page's title line."""
+
 PRIVACY = ("Nothing you enter is stored or sent anywhere: it stays in this browser tab and the "
            "local app process. The address bar holds the findings and the values you typed (no "
            "names) so that a link reopens the same form; case files are saved only where you download them.")
@@ -48,7 +51,7 @@ PRIVACY = ("Nothing you enter is stored or sent anywhere: it stays in this brows
 
 def note() -> None:
     """The title and the visible disclaimer (one line; the privacy note behind its ?)."""
-    st.markdown('<p class="bdx-title">bayesdx · causes of a low white-cell count</p>', unsafe_allow_html=True)
+    st.markdown(f'<p class="bdx-title">{TITLE}</p>', unsafe_allow_html=True)
     st.caption(f"**{DISCLAIMER}** Nothing you enter is stored or sent anywhere.", help=PRIVACY)
 
 

@@ -25,8 +25,8 @@ from .markup import md
 from ..words import pct, state_text
 from .scenario import Derived, compare, conflict_text, evidence_diff
 
-__all__ = ["POLL_S", "approx_text", "compute", "conflict_box", "evidence_list", "ranking_panel",
-           "safety_lines", "top_summary", "whatif_panel"]
+__all__ = ["POLL_S", "SHOW", "approx_text", "compute", "conflict_box", "evidence_list", "ranking_caption",
+           "ranking_panel", "ranking_rows", "safety_lines", "top_summary", "whatif_panel"]
 
 
 POLL_S = 0.1
@@ -134,6 +134,24 @@ CI_HELP = ("The whisker on each bar is a 90% credible interval: the 5th to 95th 
            "until their ends are within about 2 points.")
 
 
+SHOW = {"top 10": 10, "top 20": 20, "all": None}
+"""How many causes the ranking shows (the first is the page's default)."""
+
+
+def ranking_rows(model: Model, d: Diagnosis, families=FAMILIES) -> list[dict]:
+    """The ranking's rows (:func:`bayesdx.ui.ranking.ranking_html`) for the causes of ``families``."""
+    # the short label (no parenthesis) leaves the bars their width in a third of a laptop screen
+    return [{"id": c.id, "label": cause_label(model, c.id), "family": c.family, "prior": c.prior,
+             "posterior": c.posterior} for c in d.causes if c.family in (families or [])]
+
+
+def ranking_caption(hidden: int, ci: str = "") -> str:
+    """The line under the ranking: what bar and tick mean, the whiskers' note ``ci``, causes not shown."""
+    return ("Bar: probability that the cause is present given the evidence; black tick: its prior "
+            "in the reference population." + ci + " Causes can co-exist, so the bars need not add "
+            "up to 100%." + (f" {hidden} more causes not shown." if hidden else ""))
+
+
 def ranking_panel(model: Model, d: Diagnosis, top: Callable[..., None] | None = None) -> Callable[[], None]:
     """Controls (families, how many, order, intervals) and the ranking chart.
 
@@ -154,13 +172,11 @@ def ranking_panel(model: Model, d: Diagnosis, top: Callable[..., None] | None = 
         chart = st.empty()
     note = st.empty()
     fams = ss.get("bdx.families", list(FAMILIES))
-    show = ss.get("bdx.show") or "top 10"
+    show = ss.get("bdx.show") or next(iter(SHOW))
     order = ss.get("bdx.order") or "by probability"
     with_ci = bool(ss.get("bdx.ci"))
-    # the short label (no parenthesis) leaves the bars their width in a third of a laptop screen
-    rows = [{"id": c.id, "label": cause_label(model, c.id), "family": c.family, "prior": c.prior,
-             "posterior": c.posterior} for c in d.causes if c.family in (fams or [])]
-    limit = {"top 10": 10, "top 20": 20}.get(show)
+    rows = ranking_rows(model, d, fams)
+    limit = SHOW.get(show)
     shown = rows[:limit] if limit else rows
 
     def draw(iv: dict[str, tuple[float, float]] | None) -> None:
@@ -172,16 +188,13 @@ def ranking_panel(model: Model, d: Diagnosis, top: Callable[..., None] | None = 
         chart.html(ranking_html(data, by_family=order == "by family"))
 
     def caption(ci: str) -> None:
-        hidden = len(d.causes) - len(shown)
-        note.caption("Bar: probability that the cause is present given the evidence; black tick: its prior "
-                     "in the reference population." + ci + " Causes can co-exist, so the bars need not add "
-                     "up to 100%." + (f" {hidden} more causes not shown." if hidden else ""))
+        note.caption(ranking_caption(len(d.causes) - len(shown), ci))
 
     draw(None)
     caption("")
     legend.html(family_legend_html())
     with controls, st.container(horizontal=True, vertical_alignment="center", gap="small"):
-        st.segmented_control("Show", ["top 10", "top 20", "all"], key="bdx.show", default="top 10",
+        st.segmented_control("Show", list(SHOW), key="bdx.show", default=next(iter(SHOW)),
                              required=True, label_visibility="collapsed")
         filtered = len(fams or []) != len(FAMILIES) or order != "by probability"
         with st.popover("Families, order" + (" (set)" if filtered else ""), icon=":material/filter_list:"):

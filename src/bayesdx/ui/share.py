@@ -22,6 +22,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
@@ -30,11 +31,12 @@ from ..case import evidence_to_case, parse_case
 from ..errors import CaseError, Problem
 from ..knowledge.text import TextError, yaml_load
 from .scenario import derive, validate_evidence
+from .link import FIELD_PREFIX, params_to_values
 from .spec import form_spec
 from .values import case_to_values, default_values
 
-__all__ = ["MAX_QUERY_PARAMS", "case_yaml", "evidence_to_query", "load_case_text", "query_to_evidence",
-           "values_from_evidence"]
+__all__ = ["MAX_QUERY_PARAMS", "Opened", "case_yaml", "evidence_to_query", "load_case_text",
+           "open_link", "query_to_evidence", "values_from_evidence"]
 
 MAX_QUERY_PARAMS = 300
 _RESERVED_QUERY = {"embed", "embed_options"}
@@ -86,6 +88,60 @@ def values_from_evidence(model, evidence: Mapping[str, str]) -> tuple[dict[str, 
     if d.evidence != evidence or d.problems:
         return default_values(spec), evidence
     return values, direct
+
+
+@dataclass(frozen=True)
+class Opened:
+    """A scenario read from a link's query parameters (:func:`open_link`).
+
+    Attributes
+    ----------
+    values : dict
+        The form's values (every field; unknown where the link says nothing).
+    direct : dict
+        Evidence that no field of the form holds (``node -> state``).
+    warnings : list of str
+        What was dropped from the link, and why (Markdown-safe plain text).
+    info : str
+        One line on what was opened ("" for a link with no scenario).
+    """
+
+    values: dict[str, Any]
+    direct: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    info: str = ""
+
+
+def open_link(model, params: Mapping[str, list[str]]) -> Opened:
+    """The scenario a link opens: the app's first run of a session, and the server's first paint.
+
+    ``params`` maps each query parameter to its values (all of them, as
+    ``st.query_params.get_all`` gives). A link of this app holds the fields as
+    typed (``f.<field>=<text>``) plus the evidence no field holds; any other link
+    holds evidence only (``node=state``), and the form is filled so that it derives
+    exactly that evidence. Every parameter is validated; nothing is evaluated.
+
+    >>> from bayesdx.diagnosis import load_model
+    >>> o = open_link(load_model(), {"f.cbc.anc": ["0.1"], "x": ["1"]})
+    >>> o.values["cbc.anc"], o.direct, len(o.warnings), o.info
+    ('0.1', {}, 1, 'Opened a shared scenario: 1 entries from the link.')
+    >>> open_link(load_model(), {}).info
+    ''
+    """
+    spec = form_spec(model.kb)
+    fields = {k: v for k, v in params.items() if k.startswith(FIELD_PREFIX)}
+    if fields:  # a link of this app: the fields exactly as entered, plus evidence no field holds
+        values, messages = params_to_values(fields, spec)
+        evidence, more = query_to_evidence({k: v for k, v in params.items() if k not in fields}, model)
+        from_form = derive(model, values).evidence
+        return Opened(values, {k: v for k, v in evidence.items() if k not in from_form}, [*messages, *more],
+                      f"Opened a shared scenario: {len(fields)} entries from the link.")
+    if params:
+        evidence, messages = query_to_evidence(params, model)
+        values, direct = values_from_evidence(model, evidence)
+        return Opened(values, direct, messages,
+                      f"Opened a shared scenario: {len(evidence)} findings from the link." if evidence else "")
+    return Opened(default_values(spec))
 
 
 # --------------------------------------------------------------------------- case files

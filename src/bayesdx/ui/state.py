@@ -26,13 +26,8 @@ from ..inference.engine import Engine
 from ..errors import BayesdxError, CaseError
 from .markup import md
 from .scenario import derive
-from .share import (
-    evidence_to_query,
-    load_case_text,
-    query_to_evidence,
-    values_from_evidence,
-)
-from .link import FIELD_PREFIX, params_to_values, values_to_params
+from .share import evidence_to_query, load_case_text, open_link, values_from_evidence
+from .link import values_to_params
 from .spec import FormSpec, form_spec
 from .values import UNKNOWN, case_to_values, default_values, med_keys
 
@@ -233,26 +228,15 @@ def init_session(model: Model) -> None:
         ss["bdx.upload"] = 0
         ss[VALUES] = default_values(spec)
         params = {k: st.query_params.get_all(k) for k in st.query_params}
-        fields = {k: v for k, v in params.items() if k.startswith(FIELD_PREFIX)}
-
-        if fields:  # a link of this app: the fields exactly as entered, plus evidence no field holds
-            values, messages = params_to_values(fields, spec)
-            evidence, more = query_to_evidence({k: v for k, v in params.items() if k not in fields}, model)
-            from_form = derive(model, values).evidence
-            _set_values(values)
-            ss["bdx.direct"] = {k: v for k, v in evidence.items() if k not in from_form}
-            for m in [*messages, *more]:
-                flash("warning", m)
-            flash("info", f"Opened a shared scenario: {len(fields)} entries from the link.")
-        elif params:
-            evidence, messages = query_to_evidence(params, model)
-            values, direct = values_from_evidence(model, evidence)
-            _set_values(values)
-            ss["bdx.direct"] = direct
-            for m in messages:
-                flash("warning", md(m))
-            if evidence:
-                flash("info", f"Opened a shared scenario: {len(evidence)} findings from the link.")
+        if not params:
+            return
+        opened = open_link(model, params)
+        _set_values(opened.values)
+        ss["bdx.direct"] = dict(opened.direct)
+        for m in opened.warnings:  # they quote the link's own text: shown as typed, never rendered
+            flash("warning", md(m))
+        if opened.info:
+            flash("info", opened.info)
 
 
 def sync_url(evidence: dict[str, str], kb, values: dict[str, Any] | None = None) -> None:
