@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import io
+import re
+from pathlib import Path
+
+import pytest
 
 from bayesdx.inference.evidence import Pattern
 from bayesdx.ui import serve, state
@@ -17,13 +21,6 @@ def test_warm_fills_the_caches_the_page_reads():
     assert state.get_analysis_engine().net is model.net
     # the empty page's ranking was run (numpy until the kernel is loaded): its plan is cached
     assert Pattern.of(model.net, [{}]) in model.engine.plan_cache.plans or state.KERNEL_READY.is_set()
-
-
-def test_streamlit_argv_runs_this_checkouts_app_by_default():
-    assert serve.APP.name == "app.py" and serve.APP.is_file()
-    assert serve.streamlit_argv(["--server.port", "1"]) == ["streamlit", "run", str(serve.APP),
-                                                            "--server.port", "1"]
-    assert serve.streamlit_argv(["x.py"]) == ["streamlit", "run", "x.py"]
 
 
 def test_rankings_before_the_kernel_is_loaded_are_the_same_numbers():
@@ -57,3 +54,31 @@ def test_the_kernel_thread_loads_the_kernel_and_switches_the_ranking_to_it():
     state._warm_kernel(model, wait=0.0)  # as its thread does once a first page is drawn
     assert state.KERNEL_READY.is_set() and state.ranking_model(model) is model
     assert "numba" in __import__("sys").modules
+
+
+def test_options_are_typed_as_streamlits_and_bad_ones_are_named():
+    script, opts = serve.parse_options(["--server.port", "8502", "--server.headless=false",
+                                        "--server.allowedHosts", "a", "--server.allowedHosts=b"])
+    assert script == serve.APP
+    assert opts == {"server.port": 8502, "server.headless": False, "server.allowedHosts": ["a", "b"]}
+    assert serve.parse_options(["x.py"]) == (Path("x.py"), {})
+    for argv, says in [(["--server.port", "eighty"], "--server.port: must be an integer; got 'eighty'"),
+                       (["--server.prot", "1"], "--server.prot: must be one of Streamlit's config options"),
+                       (["--server.headless", "perhaps"], "--server.headless: must be true or false"),
+                       (["--server.port"], "--server.port: must have a value"),
+                       (["port"], "'port': must be an option such as --server.port 8502")]:
+        with pytest.raises(serve.UsageError, match=re.escape(says)):
+            serve.parse_options(argv)
+
+
+def test_main_says_what_is_wrong_and_exits_2(capsys):
+    assert serve.main(["--server.port", "eighty"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("bayesdx app: --server.port: must be an integer") and "Traceback" not in err
+    assert serve.main(["--help"]) == 0 and "usage: python -m bayesdx.ui.serve" in capsys.readouterr().out
+
+
+def test_the_app_has_the_pages_own_route():
+    app = serve.build_app()
+    assert app.script_path == serve.APP
+    assert [r.path for r in app._user_routes] == ["/"]

@@ -2,27 +2,35 @@
 
 ``streamlit run app.py`` runs nothing of the app until a browser opens it, so
 the first visitor waited for the imports, the knowledge, the compiled kernel
-and the first chart (about 4 s). ``python -m bayesdx.ui.serve [options]``
-(what ``./dev app`` runs) starts ``streamlit run app.py [options]`` in this
-process and, beside it, a thread that does that work (:func:`warm`) as soon
-as the server has started (before, it would only slow the server: one Python
-thread runs at a time): it imports the app's pieces, builds the model through
-the same cached :func:`bayesdx.ui.state.get_model` every session uses (one
-model per process, ``st.cache_resource``) and runs the empty page's ranking
-on the numpy reference path (:func:`bayesdx.ui.state.ranking_model`); once a
-first page is drawn, the model's own thread loads the compiled kernel (numba)
-and this one makes the analysis engine and imports Altair for the other
-charts. A session that opens the page while this is still running waits for
-the same cached model (never a second copy).
+and the first chart (about 4 s). ``python -m bayesdx.ui.serve [SCRIPT.py]
+[options]`` (what ``./dev app`` runs) serves app.py as Streamlit's ASGI app
+(``st.App``, :func:`build_app`) with Streamlit's config options
+(:func:`parse_options`: the same ``--server.port 8502`` flags as ``streamlit
+run``; the rest from ``.streamlit/config.toml`` beside the script) and two
+additions:
+
+* the page's own route (:mod:`bayesdx.ui.index_page`): Streamlit's page with
+  the first page's scripts preloaded and the ranking drawn by the server
+  (:mod:`bayesdx.ui.first_paint`), shown while Streamlit's scripts load;
+* beside the server, a thread that warms the app (:func:`warm`) as soon as the
+  server has started (before, it would only slow the server: one Python thread
+  runs at a time): it imports the app's pieces, builds the model through the
+  same cached :func:`bayesdx.ui.state.get_model` every session uses (one model
+  per process, ``st.cache_resource``), runs the empty page's ranking on the
+  numpy reference path (:func:`bayesdx.ui.state.ranking_model`) and hands the
+  model to the page's route; once a first page is drawn, the model's own
+  thread loads the compiled kernel (numba) and this one makes the analysis
+  engine and imports Altair for the other charts. A session that opens the
+  page while this is still running waits for the same cached model (never a
+  second copy).
+
 ``bayesdx`` itself imports its flat API on first use, so the launcher starts
 the server without importing numpy or the engine first.
 
 Examples
 --------
->>> streamlit_argv(["--server.port", "8502"])[:2] == ["streamlit", "run"]
-True
->>> streamlit_argv(["other.py", "--server.port", "8502"])[2]
-'other.py'
+>>> parse_options(["other.py", "--server.port", "8502"])
+(PosixPath('other.py'), {'server.port': 8502})
 """
 
 from __future__ import annotations
@@ -32,8 +40,10 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
-__all__ = ["AFTER_FIRST_PAGE_WAIT_S", "APP", "SERVER_WAIT_S", "WARM_THREAD", "main", "streamlit_argv", "warm"]
+__all__ = ["AFTER_FIRST_PAGE_WAIT_S", "APP", "SERVER_WAIT_S", "USAGE", "WARM_THREAD", "UsageError", "build_app",
+           "main", "parse_options", "warm"]
 
 APP = Path(__file__).resolve().parents[3] / "app.py"
 """The app script of this checkout."""
@@ -93,9 +103,12 @@ def warm(log=None, serving: bool = False) -> float:
     from ..errors import KnowledgeError
     from . import analysis, charts, entry, explanation, page, results, state  # noqa: F401 - the app's pieces
 
+    from .index_page import model_ready
+
     try:
         model = state.get_model()  # also warms the case reader
     except KnowledgeError:
+        model_ready(None)
         return time.perf_counter() - t0
     from ..diagnosis import diagnose_evidence
     from .spec import form_spec
@@ -104,6 +117,7 @@ def warm(log=None, serving: bool = False) -> float:
     # the first page's ranking, on the numpy path: the compiled kernel is loaded once a first
     # page is drawn (state.ranking_model; the kernel's thread then warms an ANC's rankings too)
     diagnose_evidence(state.ranking_model(model), {}, draws=0, scores=False)
+    model_ready(model)  # the server may now draw first pages (bayesdx.ui.index_page)
     took = time.perf_counter() - t0
     if log is not None:
         print(f"bayesdx: model loaded and first page warmed in {took:.1f} s", file=log, flush=True)
@@ -118,23 +132,104 @@ def warm(log=None, serving: bool = False) -> float:
     return took
 
 
-def streamlit_argv(argv: list[str]) -> list[str]:
-    """``streamlit run SCRIPT options``: SCRIPT is the first argument if it names a .py file, else app.py."""
-    if argv and argv[0].endswith(".py"):
-        return ["streamlit", "run", *argv]
-    return ["streamlit", "run", str(APP), *argv]
+USAGE = """usage: python -m bayesdx.ui.serve [SCRIPT.py] [--section.option VALUE ...]
+
+Run the bayesdx app (SCRIPT defaults to this checkout's app.py) with the model
+loaded and the first page warmed at start. Options are Streamlit's config
+options ('streamlit config show' lists them), e.g. --server.port 8502; the
+rest comes from .streamlit/config.toml (localhost only, no usage statistics)."""
+
+
+class UsageError(ValueError):
+    """A command-line option the app cannot take (the message says which and how to fix it)."""
+
+
+_TRUE, _FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off"}
+
+
+def _typed(name: str, text: str, option) -> Any:
+    kind = option.type
+    if kind is bool:
+        if text.lower() in _TRUE | _FALSE:
+            return text.lower() in _TRUE
+        raise UsageError(f"--{name}: must be true or false; got {text!r}")
+    if kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            raise UsageError(f"--{name}: must be {'an integer' if kind is int else 'a number'}; "
+                             f"got {text!r}") from None
+    return text
+
+
+def parse_options(argv: list[str]) -> tuple[Path, dict[str, Any]]:
+    """(script, Streamlit config options) from the command line, values typed as Streamlit's.
+
+    >>> parse_options(["--server.port", "8502", "--server.headless=true"])[1]
+    {'server.port': 8502, 'server.headless': True}
+    >>> parse_options(["--server.port", "x"])
+    Traceback (most recent call last):
+    ...
+    bayesdx.ui.serve.UsageError: --server.port: must be an integer; got 'x'
+    """
+    from streamlit import config
+
+    args = list(argv)
+    script = Path(args.pop(0)) if args and args[0].endswith(".py") else APP
+    out: dict[str, Any] = {}
+    while args:
+        arg = args.pop(0)
+        if not arg.startswith("--"):
+            raise UsageError(f"{arg!r}: must be an option such as --server.port 8502; "
+                             "try 'python -m bayesdx.ui.serve --help'")
+        name, eq, text = arg[2:].partition("=")
+        option = config._config_options_template.get(name)
+        if option is None:
+            raise UsageError(f"--{name}: must be one of Streamlit's config options; try "
+                             "'streamlit config show' for the list")
+        if not eq:
+            if not args:
+                raise UsageError(f"--{name}: must have a value; try --{name} VALUE")
+            text = args.pop(0)
+        value = _typed(name, text, option)
+        if isinstance(option.default_val, list):  # a list option: the flag may be repeated
+            value = [*out.get(name, []), value]
+        out[name] = value
+    return script, out
+
+
+def build_app(script: Path = APP):
+    """The app's ASGI application: Streamlit's, running ``script``, with the page's own route
+    (:func:`bayesdx.ui.index_page.routes`: the first page drawn by the server)."""
+    import streamlit as st
+
+    from . import index_page
+
+    return st.App(str(script), routes=index_page.routes())
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the app (``streamlit run``) with :func:`warm` started beside the server."""
-    from streamlit.web import cli  # streamlit itself imported here, before the thread imports the app
-
-    args = streamlit_argv(list(sys.argv[1:] if argv is None else argv))
+    """Run the app (``st.App(...).run``) with :func:`warm` started beside the server."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if {"-h", "--help"} & set(args):
+        print(USAGE)
+        return 0
+    try:
+        script, options = parse_options(args)
+        app = build_app(script)
+    except UsageError as exc:
+        print(f"bayesdx app: {exc}", file=sys.stderr)
+        return 2
     threading.Thread(target=warm, kwargs={"log": sys.stderr, "serving": True}, daemon=True,
                      name=WARM_THREAD).start()
-    sys.argv = args
+    sys.argv = [str(script)]  # Streamlit reads its config beside the script (as 'streamlit run' does)
+    from streamlit.errors import StreamlitAPIException
+
     try:
-        cli.main(prog_name="streamlit")
+        app.run(config=options)
+    except StreamlitAPIException as exc:  # e.g. a secret option given on the command line
+        print(f"bayesdx app: {exc}", file=sys.stderr)
+        return 2
     except SystemExit as exc:
         return int(exc.code or 0)
     return 0
