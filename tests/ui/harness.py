@@ -25,7 +25,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "IDLE", "LATENCY_PROBE", "MARK", "OBSERVER", "RANKING_TEXT", "RAN_SINCE",
+__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "FIRST_SHOWN", "FIRST_SHOWN_AT", "IDLE", "LATENCY_PROBE", "MARK", "OBSERVER", "RANKING_TEXT", "RAN_SINCE",
            "AppPage", "AppURL", "free_port", "launch_chromium", "process_cpu_seconds", "serve_app",
            "start_app", "wait_healthy"]
 
@@ -185,6 +185,26 @@ RAN_SINCE = """(mark) => { const B = window.__bdx; if (!B) return false;
 RANKING_TEXT = """() => { const s = document.querySelector('.st-key-bdx-ranking ol.bdx-rank');
                           return s ? s.textContent : ''; }"""
 
+
+#: JavaScript (before the page's scripts): when the server-drawn first page's ranking was painted.
+#: ``__fp`` is when its rows entered the page; ``__fpPaint`` the first contentful paint, if it came
+#: at or after that (nothing is drawn before it: the page's body is empty until then), else the
+#: frame after it (a requestAnimationFrame callback, then a task: the frame has been painted).
+FIRST_SHOWN = """
+window.__fcp = null;
+new PerformanceObserver((l) => { for (const e of l.getEntries())
+  if (e.name === 'first-contentful-paint') window.__fcp = e.startTime; }).observe({type: 'paint', buffered: true});
+new MutationObserver((rs, obs) => {
+  const r = document.querySelector('#bdx-first-paint ol.bdx-rank');
+  if (!r || !r.textContent.includes('%')) return;
+  window.__fp = performance.now(); obs.disconnect();
+  requestAnimationFrame(() => setTimeout(() => { window.__fpFrame = performance.now(); }));
+}).observe(document, {subtree: true, childList: true, characterData: true});
+"""
+#: JavaScript: the epoch time (s) the first page's ranking was painted, or null
+FIRST_SHOWN_AT = """() => { if (!window.__fp) return null;
+  const t = (window.__fcp !== null && window.__fcp >= window.__fp) ? window.__fcp : window.__fpFrame;
+  return t ? (performance.timeOrigin + t) / 1000 : null; }"""
 
 #: JavaScript: time from a click (or Enter) to the first change of the ranking chart's text
 LATENCY_PROBE = """
