@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 
 import pytest
 
 from bayesdx.ui import index_page, state
+from bayesdx.ui.first_paint import first_paint_html
 from bayesdx.ui.index_page import FIRST_PAGE_CHUNKS, FIRST_PAINT_ID, STATIC, preloads, render, template
 
 JS = STATIC / "static" / "js"
@@ -40,10 +42,10 @@ def test_the_template_is_streamlits_page_with_the_preloads_and_the_style():
 @pytest.fixture()
 def ready():
     """The page's route with the app's model loaded (as bayesdx.ui.serve.warm hands it over)."""
-    index_page.model_ready(state.get_model())
+    index_page.set_first_page(functools.partial(first_paint_html, state.get_model()))
     yield
     index_page._READY.clear()
-    index_page._MODEL.clear()
+    index_page._DRAW.clear()
 
 
 def test_render_draws_for_the_apps_own_hosts_only(ready):
@@ -55,21 +57,26 @@ def test_render_draws_for_the_apps_own_hosts_only(ready):
 
 
 def test_render_draws_nothing_without_a_model(monkeypatch):
-    index_page.model_ready(None)  # the knowledge failed to load: the app shows why
+    index_page.set_first_page(None)  # the knowledge failed to load: the app shows why
     try:
         assert render("", "127.0.0.1") == ""
     finally:
         index_page._READY.clear()
-        index_page._MODEL.clear()
+        index_page._DRAW.clear()
 
 
-def test_render_never_fails_the_page(ready, monkeypatch, caplog):
-    def broken(model, params):
+def test_render_never_fails_the_page(caplog):
+    def broken(params):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr("bayesdx.ui.first_paint.first_paint_html", broken)
-    assert render("anc=severe", "127.0.0.1") == ""
-    assert "no first page drawn" in caplog.text
+    index_page.set_first_page(broken)
+    try:
+        assert render("anc=severe", "127.0.0.1") == ""
+        assert "no first page drawn" in caplog.text
+        assert render("&".join(f"k{i}=1" for i in range(index_page.MAX_FIELDS + 1)), "127.0.0.1") == ""
+    finally:
+        index_page._READY.clear()
+        index_page._DRAW.clear()
 
 
 def _get(path: str, query: str = "", host: str = "127.0.0.1:8501") -> tuple[int, dict, str]:

@@ -11,9 +11,9 @@ Streamlit's ``index.html`` in two parts:
    had arrived), and the first page's style
    (:data:`FIRST_PAINT_CSS`);
 2. once the model is loaded (at most :data:`FIRST_PAINT_WAIT_S`), the first
-   page drawn by the server for the link's query parameters
-   (:func:`bayesdx.ui.first_paint.first_paint_html`), then the rest of the
-   page: Streamlit's scripts start as before, and its page replaces the drawn
+   page drawn by the server for the link's query parameters (by what
+   :func:`set_first_page` was given: :func:`bayesdx.ui.first_paint.first_paint_html`),
+   then the rest of the page: Streamlit's scripts start as before, and its page replaces the drawn
    one.
 
 The browser fetches Streamlit's scripts while the server finishes step 2.
@@ -37,15 +37,15 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import parse_qs
 
 from .ranking import RANKING_CSS
 
-__all__ = ["FIRST_PAGE_CHUNKS", "FIRST_PAINT_CSS", "FIRST_PAINT_ID", "FIRST_PAINT_JS", "FIRST_PAINT_WAIT_S", "LIVE_RANKING", "MAX_QUERY", "STATIC", "model_ready", "preloads",
-           "render", "routes", "template"]
+__all__ = ["FIRST_PAGE_CHUNKS", "FIRST_PAINT_CSS", "FIRST_PAINT_ID", "FIRST_PAINT_JS", "FIRST_PAINT_WAIT_S", "LIVE_RANKING", "MAX_FIELDS", "MAX_QUERY", "STATIC", "preloads",
+           "render", "routes", "set_first_page", "template"]
 
 _LOG = logging.getLogger(__name__)
 
@@ -68,8 +68,12 @@ the Tab helper's iframe, unit pickers, text fields and Markdown with HTML."""
 MAX_QUERY = 8192
 """Longest query string (characters) drawn by the server; a longer link gets Streamlit's page only."""
 
-FIRST_PAINT_WAIT_S = 10.0
-"""Longest the page waits for the model to load before it is sent without a first page."""
+MAX_FIELDS = 1000
+"""Most query parameters drawn by the server (a link of the app holds a few dozen)."""
+
+FIRST_PAINT_WAIT_S = 3.0
+"""Longest the page waits for the model to load before it is sent without a first page (Streamlit
+mounts its page only once the page has arrived: a longer wait would only hide its loading state)."""
 
 FIRST_PAINT_ID = "bdx-first-paint"
 """The ``id`` of the server-drawn first page."""
@@ -121,12 +125,15 @@ lost its connection (Streamlit says so). Static: nothing in it comes from the re
 
 _IMPORT = re.compile(r'(?:from|import)\s*"\./([A-Za-z0-9_.-]+\.js)"')
 _READY = threading.Event()
-_MODEL: list = []
+_DRAW: list[Callable[[Mapping[str, list[str]]], str | None] | None] = []
 
 
-def model_ready(model) -> None:
-    """Called once the model is loaded (``None``: it failed): pages waiting for it go on."""
-    _MODEL[:] = [model]
+def set_first_page(draw: Callable[[Mapping[str, list[str]]], str | None] | None) -> None:
+    """Hand over what draws the first page for a link's query parameters (``name -> values``;
+    returns HTML, or ``None`` for no first page), once the model is loaded (as
+    :func:`bayesdx.ui.serve.warm` does: :func:`bayesdx.ui.first_paint.first_paint_html` for the
+    app's model); ``None`` when it failed to load. Pages waiting for it go on."""
+    _DRAW[:] = [draw]
     _READY.set()
 
 
@@ -172,14 +179,15 @@ def render(query: str, host: str | None) -> str:
         return ""
     if len(query) > MAX_QUERY or not is_host_allowed(host) or not _READY.wait(FIRST_PAINT_WAIT_S):
         return ""
-    model = _MODEL[0] if _MODEL else None
-    if model is None:
+    draw = _DRAW[0] if _DRAW else None
+    if draw is None:
         return ""
     try:
-        from .first_paint import first_paint_html
-
-        params: Mapping[str, list[str]] = parse_qs(query, keep_blank_values=True, max_num_fields=1000)
-        return first_paint_html(model, params) or ""
+        params = parse_qs(query, keep_blank_values=True, max_num_fields=MAX_FIELDS)
+    except ValueError:  # more parameters than any link of the app holds
+        return ""
+    try:
+        return draw(params) or ""
     except Exception:  # noqa: BLE001 - the page must load whatever the link holds: Streamlit's page then
         _LOG.warning("bayesdx: no first page drawn for this link", exc_info=True)
         return ""

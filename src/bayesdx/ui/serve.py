@@ -35,6 +35,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 import threading
@@ -103,21 +104,24 @@ def warm(log=None, serving: bool = False) -> float:
     from ..errors import KnowledgeError
     from . import analysis, charts, entry, explanation, page, results, state  # noqa: F401 - the app's pieces
 
-    from .index_page import model_ready
+    from .first_paint import first_paint_html
+    from .index_page import set_first_page
 
     try:
         model = state.get_model()  # also warms the case reader
-    except KnowledgeError:
-        model_ready(None)
-        return time.perf_counter() - t0
-    from ..diagnosis import diagnose_evidence
-    from .spec import form_spec
+        from ..diagnosis import diagnose_evidence
+        from .spec import form_spec
 
-    form_spec(model.kb)
-    # the first page's ranking, on the numpy path: the compiled kernel is loaded once a first
-    # page is drawn (state.ranking_model; the kernel's thread then warms an ANC's rankings too)
-    diagnose_evidence(state.ranking_model(model), {}, draws=0, scores=False)
-    model_ready(model)  # the server may now draw first pages (bayesdx.ui.index_page)
+        form_spec(model.kb)
+        # the first page's ranking, on the numpy path: the compiled kernel is loaded once a first
+        # page is drawn (state.ranking_model; the kernel's thread then warms an ANC's rankings too)
+        diagnose_evidence(state.ranking_model(model), {}, draws=0, scores=False)
+    except BaseException:
+        set_first_page(None)  # no page waits for a model that is not coming
+        if isinstance(sys.exc_info()[1], KnowledgeError):
+            return time.perf_counter() - t0  # the page reports it in full
+        raise
+    set_first_page(functools.partial(first_paint_html, model))  # the server may draw first pages now
     took = time.perf_counter() - t0
     if log is not None:
         print(f"bayesdx: model loaded and first page warmed in {took:.1f} s", file=log, flush=True)
