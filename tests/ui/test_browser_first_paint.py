@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import CHROMIUM, RANKING_TEXT, launch_chromium, serve_app
+from harness import CHROMIUM, RANKING_TEXT
 
 pytestmark = [
     pytest.mark.browser,
@@ -19,7 +19,9 @@ pytestmark = [
                        reason=f"{CHROMIUM} not found (apt-get install -y chromium chromium-driver)"),
 ]
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (python) is not installed")
+pytest.importorskip("playwright.sync_api", reason="playwright (python) is not installed")
+
+from test_browser import app_url, browser  # noqa: E402,F401 - the same server and browser fixtures
 
 #: JavaScript (before the page's scripts): the drawn first page's ranking as first seen, and what
 #: was in the page when it was removed
@@ -36,20 +38,6 @@ new MutationObserver(() => {
 """
 LIVE_ROWS = """() => [...document.querySelectorAll('.st-key-bdx-ranking ol.bdx-rank li')].map(
     (li) => [li.dataset.id, li.dataset.posterior])"""
-
-
-@pytest.fixture(scope="module")
-def app_url():
-    with serve_app() as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = launch_chromium(p)
-        yield b
-        b.close()
 
 
 @pytest.fixture()
