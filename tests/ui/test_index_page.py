@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import re
+import shutil
 
 import pytest
 
@@ -112,3 +113,51 @@ def test_the_route_streams_the_page_with_the_first_page_in_it(ready):
     assert f'<div id="{FIRST_PAINT_ID}"' in body[len(head):-len(tail)]
     status, _, body = _get("/", host="evil.invalid")
     assert status == 200 and body == head + tail  # Streamlit's page, nothing drawn
+
+
+# --------------------------------------------------------------------------- the empty page, kept
+
+
+def test_the_key_changes_with_the_knowledge(tmp_path, monkeypatch):
+    from bayesdx.knowledge.files import default_root
+
+    for folder in ("model", "priors"):
+        shutil.copytree(default_root() / folder, tmp_path / folder)
+    monkeypatch.setenv("BAYESDX_ROOT", str(tmp_path))
+    before = index_page.page_key()
+    assert index_page.page_key() == before  # stable
+    prior = sorted((tmp_path / "priors").rglob("*.yaml"))[0]
+    prior.write_text(prior.read_text() + "\n# a researcher's change\n")
+    assert index_page.page_key() != before
+
+
+def test_the_empty_page_is_kept_for_the_next_start_and_served_before_the_model(tmp_path, monkeypatch):
+    monkeypatch.setattr(index_page, "_cache_file", lambda key: tmp_path / f"{index_page.CACHE_PREFIX}{key}.html")
+    monkeypatch.setattr(index_page, "page_key", lambda: "k1")
+    monkeypatch.setattr(index_page, "_KEY", ["k1"])
+    monkeypatch.setattr(index_page, "_EMPTY", [])
+    html = first_paint_html(state.get_model(), {})
+    (tmp_path / f"{index_page.CACHE_PREFIX}old.html").write_text("stale")
+    index_page.remember_empty_page(html)
+    assert [p.name for p in tmp_path.iterdir()] == [f"{index_page.CACHE_PREFIX}k1.html"]  # the old one removed
+    index_page._read_cached_empty_page()  # the next start
+    assert index_page._EMPTY == [html]
+    assert not index_page._READY.is_set()
+    assert render("", "127.0.0.1:8501") == html  # at once, before the model is loaded
+    assert render("", "evil.invalid") == ""
+    monkeypatch.setattr(index_page, "page_key", lambda: "k2")  # the code or the knowledge changed
+    monkeypatch.setattr(index_page, "_EMPTY", [])
+    index_page._read_cached_empty_page()
+    assert index_page._EMPTY == []
+
+
+def test_a_damaged_or_unwritable_cache_is_ignored(tmp_path, monkeypatch):
+    monkeypatch.setattr(index_page, "page_key", lambda: "k1")
+    monkeypatch.setattr(index_page, "_EMPTY", [])
+    monkeypatch.setattr(index_page, "_cache_file", lambda key: tmp_path / "x.html")
+    (tmp_path / "x.html").write_text("<script>not ours</script>")
+    index_page._read_cached_empty_page()
+    assert index_page._EMPTY == []
+    monkeypatch.setattr(index_page, "_cache_file", lambda key: tmp_path / "missing" / "deeper" / "x.html")
+    index_page.remember_empty_page('<div id="bdx-first-paint">')  # no error; nothing kept
+    assert not (tmp_path / "missing").exists()

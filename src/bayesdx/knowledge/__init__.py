@@ -7,8 +7,21 @@ analyses or the edges.
 
 from __future__ import annotations
 
-from .load import Knowledge, default_root, knowledge_hash, load_knowledge, yaml_load
-from .network import Network, ParamInfo, Tables
+_LAZY = {"Knowledge": "load", "default_root": "files", "knowledge_hash": "files", "load_knowledge": "load",
+         "yaml_load": "load", "Network": "network", "ParamInfo": "network", "Tables": "network"}
+"""Where each name of the layer lives: imported on first use (PEP 562), so that a light module
+of it (:mod:`bayesdx.knowledge.files`, read when the app starts) needs no YAML or schema."""
 
 __all__ = ["Knowledge", "Network", "ParamInfo", "Tables", "default_root", "knowledge_hash",
            "load_knowledge", "yaml_load"]
+
+
+def __getattr__(name: str):
+    """The layer's API, imported on first use (see ``_LAZY``)."""
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

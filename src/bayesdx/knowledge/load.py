@@ -16,7 +16,6 @@ True
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -29,6 +28,9 @@ from .alerts import alert_problems
 from .checks import Checker
 from .pydantic_problems import pydantic_problems
 from . import yaml_cache
+from .files import default_root, knowledge_hash
+from .files import knowledge_files as _files
+from .files import rel as _rel
 from .text import TextError, decode, yaml_load
 from ..errors import KnowledgeError, Problem
 from .schema import (
@@ -50,24 +52,6 @@ from .schema import (
 
 __all__ = ["Knowledge", "default_root", "knowledge_hash", "load_knowledge", "yaml_load"]
 
-
-
-def default_root() -> Path:
-    """The folder holding ``model/`` and ``priors/``.
-
-    The ``BAYESDX_ROOT`` environment variable wins; otherwise the repository
-    checkout this package was installed from.
-    """
-    import os
-
-    env = os.environ.get("BAYESDX_ROOT")
-    if env:
-        return Path(env)
-    here = Path(__file__).resolve()
-    for parent in here.parents:
-        if (parent / "model").is_dir() and (parent / "priors").is_dir():
-            return parent
-    return Path.cwd()
 
 
 @dataclass(frozen=True)
@@ -138,17 +122,6 @@ class Knowledge:
 
 
 # --------------------------------------------------------------------------- reading
-
-
-def _files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*.yaml") if p.is_file())
-
-
-def _rel(path: Path, root: Path) -> str:
-    try:
-        return str(path.relative_to(root))
-    except ValueError:
-        return str(path)
 
 
 def _read_yaml(path: Path, rel: str, problems: list[Problem], lines: dict | None = None) -> Any:
@@ -222,23 +195,6 @@ def _parse(path: Path, root: Path, schema: type[BaseModel], problems: list[Probl
             if not dropped:
                 return None
     return None
-
-
-def knowledge_hash(root: Path | None = None) -> str:
-    """SHA-256 over the bytes of every file in ``model/`` and ``priors/``.
-
-    >>> len(knowledge_hash())
-    64
-    """
-    root = Path(root) if root else default_root()
-    h = hashlib.sha256()
-    for folder in ("model", "priors"):
-        for p in _files(root / folder):
-            h.update(_rel(p, root).encode())
-            h.update(b"\0")
-            h.update(p.read_bytes())
-            h.update(b"\0")
-    return h.hexdigest()
 
 
 def _companions(root: Path, problems: list[Problem], lost: set[str]) -> None:

@@ -35,6 +35,7 @@ Examples
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
 from collections.abc import Callable, Mapping
@@ -44,8 +45,9 @@ from urllib.parse import parse_qs
 
 from .ranking import RANKING_CSS
 
-__all__ = ["FIRST_PAGE_CHUNKS", "FIRST_PAINT_CSS", "FIRST_PAINT_ID", "FIRST_PAINT_JS", "FIRST_PAINT_WAIT_S", "LIVE_RANKING", "MAX_FIELDS", "MAX_QUERY", "STATIC", "preloads",
-           "render", "routes", "set_first_page", "template"]
+__all__ = ["CACHE_PREFIX", "FIRST_PAGE_CHUNKS", "FIRST_PAINT_CSS", "FIRST_PAINT_ID", "FIRST_PAINT_JS",
+           "FIRST_PAINT_WAIT_S", "LIVE_RANKING", "MAX_FIELDS", "MAX_QUERY", "STATIC", "page_key", "preloads",
+           "remember_empty_page", "render", "routes", "set_first_page", "template"]
 
 _LOG = logging.getLogger(__name__)
 
@@ -123,9 +125,71 @@ or its first run has ended without one (say, with an error: it must be seen), or
 lost its connection (Streamlit says so). Static: nothing in it comes from the request."""
 
 
+CACHE_PREFIX = "bayesdx-first-page-"
+"""Name of the empty page's first page kept beside the package's compiled files (see :func:`page_key`)."""
+
 _IMPORT = re.compile(r'(?:from|import)\s*"\./([A-Za-z0-9_.-]+\.js)"')
 _READY = threading.Event()
 _DRAW: list[Callable[[Mapping[str, list[str]]], str | None] | None] = []
+
+
+_KEY: list[str] = []
+_EMPTY: list[str] = []
+
+
+def page_key() -> str:
+    """SHA-256 of everything the empty page's first page is made from: every module of the
+    package (the engine, the labels, the markup) and the knowledge files (where, and their bytes).
+
+    The app's start draws the empty page's first page once it has loaded the model and keeps it
+    in ``ui/__pycache__`` under this key (:func:`remember_empty_page`); the next start serves it
+    at once, before the model is loaded. It holds no input: the prior ranking of the knowledge.
+    """
+    import hashlib
+
+    import bayesdx
+    from ..knowledge.files import default_root, knowledge_hash
+
+    h = hashlib.sha256()
+    pkg = Path(bayesdx.__file__).resolve().parent
+    for p in sorted(pkg.rglob("*.py")):
+        h.update(str(p.relative_to(pkg)).encode() + b"\0" + p.read_bytes() + b"\0")
+    root = default_root().resolve()
+    h.update(str(root).encode() + b"\0" + knowledge_hash(root).encode())
+    return h.hexdigest()
+
+
+def _cache_file(key: str) -> Path:
+    return Path(__file__).resolve().parent / "__pycache__" / f"{CACHE_PREFIX}{key[:32]}.html"
+
+
+def _read_cached_empty_page() -> None:
+    """The empty page's first page kept by an earlier start with the same :func:`page_key`, if any."""
+    try:
+        _KEY[:] = [page_key()]
+        html = _cache_file(_KEY[0]).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return
+    if html.startswith(f'<div id="{FIRST_PAINT_ID}"'):
+        _EMPTY[:] = [html]
+
+
+def remember_empty_page(html: str | None) -> None:
+    """Keep the empty page's first page for the next start (see :func:`page_key`); older ones
+    are removed. Nothing is kept if the folder is not writable."""
+    if not html or not _KEY or _EMPTY == [html]:
+        return
+    target = _cache_file(_KEY[0])
+    try:
+        target.parent.mkdir(exist_ok=True)
+        tmp = target.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(html, encoding="utf-8")
+        tmp.replace(target)  # atomic: a start reading it sees all of it or none
+        for old in target.parent.glob(f"{CACHE_PREFIX}*.html"):
+            if old != target:
+                old.unlink(missing_ok=True)
+    except OSError:
+        _LOG.info("bayesdx: the first page is not kept for the next start (%s is not writable)", target.parent)
 
 
 def set_first_page(draw: Callable[[Mapping[str, list[str]]], str | None] | None) -> None:
@@ -177,7 +241,11 @@ def render(query: str, host: str | None) -> str:
         from streamlit.web.server.starlette.starlette_websocket import is_host_allowed
     except ImportError:  # another Streamlit: draw nothing rather than guess
         return ""
-    if len(query) > MAX_QUERY or not is_host_allowed(host) or not _READY.wait(FIRST_PAINT_WAIT_S):
+    if len(query) > MAX_QUERY or not is_host_allowed(host):
+        return ""
+    if not query and _EMPTY and not _READY.is_set():  # kept by an earlier start: the same page
+        return _EMPTY[0]
+    if not _READY.wait(FIRST_PAINT_WAIT_S):
         return ""
     draw = _DRAW[0] if _DRAW else None
     if draw is None:
@@ -216,4 +284,5 @@ def routes() -> list:
     except (OSError, ValueError) as exc:  # another Streamlit: its own page, unchanged
         _LOG.warning("bayesdx: the app's page is Streamlit's own (no first page drawn): %s", exc)
         return []
+    _read_cached_empty_page()
     return [Route("/", _index, methods=["GET", "HEAD"])]

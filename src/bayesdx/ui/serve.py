@@ -24,10 +24,11 @@ additions:
   page while this is still running waits for the same cached model (never a
   second copy).
 
-The heavy modules that need no Streamlit runtime (numpy, the engine, the
-knowledge, the case reader) are imported before the server starts
-(:func:`preload`): the server answers ~0.2 s later, and the first page is
-drawn ~0.2 s sooner.
+``bayesdx`` itself imports its flat API on first use, so the launcher starts
+the server without importing numpy or the engine first. The empty page's
+first page, drawn once the model is loaded, is kept for the next start
+(:func:`bayesdx.ui.index_page.page_key`), which serves it before its own
+model is loaded.
 
 Examples
 --------
@@ -45,8 +46,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["AFTER_FIRST_PAGE_WAIT_S", "APP", "PRELOAD", "SERVER_WAIT_S", "USAGE", "WARM_THREAD", "UsageError", "build_app",
-           "main", "parse_options", "preload", "warm"]
+__all__ = ["AFTER_FIRST_PAGE_WAIT_S", "APP", "SERVER_WAIT_S", "USAGE", "WARM_THREAD", "UsageError", "build_app",
+           "main", "parse_options", "warm"]
 
 APP = Path(__file__).resolve().parents[3] / "app.py"
 """The app script of this checkout."""
@@ -107,7 +108,7 @@ def warm(log=None, serving: bool = False) -> float:
     from . import analysis, charts, entry, explanation, page, results, state  # noqa: F401 - the app's pieces
 
     from .first_paint import first_paint_html
-    from .index_page import set_first_page
+    from .index_page import remember_empty_page, set_first_page
 
     try:
         model = state.get_model()  # also warms the case reader
@@ -124,6 +125,7 @@ def warm(log=None, serving: bool = False) -> float:
             return time.perf_counter() - t0  # the page reports it in full
         raise
     set_first_page(functools.partial(first_paint_html, model))  # the server may draw first pages now
+    remember_empty_page(first_paint_html(model, {}))  # for the next start (bayesdx.ui.index_page)
     took = time.perf_counter() - t0
     if log is not None:
         print(f"bayesdx: model loaded and first page warmed in {took:.1f} s", file=log, flush=True)
@@ -204,22 +206,6 @@ def parse_options(argv: list[str]) -> tuple[Path, dict[str, Any]]:
     return script, out
 
 
-PRELOAD = ("bayesdx.diagnosis", "bayesdx.alerts", "bayesdx.ui.share", "bayesdx.ui.ranking")
-"""Modules imported before the server starts (:func:`preload`)."""
-
-
-def preload() -> None:
-    """Import the first page's heavy modules that need no Streamlit runtime (numpy, the engine,
-    the knowledge, the case reader: ~0.27 s of the ~0.32 s of imports of :func:`warm`) before the
-    server starts. It answers ~0.2 s later, but the first page is drawn sooner: imported while
-    the browser loads Streamlit's scripts, they took about twice as long (one Python thread
-    runs at a time, and the same process serves those scripts)."""
-    import importlib
-
-    for name in PRELOAD:
-        importlib.import_module(name)
-
-
 def build_app(script: Path = APP):
     """The app's ASGI application: Streamlit's, running ``script``, with the page's own route
     (:func:`bayesdx.ui.index_page.routes`: the first page drawn by the server)."""
@@ -242,7 +228,6 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"bayesdx app: {exc}", file=sys.stderr)
         return 2
-    preload()
     threading.Thread(target=warm, kwargs={"log": sys.stderr, "serving": True}, daemon=True,
                      name=WARM_THREAD).start()
     sys.argv = [str(script)]  # Streamlit reads its config beside the script (as 'streamlit run' does)
