@@ -2,7 +2,8 @@
 
 Each run starts a fresh server (app.py through :mod:`bayesdx.ui.serve`, as
 ``./dev app`` does: the harness's ``start_app``) on a free localhost port, with
-headless Chromium already open, then measures
+headless Chromium already open (and the tab already opened: a fresh context
+for a first visit), then measures
 
 * **server up**: from spawning the server to its health check answering;
 * **start → first painted**: from spawning the server to the first page's
@@ -27,6 +28,10 @@ headless Chromium already open, then measures
   at all (the ranking is HTML; other charts are Vega-Lite), its chunk
   requested and loaded ("n/a" when not loaded before the ranking was drawn),
   and the ranking drawn (seen by a MutationObserver in the page);
+* with ``--cold``, the empty page's first page kept by the last start
+  (:func:`bayesdx.ui.index_page.page_key`) is removed before each start: the
+  first start after a change of the code or the knowledge (without it, every
+  start but the first serves the kept one);
 * with ``--returning``, a **returning user's browser**: one Chromium profile
   kept on disk for every run (HTTP cache and compiled-script cache warm from
   a first visit, not timed), and every server started afresh on the same
@@ -116,13 +121,28 @@ def _new_page(browser):
     return browser.new_page(viewport=VIEWPORT) if hasattr(browser, "new_context") else browser.new_page()
 
 
-def one_run(browser, after_warm: bool, timeline: bool = False, port: int | None = None) -> dict:
+KEPT = Path(__file__).resolve().parents[1] / "src" / "bayesdx" / "ui" / "__pycache__"
+"""Where a start keeps the empty page's first page for the next (bayesdx.ui.index_page.page_key)."""
+
+
+def one_run(browser, after_warm: bool, timeline: bool = False, port: int | None = None,
+            cold: bool = False) -> dict:
     """One fresh server (on ``port``, default a free one), timed to its first page with a ranking.
     ``browser`` is anything with ``new_page`` (a browser: a fresh context, an empty cache, each
     page; a persistent context: the same profile and cache for every page)."""
     log = Path(tempfile.mkstemp(prefix="bdx-first-page-", suffix=".log")[1])
+    if cold:  # the first start after a change of the code or the knowledge: nothing kept
+        for kept in KEPT.glob("bayesdx-first-page-*.html"):
+            kept.unlink()
     port = port or free_port()
     url = f"http://127.0.0.1:{port}"
+    # the tab is opened first (a user's browser is open before the app starts; opening a fresh
+    # context costs headless Chromium ~0.3 s, which is not the app's)
+    page = _new_page(browser)
+    page.set_default_timeout(120_000)
+    page.add_init_script(FIRST_SHOWN)
+    if timeline:
+        page.add_init_script(TIMELINE)
     t0 = time.perf_counter()
     epoch0 = time.time()
     with open(log, "wb") as out:
@@ -131,11 +151,6 @@ def one_run(browser, after_warm: bool, timeline: bool = False, port: int | None 
         wait_healthy(proc, url, 120, pause=0.02)
         t1 = time.perf_counter()
         tw = _warmed(log) if after_warm else None
-        page = _new_page(browser)
-        page.set_default_timeout(120_000)
-        page.add_init_script(FIRST_SHOWN)
-        if timeline:
-            page.add_init_script(TIMELINE)
         t2 = time.perf_counter()
         page.goto(url + "/", wait_until="commit")
         page.wait_for_function(f"() => ({RANKING_TEXT})().includes('%')", polling="raf")
@@ -170,6 +185,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     ap.add_argument("--timeline", action="store_true",
                     help="split the first page in the browser (seconds since the server's spawn)")
+    ap.add_argument("--cold", action="store_true",
+                    help="remove the first page kept by the last start before each run (the first start "
+                         "after a change of the code or the knowledge)")
     ap.add_argument("--returning", action="store_true",
                     help="a returning user's browser: one profile (HTTP cache warm from an untimed first "
                          "visit), every server started afresh on the same port")
@@ -186,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
             one_run(browser, False, False, port)
         else:
             browser, port = launch_chromium(p), None
-        runs = [one_run(browser, args.after_warm, args.timeline, port) for _ in range(args.runs)]
+        runs = [one_run(browser, args.after_warm, args.timeline, port, args.cold) for _ in range(args.runs)]
         browser.close()
     split = tuple(f"at_{k}_s" for k in SPLIT) if args.timeline else ()
     keys = ("server_up_s", *(("start_to_warmed_s",) if args.after_warm else ()), *split,
@@ -196,12 +214,14 @@ def main(argv: list[str] | None = None) -> int:
         return statistics.median(xs) if xs else None
 
     res = {"browser": "returning (same profile, cache warm)" if args.returning else "first visit (empty cache)",
+           "kept_first_page": "removed before each start" if args.cold else "kept by the last start",
            "runs": runs, **{f"median_{k}": med(k) for k in keys}, "target_s": TARGET_S,
            "load_average": os.getloadavg()}
     if args.json:
         print(json.dumps(res, indent=2))
     else:
-        print(f"app first page over {len(runs)} fresh servers, {res['browser']} (median, min-max):")
+        print(f"app first page over {len(runs)} fresh servers, {res['browser']}, empty page's first page "
+              f"{res['kept_first_page']} (median, min-max):")
         for k in keys:
             xs = [r[k] for r in runs if r.get(k) is not None]
             name = k[:-2].replace("_", " ")

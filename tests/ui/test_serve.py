@@ -82,3 +82,15 @@ def test_the_app_has_the_pages_own_route():
     app = serve.build_app()
     assert app.script_path == serve.APP
     assert [r.path for r in app._user_routes] == ["/"]
+
+
+def test_the_preloaded_modules_need_no_streamlit_runtime():
+    """They may be imported before the server starts: none may declare a Streamlit cache then."""
+    import subprocess
+    import sys
+
+    code = ("import streamlit; from bayesdx.ui import serve; serve.preload(); "
+            "import sys; print(all(m in sys.modules for m in serve.PRELOAD))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and out.stdout.strip() == "True", out.stderr
+    assert "No runtime found" not in out.stderr

@@ -46,7 +46,7 @@ from urllib.parse import parse_qs
 from .ranking import RANKING_CSS
 
 __all__ = ["CACHE_PREFIX", "FIRST_PAGE_CHUNKS", "FIRST_PAINT_CSS", "FIRST_PAINT_ID", "FIRST_PAINT_JS",
-           "FIRST_PAINT_WAIT_S", "LIVE_RANKING", "MAX_FIELDS", "MAX_QUERY", "STATIC", "page_key", "preloads",
+           "FIRST_PAINT_WAIT_S", "LIVE_RANKING", "MAX_FIELDS", "MAX_QUERY", "STATIC", "kept_empty_page", "page_key", "preloads",
            "remember_empty_page", "render", "routes", "set_first_page", "template"]
 
 _LOG = logging.getLogger(__name__)
@@ -172,6 +172,12 @@ def _read_cached_empty_page() -> None:
         return
     if html.startswith(f'<div id="{FIRST_PAINT_ID}"'):
         _EMPTY[:] = [html]
+
+
+def kept_empty_page() -> bool:
+    """Whether this start serves the empty page's first page kept by an earlier one (read by
+    :func:`routes`)."""
+    return bool(_EMPTY)
 
 
 def remember_empty_page(html: str | None) -> None:
