@@ -80,15 +80,10 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    """The flat API, imported on first use (see ``_LAZY``; ``score_frame`` needs pandas)."""
-    if name in _LAZY:
-        import importlib
+from .lazy import lazy_getattr  # noqa: E402 - after the names it serves
 
-        value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'bayesdx' has no attribute {name!r}")
+__getattr__ = lazy_getattr(globals(), _LAZY)
+"""The flat API, imported on first use (see ``_LAZY``; ``score_frame`` needs pandas)."""
 
 
 def __dir__() -> list[str]:

@@ -16,12 +16,6 @@ __all__ = ["Knowledge", "Network", "ParamInfo", "Tables", "default_root", "knowl
            "load_knowledge", "yaml_load"]
 
 
-def __getattr__(name: str):
-    """The layer's API, imported on first use (see ``_LAZY``)."""
-    if name in _LAZY:
-        import importlib
+from ..lazy import lazy_getattr  # noqa: E402 - after the names it serves
 
-        value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_getattr(globals(), _LAZY)
