@@ -26,6 +26,8 @@ Examples
 
 from __future__ import annotations
 
+from .lazy import lazy_getattr
+
 __version__ = "0.1.0"
 
 # The flat API is imported on first use (PEP 562), so that ``python -m bayesdx.ui.serve``
@@ -79,8 +81,6 @@ __all__ = [
     "score_frame",
 ]
 
-
-from .lazy import lazy_getattr  # noqa: E402 - after the names it serves
 
 __getattr__ = lazy_getattr(globals(), _LAZY)
 """The flat API, imported on first use (see ``_LAZY``; ``score_frame`` needs pandas)."""

@@ -7,7 +7,7 @@ from test_app import new_app
 from test_ui import ranking_rows
 
 from bayesdx.errors import ImpossibleEvidenceError
-from bayesdx.ui import first_paint, jobs, state
+from bayesdx.ui import jobs, results, state
 from bayesdx.ui.first_paint import first_paint_html
 from bayesdx.ui.index_page import FIRST_PAINT_ID
 
@@ -57,7 +57,7 @@ def test_heavy_or_impossible_evidence_gets_no_first_page(monkeypatch):
     def impossible(*args, **kwargs):  # the model has no impossible pair today: the engine's answer
         raise ImpossibleEvidenceError({"anc": "normal", "smear_absent_neutrophils": "present"})
 
-    monkeypatch.setattr(first_paint, "diagnose_evidence", impossible)
+    monkeypatch.setattr(results, "diagnose_evidence", impossible)
     assert first_paint_html(model, {"anc": ["normal"]}) is None  # the app explains the conflict instead
 
 

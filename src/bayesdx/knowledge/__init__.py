@@ -7,6 +7,8 @@ analyses or the edges.
 
 from __future__ import annotations
 
+from ..lazy import lazy_getattr
+
 _LAZY = {"Knowledge": "load", "default_root": "files", "knowledge_hash": "files", "load_knowledge": "load",
          "yaml_load": "load", "Network": "network", "ParamInfo": "network", "Tables": "network"}
 """Where each name of the layer lives: imported on first use (PEP 562), so that a light module
@@ -15,7 +17,5 @@ of it (:mod:`bayesdx.knowledge.files`, read when the app starts) needs no YAML o
 __all__ = ["Knowledge", "Network", "ParamInfo", "Tables", "default_root", "knowledge_hash",
            "load_knowledge", "yaml_load"]
 
-
-from ..lazy import lazy_getattr  # noqa: E402 - after the names it serves
 
 __getattr__ = lazy_getattr(globals(), _LAZY)

@@ -6,7 +6,7 @@ be drawn. So the page the server sends (:mod:`bayesdx.ui.index_page`)
 already holds the ranking the app is about to show: the same scenario (read
 from the link's query parameters by :func:`bayesdx.ui.share.open_link`, as a
 session's first run reads it), the same numbers (the same light-evidence
-path, :func:`bayesdx.ui.state.ranking_model`) and the same markup
+path, :func:`bayesdx.ui.results.rank_light`) and the same markup
 (:func:`bayesdx.ui.ranking.ranking_html`), laid out where the app puts them.
 It says that the form is loading, and covers the page until the live
 ranking is drawn (or the first run ends without one: an error shows); a
@@ -29,27 +29,27 @@ True
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from html import escape
 
 from ..alerts import check_alerts
-from ..diagnosis import DISCLAIMER, Model, diagnose_evidence
+from ..diagnosis import DISCLAIMER, Model
 from ..errors import BayesdxError
 from ..words import pct
-from . import jobs, state
+from . import jobs
 from .charts import family_legend_html
 from .entry import normalised
 from .labels import cause_label
 from .page import TITLE
 from .index_page import FIRST_PAINT_ID, FIRST_PAINT_JS
 from .ranking import ranking_html
-from .results import SHOW, ranking_caption, ranking_rows
+from .results import SHOW, rank_light, ranking_caption, ranking_rows
 from .scenario import derive
 from .share import open_link
 from .spec import form_spec
 
 __all__ = ["first_paint_html"]
+
 
 def first_paint_html(model: Model, params: Mapping[str, list[str]]) -> str | None:
     """The first page for a link's query parameters (``name -> values``), or ``None``
@@ -63,12 +63,8 @@ def first_paint_html(model: Model, params: Mapping[str, list[str]]) -> str | Non
     evidence = derive(model, normalised(opened.values, spec), opened.direct).evidence
     if not jobs.is_light(model, evidence):
         return None
-    try:
-        d = diagnose_evidence(state.ranking_model(model), evidence, draws=0, scores=False,
-                              budget=jobs.APP_BUDGET)
-    except BayesdxError:
-        return None
-    if not all(math.isfinite(c.posterior) for c in d.causes):
+    d = rank_light(model, evidence)
+    if isinstance(d, BayesdxError):
         return None
     rows = ranking_rows(model, d)
     shown = rows[:SHOW[next(iter(SHOW))]]
@@ -89,6 +85,6 @@ def first_paint_html(model: Model, params: Mapping[str, list[str]]) -> str | Non
             f'<div><p class="bdx-fp-top">Most probable: {top}</p>{dnm}'
             '<div class="bdx-fp-slot bdx-fp-space"></div><div class="bdx-fp-toggle bdx-fp-space"></div>'
             f'{family_legend_html()}'
-            f'<div class="bdx-fp-ranking" elementtiming="bdx-first-ranking">{ranking_html(shown)}</div>'
+            f'<div class="bdx-fp-ranking">{ranking_html(shown)}</div>'
             f'<p class="bdx-fp-note">{escape(ranking_caption(len(d.causes) - len(shown)))}</p></div>'
             '<div></div></div></div>' + FIRST_PAINT_JS)

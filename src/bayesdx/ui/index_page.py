@@ -10,11 +10,12 @@ Streamlit's ``index.html`` in two parts:
    asks for them, which cost a first visit about 0.6 s after the page's data
    had arrived), and the first page's style
    (:data:`FIRST_PAINT_CSS`);
-2. once the model is loaded (at most :data:`FIRST_PAINT_WAIT_S`), the first
-   page drawn by the server for the link's query parameters (by what
-   :func:`set_first_page` was given: :func:`bayesdx.ui.first_paint.first_paint_html`),
-   then the rest of the page: Streamlit's scripts start as before, and its page replaces the drawn
-   one.
+2. the first page drawn by the server for the link's query parameters (by
+   what :func:`set_first_page` was given once the model is loaded, at most
+   :data:`FIRST_PAINT_WAIT_S` later: :func:`bayesdx.ui.first_paint.first_paint_html`;
+   for the empty page, at once, the one an earlier start kept: :func:`page_key`),
+   then the rest of the page: Streamlit's scripts start as before, and its page
+   replaces the drawn one.
 
 The browser fetches Streamlit's scripts while the server finishes step 2.
 Anything unexpected (a Host header outside ``server.allowedHosts``, a query
@@ -46,8 +47,8 @@ from urllib.parse import parse_qs
 from .ranking import RANKING_CSS
 
 __all__ = ["CACHE_PREFIX", "FIRST_PAGE_CHUNKS", "FIRST_PAINT_CSS", "FIRST_PAINT_ID", "FIRST_PAINT_JS",
-           "FIRST_PAINT_WAIT_S", "LIVE_RANKING", "MAX_FIELDS", "MAX_QUERY", "STATIC", "kept_empty_page", "page_key", "preloads",
-           "remember_empty_page", "render", "routes", "set_first_page", "template"]
+           "FIRST_PAINT_WAIT_S", "LIVE_RANKING", "MAX_FIELDS", "MAX_QUERY", "STATIC", "kept_empty_page",
+           "page_key", "preloads", "remember_empty_page", "render", "routes", "set_first_page", "template"]
 
 _LOG = logging.getLogger(__name__)
 
@@ -92,7 +93,7 @@ FIRST_PAINT_CSS = RANKING_CSS + f"""
 #{FIRST_PAINT_ID} p {{margin: 0;}}
 #{FIRST_PAINT_ID} .bdx-title {{font-size: 1rem; font-weight: 700; line-height: 1.6;}}
 .bdx-fp-head {{display: grid; grid-template-columns: 1.2fr 1.8fr; column-gap: 1rem; min-height: 5.2rem;}}
-.bdx-fp-caption {{font-size: 0.875rem; color: rgba(49, 51, 63, 0.6);}}
+.bdx-fp-caption, .bdx-fp-busy, .bdx-fp-note {{font-size: 0.875rem; color: rgba(49, 51, 63, 0.6);}}
 .bdx-fp-cols {{display: grid; grid-template-columns: 1fr 0.95fr 1.05fr; column-gap: 2rem;}}
 .bdx-fp-cols > div {{display: flex; flex-direction: column; gap: 1rem; min-width: 0;}}
 .bdx-fp-top {{font-size: 0.95rem; line-height: 1.45;}}
@@ -102,8 +103,6 @@ FIRST_PAINT_CSS = RANKING_CSS + f"""
 .bdx-fp-toggle {{height: 1.25rem;}}
 .bdx-fp-space {{background: none;}}  /* where the ranking's controls will be: room kept, nothing drawn */
 @media (min-width: 1760px) {{.bdx-fp-toggle {{display: none;}}}}  /* the toggle fits beside them */
-.bdx-fp-busy {{font-size: 0.875rem; color: rgba(49, 51, 63, 0.6);}}
-.bdx-fp-note {{font-size: 0.875rem; color: rgba(49, 51, 63, 0.6);}}
 """
 """The first page's style: the ranking's and a layout like the app's columns. It covers
 the page (Streamlit's page loads beneath it) until :data:`FIRST_PAINT_JS` removes it; if
@@ -131,10 +130,8 @@ CACHE_PREFIX = "bayesdx-first-page-"
 _IMPORT = re.compile(r'(?:from|import)\s*"\./([A-Za-z0-9_.-]+\.js)"')
 _READY = threading.Event()
 _DRAW: list[Callable[[Mapping[str, list[str]]], str | None] | None] = []
-
-
-_KEY: list[str] = []
-_EMPTY: list[str] = []
+_KEY: list[str] = []  # this start's page_key()
+_EMPTY: list[str] = []  # the empty page's first page, kept by an earlier start with that key
 
 
 def page_key() -> str:
@@ -183,7 +180,7 @@ def kept_empty_page() -> bool:
 def remember_empty_page(html: str | None) -> None:
     """Keep the empty page's first page for the next start (see :func:`page_key`); older ones
     are removed. Nothing is kept if the folder is not writable."""
-    if not html or not _KEY or _EMPTY == [html]:
+    if not html or not _KEY:
         return
     target = _cache_file(_KEY[0])
     try:

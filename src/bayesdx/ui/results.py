@@ -25,8 +25,8 @@ from .markup import md
 from ..words import pct, state_text
 from .scenario import Derived, compare, conflict_text, evidence_diff
 
-__all__ = ["POLL_S", "SHOW", "approx_text", "compute", "conflict_box", "evidence_list", "ranking_caption",
-           "ranking_panel", "ranking_rows", "safety_lines", "top_summary", "whatif_panel"]
+__all__ = ["POLL_S", "SHOW", "approx_text", "compute", "conflict_box", "evidence_list", "rank_light",
+           "ranking_caption", "ranking_panel", "ranking_rows", "safety_lines", "top_summary", "whatif_panel"]
 
 
 POLL_S = 0.1
@@ -43,22 +43,31 @@ def compute(model: Model, evidence: dict[str, str]) -> Diagnosis | ImpossibleEvi
     while it runs and without making any other session wait.
     """
     if jobs.is_light(model, evidence):
-        try:
-            d = diagnose_evidence(state.ranking_model(model), evidence, draws=0, scores=False,
-                                  budget=jobs.APP_BUDGET)
-        except (ImpossibleEvidenceError, BayesdxError) as exc:
-            return exc
-    else:
-        job = jobs.start(model, evidence, st.session_state)
-        if not job.wait(POLL_S):
-            n = jobs.abnormal_count(model, evidence)
-            with st.empty():
-                while not job.wait(POLL_S):  # a click in this session reruns from here
-                    st.progress(job.progress, text=f"Computing the ranking for {n} abnormal "
-                                "findings (exact when it fits the time budget, else approximate) ...")
-        d = job.outcome()
-        if isinstance(d, BayesdxError):
-            return d
+        return rank_light(model, evidence)
+    job = jobs.start(model, evidence, st.session_state)
+    if not job.wait(POLL_S):
+        n = jobs.abnormal_count(model, evidence)
+        with st.empty():
+            while not job.wait(POLL_S):  # a click in this session reruns from here
+                st.progress(job.progress, text=f"Computing the ranking for {n} abnormal "
+                            "findings (exact when it fits the time budget, else approximate) ...")
+    d = job.outcome()
+    return d if isinstance(d, BayesdxError) else _finite(d)
+
+
+def rank_light(model: Model, evidence: dict[str, str]) -> Diagnosis | BayesdxError:
+    """The ranking of light evidence (:func:`bayesdx.ui.jobs.is_light`) on the shared engine, or
+    the error that explains why there is none: what the page draws, and what the server draws
+    before it (:mod:`bayesdx.ui.first_paint`)."""
+    try:
+        d = diagnose_evidence(state.ranking_model(model), evidence, draws=0, scores=False,
+                              budget=jobs.APP_BUDGET)
+    except BayesdxError as exc:  # ImpossibleEvidenceError among them
+        return exc
+    return _finite(d)
+
+
+def _finite(d: Diagnosis) -> Diagnosis | BayesdxError:
     if not all(math.isfinite(c.posterior) for c in d.causes):
         return BayesdxError("the model returned no finite probability for this evidence; "
                             "remove the last finding you entered")

@@ -47,8 +47,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["AFTER_FIRST_PAGE_WAIT_S", "APP", "PRELOAD", "SERVER_WAIT_S", "USAGE", "WARM_THREAD", "UsageError", "build_app",
-           "main", "parse_options", "preload", "warm"]
+__all__ = ["AFTER_FIRST_PAGE_WAIT_S", "APP", "PRELOAD", "SERVER_WAIT_S", "USAGE", "WARM_THREAD", "UsageError",
+           "build_app", "main", "parse_options", "preload", "warm"]
 
 APP = Path(__file__).resolve().parents[3] / "app.py"
 """The app script of this checkout."""
@@ -109,7 +109,7 @@ def warm(log=None, serving: bool = False) -> float:
     from . import analysis, charts, entry, explanation, page, results, state  # noqa: F401 - the app's pieces
 
     from .first_paint import first_paint_html
-    from .index_page import remember_empty_page, set_first_page
+    from .index_page import kept_empty_page, remember_empty_page, set_first_page
 
     try:
         model = state.get_model()  # also warms the case reader
@@ -120,13 +120,15 @@ def warm(log=None, serving: bool = False) -> float:
         # the first page's ranking, on the numpy path: the compiled kernel is loaded once a first
         # page is drawn (state.ranking_model; the kernel's thread then warms an ANC's rankings too)
         diagnose_evidence(state.ranking_model(model), {}, draws=0, scores=False)
-    except BaseException:
+    except KnowledgeError:
         set_first_page(None)  # no page waits for a model that is not coming
-        if isinstance(sys.exc_info()[1], KnowledgeError):
-            return time.perf_counter() - t0  # the page reports it in full
+        return time.perf_counter() - t0  # the page reports it in full
+    except BaseException:
+        set_first_page(None)
         raise
     set_first_page(functools.partial(first_paint_html, model))  # the server may draw first pages now
-    remember_empty_page(first_paint_html(model, {}))  # for the next start (bayesdx.ui.index_page)
+    if not kept_empty_page():  # a kept page is this one (the same code and knowledge)
+        remember_empty_page(first_paint_html(model, {}))  # for the next start
     took = time.perf_counter() - t0
     if log is not None:
         print(f"bayesdx: model loaded and first page warmed in {took:.1f} s", file=log, flush=True)

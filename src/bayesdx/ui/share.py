@@ -101,7 +101,8 @@ class Opened:
     direct : dict
         Evidence that no field of the form holds (``node -> state``).
     warnings : list of str
-        What was dropped from the link, and why (Markdown-safe plain text).
+        What was dropped from the link, and why (plain text quoting the link: escape it,
+        :func:`bayesdx.ui.markup.md`, before showing it as Markdown).
     info : str
         One line on what was opened ("" for a link with no scenario).
     """
